@@ -1,0 +1,132 @@
+/**
+ * The datastore contract: etcd v3 semantics shared by the etcd and the embedded backends.
+ *
+ * Revisions behave as etcd's: one global counter that every successful write transaction
+ * increments by exactly one; each key carries the revision that created it, the revision
+ * that last modified it, and a version (1 on create, +1 per put, reset by delete).
+ * Keys and values are the exact strings Calico stores (UTF-8 JSON values, ASCII keys);
+ * ranges are returned in byte order of the key.
+ */
+
+export interface KeyValue {
+  readonly key: string;
+  readonly value: string;
+  readonly createRevision: number;
+  readonly modRevision: number;
+  readonly version: number;
+}
+
+/** A read of one key (no rangeEnd) or of the half-open range [key, rangeEnd). */
+export interface RangeRequest {
+  key: string;
+  /** Exclusive end. Use prefixEnd(prefix) to read every key under a prefix. */
+  rangeEnd?: string;
+  /** Read as of this revision; undefined or 0 reads the latest. */
+  revision?: number;
+  /** At most this many keys; undefined or 0 means no limit. */
+  limit?: number;
+  /** Return keys and revisions with empty values. */
+  keysOnly?: boolean;
+  /** Return only the count. */
+  countOnly?: boolean;
+}
+
+export interface RangeResponse {
+  kvs: KeyValue[];
+  /** True when limit cut the result short. */
+  more: boolean;
+  /** Number of keys in the whole range (ignoring limit). */
+  count: number;
+  /** The store revision the read was served at. */
+  revision: number;
+}
+
+export type CompareTarget = 'version' | 'createRevision' | 'modRevision' | 'value';
+export type CompareOp = '==' | '!=' | '<' | '>';
+
+/** A guard of a transaction; a missing key has version, createRevision and modRevision 0. */
+export interface Compare {
+  key: string;
+  target: CompareTarget;
+  op: CompareOp;
+  value: number | string;
+}
+
+export type TxnOp =
+  | { type: 'put'; key: string; value: string }
+  | { type: 'delete'; key: string; rangeEnd?: string }
+  | { type: 'get'; key: string; rangeEnd?: string };
+
+export interface TxnRequest {
+  compare: Compare[];
+  success: TxnOp[];
+  failure?: TxnOp[];
+}
+
+export type TxnOpResult =
+  | { type: 'put' }
+  | { type: 'delete'; deleted: number }
+  | { type: 'get'; kvs: KeyValue[] };
+
+export interface TxnResponse {
+  succeeded: boolean;
+  /** The store revision after the transaction (incremented once if it wrote anything). */
+  revision: number;
+  /** One result per executed op, in order. */
+  results: TxnOpResult[];
+}
+
+/** What a backend implements. Everything else is built on these three calls. */
+export interface KVBackend {
+  readonly info: DatastoreInfo;
+  range(req: RangeRequest): Promise<RangeResponse>;
+  txn(req: TxnRequest): Promise<TxnResponse>;
+  close(): Promise<void>;
+}
+
+export type DatastoreInfo =
+  | { type: 'etcdv3'; endpoints: string[]; source: string }
+  | { type: 'embedded'; path: string; source: string };
+
+/** Outcome of a single-key compare-and-swap write. */
+export type WriteOutcome =
+  | { ok: true; revision: number }
+  | { ok: false; reason: 'exists' | 'conflict' | 'missing'; current?: KeyValue };
+
+/** A prefix listing pinned to one revision, streamed in pages so memory stays bounded. */
+export interface KeyValueStream extends AsyncIterable<KeyValue> {
+  /** The revision every page is read at. */
+  readonly revision: number;
+}
+
+/** What the rest of the tool uses. Implemented once over any KVBackend (see datastore.ts). */
+export interface Datastore {
+  readonly info: DatastoreInfo;
+  get(key: string, opts?: { revision?: number }): Promise<KeyValue | undefined>;
+  list(prefix: string, opts?: { revision?: number; pageSize?: number }): Promise<KeyValueStream>;
+  count(prefix: string): Promise<number>;
+  currentRevision(): Promise<number>;
+  /** Put only if the key does not exist (version == 0). */
+  create(key: string, value: string): Promise<WriteOutcome>;
+  /** Put only if the key's modRevision equals modRevision. */
+  update(key: string, value: string, modRevision: number): Promise<WriteOutcome>;
+  /** Delete; compare-and-swap on modRevision when given. */
+  delete(key: string, modRevision?: number): Promise<WriteOutcome>;
+  txn(req: TxnRequest): Promise<TxnResponse>;
+  close(): Promise<void>;
+}
+
+/** The exclusive end of the range holding every key that starts with prefix (etcd's rule). */
+export function prefixEnd(prefix: string): string {
+  const bytes = Buffer.from(prefix, 'utf8');
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    const b = bytes[i] as number;
+    if (b < 0xff) {
+      const end = Buffer.from(bytes.subarray(0, i + 1));
+      end[i] = b + 1;
+      return end.toString('latin1');
+    }
+  }
+  // All 0xff: etcd uses "\0" meaning "to the end of the keyspace".
+  return '\0';
+}

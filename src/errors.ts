@@ -1,0 +1,83 @@
+/**
+ * Every failure the tool reports is a CalicoError: it carries a stable code (for `-o json`),
+ * the process exit code from docs/exit-codes.md, and an optional one-line hint.
+ * Library code throws these; only src/cli turns them into output and an exit status.
+ */
+
+export const ExitCode = {
+  Ok: 0,
+  Failed: 1,
+  BadInput: 2,
+  Unreachable: 3,
+  Conflict: 4,
+  Refused: 5,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface CalicoErrorOptions {
+  /** One line telling the user how to fix it. */
+  hint?: string;
+  cause?: unknown;
+}
+
+export abstract class CalicoError extends Error {
+  abstract readonly code: string;
+  abstract readonly exitCode: ExitCode;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: CalicoErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+  }
+}
+
+/** The operation ran and failed (exit 1). Calico's own error texts go here. */
+export class OperationError extends CalicoError {
+  readonly code: string;
+  readonly exitCode = ExitCode.Failed;
+  constructor(message: string, options: CalicoErrorOptions & { code?: string } = {}) {
+    super(message, options);
+    this.code = options.code ?? 'OperationFailed';
+  }
+}
+
+/** Wrong flags, arguments, manifests or config (exit 2). Nothing was written. */
+export class InputError extends CalicoError {
+  readonly code: string;
+  readonly exitCode = ExitCode.BadInput;
+  constructor(message: string, options: CalicoErrorOptions & { code?: string } = {}) {
+    super(message, options);
+    this.code = options.code ?? 'InvalidInput';
+  }
+}
+
+/** A datastore or socket could not be reached within the deadline (exit 3). Nothing was written. */
+export class UnreachableError extends CalicoError {
+  readonly code: string;
+  readonly exitCode = ExitCode.Unreachable;
+  constructor(message: string, options: CalicoErrorOptions & { code?: string } = {}) {
+    super(message, options);
+    this.code = options.code ?? 'Unreachable';
+  }
+}
+
+/** A compare-and-swap lost: someone else changed the data first (exit 4). */
+export class ConflictError extends CalicoError {
+  readonly code = 'UpdateConflict';
+  readonly exitCode = ExitCode.Conflict;
+}
+
+/** A safety check refused to go on: a precondition, a stale report, an unlocked datastore (exit 5). */
+export class RefusedError extends CalicoError {
+  readonly code: string;
+  readonly exitCode = ExitCode.Refused;
+  constructor(message: string, options: CalicoErrorOptions & { code?: string } = {}) {
+    super(message, options);
+    this.code = options.code ?? 'CheckRefused';
+  }
+}
+
+export function isCalicoError(err: unknown): err is CalicoError {
+  return err instanceof CalicoError;
+}
