@@ -1,0 +1,71 @@
+/**
+ * Runs the built CLI (bin/run.js -> dist/) as a user would, with a clean environment: no
+ * ETCD_* / DATASTORE_* variables leak in from the machine, HOME and XDG_STATE_HOME point at a
+ * fresh temporary directory, and stdin is closed unless input is given.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const CLI = join(REPO_ROOT, 'bin', 'run.js');
+
+export interface CliResult {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  input?: string;
+  cwd?: string;
+  /** Kill the CLI after this many ms (the test then sees signal SIGKILL). */
+  killAfterMs?: number;
+}
+
+/** A fresh directory under the OS temp dir. */
+export function tempDir(prefix = 'calicoctl-ts-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The environment a CLI run starts from: PATH only, plus a private HOME. */
+export function baseEnv(): Record<string, string> {
+  const home = tempDir('calicoctl-ts-home-');
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    XDG_STATE_HOME: join(home, '.local', 'state'),
+  };
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const env: Record<string, string> = baseEnv();
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = options.killAfterMs
+      ? setTimeout(() => child.kill('SIGKILL'), options.killAfterMs)
+      : undefined;
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolvePromise({ stdout, stderr, code, signal });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
