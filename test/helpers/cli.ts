@@ -43,11 +43,12 @@ export function baseEnv(): Record<string, string> {
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const env: Record<string, string> = baseEnv();
-  for (const [k, v] of Object.entries(options.env ?? {})) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
+  const overrides = Object.entries(options.env ?? {});
+  const env = Object.fromEntries(
+    [...Object.entries(baseEnv()), ...overrides].filter(
+      ([k, v]) => v !== undefined && overrides.every(([ok, ov]) => ok !== k || ov !== undefined),
+    ),
+  ) as Record<string, string>;
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd ?? REPO_ROOT,

@@ -1,0 +1,72 @@
+/**
+ * Writing results and errors, without oclif, so that the fast start-up path (which never loads
+ * oclif) and the oclif base command print exactly the same bytes.
+ */
+import { ExitCode, isCalicoError } from '../errors.js';
+import { toJsonText } from './json.js';
+
+export interface CommandResult<T> {
+  /** The typed result; printed as JSON when json is true. */
+  data: T;
+  /** Print data as JSON (the -o json contract) instead of text. */
+  json?: boolean;
+  /** Text for people, written to stdout as is (include the trailing newline you want). */
+  text?: string;
+  /** Diagnostics for stderr, written as is. */
+  stderr?: string;
+  exitCode?: ExitCode;
+}
+
+export function emitResult<T>(result: CommandResult<T>): void {
+  if (result.json) process.stdout.write(toJsonText(result.data));
+  else if (result.text) process.stdout.write(result.text);
+  if (result.stderr) process.stderr.write(result.stderr);
+  process.exitCode = result.exitCode ?? ExitCode.Ok;
+}
+
+export interface ErrorReport {
+  code: string;
+  exitCode: number;
+  message: string;
+  hint?: string;
+}
+
+/** Classifies a thrown value; errors that are not CalicoErrors are unexpected (exit 1). */
+export function reportFor(err: unknown): ErrorReport {
+  if (isCalicoError(err)) {
+    return {
+      code: err.code,
+      exitCode: err.exitCode,
+      message: err.message,
+      ...(err.hint ? { hint: err.hint } : {}),
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'InternalError', exitCode: ExitCode.Failed, message: `unexpected error: ${message}` };
+}
+
+/** One line on stderr plus an optional `hint:` line, or one JSON error object under -o json. */
+export function emitError(report: ErrorReport, opts: { json: boolean; stack?: string }): void {
+  const { code, message, hint } = report;
+  if (opts.json) {
+    process.stderr.write(toJsonText({ error: { code, message, ...(hint ? { hint } : {}) } }));
+  } else {
+    process.stderr.write(message.endsWith('\n') ? message : message + '\n');
+    if (hint) process.stderr.write(`hint: ${hint}\n`);
+  }
+  if (opts.stack) process.stderr.write(opts.stack + '\n');
+  process.exitCode = report.exitCode;
+}
+
+/** Finds -o json / --output json / --output=json / -ojson in raw argv (parsing may have failed). */
+export function wantsJson(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-o' || arg === '--output') {
+      if (argv[i + 1] === 'json') return true;
+    } else if (arg === '-ojson' || arg === '--output=json' || arg === '-o=json') {
+      return true;
+    }
+  }
+  return false;
+}

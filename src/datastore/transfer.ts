@@ -1,0 +1,374 @@
+/**
+ * `datastore export` / `datastore import`: every key under /calico/ of one datastore, as JSON
+ * Lines, so a store can move from the embedded backend to etcd and back. The export is read at
+ * one pinned revision, page by page; the import validates the whole file before it writes a
+ * thing, and writes in transactions small enough for etcd's default limits.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, open, rename, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pipeline } from 'node:stream/promises';
+
+import { InputError, OperationError, RefusedError } from '../errors.js';
+import type { Datastore, DatastoreInfo, TxnOp } from './contract.js';
+
+export const EXPORT_KIND = 'CalicoctlTsDatastoreExport';
+export const EXPORT_VERSION = 1;
+export const CALICO_PREFIX = '/calico/';
+/** etcd's default --max-txn-ops. */
+export const MAX_OPS_PER_TXN = 128;
+/** Well under etcd's default --max-request-bytes (1.5 MiB); one larger value still goes alone. */
+export const MAX_BYTES_PER_TXN = 1024 * 1024;
+const EXPORT_PAGE_SIZE = 200;
+
+export interface ExportHeader {
+  kind: typeof EXPORT_KIND;
+  version: typeof EXPORT_VERSION;
+  source: DatastoreInfo['type'];
+  revision: number;
+  exportedAt: string;
+}
+
+/** Where the datastore is, for messages and summaries. */
+export type DatastoreLocation = { type: 'embedded'; path: string } | { type: 'etcdv3'; endpoints: string[] };
+
+export interface ExportSummary {
+  /** The file written, or "-" for stdout. */
+  file: string;
+  source: DatastoreLocation;
+  revision: number;
+  keys: number;
+  /** Bytes of the export (header and lines, UTF-8). */
+  bytes: number;
+  exportedAt: string;
+}
+
+export interface ImportSummary {
+  /** The file read, or "-" for stdin. */
+  file: string;
+  target: DatastoreLocation;
+  /** What the file's header says about where it came from. */
+  exportedFrom: { source: string; revision: number; exportedAt: string };
+  keys: number;
+  /** Bytes of keys and values. */
+  bytes: number;
+  transactions: number;
+  /** Keys under /calico/ in the target before the import. */
+  targetKeysBefore: number;
+  dryRun: boolean;
+  /** The target's revision after the import (before it, on a dry run). */
+  revision: number;
+}
+
+/** Receives the export text in order; resolves when the chunk may be followed by the next. */
+export type Sink = (chunk: string) => Promise<void>;
+
+export function location(info: DatastoreInfo): DatastoreLocation {
+  return info.type === 'embedded'
+    ? { type: 'embedded', path: info.path }
+    : { type: 'etcdv3', endpoints: [...info.endpoints] };
+}
+
+export function describeLocation(loc: DatastoreLocation): string {
+  return loc.type === 'embedded'
+    ? `embedded datastore ${loc.path}`
+    : `etcdv3 datastore ${loc.endpoints.join(',')}`;
+}
+
+/** Streams every key under /calico/ at one revision into sink: a header line, then one line per key. */
+export async function exportTo(
+  ds: Datastore,
+  sink: Sink,
+  opts: { file: string; now?: Date },
+): Promise<ExportSummary> {
+  const stream = await ds.list(CALICO_PREFIX, { pageSize: EXPORT_PAGE_SIZE });
+  const exportedAt = rfc3339(opts.now ?? new Date());
+  const header: ExportHeader = {
+    kind: EXPORT_KIND,
+    version: EXPORT_VERSION,
+    source: ds.info.type,
+    revision: stream.revision,
+    exportedAt,
+  };
+  let chunk = JSON.stringify(header) + '\n';
+  let bytes = 0;
+  let keys = 0;
+  for await (const kv of stream) {
+    chunk += JSON.stringify({ key: kv.key, value: kv.value }) + '\n';
+    keys++;
+    if (chunk.length >= 256 * 1024) {
+      bytes += Buffer.byteLength(chunk);
+      await sink(chunk);
+      chunk = '';
+    }
+  }
+  bytes += Buffer.byteLength(chunk);
+  await sink(chunk);
+  return { file: opts.file, source: location(ds.info), revision: stream.revision, keys, bytes, exportedAt };
+}
+
+/**
+ * Exports into file atomically: a temporary file (0600) beside it is written, flushed to disk
+ * and renamed over file, so a reader never sees half an export and a failure leaves file as it was.
+ */
+export async function exportToFile(
+  ds: Datastore,
+  file: string,
+  opts: { now?: Date } = {},
+): Promise<ExportSummary> {
+  const dir = dirname(file);
+  const temp = join(dir, `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o600).catch((err: NodeJS.ErrnoException) => {
+    throw fileError('write', file, err);
+  });
+  let renamed = false;
+  try {
+    const summary = await exportTo(ds, (chunk) => handle.appendFile(chunk), { file, ...opts });
+    await handle.sync();
+    await handle.close();
+    await rename(temp, file).catch((err: NodeJS.ErrnoException) => {
+      throw fileError('write', file, err);
+    });
+    renamed = true;
+    await syncDirectory(dir);
+    return summary;
+  } finally {
+    if (!renamed) {
+      await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+}
+
+/** A sink over a Node stream (stdout) that waits when the stream asks it to. */
+export function streamSink(stream: NodeJS.WritableStream): Sink {
+  return (chunk) =>
+    new Promise((resolve, reject) => {
+      stream.write(chunk, (err) => (err ? reject(err) : resolve()));
+    });
+}
+
+export interface ImportOptions {
+  /** Name for messages and the summary: the path, or "-" for stdin. */
+  file: string;
+  allowNonEmpty: boolean;
+  dryRun: boolean;
+}
+
+/**
+ * Imports the export at path (a regular file; stdin is spooled to one first by the caller) into
+ * ds. Nothing is written unless every line is valid and the target is empty (or allowed not to be).
+ */
+export async function importFrom(ds: Datastore, path: string, opts: ImportOptions): Promise<ImportSummary> {
+  const display = opts.file === '-' ? '<stdin>' : opts.file;
+  const header = await validateExport(path, display);
+  const target = location(ds.info);
+  const targetKeysBefore = await ds.count(CALICO_PREFIX);
+  if (targetKeysBefore > 0 && !opts.allowNonEmpty) {
+    throw new RefusedError(
+      `refusing to import into ${describeLocation(target)}: it already has ${targetKeysBefore} keys under ${CALICO_PREFIX}`,
+      {
+        code: 'TargetNotEmpty',
+        hint: 'import into an empty datastore, or pass --allow-non-empty to overwrite the keys the file holds (other keys stay)',
+      },
+    );
+  }
+
+  let keys = 0;
+  let bytes = 0;
+  let transactions = 0;
+  let batch: TxnOp[] = [];
+  let batchBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    transactions++;
+    if (!opts.dryRun) await ds.txn({ compare: [], success: batch });
+    batch = [];
+    batchBytes = 0;
+  };
+  for await (const { key, value } of records(path, display)) {
+    const size = Buffer.byteLength(key) + Buffer.byteLength(value);
+    if (batch.length >= MAX_OPS_PER_TXN || (batch.length > 0 && batchBytes + size > MAX_BYTES_PER_TXN)) {
+      await flush();
+    }
+    batch.push({ type: 'put', key, value });
+    batchBytes += size;
+    keys++;
+    bytes += size;
+  }
+  await flush();
+  return {
+    file: opts.file,
+    target,
+    exportedFrom: { source: header.source, revision: header.revision, exportedAt: header.exportedAt },
+    keys,
+    bytes,
+    transactions,
+    targetKeysBefore,
+    dryRun: opts.dryRun,
+    revision: await ds.currentRevision(),
+  };
+}
+
+/** Reads the whole file once, checking the header and every line; returns the header. */
+export async function validateExport(path: string, display: string): Promise<ExportHeader> {
+  let header: ExportHeader | undefined;
+  let previous: Buffer | undefined;
+  let lineNo = 0;
+  for await (const line of lines(path, display)) {
+    lineNo++;
+    if (lineNo === 1) {
+      header = parseHeader(line, display);
+      continue;
+    }
+    const { key } = parseRecord(line, display, lineNo);
+    const current = Buffer.from(key);
+    if (previous && Buffer.compare(previous, current) >= 0) {
+      throw lineError(
+        display,
+        lineNo,
+        `key ${key} is out of order or repeated (keys must be in ascending byte order)`,
+      );
+    }
+    previous = current;
+  }
+  if (!header) throw lineError(display, 1, 'the file is empty: expected the export header');
+  return header;
+}
+
+async function* records(path: string, display: string): AsyncGenerator<{ key: string; value: string }> {
+  let lineNo = 0;
+  for await (const line of lines(path, display)) {
+    lineNo++;
+    if (lineNo > 1) yield parseRecord(line, display, lineNo);
+  }
+}
+
+async function* lines(path: string, display: string): AsyncGenerator<string> {
+  const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw fileError('read', display, err);
+  });
+  const input = handle.createReadStream({ encoding: 'utf8' });
+  const reader = createInterface({ input, crlfDelay: Infinity });
+  try {
+    for await (const line of reader) yield line;
+  } catch (err) {
+    throw fileError('read', display, err as NodeJS.ErrnoException);
+  } finally {
+    reader.close();
+    input.destroy();
+  }
+}
+
+/**
+ * Copies a stream (stdin) into a private temporary file, because an import reads its input twice:
+ * once to validate every line, once to write.
+ */
+export async function spoolToTempFile(
+  input: NodeJS.ReadableStream,
+): Promise<{ path: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'calicoctl-ts-import-'));
+  const path = join(dir, 'stdin.jsonl');
+  const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  try {
+    await pipeline(input, createWriteStream(path, { mode: 0o600 }));
+  } catch (err) {
+    await remove();
+    throw new OperationError(`cannot read the export from stdin: ${(err as Error).message}`, { cause: err });
+  }
+  return { path, remove };
+}
+
+function parseHeader(line: string, file: string): ExportHeader {
+  const obj = parseObject(line, file, 1);
+  if (obj.kind !== EXPORT_KIND) {
+    throw lineError(
+      file,
+      1,
+      `expected a header with "kind":"${EXPORT_KIND}", got ${JSON.stringify(obj.kind ?? null)}`,
+    );
+  }
+  if (obj.version !== EXPORT_VERSION) {
+    throw lineError(
+      file,
+      1,
+      `unsupported export version ${JSON.stringify(obj.version ?? null)} (this calicoctl-ts reads version ${EXPORT_VERSION})`,
+    );
+  }
+  if (obj.source !== 'etcdv3' && obj.source !== 'embedded') {
+    throw lineError(file, 1, `header "source" must be "etcdv3" or "embedded"`);
+  }
+  if (typeof obj.revision !== 'number' || !Number.isSafeInteger(obj.revision) || obj.revision < 0) {
+    throw lineError(file, 1, `header "revision" must be a non-negative integer`);
+  }
+  if (typeof obj.exportedAt !== 'string') throw lineError(file, 1, `header "exportedAt" must be a string`);
+  return {
+    kind: EXPORT_KIND,
+    version: EXPORT_VERSION,
+    source: obj.source,
+    revision: obj.revision,
+    exportedAt: obj.exportedAt,
+  };
+}
+
+function parseRecord(line: string, file: string, lineNo: number): { key: string; value: string } {
+  const obj = parseObject(line, file, lineNo);
+  const extra = Object.keys(obj).filter((k) => k !== 'key' && k !== 'value');
+  if (extra.length > 0)
+    throw lineError(file, lineNo, `unexpected field "${extra[0]}" (a line has only "key" and "value")`);
+  if (typeof obj.key !== 'string') throw lineError(file, lineNo, '"key" must be a string');
+  if (typeof obj.value !== 'string') throw lineError(file, lineNo, '"value" must be a string');
+  if (!obj.key.startsWith(CALICO_PREFIX)) {
+    throw lineError(file, lineNo, `key ${obj.key} is not under ${CALICO_PREFIX}`);
+  }
+  return { key: obj.key, value: obj.value };
+}
+
+function parseObject(line: string, file: string, lineNo: number): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (err) {
+    throw lineError(file, lineNo, `not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw lineError(file, lineNo, 'expected a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function lineError(file: string, lineNo: number, what: string): InputError {
+  return new InputError(`${file}: line ${lineNo}: ${what}`, {
+    code: 'InvalidExportFile',
+    hint: "import reads files written by 'calicoctl-ts datastore export'; nothing was written",
+  });
+}
+
+function fileError(verb: 'read' | 'write', file: string, err: NodeJS.ErrnoException): Error {
+  const reasons: Partial<Record<string, string>> = {
+    ENOENT: verb === 'read' ? 'no such file' : 'its directory does not exist',
+    ENOTDIR: 'a part of the path is not a directory',
+    EISDIR: 'it is a directory',
+    EACCES: 'permission denied',
+  };
+  const reason = err.code ? reasons[err.code] : undefined;
+  if (reason) return new InputError(`cannot ${verb} ${file}: ${reason}`, { cause: err });
+  return new OperationError(`cannot ${verb} ${file}: ${err.message}`, { cause: err });
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** RFC 3339 in UTC with second precision, as Calico writes timestamps. */
+function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,74 @@
+/** The export writer itself: exact header and lines, and atomic replacement of the output file. */
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import type { Datastore } from '../../../src/datastore/contract.js';
+import { createDatastore } from '../../../src/datastore/datastore.js';
+import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
+import { exportTo, exportToFile } from '../../../src/datastore/transfer.js';
+import { tempDir } from '../../helpers/cli.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function scratch(): string {
+  const dir = tempDir();
+  dirs.push(dir);
+  return dir;
+}
+
+async function store(dir: string): Promise<Datastore> {
+  const ds = createDatastore(
+    await openEmbeddedBackend({ path: join(dir, 's.db'), source: 't', timeoutMs: 1000 }),
+  );
+  await ds.txn({
+    compare: [],
+    success: [
+      { type: 'put', key: '/calico/b', value: '{"n":18446744073709551615}' },
+      { type: 'put', key: '/calico/a', value: 'é "quoted"\n' },
+      { type: 'put', key: '/other/c', value: 'not exported' },
+    ],
+  });
+  return ds;
+}
+
+describe('exportTo', () => {
+  it('writes the header and one line per /calico/ key in key order', async () => {
+    const ds = await store(scratch());
+    let text = '';
+    const summary = await exportTo(ds, async (chunk) => void (text += chunk), {
+      file: '-',
+      now: new Date('2026-06-01T10:00:00.123Z'),
+    });
+    expect(text).toBe(
+      '{"kind":"CalicoctlTsDatastoreExport","version":1,"source":"embedded","revision":1,"exportedAt":"2026-06-01T10:00:00Z"}\n' +
+        '{"key":"/calico/a","value":"é \\"quoted\\"\\n"}\n' +
+        '{"key":"/calico/b","value":"{\\"n\\":18446744073709551615}"}\n',
+    );
+    expect(summary).toMatchObject({ keys: 2, revision: 1, bytes: Buffer.byteLength(text) });
+    await ds.close();
+  });
+
+  it('leaves an existing output file untouched and no temporary file when the export fails', async () => {
+    const dir = scratch();
+    const ds = await store(dir);
+    const out = join(dir, 'out.jsonl');
+    writeFileSync(out, 'previous export\n');
+    const failing: Datastore = {
+      ...ds,
+      list: async () => {
+        throw new Error('datastore went away');
+      },
+    };
+    await expect(exportToFile(failing, out)).rejects.toThrow('datastore went away');
+    expect(readFileSync(out, 'utf8')).toBe('previous export\n');
+    expect(readdirSync(dir).sort()).toEqual(['out.jsonl', 's.db', 's.db-shm', 's.db-wal']);
+    await exportToFile(ds, out);
+    expect(readFileSync(out, 'utf8')).toMatch(
+      /^\{"kind":"CalicoctlTsDatastoreExport".*\n.*\/calico\/a.*\n.*\/calico\/b.*\n$/,
+    );
+    await ds.close();
+  });
+});
