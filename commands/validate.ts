@@ -1,0 +1,18 @@
+import { CalicoCommand, type CommandResult } from '../src/cli/base-command.js';
+import { fileFlags, runValidate, writeFlags, type WriteFlags } from '../src/cli/resource-command.js';
+
+export default class Validate extends CalicoCommand<unknown> {
+  static override summary = 'Check resource files offline (never opens a datastore).';
+  static override examples = [
+    { description: 'Validate a file', command: '<%= config.bin %> validate -f bgppeer.yaml' },
+    { description: 'Validate a directory tree', command: '<%= config.bin %> validate -f manifests/ -R' },
+    { description: 'As JSON', command: '<%= config.bin %> validate -f bgppeer.yaml -o json' },
+  ];
+  static override flags = { ...fileFlags, output: writeFlags.output };
+
+  protected async execute(): Promise<CommandResult<unknown>> {
+    const { flags } = await this.parse(Validate);
+    if (flags.filename === undefined) this.error('validate needs -f FILE', { exit: 2 });
+    return runValidate({ ...flags, timeout: '5s', 'dry-run': false } as WriteFlags);
+  }
+}

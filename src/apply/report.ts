@@ -1,0 +1,148 @@
+/**
+ * The one reporter for create/apply/replace/delete/validate: calicoctl v3.32.1's exact lines for
+ * success, partial success and failure, a documented exit code, and the JSON summary of `-o json`.
+ */
+import { ExitCode } from '../errors.js';
+import type { ResourceResult, Verb } from './engine.js';
+
+export interface Report {
+  stdout: string;
+  stderr: string;
+  exitCode: ExitCode;
+  json: ReportJson;
+}
+
+export interface ReportJson {
+  verb: Verb;
+  dryRun: boolean;
+  total: number;
+  succeeded: number;
+  failed: number;
+  results: {
+    kind: string;
+    name: string;
+    namespace?: string;
+    outcome: string;
+    resourceVersion?: string;
+    error?: { code: string; message: string; hint?: string };
+  }[];
+}
+
+const PAST: Record<Verb, string> = {
+  create: 'created',
+  apply: 'applied',
+  replace: 'replaced',
+  delete: 'deleted',
+  validate: 'validated',
+};
+
+/** Go's %v of a []error. */
+function errList(results: readonly ResourceResult[]): string {
+  return `[${results.map((r) => r.error?.message ?? '').join(' ')}]`;
+}
+
+function exitCodeFor(failed: readonly ResourceResult[], anySucceeded: boolean): ExitCode {
+  if (failed.length === 0) return ExitCode.Ok;
+  if (anySucceeded) return ExitCode.Failed;
+  const codes = new Set(failed.map((r) => r.error?.exitCode ?? ExitCode.Failed));
+  return codes.size === 1 ? ([...codes][0] as ExitCode) : ExitCode.Failed;
+}
+
+export function buildReport(verb: Verb, results: readonly ResourceResult[], dryRun = false): Report {
+  const total = results.length;
+  const failed = results.filter((r) => r.outcome === 'failed');
+  const handled = total - failed.length;
+  const kinds = new Set(results.map((r) => r.kind));
+  const single = kinds.size === 1 ? [...kinds][0]! : '';
+  const past = PAST[verb];
+  let stdout = '';
+  let stderr = '';
+  if (total === 0) {
+    stdout = 'No resources specified\n';
+  } else if (verb === 'delete') {
+    if (handled > 0)
+      stdout = single
+        ? `Successfully ${past} ${handled} '${single}' resource(s)\n`
+        : `Successfully ${past} ${handled} resource(s)\n`;
+    for (const r of failed)
+      stderr += single
+        ? `Failed to delete '${single}' resource: ${r.error?.message}\n`
+        : `Failed to delete resource: ${r.error?.message}\n`;
+  } else if (verb === 'replace') {
+    // calicoctl counts failed replaces as handled and keeps only the last error.
+    const last = failed[failed.length - 1];
+    if (!last) {
+      stdout = single
+        ? `Successfully ${past} ${total} '${single}' resource(s)\n`
+        : `Successfully ${past} ${total} resource(s)\n`;
+    } else {
+      stdout =
+        'Partial success: ' +
+        (single
+          ? `replaced the first ${total} out of ${total} '${single}' resources:\n`
+          : `replaced the first ${total} out of ${total} resources:\n`);
+      stderr = `hit error: ${last.error?.message}\n`;
+    }
+  } else if (handled === 0) {
+    const list = errList(failed);
+    if (total === 1) stderr = `failed to ${verb} '${single}' resource: ${list}\n`;
+    else if (single) stderr = `failed to ${verb} any '${single}' resources: ${list}\n`;
+    else stderr = `failed to ${verb} any resources: ${list}\n`;
+  } else if (failed.length === 0) {
+    stdout = single
+      ? `Successfully ${past} ${handled} '${single}' resource(s)\n`
+      : `Successfully ${past} ${handled} resource(s)\n`;
+  } else {
+    if (handled - failed.length > 0)
+      stdout =
+        'Partial success: ' +
+        (single
+          ? `${past} the first ${handled} out of ${total} '${single}' resources:\n`
+          : `${past} the first ${handled} out of ${total} resources:\n`);
+    stderr = `${verb === 'create' ? 'hit error' : 'hit error(s)'}: ${errList(failed)}\n`;
+  }
+  return {
+    stdout,
+    stderr,
+    exitCode: exitCodeFor(failed, handled > 0),
+    json: {
+      verb,
+      dryRun,
+      total,
+      succeeded: handled,
+      failed: failed.length,
+      results: results.map((r) => ({
+        kind: r.kind,
+        name: r.name,
+        ...(r.namespace ? { namespace: r.namespace } : {}),
+        outcome: r.outcome,
+        ...(r.resourceVersion ? { resourceVersion: r.resourceVersion } : {}),
+        ...(r.error
+          ? {
+              error: {
+                code: r.error.code,
+                message: r.error.message,
+                ...(r.error.hint ? { hint: r.error.hint } : {}),
+              },
+            }
+          : {}),
+      })),
+    },
+  };
+}
+
+/** A unified-style diff of two Go JSON values (pretty-printed one field per line) for --dry-run. */
+export function dryRunDiff(r: ResourceResult): string {
+  const pretty = (s: string | undefined) =>
+    s === undefined ? [] : JSON.stringify(JSON.parse(s), null, 2).split('\n');
+  const before = pretty(r.before);
+  const after = pretty(r.after);
+  const id = `${r.kind}(${r.namespace ? `${r.namespace}/` : ''}${r.name})`;
+  if (r.before !== undefined && r.before === r.after) return `= ${id} unchanged\n`;
+  let out = `--- ${r.before === undefined ? '/dev/null' : `stored ${id}`}\n+++ ${r.after === undefined ? '/dev/null' : `new ${id}`}\n`;
+  const beforeSet = new Set(before);
+  const afterSet = new Set(after);
+  for (const line of before) if (!afterSet.has(line)) out += `-${line}\n`;
+  for (const line of after) out += afterSet.has(line) && beforeSet.has(line) ? ` ${line}\n` : `+${line}\n`;
+  return out;
+}

@@ -1,0 +1,149 @@
+/**
+ * Shared plumbing of the resource commands (get/create/apply/replace/delete/validate): flags,
+ * turning -f or KIND NAME... into engine items, and running the engine inside a datastore session.
+ */
+import { Flags } from '@oclif/core';
+
+import { buildReport, dryRunDiff, type Report } from '../apply/report.js';
+import {
+  ApplyEngine,
+  validateOffline,
+  type EngineItem,
+  type ResourceResult,
+  type Verb,
+} from '../apply/engine.js';
+import { InputError, isCalicoError } from '../errors.js';
+import { loadManifests, type ManifestResource } from '../resources/manifest.js';
+import { resolveKind } from '../resources/registry.js';
+import { API_VERSION } from '../resources/types.js';
+import type { CommandResult } from './base-command.js';
+import { withDatastore, type DatastoreFlags } from './datastore-session.js';
+import { datastoreFlags, dryRunFlag } from './flags.js';
+
+export const fileFlags = {
+  filename: Flags.string({
+    char: 'f',
+    summary: 'File or directory of resources (YAML or JSON); - reads stdin.',
+    helpValue: '<FILE>',
+  }),
+  recursive: Flags.boolean({
+    char: 'R',
+    summary: 'With a directory for -f, also read its subdirectories.',
+    default: false,
+  }),
+  'skip-empty': Flags.boolean({ summary: 'An empty file or directory is not an error.', default: false }),
+  namespace: Flags.string({
+    char: 'n',
+    summary: 'Namespace of namespaced resources (default: "default").',
+    helpValue: '<NS>',
+  }),
+};
+
+export const writeFlags = {
+  ...datastoreFlags,
+  ...fileFlags,
+  'dry-run': dryRunFlag,
+  output: Flags.string({
+    char: 'o',
+    summary: 'Output format of the result summary.',
+    options: ['text', 'json'],
+    default: 'text',
+  }),
+};
+
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export interface WriteFlags extends DatastoreFlags {
+  filename?: string;
+  recursive: boolean;
+  'skip-empty': boolean;
+  namespace?: string;
+  'dry-run': boolean;
+  output: string;
+}
+
+/** Resources from -f, or from KIND NAME... on the command line. */
+export async function collectItems(
+  flags: WriteFlags,
+  args: readonly string[],
+): Promise<ManifestResource[] | 'empty'> {
+  if (flags.filename !== undefined) {
+    if (args.length > 0) throw new InputError('give either -f FILE or KIND NAME..., not both');
+    try {
+      return await loadManifests(flags.filename, { recursive: flags.recursive, readStdin });
+    } catch (err) {
+      if (flags['skip-empty'] && isCalicoError(err) && err.code === 'NoResources') return 'empty';
+      throw err;
+    }
+  }
+  const [kind, ...names] = args;
+  if (!kind) throw new InputError('no resources specified', { hint: 'give -f FILE or KIND NAME...' });
+  const d = resolveKind(kind);
+  if (names.length === 0 || names.some((n) => n === ''))
+    throw new InputError('resource name may not be empty', { hint: `e.g. ${d.aliases[0]} my-name` });
+  return names.map((name) => ({
+    resource: { kind: d.kind, apiVersion: API_VERSION, metadata: { name } },
+    descriptor: d,
+    file: '',
+    document: 0,
+  }));
+}
+
+function toCommandResult(
+  report: Report,
+  results: readonly ResourceResult[],
+  flags: WriteFlags,
+): CommandResult<unknown> {
+  if (flags.output === 'json') return { data: report.json, json: true, exitCode: report.exitCode };
+  let text = report.stdout;
+  if (flags['dry-run'])
+    text =
+      results
+        .filter((r) => r.outcome !== 'failed')
+        .map(dryRunDiff)
+        .join('') + text.replace(/^Successfully /, 'Dry run: would have ');
+  return { data: report.json, text, stderr: report.stderr, exitCode: report.exitCode };
+}
+
+/** Runs one writing verb end to end. */
+export async function runWrite(
+  verb: Exclude<Verb, 'validate'>,
+  flags: WriteFlags,
+  args: readonly string[],
+  extra: { skipExists?: boolean; skipNotExists?: boolean } = {},
+): Promise<CommandResult<unknown>> {
+  const items = await collectItems(flags, args);
+  if (items === 'empty') return { data: buildReport(verb, []).json, text: 'No resources specified\n' };
+  const results = await withDatastore(flags, async (ds) => {
+    const engine = new ApplyEngine(ds, {
+      namespace: flags.namespace,
+      dryRun: flags['dry-run'],
+      skipExists: extra.skipExists,
+      skipNotExists: extra.skipNotExists,
+    });
+    return engine.run(verb, items as EngineItem[]);
+  });
+  return toCommandResult(buildReport(verb, results, flags['dry-run']), results, flags);
+}
+
+/** validate -f: offline, never opens a datastore. */
+export async function runValidate(flags: WriteFlags): Promise<CommandResult<unknown>> {
+  const items = await collectItems(flags, []);
+  if (items === 'empty') return { data: buildReport('validate', []).json, text: 'No resources specified\n' };
+  const results: ResourceResult[] = items.map((item) => {
+    const base = { kind: item.descriptor.kind, name: item.resource.metadata.name ?? '' };
+    try {
+      validateOffline(item.descriptor, item.resource);
+      return { ...base, outcome: 'validated' };
+    } catch (err) {
+      if (!isCalicoError(err)) throw err;
+      return { ...base, outcome: 'failed', error: err };
+    }
+  });
+  const report = buildReport('validate', results);
+  return toCommandResult(report, results, { ...flags, 'dry-run': false });
+}

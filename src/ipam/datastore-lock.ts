@@ -1,0 +1,108 @@
+/**
+ * `datastore migrate lock|unlock` (calicoctl `commands/datastore/migrate/lock.go`, `unlock.go`):
+ * ClusterInformation "default" spec.datastoreReady false (locked) or true (unlocked).
+ *
+ * lock first runs EnsureInitialized, which creates ClusterInformation when it is missing (fresh
+ * 32-hex clusterGUID, datastoreReady true) and then updates it; unlock reads it and fails when it is
+ * missing. The update rewrites the stored object as Go would: metadata and unknown fields as they
+ * were, spec fields in ClusterInformationSpec order.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+
+import { encodeGoJson, parseGoJson, S } from '../codec/go-json.js';
+import type { Datastore } from '../datastore/contract.js';
+import { ConflictError, OperationError } from '../errors.js';
+
+export const CLUSTER_INFORMATION_KEY = '/calico/resources/v3/projectcalico.org/clusterinformations/default';
+
+const clusterInformationSchema = S.struct([
+  { name: 'kind', schema: S.string(), omitempty: true },
+  { name: 'apiVersion', schema: S.string(), omitempty: true },
+  { name: 'metadata', schema: S.any() },
+  {
+    name: 'spec',
+    schema: S.struct([
+      { name: 'clusterGUID', schema: S.string(), omitempty: true },
+      { name: 'clusterType', schema: S.string(), omitempty: true },
+      { name: 'calicoVersion', schema: S.string(), omitempty: true },
+      { name: 'datastoreReady', schema: S.bool({ pointer: true }), omitempty: true },
+      { name: 'variant', schema: S.string(), omitempty: true },
+    ]),
+  },
+]);
+
+export interface LockResult {
+  locked: boolean;
+  /** True when ClusterInformation did not exist and was created. */
+  created: boolean;
+  revision: number;
+}
+
+function newClusterInformation(ready: boolean, now = new Date()): string {
+  return encodeGoJson(
+    {
+      kind: 'ClusterInformation',
+      apiVersion: 'projectcalico.org/v3',
+      metadata: {
+        name: 'default',
+        uid: randomUUID(),
+        creationTimestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      },
+      spec: { clusterGUID: randomBytes(16).toString('hex'), datastoreReady: ready },
+    },
+    clusterInformationSchema,
+  );
+}
+
+/** Sets datastoreReady = !locked with a compare-and-swap update (retried a few times). */
+export async function setDatastoreLock(ds: Datastore, locked: boolean): Promise<LockResult> {
+  const verb = locked ? 'locking' : 'unlocking';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const kv = await ds.get(CLUSTER_INFORMATION_KEY);
+    if (!kv) {
+      if (!locked) {
+        throw new OperationError(
+          `error retrieving ClusterInformation for unlocking: resource does not exist: ClusterInformation(default) with error: <nil>`,
+          {
+            code: 'ResourceNotFound',
+            hint: "the datastore was never locked; 'datastore migrate lock' creates it",
+          },
+        );
+      }
+      const created = await ds.create(CLUSTER_INFORMATION_KEY, newClusterInformation(false));
+      if (created.ok) return { locked, created: true, revision: created.revision };
+      continue;
+    }
+    let obj: Record<string, unknown>;
+    try {
+      const parsed = parseGoJson(kv.value);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new Error('not an object');
+      obj = parsed as Record<string, unknown>;
+    } catch (err) {
+      throw new OperationError(
+        `error retrieving ClusterInformation for ${verb}: cannot decode ${CLUSTER_INFORMATION_KEY}: ${(err as Error).message}`,
+        { code: 'CorruptData' },
+      );
+    }
+    const spec = (typeof obj['spec'] === 'object' && obj['spec'] !== null ? obj['spec'] : {}) as Record<
+      string,
+      unknown
+    >;
+    // EnsureInitialized (run by lock only) also gives a cluster without a GUID its GUID.
+    const guid = locked && !spec['clusterGUID'] ? { clusterGUID: randomBytes(16).toString('hex') } : {};
+    const updated = { ...obj, spec: { ...spec, ...guid, datastoreReady: !locked } };
+    const outcome = await ds.update(
+      CLUSTER_INFORMATION_KEY,
+      encodeGoJson(updated, clusterInformationSchema),
+      kv.modRevision,
+    );
+    if (outcome.ok) return { locked, created: false, revision: outcome.revision };
+  }
+  throw new ConflictError(
+    `error updating ClusterInformation for ${verb}: update conflict: ClusterInformation(default)`,
+    {
+      hint: 'run the command again',
+    },
+  );
+}

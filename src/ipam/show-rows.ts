@@ -1,0 +1,77 @@
+/**
+ * The cells of calicoctl's `ipam show` tables (REL v3.32.1 `showBlockUtilization`,
+ * `showBorrowedDetails`), plus the `-o wide` owner column and the `--by-node` table of our own.
+ * Counts are float64 in calicoctl, hence `%.5g` and `%.f` (ties to even) from go-format.
+ */
+import { formatG5, formatPercent0 } from '../output/go-format.js';
+import type { BorrowedIP } from './borrowed.js';
+import type { NodeUsage } from './node-usage.js';
+import type { Utilization } from './utilization.js';
+import { ORPHAN_POOL_NAME } from './utilization.js';
+import { blockOwner } from './borrowed.js';
+
+export interface TableData {
+  headers: string[];
+  rows: string[][];
+}
+
+/** calicoctl's genRow: TOTAL, IN USE (percent), FREE (percent), all as float64. */
+function usageCells(inUse: number, total: bigint): string[] {
+  const capacity = Number(total);
+  const free = capacity - inUse;
+  return [
+    formatG5(capacity),
+    `${formatG5(inUse)} (${formatPercent0((100 * inUse) / capacity)}%)`,
+    `${formatG5(free)} (${formatPercent0((100 * free) / capacity)}%)`,
+  ];
+}
+
+export function utilizationTable(u: Utilization, opts: { showBlocks: boolean; wide: boolean }): TableData {
+  const headers = ['GROUPING', 'CIDR', 'IPS TOTAL', 'IPS IN USE', 'IPS FREE'];
+  if (opts.wide) headers.push('OWNER');
+  const rows: string[][] = [];
+  for (const pool of u.pools) {
+    // The orphan pseudo-pool (0.0.0.0/0) never gets an IP Pool row, only its blocks.
+    if (pool.name !== ORPHAN_POOL_NAME) {
+      const row = ['IP Pool', pool.cidr, ...usageCells(pool.inUse, pool.total)];
+      if (opts.wide) row.push('');
+      rows.push(row);
+    }
+    if (!opts.showBlocks) continue;
+    for (const block of pool.blocks) {
+      const row = ['Block', block.cidr, ...usageCells(block.inUse, block.total)];
+      if (opts.wide) row.push(blockOwner(block.affinity));
+      rows.push(row);
+    }
+  }
+  return { headers, rows };
+}
+
+export function borrowedTable(borrowed: readonly BorrowedIP[]): TableData {
+  return {
+    headers: ['IP', 'BORROWING-NODE', 'BLOCK', 'BLOCK OWNER', 'TYPE', 'ALLOCATED-TO'],
+    rows: borrowed.map((b) => [b.ip, b.borrowingNode, b.block, b.blockOwner, b.type, b.allocatedTo]),
+  };
+}
+
+/** calicoctl prints this after the borrowed table when some allocations have no node attribute. */
+export function unclassifiedNote(count: number): string {
+  return count === 0
+    ? ''
+    : `\nNote: found ${count} IP allocations without an explicit node association. Unable to determine if they are borrowed.\n`;
+}
+
+export function nodeUsageTable(nodes: readonly NodeUsage[], maxBlocksPerHost: number): TableData {
+  const max = maxBlocksPerHost > 0 ? String(maxBlocksPerHost) : 'unlimited';
+  return {
+    headers: ['NODE', 'BLOCKS', 'MAX BLOCKS', 'IPS IN USE', 'IPS BORROWED', 'IPS LENT'],
+    rows: nodes.map((n) => [
+      n.node,
+      String(n.blocks),
+      max,
+      String(n.ipsInUse),
+      String(n.ipsBorrowed),
+      String(n.ipsLent),
+    ]),
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Strict decoding of a parsed document (YAML or JSON) into the Go struct layout of a kind, as
+ * sigs.k8s.io/yaml UnmarshalStrict does in calicoctl: unknown fields and wrong types are errors
+ * with Go's wording; keys match case-insensitively like encoding/json; null leaves a field unset.
+ * The result is a plain value ready for encodeGoJson with the same schema.
+ */
+import type { Schema } from '../codec/go-json.js';
+import { goTypeName, isASNumber } from './schemas.js';
+
+export class DecodeError extends Error {
+  constructor(
+    message: string,
+    /** The offending field name for unknown-field errors (calicoctl rewrites those messages). */
+    readonly unknownField?: string,
+  ) {
+    super(message);
+  }
+}
+
+const INT_RANGES: Record<string, [bigint, bigint]> = {
+  uint8: [0n, 255n],
+  '*uint8': [0n, 255n],
+  uint16: [0n, 65535n],
+  int32: [-(2n ** 31n), 2n ** 31n - 1n],
+  '*int32': [-(2n ** 31n), 2n ** 31n - 1n],
+  'numorstring.ASNumber': [0n, 2n ** 32n - 1n],
+  '*numorstring.ASNumber': [0n, 2n ** 32n - 1n],
+};
+const INT64: [bigint, bigint] = [-(2n ** 63n), 2n ** 63n - 1n];
+
+function jsonKind(v: unknown): string {
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'number';
+  if (typeof v === 'boolean') return 'bool';
+  if (Array.isArray(v)) return 'array';
+  return 'object';
+}
+
+interface Ctx {
+  /** Innermost Go struct type name. */
+  struct: string;
+  /** Dotted JSON path from the top (Go's UnmarshalTypeError.Field). */
+  path: string;
+}
+
+function typeError(value: string, schema: Schema, ctx: Ctx): DecodeError {
+  const where = ctx.path ? `Go struct field ${ctx.struct}.${ctx.path}` : `Go value`;
+  return new DecodeError(`json: cannot unmarshal ${value} into ${where} of type ${goTypeName(schema)}`);
+}
+
+/** "64512" or "1.10" (asdot) as numorstring.ASNumber accepts them. */
+function parseASNumberText(text: string): bigint | undefined {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!m) return undefined;
+  if (m[2] === undefined) return BigInt(m[1]!);
+  const hi = BigInt(m[1]!);
+  const lo = BigInt(m[2]);
+  if (hi > 65535n || lo > 65535n) return undefined;
+  return (hi << 16n) | lo;
+}
+
+function toInt(v: unknown, schema: Schema, ctx: Ctx): number | bigint {
+  let n: bigint | undefined;
+  if (typeof v === 'string' && isASNumber(schema)) {
+    n = parseASNumberText(v);
+    if (n === undefined) throw new DecodeError(`json: invalid AS Number format: ${v}`);
+  } else if (typeof v === 'bigint') {
+    n = v;
+  } else if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw typeError(`number ${v}`, schema, ctx);
+    n = BigInt(v);
+  } else {
+    throw typeError(jsonKind(v), schema, ctx);
+  }
+  const [min, max] = INT_RANGES[goTypeName(schema)] ?? INT64;
+  if (n < min || n > max) throw typeError(`number ${n}`, schema, ctx);
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+}
+
+export function decodeValue(v: unknown, schema: Schema, ctx: Ctx): unknown {
+  if (v === null || v === undefined) return undefined;
+  switch (schema.kind) {
+    case 'string':
+      if (typeof v !== 'string') throw typeError(jsonKind(v), schema, ctx);
+      return v;
+    case 'bool':
+      if (typeof v !== 'boolean') throw typeError(jsonKind(v), schema, ctx);
+      return v;
+    case 'int':
+      return toInt(v, schema, ctx);
+    case 'float':
+      if (typeof v === 'bigint') return Number(v);
+      if (typeof v !== 'number') throw typeError(jsonKind(v), schema, ctx);
+      return v;
+    case 'any':
+      return v;
+    case 'slice': {
+      if (!Array.isArray(v)) throw typeError(jsonKind(v), schema, ctx);
+      return v.map((x) => decodeValue(x, schema.elem, ctx) ?? null);
+    }
+    case 'map': {
+      if (typeof v !== 'object' || Array.isArray(v)) throw typeError(jsonKind(v), schema, ctx);
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        out[k] = decodeValue(x, schema.value, ctx) ?? (schema.value.kind === 'string' ? '' : null);
+      }
+      return out;
+    }
+    case 'struct': {
+      if (typeof v !== 'object' || Array.isArray(v)) throw typeError(jsonKind(v), schema, ctx);
+      const structName = goTypeName(schema).replace(/^\*/, '');
+      const out: Record<string, unknown> = {};
+      for (const [key, x] of Object.entries(v as Record<string, unknown>)) {
+        const field =
+          schema.fields.find((fd) => fd.name === key) ??
+          schema.fields.find((fd) => fd.name.toLowerCase() === key.toLowerCase());
+        if (!field) throw new DecodeError(`json: unknown field "${key}"`, key);
+        const decoded = decodeValue(x, field.schema, {
+          struct: structName,
+          path: ctx.path ? `${ctx.path}.${field.name}` : field.name,
+        });
+        if (decoded !== undefined) out[field.name] = decoded;
+      }
+      return out;
+    }
+  }
+}
+
+/** Decodes a whole object of the given kind's schema (the top-level struct). */
+export function decodeResource(v: unknown, schema: Schema): Record<string, unknown> {
+  return decodeValue(v, schema, { struct: goTypeName(schema), path: '' }) as Record<string, unknown>;
+}

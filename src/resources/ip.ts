@@ -1,0 +1,183 @@
+/**
+ * IP addresses and CIDRs with Go's net package semantics: what net.ParseIP / net.ParseCIDR accept
+ * and how net.IP.String / net.IPNet.String print them, because Calico stores that text.
+ */
+
+export type IPVersion = 4 | 6;
+
+export interface IPAddr {
+  version: IPVersion;
+  /** The address as an unsigned integer (32 or 128 bits). */
+  value: bigint;
+}
+
+export interface CIDR {
+  /** The address as written (host bits may be set). */
+  ip: IPAddr;
+  /** The masked network address. */
+  network: IPAddr;
+  prefix: number;
+}
+
+function bits(version: IPVersion): number {
+  return version === 4 ? 32 : 128;
+}
+
+function parseIPv4(text: string): bigint | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let value = 0n;
+  for (const part of parts) {
+    // Go rejects empty octets, non-digits, leading zeros and values above 255.
+    if (!/^[0-9]{1,3}$/.test(part) || (part.length > 1 && part.startsWith('0'))) return undefined;
+    const n = Number(part);
+    if (n > 255) return undefined;
+    value = (value << 8n) | BigInt(n);
+  }
+  return value;
+}
+
+function parseIPv6(text: string): bigint | undefined {
+  let head = text;
+  let v4Tail: bigint | undefined;
+  const lastColon = text.lastIndexOf(':');
+  if (text.includes('.') && lastColon >= 0) {
+    v4Tail = parseIPv4(text.slice(lastColon + 1));
+    if (v4Tail === undefined) return undefined;
+    head = text.slice(0, lastColon + 1) + '0:0';
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) return undefined;
+  const parseGroups = (s: string): number[] | undefined => {
+    if (s === '') return [];
+    const groups: number[] = [];
+    for (const g of s.split(':')) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+      groups.push(parseInt(g, 16));
+    }
+    return groups;
+  };
+  const left = parseGroups(halves[0] ?? '');
+  const right = halves.length === 2 ? parseGroups(halves[1] ?? '') : [];
+  if (!left || !right) return undefined;
+  let groups: number[];
+  if (halves.length === 2) {
+    const missing = 8 - left.length - right.length;
+    if (missing < 1) return undefined;
+    groups = [...left, ...new Array<number>(missing).fill(0), ...right];
+  } else {
+    groups = left;
+  }
+  if (groups.length !== 8) return undefined;
+  let value = 0n;
+  for (const g of groups) value = (value << 16n) | BigInt(g);
+  if (v4Tail !== undefined) value = (value & ~0xffffffffn) | v4Tail;
+  return value;
+}
+
+/** Parses an IPv4 or IPv6 address as Go's net.ParseIP does (no zones, no leading zeros in IPv4). */
+export function parseIP(text: string): IPAddr | undefined {
+  if (text.includes(':')) {
+    const value = parseIPv6(text);
+    if (value === undefined) return undefined;
+    // Go treats IPv4-mapped IPv6 (::ffff:a.b.c.d) as an IPv4 address.
+    if (value >> 32n === 0xffffn) return { version: 4, value: value & 0xffffffffn };
+    return { version: 6, value };
+  }
+  const value = parseIPv4(text);
+  return value === undefined ? undefined : { version: 4, value };
+}
+
+/** Go's net.IP.String: dotted quad, or RFC 5952 (lower case, longest zero run of 2+ as ::). */
+export function formatIP(ip: IPAddr): string {
+  if (ip.version === 4) {
+    const v = ip.value;
+    return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
+  }
+  const groups: number[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(Number((ip.value >> BigInt(i * 16)) & 0xffffn));
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (g: number) => g.toString(16);
+  if (bestStart < 0) return groups.map(hex).join(':');
+  const left = groups.slice(0, bestStart).map(hex).join(':');
+  const right = groups
+    .slice(bestStart + bestLen)
+    .map(hex)
+    .join(':');
+  return `${left}::${right}`;
+}
+
+function maskOf(version: IPVersion, prefix: number): bigint {
+  const total = BigInt(bits(version));
+  const all = (1n << total) - 1n;
+  return all ^ ((1n << (total - BigInt(prefix))) - 1n);
+}
+
+/** Go's net.ParseCIDR: "addr/prefix" with a decimal prefix within the family's width. */
+export function parseCIDR(text: string): CIDR | undefined {
+  const slash = text.indexOf('/');
+  if (slash < 0) return undefined;
+  const ip = parseIP(text.slice(0, slash));
+  const prefixText = text.slice(slash + 1);
+  if (!ip || !/^[0-9]+$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  // An IPv4-mapped address with a /96+ mask is IPv4 in Go; keep it simple and reject mixing.
+  if (ip.version === 4 && text.slice(0, slash).includes(':')) return undefined;
+  if (prefix > bits(ip.version)) return undefined;
+  const network = { version: ip.version, value: ip.value & maskOf(ip.version, prefix) };
+  return { ip, network, prefix };
+}
+
+/** Like Calico's cnet.ParseCIDROrIP: a bare address counts as a full-length prefix. */
+export function parseCIDROrIP(text: string): CIDR | undefined {
+  if (text.includes('/')) return parseCIDR(text);
+  const ip = parseIP(text);
+  if (!ip || (ip.version === 4 && text.includes(':'))) return undefined;
+  return { ip, network: ip, prefix: bits(ip.version) };
+}
+
+/** Go's net.IPNet.String of the masked network. */
+export function formatCIDR(cidr: Pick<CIDR, 'network' | 'prefix'>): string {
+  return `${formatIP(cidr.network)}/${cidr.prefix}`;
+}
+
+/** The last address of the network. */
+export function lastAddress(cidr: Pick<CIDR, 'network' | 'prefix'>): bigint {
+  const host = BigInt(bits(cidr.network.version) - cidr.prefix);
+  return cidr.network.value | ((1n << host) - 1n);
+}
+
+/** True when the two networks share an address (cnet.IPNet.IsNetOverlap). */
+export function cidrsOverlap(
+  a: Pick<CIDR, 'network' | 'prefix'>,
+  b: Pick<CIDR, 'network' | 'prefix'>,
+): boolean {
+  if (a.network.version !== b.network.version) return false;
+  return a.network.value <= lastAddress(b) && b.network.value <= lastAddress(a);
+}
+
+/** True when inner lies entirely within outer. */
+export function cidrContains(
+  outer: Pick<CIDR, 'network' | 'prefix'>,
+  inner: Pick<CIDR, 'network' | 'prefix'>,
+): boolean {
+  return (
+    outer.network.version === inner.network.version &&
+    outer.prefix <= inner.prefix &&
+    (inner.network.value & maskOf(outer.network.version, outer.prefix)) === outer.network.value
+  );
+}

@@ -1,0 +1,214 @@
+/**
+ * Calico v3 objects over the Datastore, as libcalico-go's etcdv3 backend and clientv3 store them
+ * (calico.md §1.2): the value is the whole object in Go JSON without resourceVersion; the
+ * resourceVersion read back is the key's mod revision; create/update/delete are compare-and-swap.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
+import type { Datastore, KeyValue } from '../datastore/contract.js';
+import { ConflictError, InputError, OperationError } from '../errors.js';
+import { parseResourceKey, resourceKey, resourcePrefix, type KindDescriptor } from './registry.js';
+import { API_VERSION, resourceId, type ResourceObject } from './types.js';
+
+export function notFoundError(kind: string, name: string | undefined, namespace?: string): OperationError {
+  return new OperationError(
+    `resource does not exist: ${resourceId(kind, name, namespace)} with error: <nil>`,
+    {
+      code: 'ResourceNotFound',
+    },
+  );
+}
+
+export function alreadyExistsError(
+  kind: string,
+  name: string | undefined,
+  namespace?: string,
+): OperationError {
+  return new OperationError(
+    `resource already exists: ${resourceId(kind, name, namespace)} with error: <nil>`,
+    {
+      code: 'ResourceExists',
+      hint: 'use apply or replace to change an existing resource, or create --skip-exists',
+    },
+  );
+}
+
+export function conflictError(kind: string, name: string | undefined, namespace?: string): ConflictError {
+  return new ConflictError(`update conflict: ${resourceId(kind, name, namespace)}`, {
+    hint: 'the resource changed since it was read; get it again and reapply your change',
+  });
+}
+
+const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow';
+
+/** The virtual profile libcalico-go returns with every profile list (never stored). */
+export function defaultAllowProfile(): ResourceObject {
+  return {
+    kind: 'Profile',
+    apiVersion: API_VERSION,
+    metadata: { name: DEFAULT_ALLOW_PROFILE, resourceVersion: '1' },
+    spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] },
+  };
+}
+
+/** RFC 3339 UTC with second precision, as metav1.Time marshals. */
+export function nowTimestamp(now = new Date()): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function encodeForStorage(d: KindDescriptor, res: ResourceObject): string {
+  const stored: ResourceObject = {
+    ...res,
+    kind: d.kind,
+    apiVersion: API_VERSION,
+    metadata: { ...res.metadata, resourceVersion: undefined, selfLink: undefined },
+  };
+  return encodeGoJson(stored, d.schema);
+}
+
+export function decodeFromStorage(d: KindDescriptor, kv: KeyValue): ResourceObject {
+  const res = parseGoJson(kv.value) as unknown as ResourceObject;
+  if (!res || typeof res !== 'object' || Array.isArray(res)) throw new Error('not an object');
+  res.metadata ??= {};
+  res.metadata.resourceVersion = String(kv.modRevision);
+  d.readDefaults?.(res);
+  return res;
+}
+
+export interface ListResult {
+  items: ResourceObject[];
+  /** The store revision of the listing (List metadata.resourceVersion). */
+  revision: number;
+}
+
+export class ResourceStore {
+  constructor(readonly ds: Datastore) {}
+
+  key(d: KindDescriptor, res: ResourceObject): string {
+    return resourceKey(d, res.metadata.name ?? '', res.metadata.namespace);
+  }
+
+  private revisionOf(rv: string | undefined): number | undefined {
+    if (rv === undefined || rv === '') return undefined;
+    if (!/^\d+$/.test(rv))
+      throw new InputError(
+        `error with field Metadata.ResourceVersion = '${rv}' (Reason: failed to validate Field: ResourceVersion because of Tag: resourceVersion )`,
+        {
+          code: 'ValidationFailed',
+          hint: 'resourceVersion is the decimal etcd revision printed by get; remove it to use the latest',
+        },
+      );
+    return Number(rv);
+  }
+
+  async get(
+    d: KindDescriptor,
+    name: string,
+    namespace?: string,
+    resourceVersion?: string,
+  ): Promise<ResourceObject> {
+    if (d.kind === 'Profile' && name === DEFAULT_ALLOW_PROFILE) return defaultAllowProfile();
+    const key = resourceKey(d, name, namespace);
+    const kv = await this.ds.get(key, { revision: this.revisionOf(resourceVersion) });
+    if (!kv) throw notFoundError(d.kind, name, d.namespaced ? namespace : undefined);
+    try {
+      return decodeFromStorage(d, kv);
+    } catch (err) {
+      throw new OperationError(
+        `failed to parse datastore entry key=${key}; value=${kv.value}: ${(err as Error).message}`,
+        {
+          code: 'CorruptEntry',
+          hint: 'the stored value is not valid JSON for this kind; fix or delete the key',
+        },
+      );
+    }
+  }
+
+  /** Lists a kind (one namespace, or all when namespace is undefined), skipping unparsable entries. */
+  async list(d: KindDescriptor, namespace?: string, resourceVersion?: string): Promise<ListResult> {
+    const stream = await this.ds.list(resourcePrefix(d, namespace), {
+      revision: this.revisionOf(resourceVersion),
+    });
+    const items: ResourceObject[] = [];
+    for await (const kv of stream) {
+      const parsed = parseResourceKey(d, kv.key);
+      if (!parsed) continue;
+      try {
+        items.push(decodeFromStorage(d, kv));
+      } catch {
+        // libcalico-go silently skips entries it cannot decode in a list.
+      }
+    }
+    if (d.kind === 'Profile') items.push(defaultAllowProfile());
+    if (d.kind === 'Tier') sortTiers(items);
+    return { items, revision: stream.revision };
+  }
+
+  /** clientv3 create: fresh uid and creationTimestamp; fails if the key exists. */
+  async create(d: KindDescriptor, res: ResourceObject): Promise<ResourceObject> {
+    const { name, namespace } = res.metadata;
+    if (res.metadata.resourceVersion)
+      throw new InputError(
+        `error with field Metadata.ResourceVersion = '${res.metadata.resourceVersion}' (field must not be set for a Create request)`,
+        { code: 'ValidationFailed', hint: 'remove metadata.resourceVersion, or use apply/replace' },
+      );
+    const toStore: ResourceObject = {
+      ...res,
+      metadata: {
+        ...res.metadata,
+        uid: res.metadata.uid || randomUUID(),
+        creationTimestamp: res.metadata.creationTimestamp || nowTimestamp(),
+      },
+    };
+    const outcome = await this.ds.create(this.key(d, res), encodeForStorage(d, toStore));
+    if (!outcome.ok) throw alreadyExistsError(d.kind, name, d.namespaced ? namespace : undefined);
+    toStore.metadata.resourceVersion = String(outcome.revision);
+    return toStore;
+  }
+
+  /** clientv3 update: compare-and-swap on the given resourceVersion. */
+  async update(d: KindDescriptor, res: ResourceObject): Promise<ResourceObject> {
+    const { name, namespace } = res.metadata;
+    const rev = this.revisionOf(res.metadata.resourceVersion);
+    if (rev === undefined || !res.metadata.uid || !res.metadata.creationTimestamp)
+      throw new InputError(
+        `error with field Metadata.ResourceVersion (field must be set for an Update request)`,
+        { code: 'ValidationFailed' },
+      );
+    const outcome = await this.ds.update(this.key(d, res), encodeForStorage(d, res), rev);
+    if (!outcome.ok) {
+      if (outcome.reason === 'missing')
+        throw notFoundError(d.kind, name, d.namespaced ? namespace : undefined);
+      throw conflictError(d.kind, name, d.namespaced ? namespace : undefined);
+    }
+    return { ...res, metadata: { ...res.metadata, resourceVersion: String(outcome.revision) } };
+  }
+
+  /** Deletes; compare-and-swap when resourceVersion is given. Returns the deleted object. */
+  async delete(
+    d: KindDescriptor,
+    name: string,
+    namespace?: string,
+    resourceVersion?: string,
+  ): Promise<ResourceObject> {
+    const ns = d.namespaced ? namespace : undefined;
+    const current = await this.get(d, name, ns);
+    const rev = this.revisionOf(resourceVersion);
+    const outcome = await this.ds.delete(resourceKey(d, name, ns), rev);
+    if (!outcome.ok) {
+      if (outcome.reason === 'missing') throw notFoundError(d.kind, name, ns);
+      throw conflictError(d.kind, name, ns);
+    }
+    return current;
+  }
+}
+
+/** calicoctl stable-sorts tiers by order, unset orders last. */
+function sortTiers(items: ResourceObject[]): void {
+  const order = (r: ResourceObject) => {
+    const o = r.spec?.order;
+    return typeof o === 'number' ? o : Number.POSITIVE_INFINITY;
+  };
+  items.sort((a, b) => order(a) - order(b));
+}

@@ -1,0 +1,240 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { encodeGoJson, parseGoJson } from '../../../src/codec/go-json.js';
+import type { Datastore } from '../../../src/datastore/contract.js';
+import { InputError } from '../../../src/errors.js';
+import {
+  blockKey,
+  blockContaining,
+  ipToOrdinal,
+  ordinalToIP,
+  parseBlockKey,
+  ipText,
+} from '../../../src/ipam/block-key.js';
+import { scanBlockHead, summarizeBlock } from '../../../src/ipam/block-summary.js';
+import { CorruptBlockError, decodeBlock } from '../../../src/ipam/block.js';
+import { collectBorrowed } from '../../../src/ipam/borrowed.js';
+import { formatIPLookup, lookupIP, parseIPArgument } from '../../../src/ipam/ip-lookup.js';
+import { collectNodeUsage } from '../../../src/ipam/node-usage.js';
+import { allocationBlockSchema } from '../../../src/ipam/schemas.js';
+import { borrowedTable, unclassifiedNote, utilizationTable } from '../../../src/ipam/show-rows.js';
+import { collectUtilization } from '../../../src/ipam/utilization.js';
+import { renderTable } from '../../../src/output/tablewriter.js';
+import { parseIP } from '../../../src/resources/ip.js';
+import {
+  ALL_KEYS,
+  BLOCKS,
+  EXPECTED_BORROWED,
+  EXPECTED_SHOW,
+  EXPECTED_SHOW_BLOCKS,
+  V6_BLOCK_KEY,
+} from './fixtures.js';
+import { datastoreWith } from './memory-datastore.js';
+
+const kv = (key: string, value: string) => ({ key, value, createRevision: 1, modRevision: 1, version: 1 });
+
+describe('block keys and ordinals', () => {
+  it('maps IPv4 and IPv6 networks to Calico keys and back', () => {
+    const v6 = parseBlockKey(V6_BLOCK_KEY)!;
+    expect(blockKey(v6)).toBe(V6_BLOCK_KEY);
+    expect(parseBlockKey('/calico/ipam/v2/assignment/ipv4/block/10.0.0.128-26')?.prefix).toBe(26);
+    expect(parseBlockKey('/calico/ipam/v2/assignment/ipv4/block/not-a-cidr')).toBeUndefined();
+    expect(parseBlockKey('/calico/ipam/v2/assignment/ipv4/block/10.0.0.0-26/extra')).toBeUndefined();
+  });
+
+  it('does 128-bit ordinal arithmetic', () => {
+    const v6 = parseBlockKey(V6_BLOCK_KEY)!;
+    expect(ipText(ordinalToIP(v6, 63))).toBe('fd5f:abcd:64:4f2c:ec1b:27b9:1989:77ff');
+    expect(ipToOrdinal(v6, parseIP('fd5f:abcd:64:4f2c:ec1b:27b9:1989:77c5')!)).toBe(5);
+    expect(ipToOrdinal(v6, parseIP('fd5f:abcd:64:4f2c:ec1b:27b9:1989:7800')!)).toBeUndefined();
+    const b = blockContaining(parseIP('fd5f:abcd:64:4f2c:ec1b:27b9:1989:77c5')!, 122);
+    expect(blockKey(b)).toBe(V6_BLOCK_KEY);
+    expect(blockKey(blockContaining(parseIP('10.66.137.237')!, 29))).toBe(
+      '/calico/ipam/v2/assignment/ipv4/block/10.66.137.232-29',
+    );
+  });
+});
+
+describe('block decoding', () => {
+  it('keeps every stored block byte-identical through decode and encode', () => {
+    for (const [key, value] of Object.entries(BLOCKS)) {
+      const block = decodeBlock(kv(key, value), { exact: true });
+      const expected = value.replace(',{"handle_id":null,"secondary":null}]', ',{}]'); // v3.32 omitempty
+      expect(encodeGoJson(block.value, allocationBlockSchema)).toBe(expected);
+    }
+  });
+
+  it('summarises churned blocks by the quick scan exactly as the full decoder', () => {
+    for (const [key, value] of Object.entries(BLOCKS)) {
+      const full = decodeBlock(kv(key, value));
+      expect(scanBlockHead(value)).toBeDefined(); // Calico's layout takes the quick path
+      const quick = summarizeBlock(kv(key, value));
+      expect(quick.free).toBe(full.value.unallocated?.length ?? 0);
+      expect(quick.affinity).toBe(full.value.affinity);
+      expect(quick.net).toEqual(full.net);
+    }
+    // Unusual layout (whitespace, other field order) falls back to the full decoder.
+    const odd = '{ "unallocated" : [1, 0], "cidr": "10.0.0.0/31", "affinity": null }';
+    expect(scanBlockHead(odd)).toBeUndefined();
+    expect(summarizeBlock(kv('/k', odd)).free).toBe(2);
+    // A truncated value is never summarised from its head.
+    const truncated = Object.values(BLOCKS)[0]!.slice(0, -1);
+    expect(scanBlockHead(truncated)).toBeUndefined();
+  });
+
+  it.each([
+    ['{"cidr":"10.0.0.0/30","unallocated":[0,"x"]}', 'unallocated[1] is not an integer'],
+    ['{"cidr":"10.0.0.300/30"}', 'cidr "10.0.0.300/30" is not a valid CIDR'],
+    ['{"cidr":"10.0.0.0/30","affinity":5}', 'affinity is not a string'],
+    [
+      '{"cidr":"10.0.0.0/30","attributes":[{"secondary":{"node":1}}]}',
+      'attributes[0].secondary is not a map of strings',
+    ],
+    ['{"cidr":"10.0.0.0/30","sequenceNumber":-1}', 'sequenceNumber is not an unsigned integer'],
+    ['{"cidr":"10.0.0.0/30","allocations":[0', 'position 38'],
+  ])('names the key of a corrupt value %s', (value, reason) => {
+    const key = '/calico/ipam/v2/assignment/ipv4/block/10.0.0.0-30';
+    expect(() => summarizeBlock(kv(key, value))).toThrow(CorruptBlockError);
+    expect(() => decodeBlock(kv(key, value), { exact: true })).toThrow(
+      `IPAM block ${key} has a corrupt value: `,
+    );
+    expect(() => decodeBlock(kv(key, value))).toThrow(reason);
+  });
+});
+
+describe('ipam show against stored data', () => {
+  let ds: Datastore;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ ds, cleanup } = await datastoreWith(ALL_KEYS));
+  });
+  afterAll(async () => cleanup());
+
+  it('aggregates pools like GetUtilization and renders calicoctl’s table', async () => {
+    const u = await collectUtilization(ds, { withBlocks: false });
+    expect(u.pools.map((p) => [p.name, p.cidr, p.inUse, p.total, p.blockCount])).toEqual([
+      ['a-pool', '10.65.0.0/16', 5, 65536n, 1],
+      ['b-pool', '10.66.0.0/16', 11, 65536n, 2],
+      ['c-v6', 'fd5f:abcd:64::/48', 7, 1n << 80n, 1],
+      ['orphaned allocation blocks', '0.0.0.0/0', 2, 1n << 32n, 2],
+    ]);
+    expect(u.pools.every((p) => p.blocks.length === 0)).toBe(true);
+    const t = utilizationTable(u, { showBlocks: false, wide: false });
+    expect(renderTable(t.headers, t.rows)).toBe(EXPECTED_SHOW);
+  });
+
+  it('lists blocks in key order under their first overlapping pool (--show-blocks)', async () => {
+    const u = await collectUtilization(ds, { withBlocks: true });
+    const t = utilizationTable(u, { showBlocks: true, wide: false });
+    expect(renderTable(t.headers, t.rows)).toBe(EXPECTED_SHOW_BLOCKS);
+    const wide = utilizationTable(u, { showBlocks: true, wide: true });
+    expect(wide.headers.at(-1)).toBe('OWNER');
+    expect(wide.rows.map((r) => r.at(-1))).toEqual([
+      '',
+      'node1',
+      '',
+      'node2',
+      '',
+      '',
+      'node1',
+      'node9',
+      'node9',
+    ]);
+  });
+
+  it('finds borrowed addresses and counts allocations without node', async () => {
+    const r = await collectBorrowed(ds);
+    const t = borrowedTable(r.borrowed);
+    expect(renderTable(t.headers, t.rows) + unclassifiedNote(r.unclassified)).toBe(EXPECTED_BORROWED);
+  });
+
+  it('summarises per node', async () => {
+    const r = await collectNodeUsage(ds);
+    expect(r.nodes).toEqual([
+      { node: 'node1', blocks: 3, ipsInUse: 11, ipsBorrowed: 0, ipsLent: 2 },
+      { node: 'node2', blocks: 1, ipsInUse: 11, ipsBorrowed: 4, ipsLent: 1 },
+      { node: 'node3', blocks: 0, ipsInUse: 2, ipsBorrowed: 2, ipsLent: 0 },
+      { node: 'node9', blocks: 2, ipsInUse: 2, ipsBorrowed: 0, ipsLent: 0 },
+    ]);
+  });
+
+  it('looks up single addresses like calicoctl v3.32.1', async () => {
+    const show = async (ip: string) => formatIPLookup(await lookupIP(ds, parseIPArgument(ip)));
+    expect(await show('10.65.79.1')).toBe(
+      'IP 10.65.79.1 is in use\nHandle ID: k8s-pod-network.0123abcd\nActive Owner Attributes:\n' +
+        '  namespace: default\n  node: node1\n  pod: nginx-1\n  timestamp: 2026-06-01 10:00:00.123456789 +0000 UTC\n',
+    );
+    expect(await show('10.65.79.10')).toBe(
+      'IP 10.65.79.10 is in use\nHandle ID: <none>\nNo Active Owner attributes defined\n',
+    );
+    expect(await show('fd5f:abcd:64:4f2c:ec1b:27b9:1989:77c6')).toBe(
+      'IP fd5f:abcd:64:4f2c:ec1b:27b9:1989:77c6 is in use\nHandle ID: k8s-pod-network.mig\n' +
+        'Active Owner Attributes:\n  namespace: vms\n  node: node1\n  pod: virt-launcher-b\n' +
+        'Alternate Owner Attributes:\n  namespace: vms\n  node: node4\n  pod: virt-launcher-b-target\n',
+    );
+    expect(await show('10.65.79.2')).toBe('10.65.79.2 is not assigned\n'); // free ordinal
+    expect(await show('10.65.80.1')).toBe('10.65.80.1 is not assigned\n'); // no block
+    expect(await show('10.0.0.129')).toBe('10.0.0.129 is not assigned\n'); // orphan block: no pool
+    expect(await show('FD5F:ABCD:64:4f2c:ec1b:27b9:1989:77c0')).toContain(
+      'IP fd5f:abcd:64:4f2c:ec1b:27b9:1989:77c0 is in use',
+    );
+  });
+
+  it('rejects an invalid address with calicoctl’s message', () => {
+    expect(() => parseIPArgument('10.0.0.256')).toThrow(InputError);
+    expect(() => parseIPArgument('10.0.0.256')).toThrow('invalid IP address specified: 10.0.0.256');
+  });
+});
+
+describe('corrupt blocks in the datastore', () => {
+  it('skips them by key and still reports the rest', async () => {
+    const bad = '/calico/ipam/v2/assignment/ipv4/block/10.65.1.0-26';
+    const { ds, cleanup } = await datastoreWith({
+      ...ALL_KEYS,
+      [bad]: '{"cidr":"10.65.1.0/26","unallocated":"oops"}',
+    });
+    try {
+      const u = await collectUtilization(ds, { withBlocks: false });
+      expect(u.skipped).toEqual([{ key: bad, reason: 'unallocated is not an array' }]);
+      expect(u.pools[0]!.inUse).toBe(5);
+      const b = await collectBorrowed(ds);
+      expect(b.skipped.map((s) => s.key)).toEqual([bad]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('names a block whose allocation points at a missing attribute', async () => {
+    const key = '/calico/ipam/v2/assignment/ipv4/block/10.65.1.0-30';
+    const value =
+      '{"cidr":"10.65.1.0/30","affinity":"host:n","allocations":[0,3,null,null],"unallocated":[2,3],"attributes":[{}],"sequenceNumber":1,"sequenceNumberForAllocation":{},"deleted":false}';
+    const { ds, cleanup } = await datastoreWith({ [key]: value });
+    try {
+      const r = await collectNodeUsage(ds);
+      expect(r.skipped).toEqual([{ key, reason: 'allocations[1] points at missing attributes[3]' }]);
+      expect(r.nodes).toEqual([]);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('fixtures are stored as Calico writes them', () => {
+  it('parses back to the same structure with exact sequence numbers', () => {
+    const v = parseGoJson(BLOCKS['/calico/ipam/v2/assignment/ipv4/block/10.0.0.128-26']!) as Record<
+      string,
+      unknown
+    >;
+    expect(v['sequenceNumber']).toBe(1780308000000000009n);
+    expect(Object.keys(v)).toEqual([
+      'cidr',
+      'affinity',
+      'allocations',
+      'unallocated',
+      'attributes',
+      'sequenceNumber',
+      'sequenceNumberForAllocation',
+      'deleted',
+    ]);
+  });
+});

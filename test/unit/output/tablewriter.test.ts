@@ -1,0 +1,169 @@
+import { stripVTControlCharacters } from 'node:util';
+
+import { describe, expect, test } from 'vitest';
+
+import { displayWidth, renderTable, title, wrapCell, wrapString } from '../../../src/output/tablewriter.js';
+
+// Expected bytes: calicoctl output quoted in the reference notes (calico.md §3.1 and §4) and
+// test/fixtures/bird/calicoctl-table-*.txt (covered end to end in test/unit/bird/render.test.ts).
+
+describe('renderTable', () => {
+  test('ipam show example: centred headers, numbers right-aligned, other cells left-aligned', () => {
+    const out = renderTable(
+      ['GROUPING', 'CIDR', 'IPS TOTAL', 'IPS IN USE', 'IPS FREE'],
+      [['IP Pool', '192.168.0.0/16', '65536', '3 (0%)', '65533 (100%)']],
+    );
+    expect(out).toBe(
+      [
+        '+----------+----------------+-----------+------------+--------------+',
+        '| GROUPING |      CIDR      | IPS TOTAL | IPS IN USE |   IPS FREE   |',
+        '+----------+----------------+-----------+------------+--------------+',
+        '| IP Pool  | 192.168.0.0/16 |     65536 | 3 (0%)     | 65533 (100%) |',
+        '+----------+----------------+-----------+------------+--------------+',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('node status example: headers upper-cased, odd space on the right', () => {
+    const out = renderTable(
+      ['Peer address', 'Peer type', 'State', 'Since', 'Info'],
+      [['172.17.8.102', 'node-to-node mesh', 'up', '2016-11-21', 'Established']],
+    );
+    expect(out).toBe(
+      [
+        '+--------------+-------------------+-------+------------+-------------+',
+        '| PEER ADDRESS |     PEER TYPE     | STATE |   SINCE    |    INFO     |',
+        '+--------------+-------------------+-------+------------+-------------+',
+        '| 172.17.8.102 | node-to-node mesh | up    | 2016-11-21 | Established |',
+        '+--------------+-------------------+-------+------------+-------------+',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('wrapped cells add lines, blank in the other columns, no separators between rows', () => {
+    const out = renderTable(
+      ['Peer address', 'Info'],
+      [
+        ['10.213.0.14', 'Active Socket: Connection refused'],
+        ['10.213.0.11', 'Established'],
+      ],
+    );
+    expect(out).toBe(
+      [
+        '+--------------+--------------------------------+',
+        '| PEER ADDRESS |              INFO              |',
+        '+--------------+--------------------------------+',
+        '| 10.213.0.14  | Active Socket: Connection      |',
+        '|              | refused                        |',
+        '| 10.213.0.11  | Established                    |',
+        '+--------------+--------------------------------+',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('without rows the header separator and the bottom border are both printed', () => {
+    expect(renderTable(['Name', 'Value'], [])).toBe(
+      ['+------+-------+', '| NAME | VALUE |', '+------+-------+', '+------+-------+', ''].join('\n'),
+    );
+  });
+
+  test('a column narrower than two characters overflows on filler lines, as tablewriter does', () => {
+    const out = renderTable(['A', 'Text'], [['1', 'one two three four five six seven eight']]);
+    expect(out).toBe(
+      [
+        '+---+--------------------------------+',
+        '| A |              TEXT              |',
+        '+---+--------------------------------+',
+        '| 1 | one two three four five six    |',
+        '|    | seven eight                    |',
+        '+---+--------------------------------+',
+        '',
+      ].join('\n'),
+    );
+    const narrow = renderTable(['', 'Text'], [['', 'one two three four five six seven eight']]);
+    expect(narrow.split('\n')[4]).toBe('|    | seven eight                    |');
+    expect(narrow.split('\n')[0]).toBe('+--+--------------------------------+');
+  });
+
+  test('each physical line is aligned on its own: a numeric line of a wrapped cell goes right', () => {
+    const out = renderTable(['Text'], [[`${'a'.repeat(25)} 12345`]]);
+    expect(out.split('\n').slice(3, 5)).toEqual([
+      `| ${'a'.repeat(25)}      |`,
+      '|                          12345 |',
+    ]);
+  });
+
+  test('colour decorates text after layout: stripping it gives the plain table', () => {
+    const rows = [['10.0.0.1', 'Active Socket: Connection refused', '42']];
+    const plain = renderTable(['Peer', 'Info', 'N'], rows);
+    const coloured = renderTable(['Peer', 'Info', 'N'], rows, {
+      colour: (_r, col, text) => `\x1b[3${col + 1}m${text}\x1b[39m`,
+    });
+    expect(coloured).not.toBe(plain);
+    expect(coloured).toContain('\x1b[33m42\x1b[39m |');
+    expect(stripVTControlCharacters(coloured)).toBe(plain);
+  });
+});
+
+describe('wrapping (wrap.go)', () => {
+  test('minimum raggedness, not greedy: a short first line when it makes the rest even', () => {
+    const [a, b, c, d] = ['a'.repeat(15), 'b'.repeat(14), 'c'.repeat(14), 'd'.repeat(27)];
+    // Greedy would give "a b" / "c" / "d" (slack 0 + 16² = 256); the optimum is 15² + 1² = 226.
+    expect(wrapString(`${a} ${b} ${c} ${d}`, 30)).toEqual([a, `${b} ${c}`, d]);
+    expect(wrapCell(`${a} ${b} ${c} ${d}`)).toEqual({ lines: [a, `${b} ${c}`, d], width: 30 });
+  });
+
+  test('calicoctl INFO cells', () => {
+    expect(wrapCell('Automatic shutdown: Route limit exceeded').lines).toEqual([
+      'Automatic shutdown: Route',
+      'limit exceeded',
+    ]);
+    expect(wrapCell('21:10:58 Active Socket: Connection reset by peer').lines).toEqual([
+      '21:10:58 Active Socket:',
+      'Connection reset by peer',
+    ]);
+    expect(wrapCell('Established').lines).toEqual(['Established']);
+  });
+
+  test('a word longer than 30 widens the column instead of being split', () => {
+    const long = 'Averyveryverylongwordthatisoverthirtycolumns';
+    expect(wrapCell(`Active Socket: ${long} wide`)).toEqual({
+      lines: ['Active Socket:', long, 'wide'],
+      width: long.length,
+    });
+  });
+
+  test('cells of 30 characters or fewer are never wrapped; newlines are reflowed', () => {
+    expect(wrapCell('x'.repeat(30))).toEqual({ lines: ['x'.repeat(30)], width: 30 });
+    expect(wrapCell('one\ntwo')).toEqual({ lines: ['one', 'two'], width: 3 });
+    expect(wrapCell('')).toEqual({ lines: [''], width: 0 });
+  });
+});
+
+describe('headers and widths (util.go)', () => {
+  test('Title replaces _ and non-numeric dots with spaces, trims and upper-cases', () => {
+    expect(title('Peer address')).toBe('PEER ADDRESS');
+    expect(title('ips_in_use')).toBe('IPS IN USE');
+    expect(title('v1.5')).toBe('V1.5');
+    expect(title('a.b')).toBe('A B');
+    expect(title('_x_')).toBe('X');
+    expect(title('___')).toBe(' ');
+  });
+
+  test('the width of a header is measured before Title trims it', () => {
+    expect(
+      renderTable(['_id_'], [['1']])
+        .split('\n')
+        .slice(0, 2),
+    ).toEqual(['+------+', '|  ID  |']);
+  });
+
+  test('display width ignores ANSI codes and counts wide characters twice', () => {
+    expect(displayWidth('\x1b[32mup\x1b[39m')).toBe(2);
+    expect(displayWidth('節點')).toBe(4);
+    expect(displayWidth('e\u0301')).toBe(1);
+  });
+});
