@@ -82,3 +82,34 @@ export function isBlockEmpty(block: AllocationBlock): boolean {
 export function bumpSequenceNumber(block: AllocationBlock): void {
   block.sequenceNumber = BigInt(block.sequenceNumber) + 1n;
 }
+
+/**
+ * Frees every address held by handleID (block.releaseByHandle): the handle's attributes are
+ * deleted and the others re-indexed, its ordinals appended to `unallocated` in ascending order.
+ * Unlike release(), Calico leaves their sequenceNumberForAllocation entries in place. Returns
+ * the freed ordinals.
+ */
+export function releaseHandleOrdinals(block: AllocationBlock, handleID: string): number[] {
+  const attributes = block.attributes ?? [];
+  const allocations = block.allocations ?? [];
+  const indexes = new Set<number>();
+  attributes.forEach((attr, i) => {
+    if (typeof attr.handle_id === 'string' && sanitizeHandle(attr.handle_id) === handleID) indexes.add(i);
+  });
+  if (indexes.size === 0) return [];
+  const ordinals = allocations.flatMap((idx, ord) => (idx !== null && indexes.has(idx) ? [ord] : []));
+  const newIndex = new Map<number, number>();
+  const kept: typeof attributes = [];
+  attributes.forEach((attr, i) => {
+    if (indexes.has(i)) return;
+    newIndex.set(i, kept.length);
+    kept.push(attr);
+  });
+  block.attributes = kept;
+  for (let i = 0; i < allocations.length; i++) {
+    const idx = allocations[i];
+    if (idx !== null && idx !== undefined) allocations[i] = newIndex.get(idx) ?? null;
+  }
+  block.unallocated = [...(block.unallocated ?? []), ...ordinals];
+  return ordinals;
+}

@@ -1,13 +1,18 @@
 /**
- * The few IPPool facts IPAM needs, read straight from the stored resources with Calico's read
- * defaults (blockSize 26 for IPv4 and 122 for IPv6 when unset; `convertIpPoolFromStorage`).
- * Deliberately minimal: the full IPPool model lives in src/resources.
+ * The IPPool facts IPAM needs, decoded by the resources layer (decodeFromStorage with IPPool's read
+ * defaults, as `convertIpPoolFromStorage`: blockSize 26/122, nodeSelector all(), allowedUses
+ * Workload+Tunnel, assignmentMode Automatic), so there is one pool model.
  */
-import type { Datastore } from '../datastore/contract.js';
+import type { Datastore, KeyValue } from '../datastore/contract.js';
+import { kindDescriptor, type KindDescriptor } from '../resources/registry.js';
+import { decodeFromStorage } from '../resources/store.js';
+import type { ResourceObject } from '../resources/types.js';
 import { parseCIDR } from '../resources/ip.js';
 import type { Network } from './block-key.js';
 
 export const IPPOOL_PREFIX = '/calico/resources/v3/projectcalico.org/ippools/';
+
+const IPPOOL: KindDescriptor = kindDescriptor('IPPool')!;
 
 export interface PoolInfo {
   key: string;
@@ -20,6 +25,11 @@ export interface PoolInfo {
   disabled: boolean;
   /** Not being deleted and not marked Allocatable=False: what GetEnabledPools keeps (with !disabled). */
   allocatable: boolean;
+  nodeSelector: string;
+  allowedUses: string[];
+  assignmentMode: string;
+  /** The decoded resource (read defaults applied, resourceVersion = mod revision). */
+  resource: ResourceObject;
 }
 
 export interface PoolProblem {
@@ -27,20 +37,17 @@ export interface PoolProblem {
   reason: string;
 }
 
-function decodePool(key: string, text: string): PoolInfo | PoolProblem {
-  let v: unknown;
+export function decodePool(kv: KeyValue): PoolInfo | PoolProblem {
+  let res: ResourceObject;
   try {
-    v = JSON.parse(text);
+    res = decodeFromStorage(IPPOOL, kv);
   } catch (err) {
-    return { key, reason: (err as Error).message };
+    return { key: kv.key, reason: (err as Error).message };
   }
-  const obj = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
-  const meta = (obj['metadata'] ?? {}) as Record<string, unknown>;
-  const spec = (obj['spec'] ?? {}) as Record<string, unknown>;
-  const status = (obj['status'] ?? {}) as Record<string, unknown>;
-  if (typeof spec['cidr'] !== 'string') return { key, reason: 'spec.cidr is not a string' };
+  const spec = res.spec ?? {};
+  const status = (res.status ?? {}) as Record<string, unknown>;
+  if (typeof spec['cidr'] !== 'string') return { key: kv.key, reason: 'spec.cidr is not a string' };
   const cidr = parseCIDR(spec['cidr']);
-  const net = cidr ? { network: cidr.network, prefix: cidr.prefix } : undefined;
   const rawSize = spec['blockSize'];
   const blockSize =
     typeof rawSize === 'number' && rawSize !== 0 ? rawSize : cidr?.network.version === 6 ? 122 : 26;
@@ -49,15 +56,21 @@ function decodePool(key: string, text: string): PoolInfo | PoolProblem {
     const cond = (c ?? {}) as Record<string, unknown>;
     return cond['type'] === 'Allocatable' && cond['status'] === 'False';
   });
-  const deleting = meta['deletionTimestamp'] !== undefined && meta['deletionTimestamp'] !== null;
+  const deleting =
+    res.metadata['deletionTimestamp'] !== undefined && res.metadata['deletionTimestamp'] !== null;
+  const uses = Array.isArray(spec['allowedUses']) ? (spec['allowedUses'] as unknown[]) : [];
   return {
-    key,
-    name: typeof meta['name'] === 'string' ? meta['name'] : key.slice(IPPOOL_PREFIX.length),
+    key: kv.key,
+    name: res.metadata.name ?? kv.key.slice(IPPOOL_PREFIX.length),
     cidrText: spec['cidr'],
-    net,
+    net: cidr ? { network: cidr.network, prefix: cidr.prefix } : undefined,
     blockSize,
     disabled: spec['disabled'] === true,
     allocatable: !deleting && !unallocatable,
+    nodeSelector: typeof spec['nodeSelector'] === 'string' ? spec['nodeSelector'] : 'all()',
+    allowedUses: uses.filter((u): u is string => typeof u === 'string'),
+    assignmentMode: typeof spec['assignmentMode'] === 'string' ? spec['assignmentMode'] : 'Automatic',
+    resource: res,
   };
 }
 
@@ -70,7 +83,7 @@ export async function listPools(
   const pools: PoolInfo[] = [];
   const problems: PoolProblem[] = [];
   for await (const kv of stream) {
-    const p = decodePool(kv.key, kv.value);
+    const p = decodePool(kv);
     if ('reason' in p) problems.push(p);
     else pools.push(p);
   }

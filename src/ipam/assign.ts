@@ -1,0 +1,601 @@
+/**
+ * `ipam assign`: Calico's allocator (libcalico-go v3.32.1 `ipam/ipam.go` AutoAssign/autoAssign,
+ * AssignIP, determinePools, prepareAffinityBlocksForHost, findOrClaimBlock,
+ * assignFromExistingBlock), so that what is written is what Calico's CNI plugin would write:
+ *  - pools: enabled pools of the family, with assignmentMode Automatic and a nodeSelector that
+ *    selects the node (or the one pool asked for), allowed for the intended use;
+ *  - the node's affine blocks first (key order), then a new block claimed (pending affinity,
+ *    block, confirmed affinity) while the node has fewer than maxBlocksPerHost (default 20), then,
+ *    without strict affinity, free addresses of other existing blocks;
+ *  - each block write takes as many addresses as the block can give (one compare-and-swap per
+ *    block, not per address) and writes the handle's count for that block in the same transaction,
+ *    so concurrent processes never hand out one address twice and the handle always matches.
+ * A request that cannot be fully met is rolled back (addresses released, new blocks released).
+ */
+import { randomBytes } from 'node:crypto';
+
+import { encodeGoJson } from '../codec/go-json.js';
+import type { Datastore, TxnOp, Compare } from '../datastore/contract.js';
+import { ConflictError, InputError, OperationError } from '../errors.js';
+import { kindDescriptor } from '../resources/registry.js';
+import { decodeFromStorage } from '../resources/store.js';
+import { cidrContains, formatCIDR, parseCIDR, type IPAddr, type IPVersion } from '../resources/ip.js';
+import { parseSelector, type Labels } from '../resources/selector.js';
+import {
+  autoAssignOrdinals,
+  assignOrdinal,
+  hostAffinity,
+  numFreeAddresses,
+  type AssignOwner,
+} from './block-assign.js';
+import {
+  bitsOf,
+  blockContaining,
+  ipText,
+  ipToOrdinal,
+  networkText,
+  ordinalToIP,
+  type Network,
+} from './block-key.js';
+import { bumpSequenceNumber, isBlockEmpty, releaseOrdinals } from './block-ops.js';
+import { BlockDirectory } from './block-search.js';
+import type { DecodedBlock } from './block.js';
+import {
+  CasConflict,
+  ClaimLost,
+  deleteAffinity,
+  encodeBlock,
+  getBlockFromAffinity,
+  getPendingAffinity,
+  claimAffineBlock,
+  listAffineBlocks,
+  readAffinity,
+  readBlock,
+  updateAffinity,
+} from './claim.js';
+import { readIPAMConfig, type IPAMConfig } from './config.js';
+import { DATASTORE_RETRIES, decodeHandle, handleKey } from './handles.js';
+import { listPools, type PoolInfo } from './pools.js';
+import { readReservations, type Reservations } from './reservations.js';
+import { ipamHandleSchema } from './schemas.js';
+
+export type IntendedUse = 'Workload' | 'Tunnel';
+
+export interface AssignRequest {
+  node: string;
+  handleID: string;
+  /** Active owner attributes (`secondary`); `node` is added unless given. */
+  attrs: Record<string, string>;
+  /** Auto-assign this many addresses... */
+  num?: number;
+  /** ...or assign exactly this one. */
+  ip?: IPAddr;
+  /** A pool name or CIDR to assign from (auto-assign only). */
+  pool?: string;
+  /** Address family for auto-assign; default: the pool's, else 4. */
+  version?: IPVersion;
+  use?: IntendedUse;
+}
+
+export interface AssignedBlock {
+  cidr: string;
+  /** Addresses this request took from the block. */
+  assigned: number;
+  /** True when this request created the block (claimed it for the node). */
+  claimed: boolean;
+}
+
+export interface AssignResult {
+  node: string;
+  handle: string;
+  addresses: string[];
+  blocks: AssignedBlock[];
+}
+
+const DEFAULT_MAX_BLOCKS = 20;
+const NODE_KIND = kindDescriptor('Node')!;
+const NODE_PREFIX = '/calico/resources/v3/projectcalico.org/nodes/';
+
+/** A handle ID for callers that give none: `ipam-assign.<32 hex>`. */
+export function generateHandleID(): string {
+  return `ipam-assign.${randomBytes(16).toString('hex')}`;
+}
+
+/** Names Calico could not parse back out of its keys are refused before anything is read. */
+export function checkAssignRequest(req: AssignRequest): void {
+  if (req.node === '' || req.node.includes('/')) {
+    throw new InputError(
+      `invalid node name ${JSON.stringify(req.node)}: it must be non-empty and contain no '/'`,
+    );
+  }
+  if (req.handleID === '' || /[/\r]/.test(req.handleID)) {
+    throw new InputError(
+      `invalid handle ${JSON.stringify(req.handleID)}: it must be non-empty and contain no '/' or carriage return`,
+    );
+  }
+  if ((req.num === undefined) === (req.ip === undefined)) {
+    throw new InputError('give exactly one of --ip and --num');
+  }
+  if (req.num !== undefined && (!Number.isSafeInteger(req.num) || req.num < 1)) {
+    throw new InputError(`invalid --num ${req.num}: it must be a positive integer`);
+  }
+}
+
+/** The labels of the Node resource, or undefined when there is none. */
+async function readNodeLabels(ds: Datastore, node: string): Promise<Labels | undefined> {
+  const kv = await ds.get(NODE_PREFIX + node);
+  if (!kv) return undefined;
+  try {
+    return decodeFromStorage(NODE_KIND, kv).metadata.labels ?? {};
+  } catch (err) {
+    throw new OperationError(`Node ${node} has a corrupt value: ${(err as Error).message}`, {
+      code: 'CorruptEntry',
+    });
+  }
+}
+
+/**
+ * SelectsNode. Calico needs the Node resource to evaluate a selector; without one, only pools whose
+ * selector is empty or all() select the node (documented in docs/ipam.md).
+ */
+function selectsNode(pool: PoolInfo, labels: Labels | undefined): boolean {
+  const text = pool.nodeSelector.trim();
+  if (labels === undefined) return text === '' || text === 'all()';
+  try {
+    return parseSelector(pool.nodeSelector).matches(labels);
+  } catch (err) {
+    throw new OperationError(
+      `IPPool ${pool.name} has an invalid nodeSelector ${JSON.stringify(pool.nodeSelector)}: ${(err as Error).message}`,
+      { code: 'InvalidSelector', hint: `fix it with 'calicoctl-ts apply' or 'patch ippool ${pool.name}'` },
+    );
+  }
+}
+
+function notSelectedError(pool: PoolInfo, node: string, labels: Labels | undefined): OperationError {
+  return new OperationError(
+    `IPPool ${pool.name} (${pool.cidrText}) does not select node ${node}: nodeSelector is ${JSON.stringify(pool.nodeSelector)}`,
+    {
+      code: 'PoolDoesNotSelectNode',
+      hint:
+        labels === undefined
+          ? `node ${node} has no Node resource, so only pools with nodeSelector all() can be used`
+          : `label the node to match the selector, or choose another pool`,
+    },
+  );
+}
+
+interface Session {
+  ds: Datastore;
+  node: string;
+  owner: AssignOwner;
+  config: IPAMConfig;
+  reservations: Reservations;
+  /** Per block CIDR text: what this request holds there, for the result and for rollback. */
+  taken: Map<string, { net: Network; ordinals: number[]; claimed: boolean }>;
+  addresses: string[];
+}
+
+function record(s: Session, net: Network, ordinals: number[], claimed: boolean): void {
+  const key = networkText(net);
+  const entry = s.taken.get(key) ?? { net, ordinals: [], claimed: false };
+  entry.ordinals.push(...ordinals);
+  entry.claimed ||= claimed;
+  s.taken.set(key, entry);
+  for (const ord of ordinals) s.addresses.push(ipText(ordinalToIP(net, ord)));
+}
+
+/**
+ * Writes the block (sequenceNumber + 1) and the handle's count for it in one transaction, guarded by
+ * both revisions; throws CasConflict when either changed since it was read.
+ */
+async function writeBlockAndHandle(s: Session, block: DecodedBlock, delta: number): Promise<void> {
+  const hkey = handleKey(s.owner.handleID);
+  const hkv = await s.ds.get(hkey);
+  const handle = hkv ? decodeHandle(hkv) : { block: {}, deleted: false };
+  const cidr = networkText(block.net);
+  const next = BigInt(handle.block?.[cidr] ?? 0) + BigInt(delta);
+  // A count reaching 0 removes the block from the handle (decrementBlock).
+  const counts = Object.fromEntries(Object.entries(handle.block ?? {}).filter(([k]) => k !== cidr));
+  if (next > 0n) counts[cidr] = next <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(next) : next;
+  bumpSequenceNumber(block.value);
+  const compare: Compare[] = [
+    { key: block.key, target: 'modRevision', op: '==', value: block.modRevision },
+    hkv
+      ? { key: hkey, target: 'modRevision', op: '==', value: hkv.modRevision }
+      : { key: hkey, target: 'version', op: '==', value: 0 },
+  ];
+  const emptyBlock = delta < 0 && isBlockEmpty(block.value) && block.value.affinity === null;
+  const success: TxnOp[] = [
+    emptyBlock
+      ? { type: 'delete', key: block.key }
+      : { type: 'put', key: block.key, value: encodeBlock(block.value) },
+    Object.keys(counts).length === 0
+      ? { type: 'delete', key: hkey }
+      : { type: 'put', key: hkey, value: encodeGoJson({ ...handle, block: counts }, ipamHandleSchema) },
+  ];
+  const res = await s.ds.txn({ compare, success });
+  if (!res.succeeded) throw new CasConflict(block.key);
+  block.modRevision = res.revision;
+}
+
+/** assignFromExistingBlock, retried on a lost compare-and-swap with a fresh copy of the block. */
+async function assignFromBlock(
+  s: Session,
+  first: DecodedBlock,
+  num: number,
+  affinityCheck: boolean,
+  claimed: boolean,
+  directory: BlockDirectory,
+): Promise<number> {
+  let block: DecodedBlock | undefined = first;
+  for (let attempt = 0; attempt < DATASTORE_RETRIES && block; attempt++) {
+    const filter = s.reservations.ordinalFilter(block.net);
+    const ordinals = autoAssignOrdinals(block.value, num, s.owner, {
+      node: s.node,
+      strictAffinity: affinityCheck,
+      ...(filter ? { reserved: filter } : {}),
+    });
+    if (ordinals.length === 0) {
+      directory.note({ net: block.net, affinity: block.value.affinity, free: 0 });
+      return 0;
+    }
+    try {
+      await writeBlockAndHandle(s, block, ordinals.length);
+    } catch (err) {
+      if (!(err instanceof CasConflict)) throw err;
+      block = await readBlock(s.ds, block.net);
+      continue;
+    }
+    record(s, block.net, ordinals, claimed);
+    directory.note({
+      net: block.net,
+      affinity: block.value.affinity,
+      free: numFreeAddresses(block.value, filter),
+    });
+    return ordinals.length;
+  }
+  return 0;
+}
+
+type Found = { block: DecodedBlock; newlyClaimed: boolean; created: boolean } | 'noFreeBlocks' | 'blockLimit';
+
+interface SearchState {
+  pools: PoolInfo[];
+  remainingAffine: Network[];
+  allowNewClaim: boolean;
+  directory: BlockDirectory;
+}
+
+/** findOrClaimBlock(minFree = 1). */
+async function findOrClaimBlock(s: Session, st: SearchState): Promise<Found> {
+  while (st.remainingAffine.length > 0) {
+    const net = st.remainingAffine.shift()!;
+    if (s.reservations.matchesWholeCIDR(net)) continue;
+    for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
+      const aff = await readAffinity(s.ds, s.node, net);
+      if (!aff) break;
+      let got;
+      try {
+        got = await getBlockFromAffinity(s.ds, s.node, aff);
+      } catch (err) {
+        if (err instanceof CasConflict) continue;
+        if (err instanceof ClaimLost) break;
+        throw err;
+      }
+      const free = numFreeAddresses(got.block.value, s.reservations.ordinalFilter(net));
+      if (free >= 1) return { block: got.block, newlyClaimed: false, created: got.created };
+      break;
+    }
+  }
+  if (!st.allowNewClaim) return 'blockLimit';
+  if (!s.config.autoAllocateBlocks) {
+    throw new OperationError('failed to find or claim a block', {
+      code: 'NoBlock',
+      hint: 'AutoAllocateBlocks is off: only blocks already affine to the node can be used',
+    });
+  }
+  for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
+    const subnet = await st.directory.findUsable(st.pools, s.node, hostAffinity(s.node));
+    if (!subnet) return 'noFreeBlocks';
+    for (let inner = 0; inner < DATASTORE_RETRIES; inner++) {
+      let got;
+      try {
+        const pending = await getPendingAffinity(s.ds, s.node, subnet);
+        got = await getBlockFromAffinity(s.ds, s.node, pending);
+      } catch (err) {
+        if (err instanceof CasConflict) continue;
+        if (err instanceof ClaimLost) {
+          st.directory.invalidate();
+          break;
+        }
+        throw err;
+      }
+      const free = numFreeAddresses(got.block.value, s.reservations.ordinalFilter(subnet));
+      if (free >= 1) return { block: got.block, newlyClaimed: true, created: got.created };
+      // Our copy of the directory was stale (another process filled it): look again.
+      st.directory.note({ net: subnet, affinity: got.block.value.affinity, free: 0 });
+      break;
+    }
+  }
+  throw new ConflictError('Max retries hit - excessive concurrent IPAM requests', {
+    hint: 'run the command again',
+  });
+}
+
+interface PoolChoice {
+  version: IPVersion;
+  pools: PoolInfo[];
+}
+
+/** determinePools + the node selection and use filter of prepareAffinityBlocksForHost. */
+async function choosePools(
+  ds: Datastore,
+  req: AssignRequest,
+  labels: Labels | undefined,
+): Promise<PoolChoice> {
+  const { pools } = await listPools(ds);
+  const enabledAny = pools.filter((p) => !p.disabled && p.allocatable && p.net !== undefined);
+  let version: IPVersion = req.version ?? 4;
+  let requested: PoolInfo | undefined;
+  if (req.pool !== undefined) {
+    const cidr = parseCIDR(req.pool);
+    const want = cidr ? formatCIDR(cidr) : undefined;
+    const byName = pools.find((p) => p.name === req.pool);
+    const candidate = want ? pools.find((p) => p.net && formatCIDR(p.net) === want) : byName;
+    requested = candidate && enabledAny.includes(candidate) ? candidate : undefined;
+    if (!requested) {
+      throw new OperationError(`the given pool (${want ?? req.pool}) does not exist, or is not enabled`, {
+        code: 'PoolNotFound',
+        hint: "list the pools with 'calicoctl-ts get ippools -o wide'",
+      });
+    }
+    const poolVersion = requested.net!.network.version;
+    if (req.version !== undefined && req.version !== poolVersion) {
+      throw new InputError(
+        `--pool ${req.pool} is an IPv${poolVersion} pool, but --ip-version is ${req.version}`,
+      );
+    }
+    version = poolVersion;
+  }
+  const enabled = enabledAny.filter((p) => p.net!.network.version === version);
+  if (enabled.length === 0) {
+    throw new OperationError('cannot find a qualified ippool', {
+      code: 'NoPool',
+      hint: `there is no enabled IPv${version} pool; create one with 'calicoctl-ts create'`,
+    });
+  }
+  let selecting: PoolInfo[];
+  if (requested) {
+    if (!selectsNode(requested, labels)) throw notSelectedError(requested, req.node, labels);
+    selecting = [requested];
+  } else {
+    selecting = enabled.filter((p) => p.assignmentMode === 'Automatic' && selectsNode(p, labels));
+  }
+  if (selecting.length === 0) {
+    throw new OperationError(`no configured Calico pools for node ${req.node}`, {
+      code: 'NoPoolForNode',
+      hint:
+        labels === undefined
+          ? `node ${req.node} has no Node resource, so only pools with nodeSelector all() can be used`
+          : `no enabled IPv${version} pool with assignmentMode Automatic has a nodeSelector matching the node's labels`,
+    });
+  }
+  const use = req.use ?? 'Workload';
+  const allowed = selecting.filter((p) => p.allowedUses.includes(use));
+  if (allowed.length === 0) {
+    throw new OperationError(`cannot find a qualified ippool, no pools match the required use (${use})`, {
+      code: 'NoPoolForUse',
+    });
+  }
+  return { version, pools: allowed };
+}
+
+function goStringSlice(items: readonly string[]): string {
+  return `[${items.join(' ')}]`;
+}
+
+/** autoAssign for one family. Throws after rolling back when fewer than num could be assigned. */
+async function autoAssign(s: Session, choice: PoolChoice, num: number): Promise<void> {
+  const directory = new BlockDirectory(s.ds, choice.version, s.reservations);
+  const affine = (await listAffineBlocks(s.ds, s.node, choice.version)).filter((net) =>
+    choice.pools.some((p) => p.net !== undefined && cidrContains(p.net, net)),
+  );
+  let owned = affine.length;
+  const maxBlocks = s.config.maxBlocksPerHost > 0 ? s.config.maxBlocksPerHost : DEFAULT_MAX_BLOCKS;
+  const st: SearchState = {
+    pools: choice.pools,
+    remainingAffine: [...affine],
+    allowNewClaim: true,
+    directory,
+  };
+  const msgs: string[] = [];
+  const addMsg = (m: string) => {
+    if (!msgs.includes(m)) msgs.push(m);
+  };
+  let assigned = 0;
+  while (assigned < num) {
+    if (owned >= maxBlocks) st.allowNewClaim = false;
+    const found = await findOrClaimBlock(s, st);
+    if (found === 'noFreeBlocks') {
+      if (s.config.strictAffinity) addMsg('No more free affine blocks and strict affinity enabled');
+      break;
+    }
+    if (found === 'blockLimit') {
+      await rollback(s);
+      throw new OperationError('cannot allocate new block due to per host block limit', {
+        code: 'BlockLimit',
+        hint: `Need to allocate an IPAM block but could not - limit of ${maxBlocks} blocks reached for this node`,
+      });
+    }
+    if (found.newlyClaimed) owned++;
+    assigned += await assignFromBlock(
+      s,
+      found.block,
+      num - assigned,
+      s.config.strictAffinity,
+      found.created,
+      directory,
+    );
+  }
+
+  if (!s.config.strictAffinity && assigned < num) {
+    const exhausted: string[] = [];
+    for (const pool of choice.pools) {
+      for (const net of await directory.existingInRing(pool, s.node)) {
+        if (assigned >= num) break;
+        if (s.reservations.matchesWholeCIDR(net)) continue;
+        const block = await readBlock(s.ds, net);
+        if (!block) continue;
+        try {
+          assigned += await assignFromBlock(s, block, num - assigned, false, false, directory);
+        } catch (err) {
+          if (!(err instanceof OperationError)) throw err;
+        }
+      }
+      if (assigned < num) exhausted.push(pool.cidrText);
+    }
+    if (exhausted.length > 0) addMsg(`No IPs available in pools: ${goStringSlice(exhausted)}`);
+  }
+
+  if (assigned < num) {
+    const text = [
+      `Assigned ${assigned} out of ${num} requested IPv${choice.version} addresses`,
+      ...msgs,
+    ].join('; ');
+    await rollback(s);
+    throw new OperationError(text, {
+      code: 'PoolsExhausted',
+      hint:
+        assigned > 0
+          ? `nothing was assigned: the ${assigned} addresses found were released again`
+          : 'add a pool, enlarge one, or release addresses',
+    });
+  }
+}
+
+/** AssignIP: the pool is the first enabled pool of the family holding the address (name order). */
+async function assignIP(
+  s: Session,
+  req: AssignRequest,
+  ip: IPAddr,
+  labels: Labels | undefined,
+): Promise<void> {
+  const { pools } = await listPools(s.ds);
+  const pool = pools.find(
+    (p) =>
+      !p.disabled &&
+      p.allocatable &&
+      p.net !== undefined &&
+      cidrContains(p.net, { network: ip, prefix: bitsOf(ip.version) }),
+  );
+  if (!pool) {
+    throw new OperationError('The provided IP address is not in a configured pool\n', {
+      code: 'NotInPool',
+      hint: `no enabled pool contains ${ipText(ip)}`,
+    });
+  }
+  if (!selectsNode(pool, labels)) throw notSelectedError(pool, req.node, labels);
+  const net = blockContaining(ip, pool.blockSize);
+  for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
+    let block = await readBlock(s.ds, net);
+    let claimed = false;
+    if (!block) {
+      try {
+        const pending = await getPendingAffinity(s.ds, s.node, net);
+        const got = await claimAffineBlock(s.ds, s.node, pending);
+        block = got.block;
+        claimed = got.created;
+      } catch (err) {
+        if (err instanceof CasConflict || err instanceof ClaimLost) continue;
+        throw err;
+      }
+    }
+    const ord = ipToOrdinal(block.net, ip)!;
+    assignOrdinal(block.value, ord, ipText(ip), s.owner, {
+      node: s.node,
+      strictAffinity: s.config.strictAffinity,
+    });
+    try {
+      await writeBlockAndHandle(s, block, 1);
+    } catch (err) {
+      if (err instanceof CasConflict) continue;
+      throw err;
+    }
+    record(s, block.net, [ord], claimed);
+    return;
+  }
+  throw new ConflictError('Max retries hit - excessive concurrent IPAM requests', {
+    hint: 'run the command again',
+  });
+}
+
+/**
+ * Undoes a partial assignment: releases this request's addresses as `ipam release` would, then
+ * releases the affinity of the blocks it created if they are empty again (releaseBlockAffinity).
+ * Best effort: a step that keeps failing is left for `ipam check` to report.
+ */
+async function rollback(s: Session): Promise<void> {
+  for (const entry of s.taken.values()) {
+    for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
+      const block = await readBlock(s.ds, entry.net);
+      if (!block) break;
+      const ours = entry.ordinals.filter((ord) => {
+        const idx = block.value.allocations?.[ord];
+        return (
+          idx !== null && idx !== undefined && block.value.attributes?.[idx]?.handle_id === s.owner.handleID
+        );
+      });
+      if (ours.length === 0) break;
+      releaseOrdinals(block.value, ours);
+      try {
+        await writeBlockAndHandle(s, block, -ours.length);
+        break;
+      } catch (err) {
+        if (!(err instanceof CasConflict)) break;
+      }
+    }
+    if (entry.claimed) await releaseEmptyClaim(s, entry.net).catch(() => undefined);
+  }
+  s.addresses = [];
+}
+
+async function releaseEmptyClaim(s: Session, net: Network): Promise<void> {
+  const aff = await readAffinity(s.ds, s.node, net);
+  const block = await readBlock(s.ds, net);
+  if (!aff || !block || block.value.affinity !== hostAffinity(s.node) || !isBlockEmpty(block.value)) return;
+  const pending = await updateAffinity(s.ds, aff, 'pendingDeletion');
+  const deleted = await s.ds.delete(block.key, block.modRevision);
+  if (!deleted.ok && deleted.reason !== 'missing') return;
+  await deleteAffinity(s.ds, pending);
+}
+
+/** `ipam assign`: AutoAssign (num) or AssignIP (ip) for one node and handle. */
+export async function assign(ds: Datastore, req: AssignRequest): Promise<AssignResult> {
+  checkAssignRequest(req);
+  if (req.ip !== undefined && req.pool !== undefined) {
+    throw new InputError('--pool cannot be combined with --ip: the pool is the one holding the address');
+  }
+  const labels = await readNodeLabels(ds, req.node);
+  const choice = req.ip ? undefined : await choosePools(ds, req, labels);
+  const session: Session = {
+    ds,
+    node: req.node,
+    owner: { handleID: req.handleID, attrs: { node: req.node, ...req.attrs } },
+    config: (await readIPAMConfig(ds)).config,
+    reservations: await readReservations(ds),
+    taken: new Map(),
+    addresses: [],
+  };
+  if (req.ip) await assignIP(session, req, req.ip, labels);
+  else await autoAssign(session, choice!, req.num!);
+  return {
+    node: req.node,
+    handle: req.handleID,
+    addresses: session.addresses,
+    blocks: [...session.taken.entries()].map(([cidr, e]) => ({
+      cidr,
+      assigned: e.ordinals.length,
+      claimed: e.claimed,
+    })),
+  };
+}

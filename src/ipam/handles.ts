@@ -1,0 +1,101 @@
+/**
+ * IPAM handles (libcalico-go `model/ipam_handle.go`, `ipam/ipam_handle.go`): key
+ * `/calico/ipam/v2/handle/<id>`, value `{"block":{"<blockCIDR>":<count>},"deleted":false}`.
+ * Releasing addresses decrements the block's count; a count reaching 0 removes the entry and an
+ * empty map deletes the handle, each with a compare-and-swap (ipamClient.decrementHandle).
+ */
+import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
+import type { Datastore, KeyValue } from '../datastore/contract.js';
+import { HANDLE_PREFIX } from './block-key.js';
+import { ipamHandleSchema } from './schemas.js';
+
+/** Calico retries a lost compare-and-swap this many times (ipam.go datastoreRetries). */
+export const DATASTORE_RETRIES = 100;
+
+export interface IPAMHandle {
+  block: Record<string, number | bigint> | null;
+  deleted: boolean;
+  [unknown: string]: unknown;
+}
+
+export function handleKey(handleID: string): string {
+  return HANDLE_PREFIX + handleID;
+}
+
+/** The handle ID of a handle key, or undefined for keys Calico's lister would skip. */
+export function parseHandleKey(key: string): string | undefined {
+  if (!key.startsWith(HANDLE_PREFIX)) return undefined;
+  const id = key.slice(HANDLE_PREFIX.length);
+  return id === '' || id.includes('/') ? undefined : id;
+}
+
+export function decodeHandle(kv: KeyValue): IPAMHandle {
+  let raw: unknown;
+  try {
+    raw = parseGoJson(kv.value);
+  } catch (err) {
+    throw new Error(`cannot decode ${kv.key}: ${(err as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new Error(`cannot decode ${kv.key}: not a JSON object`);
+  }
+  const h = raw as Record<string, unknown>;
+  const block = h['block'];
+  if (block !== undefined && block !== null) {
+    const ok =
+      typeof block === 'object' &&
+      !Array.isArray(block) &&
+      Object.values(block).every((n) => typeof n === 'bigint' || Number.isInteger(n));
+    if (!ok) throw new Error(`cannot decode ${kv.key}: block is not a map of integers`);
+  }
+  return { ...h, block: (block ?? null) as IPAMHandle['block'], deleted: h['deleted'] === true };
+}
+
+export type DecrementOutcome = 'updated' | 'deleted';
+
+/**
+ * Takes num addresses of blockCIDR off the handle. Throws (with Calico's text) when the handle
+ * does not exist or does not hold that many; callers report that as a warning, as Calico does.
+ */
+export async function decrementHandle(
+  ds: Datastore,
+  handleID: string,
+  blockCIDR: string,
+  num: number,
+): Promise<DecrementOutcome> {
+  const key = handleKey(handleID);
+  for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
+    const kv = await ds.get(key);
+    if (!kv) throw new Error(`resource does not exist: IPAMHandleKey(id=${handleID}) with error: <nil>`);
+    const handle = decodeHandle(kv);
+    const current = handle.block?.[blockCIDR];
+    if (current === undefined) {
+      throw new Error(
+        `Tried to decrement block ${blockCIDR} by ${num} but it isn't linked to handle ${handleID}`,
+      );
+    }
+    const left = BigInt(current) - BigInt(num);
+    if (left < 0n) {
+      throw new Error(
+        `Tried to decrement block ${blockCIDR} by ${num} but it only has ${current} addresses on handle ${handleID}`,
+      );
+    }
+    const blocks = Object.fromEntries(
+      Object.entries(handle.block ?? {}).flatMap(([b, n]) =>
+        b !== blockCIDR ? [[b, n]] : left === 0n ? [] : [[b, left]],
+      ),
+    );
+    if (Object.keys(blocks).length === 0) {
+      const outcome = await ds.delete(key, kv.modRevision);
+      if (outcome.ok || outcome.reason === 'missing') return 'deleted';
+      continue;
+    }
+    const outcome = await ds.update(
+      key,
+      encodeGoJson({ ...handle, block: blocks }, ipamHandleSchema),
+      kv.modRevision,
+    );
+    if (outcome.ok) return 'updated';
+  }
+  throw new Error('Max retries hit - excessive concurrent IPAM requests');
+}
