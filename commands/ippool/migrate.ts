@@ -1,0 +1,130 @@
+import { Args, Flags } from '@oclif/core';
+
+import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
+import { withDatastore } from '../../src/cli/datastore-session.js';
+import { datastoreFlags, dryRunFlag } from '../../src/cli/flags.js';
+import { ExitCode, InputError } from '../../src/errors.js';
+import { parseEncapRequest } from '../../src/pools/encap.js';
+import { migratePool, type MigrateResult } from '../../src/pools/migrate.js';
+import { migrateText } from '../../src/pools/report.js';
+
+export default class IppoolMigrate extends CalicoCommand<MigrateResult> {
+  static override summary =
+    "Move workloads to a new IP pool, or change a pool's block size, step by resumable step.";
+  static override description =
+    "Calico's documented procedures: create the new pool (with the old pool's settings unless " +
+    'overridden) and disable the old one in one transaction, then list what still holds addresses in ' +
+    'the old pool (the workloads to restart), and with --finish delete it once nothing but released ' +
+    'addresses is left. With --block-size N --temp-cidr CIDR (no --to) the pool is moved to a temporary ' +
+    'pool, recreated with the new block size, and the temporary pool is drained and deleted. Re-running ' +
+    'continues from the step reached, which is read from the datastore alone. Exit 0 also while ' +
+    'waiting for workloads; 2 bad flags; 4 another writer changed a pool (nothing written); 5 --finish ' +
+    'with addresses left. See docs/pools.md.';
+  static override examples = [
+    {
+      description: 'Start moving workloads to a new pool',
+      command: '<%= config.bin %> ippool migrate default-ipv4-ippool --to new-pool --cidr 10.0.0.0/16',
+    },
+    {
+      description: 'The new pool with VXLAN and /24 blocks',
+      command:
+        '<%= config.bin %> ippool migrate default-ipv4-ippool --to new-pool --cidr 10.0.0.0/16 --block-size 24 --vxlan=Always',
+    },
+    {
+      description: 'Where the migration is, as JSON',
+      command: '<%= config.bin %> ippool migrate default-ipv4-ippool --status -o json',
+    },
+    {
+      description: 'Delete the old pool once its workloads were restarted',
+      command: '<%= config.bin %> ippool migrate default-ipv4-ippool --finish',
+    },
+    {
+      description: 'Change the block size through a temporary pool',
+      command: '<%= config.bin %> ippool migrate default-ipv4-ippool --block-size 28 --temp-cidr 10.0.0.0/16',
+    },
+  ];
+  static override args = {
+    old: Args.string({ required: true, ignoreStdin: true, description: 'The IP pool to migrate away from.' }),
+  };
+  static override flags = {
+    to: Flags.string({ summary: 'Name of the new pool.', helpValue: '<NAME>' }),
+    cidr: Flags.string({ summary: 'CIDR of the new pool (needed to create it).', helpValue: '<CIDR>' }),
+    'block-size': Flags.string({
+      summary: "With --to: the new pool's block size; without: the block size the pool is changed to.",
+      helpValue: '<N>',
+    }),
+    ipip: Flags.string({ summary: "The new pool's IPIP mode.", helpValue: '<Always|CrossSubnet|Never>' }),
+    vxlan: Flags.string({ summary: "The new pool's VXLAN mode.", helpValue: '<Always|CrossSubnet|Never>' }),
+    'temp-cidr': Flags.string({
+      summary: 'Block size change: CIDR of the temporary pool (must not overlap any pool).',
+      helpValue: '<CIDR>',
+    }),
+    'temp-name': Flags.string({
+      summary: 'Block size change: name of the temporary pool (default OLD-tmp).',
+      helpValue: '<NAME>',
+    }),
+    finish: Flags.boolean({
+      summary: 'Delete the drained pool; refused while addresses are left.',
+      default: false,
+    }),
+    status: Flags.boolean({
+      summary: 'Print the plan, the step reached and what is left; write nothing.',
+      default: false,
+    }),
+    output: Flags.string({
+      char: 'o',
+      summary: 'Output format.',
+      options: ['text', 'json'],
+      default: 'text',
+    }),
+    'dry-run': dryRunFlag,
+    ...datastoreFlags,
+  };
+
+  protected async execute(): Promise<CommandResult<MigrateResult>> {
+    const { args, flags } = await this.parse(IppoolMigrate);
+    const blockSizeText = flags['block-size'];
+    if (blockSizeText !== undefined && !/^\d+$/.test(blockSizeText))
+      throw new InputError(`--block-size=${blockSizeText} is not a number`, {
+        code: 'InvalidFlag',
+        hint: 'IPv4 block sizes are 20-32, IPv6 116-128',
+      });
+    const encap = parseEncapRequest({ ipip: flags.ipip, vxlan: flags.vxlan });
+    if (flags.to === undefined && (flags.ipip !== undefined || flags.vxlan !== undefined))
+      throw new InputError('--ipip/--vxlan set the new pool of a move (--to)', {
+        code: 'InvalidFlag',
+        hint: "use 'ippool mode' to change a pool's encapsulation in place",
+      });
+    const result = await withDatastore(flags, (ds) =>
+      migratePool(ds, {
+        old: args.old,
+        ...(flags.to !== undefined ? { to: flags.to } : {}),
+        ...(flags.cidr !== undefined ? { cidr: flags.cidr } : {}),
+        ...(blockSizeText !== undefined ? { blockSize: Number(blockSizeText) } : {}),
+        ...(flags['temp-cidr'] !== undefined ? { tempCidr: flags['temp-cidr'] } : {}),
+        ...(flags['temp-name'] !== undefined ? { tempName: flags['temp-name'] } : {}),
+        encap,
+        finish: flags.finish,
+        status: flags.status,
+        dryRun: flags['dry-run'],
+      }),
+    );
+    const refused = result.outcome === 'refused';
+    return {
+      data: result,
+      json: flags.output === 'json',
+      text: migrateText(result),
+      ...(refused
+        ? {
+            exitCode: ExitCode.Refused,
+            stderr:
+              flags.output === 'json'
+                ? ''
+                : `refused to delete IPPool(${result.draining?.pool ?? ''}): ${result.left} address(es) still held` +
+                  `${result.draining?.corrupt.length ? `, ${result.draining.corrupt.length} block(s) unreadable` : ''}\n` +
+                  'hint: restart the workloads listed above, then run --finish again\n',
+          }
+        : {}),
+    };
+  }
+}

@@ -1,0 +1,97 @@
+import { Args, Flags } from '@oclif/core';
+
+import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
+import { withDatastore } from '../../src/cli/datastore-session.js';
+import { datastoreFlags, dryRunFlag } from '../../src/cli/flags.js';
+import { ExitCode } from '../../src/errors.js';
+import { blockingChecks } from '../../src/pools/checks.js';
+import { parseEncapRequest } from '../../src/pools/encap.js';
+import { setPoolModes, type ModeResult } from '../../src/pools/mode.js';
+import { modeText } from '../../src/pools/report.js';
+
+export default class IppoolMode extends CalicoCommand<ModeResult> {
+  static override summary =
+    'Switch the encapsulation of IP pools (IPIP, VXLAN, plain BGP) in one atomic write.';
+  static override description =
+    'Every named pool changes in one compare-and-swap transaction, or none does. Turning one ' +
+    'encapsulation on turns the other off in the same write; turning the only one off needs both ' +
+    'flags (--ipip=Never --vxlan=Never). Before writing, checks report what would break, each with a ' +
+    'fix: errors (rules apply enforces) always refuse, warnings refuse unless --force, notices never ' +
+    'refuse. Exit 0 also when nothing needed changing; 2 bad flags; 4 another writer changed a pool ' +
+    '(nothing written); 5 a check refused (nothing written). See docs/pools.md.';
+  static override strict = false;
+  static override examples = [
+    {
+      description: 'Move a pool from IPIP to VXLAN',
+      command: '<%= config.bin %> ippool mode default-ipv4-ippool --vxlan=Always',
+    },
+    {
+      description: 'IPIP only between subnets',
+      command: '<%= config.bin %> ippool mode default-ipv4-ippool --ipip=CrossSubnet',
+    },
+    {
+      description: 'Plain BGP (no encapsulation) on every pool, as JSON for CI',
+      command: '<%= config.bin %> ippool mode --all --ipip=Never --vxlan=Never -o json',
+    },
+    {
+      description: 'See what would change and what the checks say',
+      command: '<%= config.bin %> ippool mode pool1 pool2 --vxlan=CrossSubnet --dry-run',
+    },
+  ];
+  static override args = {
+    names: Args.string({ ignoreStdin: true, description: 'Names of the IP pools to change.' }),
+  };
+  static override flags = {
+    ipip: Flags.string({
+      summary: 'IPIP mode: Always, CrossSubnet or Never.',
+      helpValue: '<Always|CrossSubnet|Never>',
+    }),
+    vxlan: Flags.string({
+      summary: 'VXLAN mode: Always, CrossSubnet or Never.',
+      helpValue: '<Always|CrossSubnet|Never>',
+    }),
+    all: Flags.boolean({ summary: 'Change every IP pool.', default: false }),
+    force: Flags.boolean({
+      summary: 'Write despite warnings (errors still refuse).',
+      default: false,
+    }),
+    output: Flags.string({
+      char: 'o',
+      summary: 'Output format.',
+      options: ['text', 'json'],
+      default: 'text',
+    }),
+    'dry-run': dryRunFlag,
+    ...datastoreFlags,
+  };
+
+  protected async execute(): Promise<CommandResult<ModeResult>> {
+    const { flags, argv } = await this.parse(IppoolMode);
+    const encap = parseEncapRequest({ ipip: flags.ipip, vxlan: flags.vxlan });
+    const result = await withDatastore(flags, (ds) =>
+      setPoolModes(ds, {
+        names: argv as string[],
+        all: flags.all,
+        encap,
+        dryRun: flags['dry-run'],
+        force: flags.force,
+      }),
+    );
+    const refused = result.outcome === 'refused';
+    return {
+      data: result,
+      json: flags.output === 'json',
+      text: modeText(result),
+      ...(refused
+        ? {
+            exitCode: ExitCode.Refused,
+            stderr:
+              flags.output === 'json'
+                ? ''
+                : `ippool mode refused by ${blockingChecks(result.checks, flags.force).length} check(s); nothing was written\n` +
+                  'hint: fix what the checks name; --force accepts warnings, never errors\n',
+          }
+        : {}),
+    };
+  }
+}

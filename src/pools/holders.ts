@@ -1,0 +1,126 @@
+/**
+ * Who still holds addresses inside a pool, from the IPAM blocks' allocation attributes (node,
+ * namespace, pod, tunnel type): the workloads to restart before the pool can go. An address whose
+ * attribute carries `releasedAt` (Calico's release cooldown) counts as released, not held.
+ */
+import type { Datastore } from '../datastore/contract.js';
+import { BLOCK_PREFIX, ipText, ordinalToIP, parseBlockKey } from '../ipam/block-key.js';
+import {
+  affinityHost,
+  attributeOf,
+  CorruptBlockError,
+  decodeBlock,
+  WINDOWS_RESERVED_HANDLE,
+} from '../ipam/block.js';
+import { cidrContains, formatCIDR, type CIDR } from '../resources/ip.js';
+
+export type HolderKind = 'pod' | 'tunnel' | 'vm' | 'other';
+
+export interface Holder {
+  ip: string;
+  /** The node the address was allocated for (its `node` attribute, else the block's owner). */
+  node: string;
+  namespace?: string;
+  pod?: string;
+  kind: HolderKind;
+  /** The `type` attribute, e.g. ipipTunnelAddress. */
+  type?: string;
+  handleId?: string;
+  block: string;
+}
+
+export interface PoolBlock {
+  key: string;
+  cidr: string;
+  modRevision: number;
+  affinity: string | null;
+  /** Nothing but released (or Windows-reserved) addresses: Calico would delete it once unowned. */
+  empty: boolean;
+}
+
+export interface HolderReport {
+  cidr: string;
+  /** The store revision the blocks were read at. */
+  revision: number;
+  blocks: PoolBlock[];
+  holders: Holder[];
+  /** Addresses still marked allocated but released (cooldown), which do not hold the pool. */
+  released: number;
+  corrupt: { key: string; reason: string }[];
+}
+
+function kindOf(secondary: Record<string, string>): HolderKind {
+  if (secondary.pod) return 'pod';
+  if (secondary['vmi-name']) return 'vm';
+  if (secondary.type?.endsWith('TunnelAddress')) return 'tunnel';
+  return 'other';
+}
+
+export async function poolHolders(ds: Datastore, pool: CIDR): Promise<HolderReport> {
+  const stream = await ds.list(`${BLOCK_PREFIX}ipv${pool.ip.version}/block/`);
+  const report: HolderReport = {
+    cidr: formatCIDR(pool),
+    revision: stream.revision,
+    blocks: [],
+    holders: [],
+    released: 0,
+    corrupt: [],
+  };
+  for await (const kv of stream) {
+    const net = parseBlockKey(kv.key);
+    if (!net || !cidrContains(pool, net)) continue;
+    try {
+      const block = decodeBlock(kv);
+      const owner = affinityHost(block.value.affinity);
+      const allocations = block.value.allocations ?? [];
+      const heldBefore = report.holders.length;
+      for (let ord = 0; ord < allocations.length; ord++) {
+        const attr = attributeOf(block, ord);
+        if (!attr) continue;
+        if (attr.releasedAt !== undefined && attr.releasedAt !== null) {
+          report.released++;
+          continue;
+        }
+        // Calico counts Windows-reserved addresses as not in use (block.empty).
+        if (attr.handle_id?.toLowerCase() === WINDOWS_RESERVED_HANDLE) continue;
+        const secondary = attr.secondary ?? {};
+        const holder: Holder = {
+          ip: ipText(ordinalToIP(block.net, ord)),
+          node: secondary.node || owner,
+          kind: kindOf(secondary),
+          block: formatCIDR(block.net),
+        };
+        if (secondary.namespace) holder.namespace = secondary.namespace;
+        if (secondary.pod ?? secondary['vmi-name']) holder.pod = secondary.pod ?? secondary['vmi-name'];
+        if (secondary.type) holder.type = secondary.type;
+        if (attr.handle_id) holder.handleId = attr.handle_id;
+        report.holders.push(holder);
+      }
+      report.blocks.push({
+        key: kv.key,
+        cidr: formatCIDR(block.net),
+        modRevision: kv.modRevision,
+        affinity: block.value.affinity,
+        empty: report.holders.length === heldBefore,
+      });
+    } catch (err) {
+      if (!(err instanceof CorruptBlockError)) throw err;
+      report.corrupt.push({ key: err.key, reason: err.reason });
+    }
+  }
+  report.holders.sort(
+    (a, b) =>
+      a.node.localeCompare(b.node) ||
+      (a.namespace ?? '').localeCompare(b.namespace ?? '') ||
+      (a.pod ?? '').localeCompare(b.pod ?? '') ||
+      a.ip.localeCompare(b.ip, undefined, { numeric: true }),
+  );
+  return report;
+}
+
+/** Addresses held per node, for the summary line of each node. */
+export function holdersByNode(holders: readonly Holder[]): { node: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const h of holders) counts.set(h.node, (counts.get(h.node) ?? 0) + 1);
+  return [...counts].map(([node, count]) => ({ node, count }));
+}

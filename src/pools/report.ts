@@ -1,0 +1,98 @@
+/**
+ * The text of `ippool mode` and `ippool migrate`: tables (calicoctl's tabwriter layout), the
+ * checks with their fixes, and one closing line that says what happened. stdout carries the
+ * report; the command adds the refusal line on stderr.
+ */
+import { renderTabwriter } from '../output/tabwriter.js';
+import type { Check } from './checks.js';
+import type { Encapsulation } from './encap.js';
+import type { DrainReport, MigrateResult } from './migrate.js';
+import type { ModeResult } from './mode.js';
+
+const arrow = (before: string, after: string) => (before === after ? before : `${before} -> ${after}`);
+const encapText = (e: Encapsulation) =>
+  e.ipipMode !== 'Never' ? `IPIP ${e.ipipMode}` : e.vxlanMode !== 'Never' ? `VXLAN ${e.vxlanMode}` : 'none';
+
+export function checksText(checks: readonly Check[], force: boolean): string {
+  return checks
+    .map((c) => {
+      const label = c.severity === 'warning' && force ? 'warning (forced)' : c.severity;
+      return `${label}: ${c.message}\n  fix: ${c.fix}\n`;
+    })
+    .join('');
+}
+
+export function modeText(r: ModeResult): string {
+  const rows = [
+    ['NAME', 'CIDR', 'IPIPMODE', 'VXLANMODE', 'RESULT'],
+    ...r.pools.map((p) => [
+      p.name,
+      p.cidr,
+      arrow(p.before.ipipMode, p.after.ipipMode),
+      arrow(p.before.vxlanMode, p.after.vxlanMode),
+      p.outcome === 'changed' || p.outcome === 'wouldChange'
+        ? `${p.outcome === 'changed' ? 'changed' : 'would change'}: ${encapText(p.before)} -> ${encapText(p.after)}`
+        : p.outcome,
+    ]),
+  ];
+  const changing = r.pools.filter((p) => p.outcome !== 'unchanged').length;
+  const closing = {
+    changed: `Changed ${changing} IPPool(s) in one transaction (revision ${r.revision}).`,
+    unchanged: `Unchanged: every named IPPool already has these modes.`,
+    dryRun: `Dry run: would change ${changing} IPPool(s); nothing was written.`,
+    refused: `Refused: nothing was written.`,
+  }[r.outcome];
+  return renderTabwriter(rows) + checksText(r.checks, r.force) + closing + '\n';
+}
+
+function drainText(d: DrainReport): string {
+  let out = '';
+  if (d.holders.length > 0) {
+    out += `${d.left} address(es) still held in IPPool(${d.pool}) ${d.cidr}:\n`;
+    out += renderTabwriter([
+      ['NODE', 'NAMESPACE', 'POD', 'IP', 'KIND'],
+      ...d.holders.map((h) => [h.node, h.namespace ?? '', h.pod ?? '', h.ip, h.type ?? h.kind]),
+    ]);
+    out += `Per node: ${d.nodes.map((n) => `${n.node || '(no node)'} ${n.count}`).join(', ')}\n`;
+  } else {
+    out += `Nothing but released addresses is left in IPPool(${d.pool}) ${d.cidr}`;
+    out += d.released > 0 ? ` (${d.released} released)\n` : '\n';
+  }
+  for (const c of d.corrupt)
+    out += `warning: block ${c.key} cannot be read (${c.reason}); it counts as held\n`;
+  return out;
+}
+
+export function migrateText(r: MigrateResult): string {
+  const title =
+    r.kind === 'move'
+      ? `Migration of IPPool(${r.old}) to IPPool(${r.new ?? ''})`
+      : `Block size change of IPPool(${r.old}) to /${r.blockSize ?? ''} through temporary IPPool(${r.temporary ?? ''})`;
+  let out = title + '\n';
+  out += renderTabwriter([
+    ['STEP', 'ACTION', 'STATE'],
+    ...r.steps.map((s) => [
+      String(s.step),
+      s.description,
+      s.state === 'current' && s.action === 'drain' && r.draining ? `current: ${r.left} left` : s.state,
+    ]),
+  ]);
+  if (r.actions.length > 0) out += `This run: ${r.actions.join('; ')}.\n`;
+  if (r.draining) out += drainText(r.draining);
+  const current = r.steps[r.stepReached - 1];
+  const again = `calicoctl-ts ippool migrate ${r.old}`;
+  const next = {
+    complete: 'Complete: nothing left to do.',
+    waiting: `Next: restart the workloads above (or wait for calico-node to move its tunnel addresses), then run '${again} --finish'.`,
+    readyToFinish: `Next: run '${again} --finish' to ${current?.description.replace(' (--finish)', '') ?? 'finish'}.`,
+    refused: `Refused: IPPool(${r.draining?.pool ?? ''}) still holds addresses; nothing was deleted.`,
+    wouldChange: 'Dry run: nothing was written.',
+    notStarted: 'Not started.',
+    inProgress: `Next: run '${again}' to ${current?.description ?? 'continue'}.`,
+  }[r.outcome];
+  const reached =
+    r.stepReached > r.steps.length
+      ? `All ${r.steps.length} steps done.`
+      : `Step reached: ${r.stepReached} of ${r.steps.length}.`;
+  return out + `${reached} ${next}\n`;
+}
