@@ -5,27 +5,49 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
 import type { Datastore } from '../datastore/contract.js';
 import { isCalicoError, OperationError, RefusedError, type CalicoError, InputError } from '../errors.js';
-import { kindDescriptor, type KindDescriptor } from '../resources/registry.js';
+import { decodeResource, DecodeError } from '../resources/decode.js';
+import { kindDescriptor, resourceKey, type KindDescriptor } from '../resources/registry.js';
 import {
   alreadyExistsError,
   conflictError,
   encodeForStorage,
+  notFoundError,
   nowTimestamp,
   ResourceStore,
 } from '../resources/store.js';
 import {
   validationMessage,
   API_VERSION,
+  resourceId,
   type ResourceObject,
   type ErroredField,
 } from '../resources/types.js';
-import { validateIPPool, validateMetadata } from '../resources/validate.js';
+import { validateIPPool, validateMetadata, type ExistingPool } from '../resources/validate.js';
+import { AtomicPlan, MAX_ATOMIC_OPS, tooManyForAtomic } from './atomic.js';
 import { deleteIPPool, checkBlockSizeConflict } from './ippool-delete.js';
+import { mergePatch } from './merge-patch.js';
 
-export type Verb = 'create' | 'apply' | 'replace' | 'delete' | 'validate';
-export type Outcome = 'created' | 'updated' | 'unchanged' | 'deleted' | 'skipped' | 'validated' | 'failed';
+export type Verb = 'create' | 'apply' | 'replace' | 'delete' | 'validate' | 'patch' | 'label';
+export type FileVerb = 'create' | 'apply' | 'replace' | 'delete';
+export type Outcome =
+  | 'created'
+  | 'updated'
+  | 'unchanged'
+  | 'deleted'
+  | 'skipped'
+  | 'validated'
+  | 'failed'
+  /** --atomic: this resource was fine, but nothing was written because another one failed. */
+  | 'aborted';
+
+/** A label change as calicoctl's `label` command makes it. */
+export type LabelChange = { key: string; value: string; overwrite: boolean } | { key: string; remove: true };
+
+/** What `label` did, for calicoctl's message. */
+export type LabelAction = 'set' | 'updated' | 'removed';
 
 export interface ResourceResult {
   kind: string;
@@ -38,11 +60,18 @@ export interface ResourceResult {
   /** With --dry-run: the stored and the new value as Go JSON (undefined when absent). */
   before?: string;
   after?: string;
+  /** The file and document the resource came from, when it came from -f. */
+  source?: { file: string; document: number };
+  /** label only: what was done, to which key, of the resource as named on the command line. */
+  label?: { action: LabelAction; key: string; target: string };
 }
 
 export interface EngineItem {
   resource: ResourceObject;
   descriptor: KindDescriptor;
+  /** Where the resource came from (-f), for the hint of a failure. */
+  file?: string;
+  document?: number;
 }
 
 export interface EngineOptions {
@@ -51,16 +80,27 @@ export interface EngineOptions {
   skipExists?: boolean;
   skipNotExists?: boolean;
   dryRun?: boolean;
+  /** Write everything in one transaction, or nothing. */
+  atomic?: boolean;
   /** Pause between update retries (ms); calicoctl waits 1 s. */
   retryDelayMs?: number;
+}
+
+/** Where the engine's writes go: straight to the store, or into one --atomic transaction. */
+interface Writer {
+  create(d: KindDescriptor, res: ResourceObject): Promise<ResourceObject>;
+  update(d: KindDescriptor, res: ResourceObject): Promise<ResourceObject>;
+  delete(d: KindDescriptor, name: string, namespace?: string, resourceVersion?: string): Promise<unknown>;
 }
 
 const UPDATE_ATTEMPTS = 5;
 
 function validationError(fields: ErroredField[]): InputError {
+  const details = fields.flatMap((f) => (f.detail ? [f.detail] : []));
   return new InputError(validationMessage(fields), {
     code: 'ValidationFailed',
-    hint: 'fix the named field; see docs/resources.md for the rules',
+    hint:
+      details.length > 0 ? details.join('; ') : 'fix the named field; see docs/resources.md for the rules',
   });
 }
 
@@ -92,6 +132,20 @@ function refused(op: string, d: KindDescriptor, reason?: string): RefusedError {
   });
 }
 
+/** Per-object refusals (NetworkPolicy names reserved for Kubernetes policies). */
+function checkObjectAllowed(
+  d: KindDescriptor,
+  res: ResourceObject,
+  op: 'create' | 'update' | 'delete',
+): void {
+  const r = d.refuseObject?.(res, op);
+  if (r)
+    throw new RefusedError(
+      `operation ${r.operation} is not supported on ${resourceId(d.kind, res.metadata.name, d.namespaced ? res.metadata.namespace : undefined)}: ${r.reason}`,
+      { code: 'OperationNotSupported', hint: 'choose a name that does not start with "knp.default."' },
+    );
+}
+
 /** prepareMetadataForCreate: keep only name, namespace, resourceVersion, labels, annotations. */
 function createMetadata(res: ResourceObject): ResourceObject {
   const m = res.metadata;
@@ -121,14 +175,19 @@ async function validateForWrite(
   d: KindDescriptor,
   res: ResourceObject,
   old: ResourceObject | undefined,
+  plannedPools: readonly ExistingPool[] = [],
 ): Promise<void> {
+  d.writeDefaults?.(res);
   if (d.kind === 'IPPool') {
     const others = old
       ? []
-      : (await store.list(d)).items.map((p) => ({
-          name: p.metadata.name ?? '',
-          cidr: String(p.spec?.cidr ?? ''),
-        }));
+      : [
+          ...(await store.list(d)).items.map((p) => ({
+            name: p.metadata.name ?? '',
+            cidr: String(p.spec?.cidr ?? ''),
+          })),
+          ...plannedPools,
+        ];
     const poolErrs = validateIPPool(res, old, others);
     if (poolErrs.length > 0) throw validationError(poolErrs);
   }
@@ -140,6 +199,7 @@ async function validateForWrite(
 /** Offline validation (`validate -f`): no datastore, so no overlap or immutability checks. */
 export function validateOffline(d: KindDescriptor, res: ResourceObject): void {
   const copy = structuredClone(res);
+  d.writeDefaults?.(copy);
   const errs = [
     ...validateMetadata(copy),
     ...(d.kind === 'IPPool' ? validateIPPool(copy, undefined, []) : []),
@@ -148,8 +208,18 @@ export function validateOffline(d: KindDescriptor, res: ResourceObject): void {
   if (errs.length > 0) throw validationError(errs);
 }
 
+const MAX_PATCH_ATTEMPTS = UPDATE_ATTEMPTS;
+
 export class ApplyEngine {
   readonly store: ResourceStore;
+  /** The --atomic plan being built, if any. */
+  private plan: AtomicPlan | undefined;
+  /**
+   * create/apply/replace initialise the datastore (EnsureInitialized) before their first write;
+   * it is deferred until a resource has passed validation, so bad input writes nothing at all.
+   */
+  private initPending = false;
+
   constructor(
     readonly ds: Datastore,
     private readonly opts: EngineOptions = {},
@@ -157,14 +227,69 @@ export class ApplyEngine {
     this.store = new ResourceStore(ds);
   }
 
-  async run(verb: Exclude<Verb, 'validate'>, items: readonly EngineItem[]): Promise<ResourceResult[]> {
-    if (verb !== 'delete' && !this.opts.dryRun) await ensureInitialized(this.store);
+  private get writer(): Writer {
+    return this.plan ?? this.store;
+  }
+
+  async run(verb: FileVerb, items: readonly EngineItem[]): Promise<ResourceResult[]> {
+    if (this.opts.atomic) return this.runAtomic(verb, items);
+    this.initPending = verb !== 'delete' && !this.opts.dryRun;
     const results: ResourceResult[] = [];
     for (const item of items) results.push(await this.one(verb, item));
     return results;
   }
 
-  private async one(verb: Exclude<Verb, 'validate'>, item: EngineItem): Promise<ResourceResult> {
+  /**
+   * Plans every write (reading and validating as usual), then commits them in one transaction.
+   * If any resource fails, or a guard no longer holds at commit time, nothing is written.
+   */
+  private async runAtomic(verb: FileVerb, items: readonly EngineItem[]): Promise<ResourceResult[]> {
+    if (items.length > MAX_ATOMIC_OPS) throw tooManyForAtomic(items.length, 'the input');
+    const plan = new AtomicPlan(this.store);
+    this.plan = plan;
+    try {
+      // Planned, so it is committed together with the resources or not at all.
+      if (verb !== 'delete' && !this.opts.dryRun)
+        await ensureInitialized(this.store, (d, res) => plan.create(d, res));
+      const results: ResourceResult[] = [];
+      for (const item of items) results.push(await this.one(verb, item));
+      if (results.some((r) => r.outcome === 'failed')) return abortRest(results);
+      plan.checkLimits();
+      if (this.opts.dryRun) return results;
+      const committed = await plan.commit();
+      if (committed.ok) {
+        for (const r of results)
+          if (r.outcome === 'created' || r.outcome === 'updated')
+            r.resourceVersion = String(committed.revision);
+        return results;
+      }
+      for (const r of results) {
+        const d = kindDescriptor(r.kind);
+        const err = d && committed.failures.get(resourceKey(d, r.name, r.namespace));
+        if (err) Object.assign(r, { outcome: 'failed', error: err });
+      }
+      if (!results.some((r) => r.outcome === 'failed'))
+        results[0] = {
+          ...results[0]!,
+          outcome: 'failed',
+          error: new OperationError('datastore initialisation conflicted with another writer', {
+            code: 'UpdateConflict',
+            hint: 'run the command again',
+          }),
+        };
+      return abortRest(results);
+    } finally {
+      this.plan = undefined;
+    }
+  }
+
+  private async initOnce(): Promise<void> {
+    if (!this.initPending) return;
+    this.initPending = false;
+    await ensureInitialized(this.store);
+  }
+
+  private async one(verb: FileVerb, item: EngineItem): Promise<ResourceResult> {
     const d = item.descriptor;
     const res = structuredClone(item.resource);
     const base = (): ResourceResult => ({
@@ -172,6 +297,7 @@ export class ApplyEngine {
       name: res.metadata.name ?? '',
       ...(d.namespaced ? { namespace: res.metadata.namespace } : {}),
       outcome: 'failed',
+      ...(item.file ? { source: { file: item.file, document: item.document ?? 0 } } : {}),
     });
     try {
       applyNamespace(d, res, this.opts);
@@ -196,8 +322,11 @@ export class ApplyEngine {
 
   private async create(d: KindDescriptor, input: ResourceObject): Promise<Partial<ResourceResult>> {
     if (d.refuse?.create) throw refused(d.refuse.create, d);
+    checkObjectAllowed(d, input, 'create');
     const res = createMetadata(input);
-    await validateForWrite(this.store, d, res, undefined);
+    await validateForWrite(this.store, d, res, undefined, this.plan?.plannedPools);
+    await this.initOnce();
+    if (d.needsTier) await this.requireTier(String(res.spec?.tier ?? 'default'));
     if (this.opts.dryRun) {
       const existing = await this.tryGet(d, res);
       if (existing) throw alreadyExistsError(d.kind, res.metadata.name, res.metadata.namespace);
@@ -209,8 +338,16 @@ export class ApplyEngine {
         }),
       };
     }
-    const out = await this.store.create(d, res);
+    const out = await this.writer.create(d, res);
     return { outcome: 'created', resourceVersion: out.metadata.resourceVersion };
+  }
+
+  /** clientv3 policy Create: the tier must exist (or be created earlier in the same --atomic plan). */
+  private async requireTier(tier: string): Promise<void> {
+    const d = kindDescriptor('Tier')!;
+    const key = resourceKey(d, tier);
+    if (this.plan?.willExist(key)) return;
+    if (!(await this.ds.get(key))) throw notFoundError('Tier', tier);
   }
 
   private async apply(d: KindDescriptor, input: ResourceObject): Promise<Partial<ResourceResult>> {
@@ -219,7 +356,9 @@ export class ApplyEngine {
     try {
       return await this.create(d, { ...input, metadata: { ...input.metadata, resourceVersion: undefined } });
     } catch (err) {
-      if (!isCalicoError(err) || err.code !== 'ResourceExists') throw err;
+      const fallBack =
+        isCalicoError(err) && (err.code === 'ResourceExists' || err.code === 'OperationNotSupported');
+      if (!fallBack) throw err;
       return this.update(d, { ...input, metadata: { ...input.metadata, resourceVersion: rv } });
     }
   }
@@ -236,11 +375,28 @@ export class ApplyEngine {
   private async update(d: KindDescriptor, input: ResourceObject): Promise<Partial<ResourceResult>> {
     if (d.refuse?.update) throw refused(d.refuse.update, d);
     const rv = input.metadata.resourceVersion;
-    for (let attempt = 1; ; attempt++) {
-      const stored = await this.store.get(d, input.metadata.name ?? '', input.metadata.namespace);
+    return this.updateLoop(d, input, Boolean(rv), (stored) => {
       if (rv && rv !== stored.metadata.resourceVersion)
         throw conflictError(d.kind, input.metadata.name, d.namespaced ? input.metadata.namespace : undefined);
-      const res = mergeForUpdate(stored, input);
+      return mergeForUpdate(stored, input);
+    });
+  }
+
+  /**
+   * Read, change, validate, compare-and-swap; on a conflict read again and retry (bounded), unless
+   * the caller pinned a resourceVersion.
+   */
+  private async updateLoop(
+    d: KindDescriptor,
+    target: ResourceObject,
+    pinned: boolean,
+    change: (stored: ResourceObject) => ResourceObject,
+    attempts = UPDATE_ATTEMPTS,
+  ): Promise<Partial<ResourceResult>> {
+    for (let attempt = 1; ; attempt++) {
+      const stored = await this.store.get(d, target.metadata.name ?? '', target.metadata.namespace);
+      const res = change(stored);
+      checkObjectAllowed(d, res, 'update');
       await validateForWrite(this.store, d, res, stored);
       if (this.opts.dryRun) {
         const before = encodeForStorage(d, stored);
@@ -253,12 +409,12 @@ export class ApplyEngine {
         };
       }
       try {
-        const out = await this.store.update(d, res);
+        await this.initOnce();
+        const out = await this.writer.update(d, res);
         return { outcome: 'updated', resourceVersion: out.metadata.resourceVersion };
       } catch (err) {
         // With a resourceVersion the user asked for exactly that revision: no retry.
-        if (rv || !isCalicoError(err) || err.code !== 'UpdateConflict' || attempt >= UPDATE_ATTEMPTS)
-          throw err;
+        if (pinned || !isCalicoError(err) || err.code !== 'UpdateConflict' || attempt >= attempts) throw err;
         await new Promise((r) => setTimeout(r, this.opts.retryDelayMs ?? 1000));
       }
     }
@@ -266,6 +422,7 @@ export class ApplyEngine {
 
   private async delete(d: KindDescriptor, input: ResourceObject): Promise<Partial<ResourceResult>> {
     if (d.refuse?.delete) throw refused(d.refuse.delete, d);
+    checkObjectAllowed(d, input, 'delete');
     const name = input.metadata.name ?? '';
     const ns = d.namespaced ? input.metadata.namespace : undefined;
     const rv = input.metadata.resourceVersion || undefined;
@@ -279,19 +436,181 @@ export class ApplyEngine {
       };
     }
     if (d.kind === 'IPPool') {
+      if (this.plan)
+        throw new InputError('deleting an IPPool cannot be part of an --atomic transaction', {
+          code: 'AtomicUnsupported',
+          hint: 'IPPool deletion disables the pool and releases its IPAM blocks first; delete pools without --atomic',
+        });
       await deleteIPPool(this.store, d, name, rv);
       return { outcome: 'deleted' };
     }
-    await this.store.delete(d, name, ns, rv);
+    await this.writer.delete(d, name, ns, rv);
     return { outcome: 'deleted' };
   }
+
+  /** The one resource named on the command line, with calicoctl's namespace rules applied. */
+  private target(d: KindDescriptor, name: string): ResourceObject {
+    const res: ResourceObject = { kind: d.kind, apiVersion: API_VERSION, metadata: { name } };
+    applyNamespace(d, res, this.opts);
+    return res;
+  }
+
+  private result(d: KindDescriptor, res: ResourceObject): ResourceResult {
+    return {
+      kind: d.kind,
+      name: res.metadata.name ?? '',
+      ...(d.namespaced ? { namespace: res.metadata.namespace } : {}),
+      outcome: 'failed',
+    };
+  }
+
+  /**
+   * calicoctl patch: merge the patch into the stored object, decode the result as strictly as a
+   * file, validate, and compare-and-swap; a lost race re-reads and re-applies the patch.
+   */
+  async patch(d: KindDescriptor, name: string, patch: Record<string, unknown>): Promise<ResourceResult> {
+    const target = this.target(d, name);
+    try {
+      const out = await this.updateLoop(
+        d,
+        target,
+        false,
+        (stored) => {
+          const merged = mergePatch(parseGoJson(encodeGoJson(stored, d.schema)), patch);
+          const patched = decodePatched(d, merged);
+          for (const field of ['name', 'namespace'] as const)
+            if ((patched.metadata[field] ?? '') !== (stored.metadata[field] ?? ''))
+              throw new InputError(`a patch cannot change metadata.${field}`, {
+                code: 'InvalidPatch',
+                hint: 'patch changes fields of one resource; create a new resource to rename it',
+              });
+          return { ...patched, metadata: { ...patched.metadata, ...serverSet(stored) } };
+        },
+        MAX_PATCH_ATTEMPTS,
+      );
+      return { ...this.result(d, target), ...out };
+    } catch (err) {
+      if (!isCalicoError(err)) throw err;
+      const passThrough = ['ResourceNotFound', 'InvalidPatch', 'UnknownField', 'InvalidFieldType'];
+      const wrapped = passThrough.includes(err.code) ? err : prefixError(err, 'updating existing resource: ');
+      return { ...this.result(d, target), error: wrapped };
+    }
+  }
+
+  /** calicoctl label: set, overwrite or remove one label, then update (retried on a lost race). */
+  async label(
+    d: KindDescriptor,
+    name: string,
+    change: LabelChange,
+    argText: string,
+  ): Promise<ResourceResult> {
+    const target = this.target(d, name);
+    let action: LabelAction = 'set';
+    const base = this.result(d, target);
+    let stage: 'get' | 'update' = 'get';
+    try {
+      const out = await this.updateLoop(d, target, false, (stored) => {
+        stage = 'update';
+        let labels: Record<string, string> = { ...stored.metadata.labels };
+        const present = Object.hasOwn(labels, change.key);
+        if ('remove' in change) {
+          if (!present)
+            throw new InputError(`cannot remove label of ${argText}, key ${change.key} does not exist`, {
+              code: 'LabelNotFound',
+            });
+          labels = Object.fromEntries(Object.entries(labels).filter(([k]) => k !== change.key));
+          action = 'removed';
+        } else if (present) {
+          if (!change.overwrite && labels[change.key] !== change.value)
+            throw new InputError(
+              `failed to update label of ${argText}, key ${change.key} is already present. please use '--overwrite' to set a new value`,
+              { code: 'LabelExists', hint: 'add --overwrite to replace the value' },
+            );
+          labels[change.key] = change.value;
+          action = 'updated';
+        } else {
+          labels[change.key] = change.value;
+          action = 'set';
+        }
+        return { ...stored, metadata: { ...stored.metadata, labels } };
+      });
+      return { ...base, ...out, label: { action, key: change.key, target: argText } };
+    } catch (err) {
+      if (!isCalicoError(err)) throw err;
+      return { ...base, error: labelError(err, stage, argText) };
+    }
+  }
+}
+
+/** Server-set metadata a patch cannot change (they come from the stored object). */
+function serverSet(stored: ResourceObject): Partial<ResourceObject['metadata']> {
+  const { uid, creationTimestamp, resourceVersion } = stored.metadata;
+  return { uid, creationTimestamp, resourceVersion };
+}
+
+function decodePatched(d: KindDescriptor, merged: unknown): ResourceObject {
+  try {
+    const res = decodeResource(merged, d.schema) as unknown as ResourceObject;
+    res.metadata ??= {};
+    return res;
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    if (err.unknownField !== undefined)
+      throw new InputError(
+        `field in document is not recognized or is in the wrong location: ${err.unknownField}`,
+        {
+          code: 'UnknownField',
+          hint: `remove "${err.unknownField}" from the patch or move it to where the ${d.kind} schema expects it`,
+        },
+      );
+    throw new InputError(
+      `creating resource from patched data: error unmarshaling JSON: while decoding JSON: ${err.message}`,
+      {
+        code: 'InvalidFieldType',
+        hint: 'give the field a value of the type shown',
+      },
+    );
+  }
+}
+
+/** The same error (class, code, exit code) with another message and optionally another hint. */
+function reword(err: CalicoError, message: string, hint = err.hint): CalicoError {
+  return Object.assign(Object.create(Object.getPrototypeOf(err) as object) as CalicoError, err, {
+    message,
+    hint,
+  });
+}
+
+/** calicoctl's context prefix, once. */
+function prefixError(err: CalicoError, prefix: string): CalicoError {
+  return err.message.startsWith(prefix) ? err : reword(err, prefix + err.message);
+}
+
+/** calicoctl label's wording: a missing resource, or an update that failed for any reason. */
+function labelError(err: CalicoError, stage: 'get' | 'update', argText: string): CalicoError {
+  if (err.code === 'LabelNotFound' || err.code === 'LabelExists') return err;
+  if (stage === 'get') {
+    if (err.code === 'ResourceNotFound') return reword(err, `${argText} not found`, err.message);
+    return prefixError(err, `failed to get ${argText}, error `);
+  }
+  return reword(err, `failed to update ${argText}, label not changed`, err.message);
+}
+
+/** --atomic: once one resource failed, the others were not written either. */
+function abortRest(results: ResourceResult[]): ResourceResult[] {
+  return results.map((r) =>
+    r.outcome === 'failed' ? r : { ...r, outcome: 'aborted', resourceVersion: undefined },
+  );
 }
 
 /**
  * clientv3 EnsureInitialized (v3.30+): ClusterInformation `default` with a fresh 32-hex GUID and
  * datastoreReady true, and the default tiers. Failures are ignored, as calicoctl does.
  */
-export async function ensureInitialized(store: ResourceStore): Promise<void> {
+export async function ensureInitialized(
+  store: ResourceStore,
+  create: (d: KindDescriptor, res: ResourceObject) => Promise<unknown> = (d, res) => store.create(d, res),
+): Promise<void> {
   const make = (kind: string, name: string, spec: Record<string, unknown>): ResourceObject => ({
     kind,
     apiVersion: API_VERSION,
@@ -312,7 +631,7 @@ export async function ensureInitialized(store: ResourceStore): Promise<void> {
     try {
       const existing = await store.ds.get(store.key(d, res));
       if (existing) continue;
-      await store.create(d, { ...res, metadata: { ...res.metadata, creationTimestamp: nowTimestamp() } });
+      await create(d, { ...res, metadata: { ...res.metadata, creationTimestamp: nowTimestamp() } });
     } catch (err) {
       if (!(err instanceof OperationError) && !isCalicoError(err)) throw err;
     }

@@ -15,6 +15,8 @@ export interface Report {
 export interface ReportJson {
   verb: Verb;
   dryRun: boolean;
+  /** Present (true) when --atomic was given: everything was written, or nothing. */
+  atomic?: boolean;
   total: number;
   succeeded: number;
   failed: number;
@@ -25,6 +27,8 @@ export interface ReportJson {
     outcome: string;
     resourceVersion?: string;
     error?: { code: string; message: string; hint?: string };
+    /** label only. */
+    label?: { action: string; key: string };
   }[];
 }
 
@@ -34,7 +38,15 @@ const PAST: Record<Verb, string> = {
   replace: 'replaced',
   delete: 'deleted',
   validate: 'validated',
+  patch: 'patched',
+  label: 'labelled',
 };
+
+/** calicoctl's massageError: an unknown-field error anywhere in the text becomes the whole message. */
+function massage(msg: string): string {
+  const m = /unknown field "([^"]+)"|not recognized or is in the wrong location: (\S+)/.exec(msg);
+  return m ? `field in document is not recognized or is in the wrong location: ${m[1] ?? m[2]}` : msg;
+}
 
 /** Go's %v of a []error. */
 function errList(results: readonly ResourceResult[]): string {
@@ -48,10 +60,20 @@ function exitCodeFor(failed: readonly ResourceResult[], anySucceeded: boolean): 
   return codes.size === 1 ? ([...codes][0] as ExitCode) : ExitCode.Failed;
 }
 
-export function buildReport(verb: Verb, results: readonly ResourceResult[], dryRun = false): Report {
+export interface ReportOptions {
+  dryRun?: boolean;
+  atomic?: boolean;
+}
+
+export function buildReport(
+  verb: Verb,
+  results: readonly ResourceResult[],
+  opts: ReportOptions = {},
+): Report {
+  const dryRun = opts.dryRun ?? false;
   const total = results.length;
   const failed = results.filter((r) => r.outcome === 'failed');
-  const handled = total - failed.length;
+  const handled = results.filter((r) => r.outcome !== 'failed' && r.outcome !== 'aborted').length;
   const kinds = new Set(results.map((r) => r.kind));
   const single = kinds.size === 1 ? [...kinds][0]! : '';
   const past = PAST[verb];
@@ -59,6 +81,19 @@ export function buildReport(verb: Verb, results: readonly ResourceResult[], dryR
   let stderr = '';
   if (total === 0) {
     stdout = 'No resources specified\n';
+  } else if (opts.atomic && failed.length > 0) {
+    stderr = `${verb} --atomic failed; nothing was written: ${errList(failed)}\n`;
+  } else if (verb === 'patch') {
+    // calicoctl patch: one resource; "hit error" wraps whatever failed.
+    if (failed.length === 0) stdout = `Successfully ${past} ${total} '${single}' resource\n`;
+    else stderr = `${massage(`hit error: ${failed[0]!.error?.message}`)}\n`;
+  } else if (verb === 'label') {
+    const r = results[0]!;
+    // calicoctl's label messages hide the cause of a failed get or update: give it as a hint.
+    if (r.error) stderr = `${r.error.message}\n${r.error.hint ? `hint: ${r.error.hint}\n` : ''}`;
+    else if (r.label?.action === 'removed')
+      stdout = `Successfully removed label ${r.label.key} from ${r.label.target}\n`;
+    else if (r.label) stdout = `Successfully ${r.label.action} label ${r.label.key} on ${r.label.target}\n`;
   } else if (verb === 'delete') {
     if (handled > 0)
       stdout = single
@@ -101,6 +136,10 @@ export function buildReport(verb: Verb, results: readonly ResourceResult[], dryR
           : `${past} the first ${handled} out of ${total} resources:\n`);
     stderr = `${verb === 'create' ? 'hit error' : 'hit error(s)'}: ${errList(failed)}\n`;
   }
+  // Bad input also says where it came from: file, document and resource (calicoctl does not).
+  for (const r of failed)
+    if (r.source && r.error?.exitCode === ExitCode.BadInput)
+      stderr += `hint: ${r.source.file === '-' ? 'stdin' : r.source.file}, document ${r.source.document}, ${r.kind} '${r.name}': ${r.error.hint ?? 'fix the resource'}\n`;
   return {
     stdout,
     stderr,
@@ -108,6 +147,7 @@ export function buildReport(verb: Verb, results: readonly ResourceResult[], dryR
     json: {
       verb,
       dryRun,
+      ...(opts.atomic ? { atomic: true } : {}),
       total,
       succeeded: handled,
       failed: failed.length,
@@ -117,6 +157,7 @@ export function buildReport(verb: Verb, results: readonly ResourceResult[], dryR
         ...(r.namespace ? { namespace: r.namespace } : {}),
         outcome: r.outcome,
         ...(r.resourceVersion ? { resourceVersion: r.resourceVersion } : {}),
+        ...(r.label ? { label: { action: r.label.action, key: r.label.key } } : {}),
         ...(r.error
           ? {
               error: {

@@ -9,9 +9,12 @@ import {
   ApplyEngine,
   validateOffline,
   type EngineItem,
+  type FileVerb,
+  type LabelChange,
   type ResourceResult,
   type Verb,
 } from '../apply/engine.js';
+import { parsePatch } from '../apply/merge-patch.js';
 import { InputError, isCalicoError } from '../errors.js';
 import { loadManifests, type ManifestResource } from '../resources/manifest.js';
 import { resolveKind } from '../resources/registry.js';
@@ -39,16 +42,30 @@ export const fileFlags = {
   }),
 };
 
+const summaryOutputFlag = Flags.string({
+  char: 'o',
+  summary: 'Output format of the result summary.',
+  options: ['text', 'json'],
+  default: 'text',
+});
+
 export const writeFlags = {
   ...datastoreFlags,
   ...fileFlags,
   'dry-run': dryRunFlag,
-  output: Flags.string({
-    char: 'o',
-    summary: 'Output format of the result summary.',
-    options: ['text', 'json'],
-    default: 'text',
+  atomic: Flags.boolean({
+    summary: 'Write every resource in one transaction, or nothing (at most 128 resources).',
+    default: false,
   }),
+  output: summaryOutputFlag,
+};
+
+/** Flags of the commands that change one resource named on the command line (patch, label). */
+export const singleResourceFlags = {
+  ...datastoreFlags,
+  namespace: fileFlags.namespace,
+  'dry-run': dryRunFlag,
+  output: summaryOutputFlag,
 };
 
 export async function readStdin(): Promise<string> {
@@ -61,6 +78,13 @@ export interface WriteFlags extends DatastoreFlags {
   filename?: string;
   recursive: boolean;
   'skip-empty': boolean;
+  namespace?: string;
+  'dry-run': boolean;
+  atomic?: boolean;
+  output: string;
+}
+
+export interface SingleResourceFlags extends DatastoreFlags {
   namespace?: string;
   'dry-run': boolean;
   output: string;
@@ -96,7 +120,7 @@ export async function collectItems(
 function toCommandResult(
   report: Report,
   results: readonly ResourceResult[],
-  flags: WriteFlags,
+  flags: { output: string; 'dry-run': boolean },
 ): CommandResult<unknown> {
   if (flags.output === 'json') return { data: report.json, json: true, exitCode: report.exitCode };
   let text = report.stdout;
@@ -111,7 +135,7 @@ function toCommandResult(
 
 /** Runs one writing verb end to end. */
 export async function runWrite(
-  verb: Exclude<Verb, 'validate'>,
+  verb: FileVerb,
   flags: WriteFlags,
   args: readonly string[],
   extra: { skipExists?: boolean; skipNotExists?: boolean } = {},
@@ -124,10 +148,76 @@ export async function runWrite(
       dryRun: flags['dry-run'],
       skipExists: extra.skipExists,
       skipNotExists: extra.skipNotExists,
+      atomic: flags.atomic,
     });
     return engine.run(verb, items as EngineItem[]);
   });
-  return toCommandResult(buildReport(verb, results, flags['dry-run']), results, flags);
+  const report = buildReport(verb, results, { dryRun: flags['dry-run'], atomic: flags.atomic });
+  return toCommandResult(report, results, flags);
+}
+
+/** Runs patch or label on the one resource KIND NAME. */
+async function runSingle(
+  verb: Extract<Verb, 'patch' | 'label'>,
+  flags: SingleResourceFlags,
+  kind: string,
+  name: string,
+  act: (engine: ApplyEngine, d: ReturnType<typeof resolveKind>) => Promise<ResourceResult>,
+): Promise<CommandResult<unknown>> {
+  const d = resolveKind(kind);
+  if (name === '')
+    throw new InputError('resource name may not be empty', { hint: `e.g. ${d.aliases[0]} my-name` });
+  const result = await withDatastore(flags, (ds) =>
+    act(new ApplyEngine(ds, { namespace: flags.namespace, dryRun: flags['dry-run'] }), d),
+  );
+  return toCommandResult(buildReport(verb, [result], { dryRun: flags['dry-run'] }), [result], flags);
+}
+
+/** patch KIND NAME -p JSON. */
+export async function runPatch(
+  flags: SingleResourceFlags,
+  kind: string,
+  name: string,
+  patchText: string,
+): Promise<CommandResult<unknown>> {
+  let patch: Record<string, unknown>;
+  try {
+    patch = parsePatch(patchText);
+  } catch (err) {
+    // Reported like every other patch failure ("hit error: ..."), without opening the datastore.
+    if (!(err instanceof InputError)) throw err;
+    const d = resolveKind(kind);
+    const failed: ResourceResult = { kind: d.kind, name, outcome: 'failed', error: err };
+    return toCommandResult(buildReport('patch', [failed]), [failed], flags);
+  }
+  return runSingle('patch', flags, kind, name, (engine, d) => engine.patch(d, name, patch));
+}
+
+/** Parses label's `key=value` (or `key` with --remove) as calicoctl does. */
+export function parseLabelArg(arg: string, opts: { overwrite: boolean; remove: boolean }): LabelChange {
+  if (opts.remove) {
+    if (opts.overwrite) throw new InputError('--overwrite and --remove cannot be used together');
+    return { key: arg, remove: true };
+  }
+  const kv = arg.split('=');
+  if (kv.length !== 2)
+    throw new InputError(`invalid label ${arg}`, {
+      code: 'InvalidLabel',
+      hint: 'give key=value, or key with --remove',
+    });
+  return { key: kv[0]!, value: kv[1]!, overwrite: opts.overwrite };
+}
+
+/** label KIND NAME key=value | key --remove. */
+export async function runLabel(
+  flags: SingleResourceFlags,
+  kind: string,
+  name: string,
+  change: LabelChange,
+): Promise<CommandResult<unknown>> {
+  return runSingle('label', flags, kind, name, (engine, d) =>
+    engine.label(d, name, change, `${kind} ${name}`),
+  );
 }
 
 /** validate -f: offline, never opens a datastore. */
@@ -145,5 +235,5 @@ export async function runValidate(flags: WriteFlags): Promise<CommandResult<unkn
     }
   });
   const report = buildReport('validate', results);
-  return toCommandResult(report, results, { ...flags, 'dry-run': false });
+  return toCommandResult(report, results, { output: flags.output, 'dry-run': false });
 }

@@ -5,7 +5,8 @@
  * The result is a plain value ready for encodeGoJson with the same schema.
  */
 import type { Schema } from '../codec/go-json.js';
-import { goTypeName, isASNumber } from './schemas.js';
+import { DurationError, formatGoDuration, parseGoDuration } from './go-duration.js';
+import { goTypeName, hasCustomUnmarshal, isASNumber, isDuration } from './schemas.js';
 
 export class DecodeError extends Error {
   constructor(
@@ -77,11 +78,56 @@ function toInt(v: unknown, schema: Schema, ctx: Ctx): number | bigint {
   return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
+/** What convertToJSONableObject writes for a scalar aimed at a Go string. */
+function scalarText(v: unknown): string | undefined {
+  if (typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (typeof v !== 'number') return undefined;
+  if (Number.isInteger(v)) return String(v);
+  // strconv.FormatFloat(v, 'g', -1, 32): shortest text of the float32 value.
+  return goFloat32G(v);
+}
+
+function goFloat32G(v: number): string {
+  const f = Math.fround(v);
+  for (let p = 1; p <= 9; p++) {
+    const t = f.toPrecision(p);
+    if (Math.fround(Number(t)) === f) {
+      const n = Number(t);
+      const exp = n === 0 ? 0 : Math.floor(Math.log10(Math.abs(n)));
+      if (exp < -4 || exp >= p) {
+        const [mant, e] = n.toExponential(p - 1).split('e') as [string, string];
+        const digits = e.replace(/^[-+]/, '').padStart(2, '0');
+        return `${mant.replace(/\.?0+$/, '')}e${e.startsWith('-') ? '-' : '+'}${digits}`;
+      }
+      return String(n);
+    }
+  }
+  return String(f);
+}
+
+/** metav1.Duration.UnmarshalJSON: a string Go's time.ParseDuration accepts, kept as Go prints it. */
+function decodeDuration(v: unknown): string {
+  if (typeof v !== 'string')
+    throw new DecodeError(`json: cannot unmarshal ${jsonKind(v)} into Go value of type string`);
+  try {
+    return formatGoDuration(parseGoDuration(v));
+  } catch (err) {
+    if (err instanceof DurationError) throw new DecodeError(err.message);
+    throw err;
+  }
+}
+
 export function decodeValue(v: unknown, schema: Schema, ctx: Ctx): unknown {
   if (v === null || v === undefined) return undefined;
   switch (schema.kind) {
     case 'string':
-      if (typeof v !== 'string') throw typeError(jsonKind(v), schema, ctx);
+      if (isDuration(schema)) return decodeDuration(v);
+      if (typeof v !== 'string') {
+        // sigs.k8s.io/yaml turns a YAML number or boolean into text when the target is a string.
+        const text = hasCustomUnmarshal(schema) ? undefined : scalarText(v);
+        if (text === undefined) throw typeError(jsonKind(v), schema, ctx);
+        return text;
+      }
       return v;
     case 'bool':
       if (typeof v !== 'boolean') throw typeError(jsonKind(v), schema, ctx);

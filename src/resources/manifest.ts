@@ -12,6 +12,7 @@ import yaml from 'js-yaml';
 import { InputError } from '../errors.js';
 import { DecodeError, decodeResource } from './decode.js';
 import { kindDescriptor, listKindDescriptor, type KindDescriptor } from './registry.js';
+import { YAML11_SCHEMA } from './yaml11.js';
 import { API_VERSION, type ResourceObject } from './types.js';
 
 export const MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
@@ -79,8 +80,10 @@ export function parseDocument(text: string, file: string, document: number): Man
     );
   let parsed: unknown;
   try {
-    parsed = yaml.load(text, { schema: yaml.CORE_SCHEMA, filename: file });
+    parsed = yaml.load(text, { schema: YAML11_SCHEMA, filename: file });
   } catch (err) {
+    // js-yaml recurses per nesting level: a deep enough document overflows the stack.
+    if (err instanceof RangeError) throw shapeError(`exceeded max depth of ${MAX_NESTING}`, where);
     const reason = err instanceof yaml.YAMLException ? err.reason : String(err);
     const line = err instanceof yaml.YAMLException ? err.mark.line + 1 : 0;
     throw manifestError(
@@ -90,6 +93,8 @@ export function parseDocument(text: string, file: string, document: number): Man
       'InvalidYaml',
     );
   }
+  const problem = shapeProblem(parsed);
+  if (problem) throw shapeError(problem, where);
   const items: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
   const out: ManifestResource[] = [];
   for (const item of items) {
@@ -99,6 +104,14 @@ export function parseDocument(text: string, file: string, document: number): Man
       const list = item as Record<string, unknown>;
       for (const key of Object.keys(list))
         if (!['kind', 'apiVersion', 'metadata', 'items'].includes(key)) throw unknownField(key, where, kind);
+      if (list.items !== undefined && list.items !== null && !Array.isArray(list.items))
+        throw manifestError(
+          `failed to execute command: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ` +
+            `${jsonKind(list.items)} into Go struct field ${kind}.items of type []v3.${listOf.kind}`,
+          where,
+          'items must be a list of resources',
+          'InvalidFieldType',
+        );
       const entries = Array.isArray(list.items) ? list.items : [];
       for (const entry of entries) out.push(decodeOne(entry, listOf, file, document, where));
       continue;
@@ -116,6 +129,59 @@ export function parseDocument(text: string, file: string, document: number): Man
     out.push(decodeOne(item, d, file, document, where));
   }
   return out;
+}
+
+/** Real manifests nest a few levels; everything after parsing recurses per level. */
+const MAX_NESTING = 1000;
+/** Nodes a document may have once its aliases are expanded (every later step expands them). */
+const MAX_EXPANDED_NODES = 1_000_000;
+
+/**
+ * go-yaml refuses documents whose aliases expand enormously ("billion laughs"); js-yaml shares
+ * the aliased object instead, and can even build a cycle (`a: &a {b: *a}`), which the encoders
+ * would then expand without bound. Measures the expanded tree, visiting each shared node once.
+ */
+function shapeProblem(value: unknown): string | undefined {
+  const sizes = new Map<object, number>();
+  const measure = (node: unknown, depth: number): number => {
+    if (node === null || typeof node !== 'object') return 1;
+    if (depth > MAX_NESTING) throw new Error(`exceeded max depth of ${MAX_NESTING}`);
+    const known = sizes.get(node);
+    if (known === -1) throw new Error('document contains excessive aliasing');
+    if (known !== undefined) return known;
+    sizes.set(node, -1);
+    let size = 1;
+    for (const child of Object.values(node)) {
+      size += measure(child, depth + 1);
+      if (size > MAX_EXPANDED_NODES) throw new Error('document contains excessive aliasing');
+    }
+    sizes.set(node, size);
+    return size;
+  };
+  try {
+    measure(value, 1);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function shapeError(problem: string, where: string): InputError {
+  return manifestError(
+    `failed to execute command: error converting YAML to JSON: yaml: ${problem}`,
+    where,
+    problem.startsWith('exceeded')
+      ? `no resource nests more than a few levels deep; check the brackets and indentation`
+      : 'write repeated parts out instead of referring to them with aliases (*name)',
+    'InvalidYaml',
+  );
+}
+
+function jsonKind(value: unknown): string {
+  if (typeof value === 'number') return 'number';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'string') return 'string';
+  return 'object';
 }
 
 function unknownField(field: string, where: string, kind: string): InputError {

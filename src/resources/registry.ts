@@ -4,6 +4,7 @@
  */
 import type { Schema } from '../codec/go-json.js';
 import { InputError } from '../errors.js';
+import { defaultPolicy, KNP_PREFIX, restorePolicyName, withStoredPolicyName } from './policy.js';
 import { passThroughSchema, resourceSchemas } from './schemas.js';
 import type { ErroredField, ResourceObject } from './types.js';
 import {
@@ -13,6 +14,7 @@ import {
   validateIPAMConfiguration,
   validateIPReservation,
   validateNode,
+  validatePolicy,
 } from './validate.js';
 
 /** What table cells may need beyond the object itself. */
@@ -47,6 +49,19 @@ export interface KindDescriptor {
   readDefaults?: (res: ResourceObject) => void;
   /** Field checks that need nothing but the object (IPPool's live in the engine: they need the store). */
   validate?: (res: ResourceObject) => ErroredField[];
+  /** clientv3 defaulting before every create and update (policies: types, tier, tier label). */
+  writeDefaults?: (res: ResourceObject) => void;
+  /** What the etcdv3 backend adds on every write (policies: the name annotation). */
+  toStorage?: (res: ResourceObject) => ResourceObject;
+  /** A create must find the Tier named in spec.tier (clientv3 policy Create). */
+  needsTier?: boolean;
+  /** Refuses an operation for this particular object: calicoctl's operation text and reason. */
+  refuseObject?: (res: ResourceObject, op: 'create' | 'update' | 'delete') => RefusalText | undefined;
+}
+
+export interface RefusalText {
+  operation: string;
+  reason: string;
 }
 
 const PREFIX = '/calico/resources/v3/projectcalico.org/';
@@ -141,6 +156,31 @@ function passThrough(
     modelled: false,
     ...columns,
     ...(namespaced ? { extra: [namespace] } : {}),
+  };
+}
+
+/** The four Calico policy kinds: modelled top level, name annotation, tier defaults. */
+function policy(
+  kind: 'NetworkPolicy' | 'GlobalNetworkPolicy' | 'StagedNetworkPolicy' | 'StagedGlobalNetworkPolicy',
+  plural: string,
+  aliases: string[],
+  namespaced = false,
+): KindDescriptor {
+  return {
+    kind,
+    listKind: `${kind}List`,
+    plural,
+    aliases,
+    namespaced,
+    schema: resourceSchemas[kind],
+    modelled: true,
+    ...policyColumns,
+    ...(namespaced ? { extra: [namespace] } : {}),
+    writeDefaults: defaultPolicy,
+    toStorage: withStoredPolicyName,
+    readDefaults: restorePolicyName,
+    needsTier: true,
+    validate: validatePolicy,
   };
 }
 
@@ -266,8 +306,8 @@ const descriptors: KindDescriptor[] = [
     plural: 'felixconfigurations',
     aliases: ['felixconfiguration', 'felixconfigurations', 'felixconfig', 'felixconfigs'],
     namespaced: false,
-    schema: passThroughSchema('FelixConfiguration'),
-    modelled: false,
+    schema: resourceSchemas.FelixConfiguration,
+    modelled: true,
     ps: [name],
     wide: [name],
   },
@@ -298,19 +338,61 @@ const descriptors: KindDescriptor[] = [
     ps: [name, floatCol('ORDER', spec('order'))],
     wide: [name, floatCol('ORDER', spec('order'))],
   },
-  passThrough(
-    'GlobalNetworkPolicy',
+  policy('GlobalNetworkPolicy', 'globalnetworkpolicies', [
+    'globalnetworkpolicy',
     'globalnetworkpolicies',
-    ['globalnetworkpolicy', 'globalnetworkpolicies', 'gnp', 'gnps'],
-    false,
-    policyColumns,
+    'gnp',
+    'gnps',
+  ]),
+  {
+    ...policy(
+      'NetworkPolicy',
+      'networkpolicies',
+      ['networkpolicy', 'networkpolicies', 'policy', 'np', 'policies', 'pol', 'pols'],
+      true,
+    ),
+    refuseObject: (res, op) =>
+      res.metadata.name?.startsWith(KNP_PREFIX)
+        ? {
+            operation: { create: 'create or apply', update: 'apply or replace', delete: 'delete' }[op],
+            reason: 'kubernetes network policies must be managed through the kubernetes API',
+          }
+        : undefined,
+  },
+  policy('StagedGlobalNetworkPolicy', 'stagedglobalnetworkpolicies', [
+    'stagedglobalnetworkpolicy',
+    'stagedglobalnetworkpolicies',
+    'sgnp',
+    'sgnps',
+  ]),
+  policy(
+    'StagedNetworkPolicy',
+    'stagednetworkpolicies',
+    [
+      'stagednetworkpolicy',
+      'stagednetworkpolicies',
+      'stagedpolicy',
+      'snp',
+      'stagedpolicies',
+      'spol',
+      'spols',
+    ],
+    true,
   ),
   passThrough(
-    'NetworkPolicy',
-    'networkpolicies',
-    ['networkpolicy', 'networkpolicies', 'policy', 'np', 'policies', 'pol', 'pols'],
+    'StagedKubernetesNetworkPolicy',
+    'stagedkubernetesnetworkpolicies',
+    [
+      'stagedkubernetesnetworkpolicy',
+      'stagedkubernetesnetworkpolicies',
+      'stagedkubernetespolicy',
+      'sknp',
+      'stagedkubernetespolicies',
+      'skpol',
+      'skpols',
+    ],
     true,
-    policyColumns,
+    { ps: [name], wide: [name, col('PODSELECTOR', spec('podSelector'))] },
   ),
   passThrough(
     'GlobalNetworkSet',

@@ -11,6 +11,13 @@ import { S, type Field, type Schema } from '../codec/go-json.js';
 const goTypeNames = new WeakMap<Schema, string>();
 /** Schemas that accept Go's numorstring.ASNumber forms (a number, "64512" or "1.10"). */
 const asNumberSchemas = new WeakSet<Schema>();
+/** metav1.Duration fields: text parsed and re-printed as Go's Duration.String(). */
+const durationSchemas = new WeakSet<Schema>();
+/**
+ * Types with their own UnmarshalJSON (metav1.Time, metav1.Duration, numorstring): sigs.k8s.io/yaml
+ * does not turn a YAML number or boolean into a string for them as it does for plain strings.
+ */
+const customUnmarshalSchemas = new WeakSet<Schema>();
 
 function named<T extends Schema>(schema: T, goName: string): T {
   goTypeNames.set(schema, goName);
@@ -43,6 +50,19 @@ export function isASNumber(schema: Schema): boolean {
   return asNumberSchemas.has(schema);
 }
 
+export function isDuration(schema: Schema): boolean {
+  return durationSchemas.has(schema);
+}
+
+export function hasCustomUnmarshal(schema: Schema): boolean {
+  return customUnmarshalSchemas.has(schema) || asNumberSchemas.has(schema);
+}
+
+function customUnmarshal<T extends Schema>(schema: T): T {
+  customUnmarshalSchemas.add(schema);
+  return schema;
+}
+
 function asNumber(pointer = false): Schema {
   const s = named(S.int({ pointer }), `${pointer ? '*' : ''}numorstring.ASNumber`);
   asNumberSchemas.add(s);
@@ -52,7 +72,11 @@ function asNumber(pointer = false): Schema {
 const f = (name: string, schema: Schema, omitempty = true): Field => ({ name, schema, omitempty });
 const str = (goName?: string, pointer = false): Schema =>
   goName ? named(S.string({ pointer }), goName) : S.string({ pointer });
-const duration = (): Schema => named(S.string({ pointer: true }), '*v1.Duration');
+const duration = (): Schema => {
+  const schema = customUnmarshal(named(S.string({ pointer: true }), '*v1.Duration'));
+  durationSchemas.add(schema);
+  return schema;
+};
 const struct = (goName: string, fields: Field[], pointer = false): Schema =>
   named(S.struct(fields, { pointer }), goName);
 
@@ -65,8 +89,8 @@ export const objectMetaSchema = struct('ObjectMeta', [
   f('resourceVersion', S.string()),
   f('generation', named(S.int(), 'int64')),
   // metav1.Time with omitzero (apimachinery v0.35): absent when zero.
-  f('creationTimestamp', named(S.string({ pointer: true }), 'v1.Time')),
-  f('deletionTimestamp', named(S.string({ pointer: true }), '*v1.Time')),
+  f('creationTimestamp', customUnmarshal(named(S.string({ pointer: true }), 'v1.Time'))),
+  f('deletionTimestamp', customUnmarshal(named(S.string({ pointer: true }), '*v1.Time'))),
   f('deletionGracePeriodSeconds', named(S.int({ pointer: true }), '*int64')),
   f('labels', S.map(S.string())),
   f('annotations', S.map(S.string())),
@@ -297,6 +321,243 @@ const tierSpec = struct('TierSpec', [
   f('defaultAction', str('*v3.Action', true)),
 ]);
 
+const routeTableRange = (pointer = false) =>
+  struct('RouteTableIDRange', [f('min', S.int(), false), f('max', S.int(), false)], pointer);
+const routeTableRanges = () => named(S.slice(routeTableRange()), 'v3.RouteTableRanges');
+const protoPorts = () =>
+  S.slice(
+    struct('ProtoPort', [
+      f('protocol', S.string()),
+      f('port', named(S.int(), 'uint16'), false),
+      f('net', S.string()),
+    ]),
+  );
+const healthTimeoutOverrides = () =>
+  S.slice(struct('HealthTimeoutOverride', [f('name', S.string(), false), f('timeout', duration(), false)]));
+const bpfConntrackTimeouts = () =>
+  struct(
+    'BPFConntrackTimeouts',
+    [
+      'creationGracePeriod',
+      'tcpSynSent',
+      'tcpEstablished',
+      'tcpFinsSeen',
+      'tcpResetSeen',
+      'udpTimeout',
+      'genericTimeout',
+      'icmpTimeout',
+    ].map((name) => f(name, str('*v3.BPFConntrackTimeout', true))),
+    true,
+  );
+
+/** FelixConfigurationSpec, generated field for field from api/pkg/apis/projectcalico/v3/felixconfig.go (v3.32.1). */
+const felixConfigurationSpec = struct('FelixConfigurationSpec', [
+  f('nodeSelector', S.string({ pointer: true })),
+  f('useInternalDataplaneDriver', S.bool({ pointer: true })),
+  f('dataplaneDriver', S.string()),
+  f('dataplaneWatchdogTimeout', duration()),
+  f('ipv6Support', S.bool({ pointer: true })),
+  f('routeRefreshInterval', duration()),
+  f('interfaceRefreshInterval', duration()),
+  f('iptablesRefreshInterval', duration()),
+  f('iptablesPostWriteCheckInterval', duration()),
+  f('iptablesLockProbeInterval', duration()),
+  f('featureDetectOverride', S.string()),
+  f('featureGates', S.string()),
+  f('ipsetsRefreshInterval', duration()),
+  f('maxIpsetSize', S.int({ pointer: true })),
+  f('iptablesBackend', str('*v3.IptablesBackend', true)),
+  f('xdpRefreshInterval', duration()),
+  f('netlinkTimeout', duration()),
+  f('metadataAddr', S.string()),
+  f('metadataPort', S.int({ pointer: true })),
+  f('openstackRegion', S.string()),
+  f('interfacePrefix', S.string()),
+  f('interfaceExclude', S.string()),
+  f('chainInsertMode', S.string()),
+  f('defaultEndpointToHostAction', S.string()),
+  f('iptablesFilterAllowAction', S.string()),
+  f('iptablesMangleAllowAction', S.string()),
+  f('iptablesFilterDenyAction', S.string()),
+  f('logPrefix', S.string()),
+  f('logActionRateLimit', S.string({ pointer: true })),
+  f('logActionRateLimitBurst', S.int({ pointer: true })),
+  f('logFilePath', S.string()),
+  f('logSeverityFile', S.string()),
+  f('logSeverityScreen', S.string()),
+  f('logSeveritySys', S.string()),
+  f('logDebugFilenameRegex', S.string()),
+  f('ipipEnabled', S.bool({ pointer: true })),
+  f('ipipMTU', S.int({ pointer: true })),
+  f('vxlanEnabled', S.bool({ pointer: true })),
+  f('vxlanMTU', S.int({ pointer: true })),
+  f('vxlanMTUV6', S.int({ pointer: true })),
+  f('vxlanPort', S.int({ pointer: true })),
+  f('vxlanVNI', S.int({ pointer: true })),
+  f('allowVXLANPacketsFromWorkloads', S.bool({ pointer: true })),
+  f('allowIPIPPacketsFromWorkloads', S.bool({ pointer: true })),
+  f('reportingInterval', duration()),
+  f('reportingTTL', duration()),
+  f('endpointReportingEnabled', S.bool({ pointer: true })),
+  f('endpointReportingDelay', duration()),
+  f('endpointStatusPathPrefix', S.string()),
+  f('iptablesMarkMask', named(S.int({ pointer: true }), '*uint32')),
+  f('disableConntrackInvalidCheck', S.bool({ pointer: true })),
+  f('healthEnabled', S.bool({ pointer: true })),
+  f('healthHost', S.string({ pointer: true })),
+  f('healthPort', S.int({ pointer: true })),
+  f('healthTimeoutOverrides', healthTimeoutOverrides()),
+  f('prometheusMetricsEnabled', S.bool({ pointer: true })),
+  f('prometheusMetricsHost', S.string()),
+  f('prometheusMetricsPort', S.int({ pointer: true })),
+  f('prometheusGoMetricsEnabled', S.bool({ pointer: true })),
+  f('prometheusProcessMetricsEnabled', S.bool({ pointer: true })),
+  f('prometheusWireGuardMetricsEnabled', S.bool({ pointer: true })),
+  f('prometheusMetricsCAFile', S.string({ pointer: true })),
+  f('prometheusMetricsCertFile', S.string({ pointer: true })),
+  f('prometheusMetricsKeyFile', S.string({ pointer: true })),
+  f('prometheusMetricsClientAuth', str('*v3.PrometheusMetricsClientAuthType', true)),
+  f('failsafeInboundHostPorts', protoPorts()),
+  f('failsafeOutboundHostPorts', protoPorts()),
+  f('kubeNodePortRanges', named(S.slice(S.any()), '*[]numorstring.Port')),
+  f('policySyncPathPrefix', S.string()),
+  f('usageReportingEnabled', S.bool({ pointer: true })),
+  f('usageReportingInitialDelay', duration()),
+  f('usageReportingInterval', duration()),
+  f('natPortRange', named(S.any(), '*numorstring.Port')),
+  f('natOutgoingAddress', S.string()),
+  f('natOutgoingExclusions', str('*v3.NATOutgoingExclusionsType', true)),
+  f('deviceRouteSourceAddress', S.string()),
+  f('deviceRouteSourceAddressIPv6', S.string()),
+  f('deviceRouteProtocol', S.int({ pointer: true })),
+  f('removeExternalRoutes', S.bool({ pointer: true })),
+  f('programClusterRoutes', S.string({ pointer: true })),
+  f('ipForwarding', S.string()),
+  f('externalNodesList', S.slice(S.string())),
+  f('debugMemoryProfilePath', S.string()),
+  f('debugDisableLogDropping', S.bool({ pointer: true })),
+  f('debugSimulateCalcGraphHangAfter', duration()),
+  f('debugSimulateDataplaneHangAfter', duration()),
+  f('debugSimulateDataplaneApplyDelay', duration()),
+  f('debugHost', S.string({ pointer: true })),
+  f('debugPort', S.int({ pointer: true })),
+  f('iptablesNATOutgoingInterfaceFilter', S.string()),
+  f('sidecarAccelerationEnabled', S.bool({ pointer: true })),
+  f('xdpEnabled', S.bool({ pointer: true })),
+  f('genericXDPEnabled', S.bool({ pointer: true })),
+  f('nftablesMode', str('*v3.NFTablesMode', true)),
+  f('nftablesRefreshInterval', duration()),
+  f('nftablesFilterAllowAction', S.string()),
+  f('nftablesMangleAllowAction', S.string()),
+  f('nftablesFilterDenyAction', S.string()),
+  f('nftablesMarkMask', named(S.int({ pointer: true }), '*uint32')),
+  f('bpfEnabled', S.bool({ pointer: true })),
+  f('bpfDisableUnprivileged', S.bool({ pointer: true })),
+  f('bpfJITHardening', str('*v3.BPFJITHardeningType', true)),
+  f('bpfLogLevel', S.string(), false),
+  f('bpfConntrackLogLevel', S.string()),
+  f('bpfConntrackMode', str('*v3.BPFConntrackMode', true)),
+  f('bpfConntrackTimeouts', bpfConntrackTimeouts()),
+  f('bpfLogFilters', S.map(S.string())),
+  f('bpfCTLBLogFilter', S.string()),
+  f('bpfDataIfacePattern', S.string()),
+  f('bpfL3IfacePattern', S.string()),
+  f('bpfConnectTimeLoadBalancingEnabled', S.bool({ pointer: true })),
+  f('bpfConnectTimeLoadBalancing', str('*v3.BPFConnectTimeLBType', true)),
+  f('bpfHostNetworkedNATWithoutCTLB', str('*v3.BPFHostNetworkedNATType', true)),
+  f('bpfExternalServiceMode', S.string()),
+  f('bpfDSROptoutCIDRs', S.slice(S.string())),
+  f('bpfExtToServiceConnmark', S.int({ pointer: true })),
+  f('bpfKubeProxyIptablesCleanupEnabled', S.bool({ pointer: true })),
+  f('bpfKubeProxyMinSyncPeriod', duration()),
+  f('bpfKubeProxyHealthzPort', S.int({ pointer: true })),
+  f('bpfPSNATPorts', named(S.any(), '*numorstring.Port')),
+  f('bpfMapSizeNATFrontend', S.int({ pointer: true })),
+  f('bpfMapSizeNATBackend', S.int({ pointer: true })),
+  f('bpfMapSizeNATAffinity', S.int({ pointer: true })),
+  f('bpfMapSizeRoute', S.int({ pointer: true })),
+  f('bpfMapSizeConntrack', S.int({ pointer: true })),
+  f('bpfMapSizePerCpuConntrack', S.int({ pointer: true })),
+  f('bpfMapSizeConntrackScaling', S.string()),
+  f('bpfMapSizeConntrackCleanupQueue', S.int({ pointer: true })),
+  f('bpfMapSizeIPSets', S.int({ pointer: true })),
+  f('bpfMapSizeIfState', S.int({ pointer: true })),
+  f('bpfHostConntrackBypass', S.bool({ pointer: true })),
+  f('bpfEnforceRPF', S.string()),
+  f('bpfPolicyDebugEnabled', S.bool({ pointer: true })),
+  f('bpfForceTrackPacketsFromIfaces', S.slice(S.string())),
+  f('bpfDisableGROForIfaces', S.string()),
+  f('bpfExcludeCIDRsFromNAT', S.slice(S.string())),
+  f('bpfExportBufferSizeMB', S.int({ pointer: true })),
+  f('istioAmbientMode', str('*v3.IstioAmbientMode', true)),
+  f('istioDSCPMark', named(S.any(), '*numorstring.DSCP')),
+  f('cgroupV2Path', S.string()),
+  f('flowLogsPolicyEvaluationMode', str('*v3.FlowLogsPolicyEvaluationModeType', true)),
+  f('bpfRedirectToPeer', S.string()),
+  f('bpfAttachType', str('*v3.BPFAttachOption', true)),
+  f('flowLogsFlushInterval', duration()),
+  f('flowLogsCollectorDebugTrace', S.bool({ pointer: true })),
+  f('flowLogsGoldmaneServer', S.string({ pointer: true })),
+  f('flowLogsLocalReporter', S.string({ pointer: true })),
+  f('bpfProfiling', S.string()),
+  f('routeSource', S.string()),
+  f('routeTableRanges', routeTableRanges()),
+  f('routeTableRange', routeTableRange(true)),
+  f('routeSyncDisabled', S.bool({ pointer: true })),
+  f('ipv4NormalRoutePriority', S.int({ pointer: true })),
+  f('ipv4ElevatedRoutePriority', S.int({ pointer: true })),
+  f('ipv6NormalRoutePriority', S.int({ pointer: true })),
+  f('ipv6ElevatedRoutePriority', S.int({ pointer: true })),
+  f('liveMigrationRouteConvergenceTime', duration()),
+  f('wireguardEnabled', S.bool({ pointer: true })),
+  f('wireguardEnabledV6', S.bool({ pointer: true })),
+  f('wireguardThreadingEnabled', S.bool({ pointer: true })),
+  f('wireguardListeningPort', S.int({ pointer: true })),
+  f('wireguardListeningPortV6', S.int({ pointer: true })),
+  f('wireguardRoutingRulePriority', S.int({ pointer: true })),
+  f('wireguardInterfaceName', S.string()),
+  f('wireguardInterfaceNameV6', S.string()),
+  f('wireguardMTU', S.int({ pointer: true })),
+  f('wireguardMTUV6', S.int({ pointer: true })),
+  f('wireguardHostEncryptionEnabled', S.bool({ pointer: true })),
+  f('wireguardKeepAlive', duration()),
+  f('awsSrcDstCheck', str('*v3.AWSSrcDstCheckOption', true)),
+  f('serviceLoopPrevention', S.string()),
+  f('workloadSourceSpoofing', S.string()),
+  f('mtuIfacePattern', S.string()),
+  f('floatingIPs', str('*v3.FloatingIPType', true)),
+  f('windowsManageFirewallRules', str('*v3.WindowsManageFirewallRulesMode', true)),
+  f('goGCThreshold', S.int({ pointer: true })),
+  f('goMemoryLimitMB', S.int({ pointer: true })),
+  f('goMaxProcs', S.int({ pointer: true })),
+  f('requireMTUFile', S.bool({ pointer: true })),
+  f('bpfMaglevMaxEndpointsPerService', S.int({ pointer: true })),
+  f('bpfMaglevMaxServices', S.int({ pointer: true })),
+]);
+
+/**
+ * Policy specs: the top level is modelled (Go order, strict), the rules inside ingress/egress are
+ * kept as written. `staged` adds StagedAction first; `global` adds the GlobalNetworkPolicy fields.
+ */
+function policySpec(goName: string, opts: { staged?: boolean; global?: boolean }): Schema {
+  const rules = named(S.slice(S.any()), '[]v3.Rule');
+  return struct(goName, [
+    ...(opts.staged ? [f('stagedAction', str('v3.StagedAction'))] : []),
+    f('tier', S.string()),
+    f('order', S.float({ pointer: true })),
+    f('ingress', rules),
+    f('egress', rules),
+    f('selector', S.string()),
+    f('types', named(S.slice(str('v3.PolicyType')), '[]v3.PolicyType')),
+    ...(opts.global
+      ? [f('doNotTrack', S.bool()), f('preDNAT', S.bool()), f('applyOnForward', S.bool())]
+      : []),
+    f('serviceAccountSelector', S.string()),
+    ...(opts.global ? [f('namespaceSelector', S.string())] : []),
+    f('performanceHints', named(S.slice(str('v3.PolicyPerformanceHint')), '[]v3.PolicyPerformanceHint')),
+  ]);
+}
+
 /** Kinds whose spec we model field by field; the others keep their spec as given (see docs). */
 export const resourceSchemas = {
   IPPool: resource('IPPool', ipPoolSpec, [f('status', struct('IPPoolStatus', [conditions], true))]),
@@ -310,6 +571,20 @@ export const resourceSchemas = {
     f('status', kubeControllersStatus, false),
   ]),
   Tier: resource('Tier', tierSpec, [f('status', struct('TierStatus', [conditions]))]),
+  FelixConfiguration: resource('FelixConfiguration', felixConfigurationSpec),
+  NetworkPolicy: resource('NetworkPolicy', policySpec('NetworkPolicySpec', {})),
+  GlobalNetworkPolicy: resource(
+    'GlobalNetworkPolicy',
+    policySpec('GlobalNetworkPolicySpec', { global: true }),
+  ),
+  StagedNetworkPolicy: resource(
+    'StagedNetworkPolicy',
+    policySpec('StagedNetworkPolicySpec', { staged: true }),
+  ),
+  StagedGlobalNetworkPolicy: resource(
+    'StagedGlobalNetworkPolicy',
+    policySpec('StagedGlobalNetworkPolicySpec', { staged: true, global: true }),
+  ),
 } satisfies Record<string, Schema>;
 
 /** A kind whose spec is kept as written: metadata is modelled, spec and status are passed through. */

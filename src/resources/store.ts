@@ -59,11 +59,11 @@ export function nowTimestamp(now = new Date()): string {
 
 export function encodeForStorage(d: KindDescriptor, res: ResourceObject): string {
   const stored: ResourceObject = {
-    ...res,
+    ...(d.toStorage ? d.toStorage(res) : res),
     kind: d.kind,
     apiVersion: API_VERSION,
-    metadata: { ...res.metadata, resourceVersion: undefined, selfLink: undefined },
   };
+  stored.metadata = { ...stored.metadata, resourceVersion: undefined, selfLink: undefined };
   return encodeGoJson(stored, d.schema);
 }
 
@@ -89,7 +89,7 @@ export class ResourceStore {
     return resourceKey(d, res.metadata.name ?? '', res.metadata.namespace);
   }
 
-  private revisionOf(rv: string | undefined): number | undefined {
+  revisionOf(rv: string | undefined): number | undefined {
     if (rv === undefined || rv === '') return undefined;
     if (!/^\d+$/.test(rv))
       throw new InputError(
@@ -145,15 +145,14 @@ export class ResourceStore {
     return { items, revision: stream.revision };
   }
 
-  /** clientv3 create: fresh uid and creationTimestamp; fails if the key exists. */
-  async create(d: KindDescriptor, res: ResourceObject): Promise<ResourceObject> {
-    const { name, namespace } = res.metadata;
+  /** What clientv3 create stores: a fresh uid and creationTimestamp; no resourceVersion allowed. */
+  prepareCreate(res: ResourceObject): ResourceObject {
     if (res.metadata.resourceVersion)
       throw new InputError(
         `error with field Metadata.ResourceVersion = '${res.metadata.resourceVersion}' (field must not be set for a Create request)`,
         { code: 'ValidationFailed', hint: 'remove metadata.resourceVersion, or use apply/replace' },
       );
-    const toStore: ResourceObject = {
+    return {
       ...res,
       metadata: {
         ...res.metadata,
@@ -161,6 +160,23 @@ export class ResourceStore {
         creationTimestamp: res.metadata.creationTimestamp || nowTimestamp(),
       },
     };
+  }
+
+  /** The revision an update compares against; clientv3 requires the server-set metadata. */
+  updateRevision(res: ResourceObject): number {
+    const rev = this.revisionOf(res.metadata.resourceVersion);
+    if (rev === undefined || !res.metadata.uid || !res.metadata.creationTimestamp)
+      throw new InputError(
+        `error with field Metadata.ResourceVersion (field must be set for an Update request)`,
+        { code: 'ValidationFailed' },
+      );
+    return rev;
+  }
+
+  /** clientv3 create: fails if the key exists. */
+  async create(d: KindDescriptor, res: ResourceObject): Promise<ResourceObject> {
+    const { name, namespace } = res.metadata;
+    const toStore = this.prepareCreate(res);
     const outcome = await this.ds.create(this.key(d, res), encodeForStorage(d, toStore));
     if (!outcome.ok) throw alreadyExistsError(d.kind, name, d.namespaced ? namespace : undefined);
     toStore.metadata.resourceVersion = String(outcome.revision);
@@ -170,12 +186,7 @@ export class ResourceStore {
   /** clientv3 update: compare-and-swap on the given resourceVersion. */
   async update(d: KindDescriptor, res: ResourceObject): Promise<ResourceObject> {
     const { name, namespace } = res.metadata;
-    const rev = this.revisionOf(res.metadata.resourceVersion);
-    if (rev === undefined || !res.metadata.uid || !res.metadata.creationTimestamp)
-      throw new InputError(
-        `error with field Metadata.ResourceVersion (field must be set for an Update request)`,
-        { code: 'ValidationFailed' },
-      );
+    const rev = this.updateRevision(res);
     const outcome = await this.ds.update(this.key(d, res), encodeForStorage(d, res), rev);
     if (!outcome.ok) {
       if (outcome.reason === 'missing')

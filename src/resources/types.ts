@@ -27,6 +27,8 @@ export interface ErroredField {
   /** Printed as Go's %v; undefined prints no ` = '...'` part. */
   value?: unknown;
   reason?: string;
+  /** Why, in more words than Calico prints (used for the hint line, never in the message). */
+  detail?: string;
 }
 
 /** Go's %v of a decoded value. */

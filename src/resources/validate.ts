@@ -4,6 +4,7 @@
  * returns the failed fields (empty when valid) and may fill in the defaults Calico persists.
  */
 import { cidrsOverlap, formatCIDR, parseCIDR, parseCIDROrIP, parseIP } from './ip.js';
+import { parseSelector, SelectorError } from './selector.js';
 import type { ErroredField, ResourceObject } from './types.js';
 
 const NAME_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
@@ -16,6 +17,24 @@ const LABEL_VALUE_RE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 /** A go-playground tag failure as convertError/extractReason print it. */
 function tagFailure(field: string, value: unknown, tag: string): ErroredField {
   return { name: field, value, reason: `Reason: failed to validate Field: ${field} because of Tag: ${tag} ` };
+}
+
+/**
+ * The validator's `selector` tag: the value must parse as a Calico selector. Calico prints only
+ * the tag failure; the parser's reason goes in `detail` for the hint.
+ */
+export function selectorFailures(fields: readonly [field: string, value: unknown][]): ErroredField[] {
+  const errs: ErroredField[] = [];
+  for (const [field, value] of fields) {
+    if (typeof value !== 'string' || value === '') continue;
+    try {
+      parseSelector(value);
+    } catch (err) {
+      if (!(err instanceof SelectorError)) throw err;
+      errs.push({ ...tagFailure(field, value, 'selector'), detail: `${field}: ${err.message}` });
+    }
+  }
+  return errs;
 }
 
 /** k8s IsQualifiedName: optional DNS-subdomain prefix and a 63-char name. */
@@ -261,7 +280,10 @@ export function validateIPPool(
 
 /** The v3 validator's field tags and validateIPPoolSpec extras, after clientv3's checks passed. */
 function validateIPPoolSpecTags(spec: Spec): ErroredField[] {
-  const errs: ErroredField[] = [];
+  const errs: ErroredField[] = selectorFailures([
+    ['NodeSelector', spec.nodeSelector],
+    ['NamespaceSelector', spec.namespaceSelector],
+  ]);
   if (!ENCAP_MODES.includes(spec.vxlanMode as string))
     errs.push(tagFailure('VXLANMode', spec.vxlanMode, 'vxlanMode'));
   if (!ENCAP_MODES.includes(spec.ipipMode as string))
@@ -358,6 +380,13 @@ export function validateBGPPeer(res: ResourceObject): ErroredField[] {
     if (!NAME_RE.test(filter)) errs.push(tagFailure('Filters[0]', filter, 'name'));
   if (s.reachableBy && !parseIP(s.reachableBy as string))
     errs.push(tagFailure('ReachableBy', s.reachableBy, 'reachableBy'));
+  errs.push(
+    ...selectorFailures([
+      ['NodeSelector', s.nodeSelector],
+      ['PeerSelector', s.peerSelector],
+      ['LocalWorkloadSelector', s.localWorkloadSelector],
+    ]),
+  );
   if (errs.length > 0) return errs;
   const asn = Number(s.asNumber ?? 0);
   if (s.node && s.nodeSelector)
@@ -523,5 +552,49 @@ export function validateIPAMConfiguration(res: ResourceObject): ErroredField[] {
       value: s.maxBlocksPerHost,
       reason: 'must be a non-negative number',
     });
+  return errs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policies (the modelled top level and the selectors inside rules)
+
+const POLICY_TYPES = ['Ingress', 'Egress'];
+const STAGED_ACTIONS = ['Set', 'Delete', 'Learn', 'Ignore'];
+
+function ruleSelectors(rules: unknown): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const rule of Array.isArray(rules) ? rules : []) {
+    for (const side of ['source', 'destination']) {
+      const e = (rule as Record<string, unknown> | null)?.[side] as Record<string, unknown> | undefined;
+      if (!e || typeof e !== 'object') continue;
+      out.push(
+        ['Selector', e.selector],
+        ['NotSelector', e.notSelector],
+        ['NamespaceSelector', e.namespaceSelector],
+      );
+      const sa = e.serviceAccounts as Record<string, unknown> | undefined;
+      if (sa && typeof sa === 'object') out.push(['Selector', sa.selector]);
+    }
+  }
+  return out;
+}
+
+export function validatePolicy(res: ResourceObject): ErroredField[] {
+  const s = res.spec ?? {};
+  const errs: ErroredField[] = [];
+  if (s.tier && !NAME_RE.test(s.tier as string)) errs.push(tagFailure('Tier', s.tier, 'name'));
+  for (const t of (s.types as unknown[] | undefined) ?? [])
+    if (!POLICY_TYPES.includes(t as string)) errs.push(tagFailure('Types[0]', t, 'policyType'));
+  if (s.stagedAction && !STAGED_ACTIONS.includes(s.stagedAction as string))
+    errs.push(tagFailure('StagedAction', s.stagedAction, 'stagedAction'));
+  errs.push(
+    ...selectorFailures([
+      ['Selector', s.selector],
+      ['ServiceAccountSelector', s.serviceAccountSelector],
+      ['NamespaceSelector', s.namespaceSelector],
+      ...ruleSelectors(s.ingress),
+      ...ruleSelectors(s.egress),
+    ]),
+  );
   return errs;
 }
