@@ -1,5 +1,6 @@
 import { CalicoCommand, type CommandResult } from '../src/cli/base-command.js';
-import { fileFlags, runValidate, writeFlags, type WriteFlags } from '../src/cli/resource-command.js';
+import { runValidate } from '../src/cli/handlers/validate.js';
+import { fileFlags, writeFlags } from '../src/cli/resource-command.js';
 
 export default class Validate extends CalicoCommand<unknown> {
   static override summary = 'Check resource files offline (never opens a datastore).';
@@ -12,7 +13,6 @@ export default class Validate extends CalicoCommand<unknown> {
 
   protected async execute(): Promise<CommandResult<unknown>> {
     const { flags } = await this.parse(Validate);
-    if (flags.filename === undefined) this.error('validate needs -f FILE', { exit: 2 });
-    return runValidate({ ...flags, timeout: '5s', 'dry-run': false } as WriteFlags);
+    return runValidate(flags);
   }
 }

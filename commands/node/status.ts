@@ -1,22 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
-import { parseDuration } from '../../src/cli/duration.js';
 import { debugFlag, timeoutFlag } from '../../src/cli/flags.js';
-import { toJsonText } from '../../src/cli/json.js';
-import {
-  nodeStatus,
-  peerStatus,
-  selectPeers,
-  type DaemonStatus,
-  type NodeStatus,
-  type NodeStatusOptions,
-} from '../../src/bird/status.js';
-import { ExitCode, InputError, OperationError, UnreachableError } from '../../src/errors.js';
-
-const WATCH_INTERVAL_MS = 2000;
-const SOCKET_HINT =
-  'start BIRD, or give its control socket with --socket / --socket6 (CALICO_BIRD_SOCKET / CALICO_BIRD6_SOCKET)';
+import { runNodeStatus } from '../../src/cli/handlers/node-status.js';
+import type { NodeStatus } from '../../src/bird/status.js';
 
 export default class NodeStatusCommand extends CalicoCommand<NodeStatus | null> {
   static override summary =
@@ -49,6 +36,8 @@ export default class NodeStatusCommand extends CalicoCommand<NodeStatus | null> 
       description:
         'Show the details of one peer: its address, its PEER ADDRESS as shown, or its BIRD protocol name.',
       required: false,
+      // Never read a piped stdin as the peer: `node status` in a pipeline means all peers.
+      ignoreStdin: true,
     }),
   };
   static override flags = {
@@ -87,134 +76,6 @@ export default class NodeStatusCommand extends CalicoCommand<NodeStatus | null> 
 
   protected async execute(): Promise<CommandResult<NodeStatus | null>> {
     const { args, flags } = await this.parse(NodeStatusCommand);
-    const json = flags.output === 'json';
-    const options: NodeStatusOptions = {
-      timeoutMs: parseDuration(flags.timeout),
-      detail: flags.detail || args.peer !== undefined,
-    };
-    if (flags.socket !== undefined) options.socket = flags.socket;
-    if (flags.socket6 !== undefined) options.socket6 = flags.socket6;
-
-    if (flags.watch) {
-      if (json) throw new InputError('--watch cannot be combined with -o json');
-      if (!process.stdout.isTTY) {
-        throw new InputError('--watch needs a terminal, but stdout is not one', {
-          hint: 'run node status without --watch when piping or redirecting its output',
-        });
-      }
-      return this.watch(options, args.peer);
-    }
-    return this.once(options, args.peer, json);
+    return runNodeStatus(flags, args);
   }
-
-  private async once(
-    options: NodeStatusOptions,
-    peer: string | undefined,
-    json: boolean,
-  ): Promise<CommandResult<NodeStatus | null>> {
-    const { data, text } = await collect(options, peer, !json);
-    const unreachable = data.daemons.filter((d) => d.status === 'unreachable');
-    if (unreachable.length === 0) return { data, json, text };
-    const first = unreachable[0]!;
-    return {
-      data,
-      json,
-      text,
-      exitCode: ExitCode.Unreachable,
-      stderr: json
-        ? toJsonText({
-            error: { code: 'BirdSocketUnreachable', message: connectMessage(first), hint: SOCKET_HINT },
-          })
-        : `hint: ${SOCKET_HINT}\n`,
-    };
-  }
-
-  private async watch(
-    options: NodeStatusOptions,
-    peer: string | undefined,
-  ): Promise<CommandResult<NodeStatus | null>> {
-    let stopped = false;
-    let wake = (): void => {};
-    const stop = (): void => {
-      stopped = true;
-      wake();
-    };
-    process.on('SIGINT', stop);
-    let last: NodeStatus | null = null;
-    try {
-      while (!stopped) {
-        let screen: string;
-        try {
-          const result = await collect(options, peer, true);
-          last = result.data;
-          screen = result.text;
-        } catch (err) {
-          screen = (err instanceof Error ? err.message : String(err)) + '\n';
-        }
-        const heading = `Every ${WATCH_INTERVAL_MS / 1000}s: node status  ${new Date().toLocaleTimeString()}  (Ctrl-C to stop)\n\n`;
-        process.stdout.write('\x1b[H\x1b[2J' + heading + screen);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, WATCH_INTERVAL_MS);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-    } finally {
-      process.off('SIGINT', stop);
-    }
-    return { data: last };
-  }
-}
-
-/**
- * One round: ask BIRD, then the whole view or, with a PEER argument, that peer's details. The text
- * renderer (cli-table3, chalk) is loaded only when text is wanted, to keep `-o json` quick to start.
- */
-async function collect(
-  options: NodeStatusOptions,
-  peer: string | undefined,
-  wantText: boolean,
-): Promise<{ data: NodeStatus; text: string }> {
-  const result = await nodeStatus(options);
-  const renderer = wantText ? await import('../../src/bird/render.js') : undefined;
-  if (peer === undefined) {
-    const text =
-      renderer?.renderNodeStatus(result, { detail: options.detail, colour: renderer.colourWanted() }) ?? '';
-    return { data: result.status, text };
-  }
-  const { daemons } = result.status;
-  const unreachable = daemons.find((d) => d.status === 'unreachable');
-  if (!daemons.some((d) => d.status === 'ok')) {
-    if (unreachable)
-      throw new UnreachableError(connectMessage(unreachable), {
-        code: 'BirdSocketUnreachable',
-        hint: SOCKET_HINT,
-      });
-    throw new OperationError('The BGP backend process (BIRD) is not running.', {
-      code: 'BirdNotRunning',
-      hint: SOCKET_HINT,
-    });
-  }
-  let selected;
-  try {
-    selected = selectPeers(result.view.peers, peer);
-  } catch (err) {
-    // The peer may belong to the daemon that could not be asked.
-    if (unreachable)
-      throw new UnreachableError(connectMessage(unreachable), {
-        code: 'BirdSocketUnreachable',
-        hint: SOCKET_HINT,
-      });
-    throw err;
-  }
-  return {
-    data: { ...result.status, peers: selected.map(peerStatus) },
-    text: renderer ? selected.map(renderer.renderPeerDetail).join('\n') : '',
-  };
-}
-
-function connectMessage(daemon: DaemonStatus): string {
-  return `Error querying BIRD: unable to connect to BIRDv${daemon.family === 'IPv4' ? 4 : 6} socket: ${daemon.error}`;
 }

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { arch, platform, release } from 'node:os';
+
+import { describe, expect, it } from 'vitest';
+
+import { helpText } from '../../../src/cli/fast/help.js';
+import type { FastData } from '../../../src/cli/fast/spec.js';
+
+const data = (agentPrefix = 'calicoctl-ts/0.1.0'): FastData => ({
+  agentPrefix,
+  agentPlaceholder: '@@UA@@',
+  width: 80,
+  help: { '[]': 'Root\n\nVERSION\n  @@UA@@\n', '["node","--help"]': 'Node topic\n' },
+  commands: {},
+});
+
+// Under WSL oclif's platform is "wsl", which the fast path leaves to oclif.
+const onWsl = `${release()} ${readFileSync('/proc/version', 'utf8')}`.toLowerCase().includes('microsoft');
+
+describe('helpText', () => {
+  it('returns the build-time text for a known help argv when stdout is a pipe', () => {
+    expect(helpText(data(), ['node', '--help'], {}, false)).toBe('Node topic\n');
+    expect(helpText(data(), ['node'], {}, false)).toBeUndefined();
+    expect(helpText(data(), ['--help', 'node'], {}, false)).toBeUndefined();
+  });
+
+  it.skipIf(onWsl)('fills in the user agent as oclif computes it', () => {
+    const cpu = arch() === 'ia32' ? 'x86' : arch();
+    expect(helpText(data(), [], {}, false)).toBe(
+      `Root\n\nVERSION\n  calicoctl-ts/0.1.0 ${platform()}-${cpu} node-${process.version}\n`,
+    );
+  });
+
+  it('leaves to oclif a user agent that oclif would wrap', () => {
+    expect(helpText(data('x'.repeat(70)), [], {}, false)).toBeUndefined();
+  });
+
+  it.each([
+    ['a terminal', {}, true],
+    ['OCLIF_COLUMNS', { OCLIF_COLUMNS: '80' }, false],
+    ['FORCE_COLOR', { FORCE_COLOR: '0' }, false],
+  ])('leaves help to oclif with %s', (_what, env, tty) => {
+    expect(helpText(data(), ['node', '--help'], env, tty)).toBeUndefined();
+  });
+});
