@@ -1,0 +1,82 @@
+/**
+ * A throwaway etcd for the benchmark: loopback only, free ports, a temporary data dir, and a
+ * backend quota big enough for 50,000 blocks (the test harness's server keeps etcd's 2 GiB
+ * default, which the larger datasets plus their bbolt overhead would come close to).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { freePort } from '../test/helpers/etcd-server.js';
+
+export interface BenchEtcd {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+const QUOTA_BYTES = 8 * 1024 ** 3;
+const START_TIMEOUT_MS = 30_000;
+
+export async function startBenchEtcd(): Promise<BenchEtcd> {
+  const clientPort = await freePort();
+  const peerPort = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'calicoctl-ts-bench-etcd-'));
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const peerUrl = `http://127.0.0.1:${peerPort}`;
+  const child = spawn(
+    'etcd',
+    [
+      '--name', 'bench',
+      '--data-dir', dataDir,
+      '--listen-client-urls', endpoint,
+      '--advertise-client-urls', endpoint,
+      '--listen-peer-urls', peerUrl,
+      '--initial-advertise-peer-urls', peerUrl,
+      '--initial-cluster', `bench=${peerUrl}`,
+      '--initial-cluster-state', 'new',
+      '--quota-backend-bytes', String(QUOTA_BYTES),
+      '--max-request-bytes', String(8 * 1024 * 1024),
+      '--logger', 'zap',
+      '--log-level', 'error',
+    ], // prettier-ignore
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-10_000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await healthy(endpoint))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`etcd at ${endpoint} did not start:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { endpoint, stop };
+}
+
+function healthy(endpoint: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(new URL('/health', endpoint), { timeout: 1000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => resolve(res.statusCode === 200 && /"health":\s*"true"/.test(body)));
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
