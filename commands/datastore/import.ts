@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
 import { withDatastore } from '../../src/cli/datastore-session.js';
-import { datastoreFlags, dryRunFlag } from '../../src/cli/flags.js';
+import { datastoreFlags, dryRunFlag, textOrJsonOutputFlag } from '../../src/cli/flags.js';
 import {
   describeLocation,
   importFrom,
@@ -48,12 +48,7 @@ export default class DatastoreImport extends CalicoCommand<ImportSummary> {
       default: false,
     }),
     'dry-run': dryRunFlag,
-    output: Flags.string({
-      char: 'o',
-      summary: 'Output format.',
-      options: ['text', 'json'],
-      default: 'text',
-    }),
+    output: textOrJsonOutputFlag,
   };
 
   protected async execute(): Promise<CommandResult<ImportSummary>> {

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
-import { withDatastore } from '../../src/cli/datastore-session.js';
-import { datastoreFlags } from '../../src/cli/flags.js';
+import { runOnDatastore } from '../../src/cli/datastore-command.js';
+import { datastoreFlags, textOrJsonOutputFlag } from '../../src/cli/flags.js';
 import { InputError } from '../../src/errors.js';
 import { assign, generateHandleID, type AssignResult } from '../../src/ipam/assign.js';
 import { parseIP } from '../../src/resources/ip.js';
@@ -72,12 +72,7 @@ export default class IpamAssign extends CalicoCommand<AssignResult> {
       multiple: true,
       helpValue: '<k=v>',
     }),
-    output: Flags.string({
-      char: 'o',
-      summary: 'Output format.',
-      options: ['text', 'json'],
-      default: 'text',
-    }),
+    output: textOrJsonOutputFlag,
     ...datastoreFlags,
   };
 
@@ -102,10 +97,13 @@ export default class IpamAssign extends CalicoCommand<AssignResult> {
       ...(flags['ip-version'] ? { version: Number(flags['ip-version']) as 4 | 6 } : {}),
       use: flags.use as 'Workload' | 'Tunnel',
     };
-    const result = await withDatastore(flags, (ds) => assign(ds, request));
-    const text = result.addresses
-      .map((a) => `Assigned ${a} to handle ${result.handle} on node ${result.node}\n`)
-      .join('');
-    return { data: result, json: flags.output === 'json', text };
+    return runOnDatastore(
+      flags,
+      (ds) => assign(ds, request),
+      (result) =>
+        result.addresses
+          .map((a) => `Assigned ${a} to handle ${result.handle} on node ${result.node}\n`)
+          .join(''),
+    );
   }
 }

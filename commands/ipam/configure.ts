@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
-import { withDatastore } from '../../src/cli/datastore-session.js';
-import { datastoreFlags, dryRunFlag } from '../../src/cli/flags.js';
+import { runOnDatastore } from '../../src/cli/datastore-command.js';
+import { datastoreFlags, dryRunFlag, textOrJsonOutputFlag } from '../../src/cli/flags.js';
 import { configureIPAM, parseConfigFlags, type ConfigureResult } from '../../src/ipam/config.js';
 
 export default class IpamConfigure extends CalicoCommand<ConfigureResult> {
@@ -38,12 +38,7 @@ export default class IpamConfigure extends CalicoCommand<ConfigureResult> {
       summary: 'Whether KubeVirt VMs keep their IP addresses across lifecycle events.',
       helpValue: '<Enabled|Disabled>',
     }),
-    output: Flags.string({
-      char: 'o',
-      summary: 'Output format.',
-      options: ['text', 'json'],
-      default: 'text',
-    }),
+    output: textOrJsonOutputFlag,
     'dry-run': dryRunFlag,
     ...datastoreFlags,
   };
@@ -55,10 +50,10 @@ export default class IpamConfigure extends CalicoCommand<ConfigureResult> {
       maxBlocksPerHost: flags['max-blocks-per-host'],
       kubevirtIpPersistence: flags['kubevirt-ip-persistence'],
     });
-    const result = await withDatastore(flags, (ds) =>
-      configureIPAM(ds, change, { dryRun: flags['dry-run'] }),
+    return runOnDatastore(
+      flags,
+      (ds) => configureIPAM(ds, change, { dryRun: flags['dry-run'] }),
+      (result) => result.messages.map((m) => m + '\n').join(''),
     );
-    const text = result.messages.map((m) => m + '\n').join('');
-    return { data: result, json: flags.output === 'json', text };
   }
 }

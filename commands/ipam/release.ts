@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
 import { withDatastore } from '../../src/cli/datastore-session.js';
-import { datastoreFlags, dryRunFlag } from '../../src/cli/flags.js';
+import { datastoreFlags, dryRunFlag, textOrJsonOutputFlag } from '../../src/cli/flags.js';
 import { ExitCode, InputError, OperationError } from '../../src/errors.js';
 import { parseIPArgument } from '../../src/ipam/ip-lookup.js';
 import { releaseFromReports, type ReportReleaseResult } from '../../src/ipam/release-report.js';
@@ -56,12 +56,7 @@ export default class IpamRelease extends CalicoCommand<ReleaseResult | ReportRel
         'Release from a report even if the datastore is not locked or the report is from another version.',
       default: false,
     }),
-    output: Flags.string({
-      char: 'o',
-      summary: 'Output format.',
-      options: ['text', 'json'],
-      default: 'text',
-    }),
+    output: textOrJsonOutputFlag,
     'dry-run': dryRunFlag,
     ...datastoreFlags,
   };

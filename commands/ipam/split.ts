@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
-import { withDatastore } from '../../src/cli/datastore-session.js';
-import { datastoreFlags } from '../../src/cli/flags.js';
+import { runOnDatastore } from '../../src/cli/datastore-command.js';
+import { datastoreFlags, textOrJsonOutputFlag } from '../../src/cli/flags.js';
 import { splitPool, splitText, type SplitResult } from '../../src/ipam/split.js';
 
 export default class IpamSplit extends CalicoCommand<SplitResult> {
@@ -35,24 +35,21 @@ export default class IpamSplit extends CalicoCommand<SplitResult> {
       helpValue: '<CIDR>',
     }),
     name: Flags.string({ summary: 'Name of the IP pool to split.', helpValue: '<POOL_NAME>' }),
-    output: Flags.string({
-      char: 'o',
-      summary: 'Output format.',
-      options: ['text', 'json'],
-      default: 'text',
-    }),
+    output: textOrJsonOutputFlag,
     ...datastoreFlags,
   };
 
   protected async execute(): Promise<CommandResult<SplitResult>> {
     const { args, flags } = await this.parse(IpamSplit);
-    const result = await withDatastore(flags, (ds) =>
-      splitPool(ds, {
-        number: args.number,
-        ...(flags.cidr !== undefined ? { cidr: flags.cidr } : {}),
-        ...(flags.name !== undefined ? { name: flags.name } : {}),
-      }),
+    return runOnDatastore(
+      flags,
+      (ds) =>
+        splitPool(ds, {
+          number: args.number,
+          ...(flags.cidr !== undefined ? { cidr: flags.cidr } : {}),
+          ...(flags.name !== undefined ? { name: flags.name } : {}),
+        }),
+      splitText,
     );
-    return { data: result, json: flags.output === 'json', text: splitText(result) };
   }
 }

@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
-import { withDatastore } from '../../src/cli/datastore-session.js';
-import { datastoreFlags, dryRunFlag } from '../../src/cli/flags.js';
-import { ExitCode, InputError } from '../../src/errors.js';
+import { refusal, runOnDatastore } from '../../src/cli/datastore-command.js';
+import { datastoreFlags, dryRunFlag, textOrJsonOutputFlag } from '../../src/cli/flags.js';
+import { InputError } from '../../src/errors.js';
 import { parseEncapRequest } from '../../src/pools/encap.js';
 import { migratePool, type MigrateResult } from '../../src/pools/migrate.js';
 import { migrateText } from '../../src/pools/report.js';
@@ -71,12 +71,7 @@ export default class IppoolMigrate extends CalicoCommand<MigrateResult> {
       summary: 'Print the plan, the step reached and what is left; write nothing.',
       default: false,
     }),
-    output: Flags.string({
-      char: 'o',
-      summary: 'Output format.',
-      options: ['text', 'json'],
-      default: 'text',
-    }),
+    output: textOrJsonOutputFlag,
     'dry-run': dryRunFlag,
     ...datastoreFlags,
   };
@@ -95,36 +90,35 @@ export default class IppoolMigrate extends CalicoCommand<MigrateResult> {
         code: 'InvalidFlag',
         hint: "use 'ippool mode' to change a pool's encapsulation in place",
       });
-    const result = await withDatastore(flags, (ds) =>
-      migratePool(ds, {
-        old: args.old,
-        ...(flags.to !== undefined ? { to: flags.to } : {}),
-        ...(flags.cidr !== undefined ? { cidr: flags.cidr } : {}),
-        ...(blockSizeText !== undefined ? { blockSize: Number(blockSizeText) } : {}),
-        ...(flags['temp-cidr'] !== undefined ? { tempCidr: flags['temp-cidr'] } : {}),
-        ...(flags['temp-name'] !== undefined ? { tempName: flags['temp-name'] } : {}),
-        encap,
-        finish: flags.finish,
-        status: flags.status,
-        dryRun: flags['dry-run'],
-      }),
+    const done = await runOnDatastore(
+      flags,
+      (ds) =>
+        migratePool(ds, {
+          old: args.old,
+          ...(flags.to !== undefined ? { to: flags.to } : {}),
+          ...(flags.cidr !== undefined ? { cidr: flags.cidr } : {}),
+          ...(blockSizeText !== undefined ? { blockSize: Number(blockSizeText) } : {}),
+          ...(flags['temp-cidr'] !== undefined ? { tempCidr: flags['temp-cidr'] } : {}),
+          ...(flags['temp-name'] !== undefined ? { tempName: flags['temp-name'] } : {}),
+          encap,
+          finish: flags.finish,
+          status: flags.status,
+          dryRun: flags['dry-run'],
+        }),
+      migrateText,
     );
-    const refused = result.outcome === 'refused';
+    const result = done.data;
+    if (result.outcome !== 'refused') return done;
+    const unreadable = result.draining?.corrupt.length
+      ? `, ${result.draining.corrupt.length} block(s) unreadable`
+      : '';
     return {
-      data: result,
-      json: flags.output === 'json',
-      text: migrateText(result),
-      ...(refused
-        ? {
-            exitCode: ExitCode.Refused,
-            stderr:
-              flags.output === 'json'
-                ? ''
-                : `refused to delete IPPool(${result.draining?.pool ?? ''}): ${result.left} address(es) still held` +
-                  `${result.draining?.corrupt.length ? `, ${result.draining.corrupt.length} block(s) unreadable` : ''}\n` +
-                  'hint: restart the workloads listed above, then run --finish again\n',
-          }
-        : {}),
+      ...done,
+      ...refusal(
+        flags.output,
+        `refused to delete IPPool(${result.draining?.pool ?? ''}): ${result.left} address(es) still held${unreadable}`,
+        'restart the workloads listed above, then run --finish again',
+      ),
     };
   }
 }

@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
-import { withDatastore } from '../../src/cli/datastore-session.js';
-import { datastoreFlags, dryRunFlag } from '../../src/cli/flags.js';
-import { ExitCode } from '../../src/errors.js';
+import { refusal, runOnDatastore } from '../../src/cli/datastore-command.js';
+import { datastoreFlags, dryRunFlag, textOrJsonOutputFlag } from '../../src/cli/flags.js';
+import { paletteFor } from '../../src/output/colour.js';
 import { blockingChecks } from '../../src/pools/checks.js';
 import { parseEncapRequest } from '../../src/pools/encap.js';
 import { setPoolModes, type ModeResult } from '../../src/pools/mode.js';
@@ -55,12 +55,7 @@ export default class IppoolMode extends CalicoCommand<ModeResult> {
       summary: 'Write despite warnings (errors still refuse).',
       default: false,
     }),
-    output: Flags.string({
-      char: 'o',
-      summary: 'Output format.',
-      options: ['text', 'json'],
-      default: 'text',
-    }),
+    output: textOrJsonOutputFlag,
     'dry-run': dryRunFlag,
     ...datastoreFlags,
   };
@@ -68,30 +63,28 @@ export default class IppoolMode extends CalicoCommand<ModeResult> {
   protected async execute(): Promise<CommandResult<ModeResult>> {
     const { flags, argv } = await this.parse(IppoolMode);
     const encap = parseEncapRequest({ ipip: flags.ipip, vxlan: flags.vxlan });
-    const result = await withDatastore(flags, (ds) =>
-      setPoolModes(ds, {
-        names: argv as string[],
-        all: flags.all,
-        encap,
-        dryRun: flags['dry-run'],
-        force: flags.force,
-      }),
+    const done = await runOnDatastore(
+      flags,
+      (ds) =>
+        setPoolModes(ds, {
+          names: argv as string[],
+          all: flags.all,
+          encap,
+          dryRun: flags['dry-run'],
+          force: flags.force,
+        }),
+      (r) => modeText(r, paletteFor(process.stdout)),
     );
-    const refused = result.outcome === 'refused';
+    const result = done.data;
+    if (result.outcome !== 'refused') return done;
+    const blocking = blockingChecks(result.checks, flags.force).length;
     return {
-      data: result,
-      json: flags.output === 'json',
-      text: modeText(result),
-      ...(refused
-        ? {
-            exitCode: ExitCode.Refused,
-            stderr:
-              flags.output === 'json'
-                ? ''
-                : `ippool mode refused by ${blockingChecks(result.checks, flags.force).length} check(s); nothing was written\n` +
-                  'hint: fix what the checks name; --force accepts warnings, never errors\n',
-          }
-        : {}),
+      ...done,
+      ...refusal(
+        flags.output,
+        `ippool mode refused by ${blocking} check(s); nothing was written`,
+        'fix what the checks name; --force accepts warnings, never errors',
+      ),
     };
   }
 }

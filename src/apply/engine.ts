@@ -7,7 +7,14 @@ import { randomBytes } from 'node:crypto';
 
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
 import type { Datastore } from '../datastore/contract.js';
-import { isCalicoError, OperationError, RefusedError, type CalicoError, InputError } from '../errors.js';
+import {
+  isCalicoError,
+  OperationError,
+  RefusedError,
+  type CalicoError,
+  InputError,
+  UnreachableError,
+} from '../errors.js';
 import { decodeResource, DecodeError } from '../resources/decode.js';
 import { kindDescriptor, resourceKey, type KindDescriptor } from '../resources/registry.js';
 import {
@@ -234,8 +241,23 @@ export class ApplyEngine {
   async run(verb: FileVerb, items: readonly EngineItem[]): Promise<ResourceResult[]> {
     if (this.opts.atomic) return this.runAtomic(verb, items);
     this.initPending = verb !== 'delete' && !this.opts.dryRun;
+    return this.each(verb, items);
+  }
+
+  /**
+   * Handles the items in order. Once the datastore is unreachable every further item would wait out
+   * its own --timeout and fail the same way, so the rest are not attempted (outcome `aborted`).
+   */
+  private async each(verb: FileVerb, items: readonly EngineItem[]): Promise<ResourceResult[]> {
     const results: ResourceResult[] = [];
-    for (const item of items) results.push(await this.one(verb, item));
+    for (const item of items) {
+      const result = await this.one(verb, item);
+      results.push(result);
+      if (result.error instanceof UnreachableError) {
+        for (const rest of items.slice(results.length)) results.push(notAttempted(rest));
+        break;
+      }
+    }
     return results;
   }
 
@@ -251,8 +273,7 @@ export class ApplyEngine {
       // Planned, so it is committed together with the resources or not at all.
       if (verb !== 'delete' && !this.opts.dryRun)
         await ensureInitialized(this.store, (d, res) => plan.create(d, res));
-      const results: ResourceResult[] = [];
-      for (const item of items) results.push(await this.one(verb, item));
+      const results = await this.each(verb, items);
       if (results.some((r) => r.outcome === 'failed')) return abortRest(results);
       plan.checkLimits();
       if (this.opts.dryRun) return results;
@@ -597,6 +618,17 @@ function labelError(err: CalicoError, stage: 'get' | 'update', argText: string):
 }
 
 /** --atomic: once one resource failed, the others were not written either. */
+function notAttempted(item: EngineItem): ResourceResult {
+  const { descriptor: d, resource } = item;
+  return {
+    kind: d.kind,
+    name: resource.metadata.name ?? '',
+    ...(d.namespaced ? { namespace: resource.metadata.namespace } : {}),
+    outcome: 'aborted',
+    ...(item.file ? { source: { file: item.file, document: item.document ?? 0 } } : {}),
+  };
+}
+
 function abortRest(results: ResourceResult[]): ResourceResult[] {
   return results.map((r) =>
     r.outcome === 'failed' ? r : { ...r, outcome: 'aborted', resourceVersion: undefined },

@@ -1,7 +1,8 @@
 /**
  * Shell completion scripts generated from the oclif command list (the manifest): topics,
  * commands, flags, flag values (`-o json`), and values of the first argument (resource kinds for
- * commands whose first argument is `kind`, or an argument's fixed options). The scripts carry all
+ * commands whose first argument is `kind`: get, create, apply, replace, delete, patch and label; or
+ * an argument's fixed options). The scripts carry all
  * the data, so pressing TAB never starts node.
  */
 import type { Command, Config } from '@oclif/core';

@@ -35,6 +35,7 @@ export async function withDatastore<T>(
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
     env: opts.env ?? process.env,
   });
+  for (const warning of config.warnings ?? []) process.stderr.write(`${warning}\n`);
   const ds = await openDatastore(config, { timeoutMs });
   try {
     if ((opts.versionCheck ?? true) && !flags['allow-version-mismatch']) {

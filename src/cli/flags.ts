@@ -38,3 +38,11 @@ export const datastoreFlags = {
   debug: debugFlag,
   'allow-version-mismatch': allowVersionMismatchFlag,
 };
+
+/** `-o text|json`: the text for people (default) or the command's JSON document. */
+export const textOrJsonOutputFlag = Flags.string({
+  char: 'o',
+  summary: 'Output format.',
+  options: ['text', 'json'],
+  default: 'text',
+});

@@ -2,7 +2,7 @@
  * Shared plumbing of the resource commands (get/create/apply/replace/delete/validate): flags,
  * turning -f or KIND NAME... into engine items, and running the engine inside a datastore session.
  */
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 
 import { buildReport, dryRunDiff, type Report } from '../apply/report.js';
 import {
@@ -59,6 +59,33 @@ export const writeFlags = {
   }),
   output: summaryOutputFlag,
 };
+
+/** The optional KIND argument of create/apply/replace/delete (KIND NAME... instead of -f). */
+export const fileVerbArgs = {
+  kind: Args.string({
+    ignoreStdin: true,
+    description: 'Kind (with -f omitted): ippool, bgppeer, ... (case-insensitive aliases).',
+  }),
+};
+
+/** The examples create/apply/replace/delete share; `byName` are listed after the first. */
+export function fileVerbExamples(
+  verb: FileVerb,
+  byName: readonly { description: string; command: string }[] = [],
+): { description: string; command: string }[] {
+  const bin = '<%= config.bin %>';
+  return [
+    { description: 'From a file', command: `${bin} ${verb} -f ippool.yaml` },
+    ...byName,
+    { description: 'From stdin', command: `cat bgppeers.yaml | ${bin} ${verb} -f -` },
+    { description: 'Every manifest in a directory tree', command: `${bin} ${verb} -f manifests/ -R` },
+    {
+      description: 'Show what would change, write nothing',
+      command: `${bin} ${verb} -f ippool.yaml --dry-run`,
+    },
+    { description: 'Result summary as JSON', command: `${bin} ${verb} -f ippool.yaml -o json` },
+  ];
+}
 
 /** Flags of the commands that change one resource named on the command line (patch, label). */
 export const singleResourceFlags = {

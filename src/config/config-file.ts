@@ -202,6 +202,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** go-yaml's shape: "yaml: line N: reason". */
 function describeYamlError(err: unknown): string {
+  // js-yaml recurses per nesting level: a deep enough document overflows the stack.
+  if (err instanceof RangeError) return 'yaml: exceeded max depth';
   if (err instanceof yaml.YAMLException) {
     const line = err.mark?.line;
     return line === undefined ? `yaml: ${err.reason}` : `yaml: line ${line + 1}: ${err.reason}`;

@@ -68,10 +68,16 @@ interface RawSettings {
   baseDir: string;
   values: Partial<Record<string, string>>;
   names: Partial<Record<string, string>>;
+  warnings: string[];
 }
 
 export function loadClientConfig(opts: LoadClientConfigOptions): ClientConfig {
   const raw = readRawSettings(opts);
+  const config = selectDatastore(raw, opts);
+  return raw.warnings.length > 0 ? { ...config, warnings: raw.warnings } : config;
+}
+
+function selectDatastore(raw: RawSettings, opts: LoadClientConfigOptions): ClientConfig {
   const type = raw.values.datastoreType ?? '';
   const typeName = raw.names.datastoreType ?? 'DATASTORE_TYPE';
   const selectsEtcd = (raw.values.etcdEndpoints ?? '') !== '' || (raw.values.etcdDiscoverySrv ?? '') !== '';
@@ -167,7 +173,27 @@ function readConfigFile(file: string): RawSettings {
       names[field] = field;
     }
   }
-  return { source, baseDir: resolve(file, '..'), values, names };
+  return { source, baseDir: resolve(file, '..'), values, names, warnings: secretFileWarnings(file, values) };
+}
+
+/** A config file holding a password or an inline private key should be readable by its owner only. */
+function secretFileWarnings(file: string, values: RawSettings['values']): string[] {
+  const secrets = [
+    (values.etcdPassword ?? '') !== '' ? 'a password' : undefined,
+    (values.etcdKey ?? '') !== '' ? 'a private key' : undefined,
+  ].filter((s) => s !== undefined);
+  if (secrets.length === 0) return [];
+  let mode: number;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch {
+    return [];
+  }
+  if ((mode & 0o044) === 0) return [];
+  const octal = mode.toString(8).padStart(4, '0');
+  return [
+    `warning: ${file} holds ${secrets.join(' and ')} and is readable by other users (mode ${octal}); run chmod 600 ${file}`,
+  ];
 }
 
 function readEnvironment(env: NodeJS.ProcessEnv): RawSettings {
@@ -198,7 +224,7 @@ function readEnvironment(env: NodeJS.ProcessEnv): RawSettings {
       names[field] = found.name;
     }
   }
-  return { source: 'environment', baseDir: process.cwd(), values, names };
+  return { source: 'environment', baseDir: process.cwd(), values, names, warnings: [] };
 }
 
 function parsesAs(value: string, type: 'bool' | 'float32' | 'int'): boolean {
@@ -347,7 +373,7 @@ function parseEndpoints(text: string, where: string): string[] {
     }
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
       throw new InputError(
-        `invalid etcd endpoint '${endpoint}' (${where}): expected http://HOST:PORT or https://HOST:PORT`,
+        `invalid etcd endpoint '${shorten(endpoint)}' (${where}): expected http://HOST:PORT or https://HOST:PORT`,
         {
           code: 'InvalidConfig',
           hint: 'each endpoint needs a scheme, e.g. https://10.0.0.1:2379',
@@ -356,7 +382,7 @@ function parseEndpoints(text: string, where: string): string[] {
     }
     if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
       throw new InputError(
-        `invalid etcd endpoint '${endpoint}' (${where}): expected http://HOST:PORT or https://HOST:PORT`,
+        `invalid etcd endpoint '${shorten(endpoint)}' (${where}): expected http://HOST:PORT or https://HOST:PORT`,
         {
           code: 'InvalidConfig',
           hint: 'remove any path, query or credentials from the endpoint URL',
@@ -376,6 +402,11 @@ function parseEndpoints(text: string, where: string): string[] {
     });
   }
   return endpoints;
+}
+
+/** Keeps an error one readable line even when a setting holds megabytes of garbage. */
+function shorten(value: string): string {
+  return value.length <= 200 ? value : `${value.slice(0, 100)}...(${value.length} characters)`;
 }
 
 function describeFsError(err: unknown): string {

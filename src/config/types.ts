@@ -41,4 +41,6 @@ export interface ClientConfig {
   source: string;
   etcd?: EtcdConfig;
   embedded?: { path: string };
+  /** Problems worth telling the user that do not stop the command (printed by src/cli, one line each). */
+  warnings?: string[];
 }

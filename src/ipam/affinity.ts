@@ -7,10 +7,10 @@
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
 import type { Datastore } from '../datastore/contract.js';
 import { cidrContains } from '../resources/ip.js';
+import { parseSelector, type Labels } from '../resources/selector.js';
 import { IPAM_PREFIX, blockKey, networkText, type Network } from './block-key.js';
 import { decodeBlock, type AllocationBlock } from './block.js';
 import { isBlockEmpty } from './block-ops.js';
-import { selectsNode, type Labels } from './node-selector.js';
 import { listPools } from './pools.js';
 import { blockAffinitySchema } from './schemas.js';
 
@@ -80,7 +80,8 @@ export async function ensureConsistentAffinity(
       cidrContains(p.net, { network: net.network, prefix: bitsOf(net) }),
   );
   if (!pool) return undefined;
-  if (selectsNode(pool.nodeSelector, labels)) return undefined;
+  // SelectsNode: an empty nodeSelector selects every node.
+  if (parseSelector(pool.nodeSelector ?? '').matches(labels)) return undefined;
   return releaseEmptyBlockAffinity(ds, aff, net);
 }
 

@@ -41,20 +41,7 @@ export function releaseOrdinals(block: AllocationBlock, ordinals: readonly numbe
   const toDelete = new Set(
     [...delRefCounts].filter(([idx, n]) => refCounts.get(idx) === n).map(([idx]) => idx),
   );
-  if (toDelete.size > 0) {
-    const newIndex = new Map<number, number>();
-    const kept: typeof attributes = [];
-    attributes.forEach((attr, i) => {
-      if (toDelete.has(i)) return;
-      newIndex.set(i, kept.length);
-      kept.push(attr);
-    });
-    block.attributes = kept;
-    for (let i = 0; i < allocations.length; i++) {
-      const idx = allocations[i];
-      if (idx !== null && idx !== undefined) allocations[i] = newIndex.get(idx) ?? null;
-    }
-  }
+  if (toDelete.size > 0) deleteAttributes(block, toDelete);
   for (const ord of released) {
     allocations[ord] = null;
     block.unallocated = [...(block.unallocated ?? []), ord];
@@ -66,6 +53,26 @@ export function releaseOrdinals(block: AllocationBlock, ordinals: readonly numbe
     }
   }
   return byHandle;
+}
+
+/**
+ * Deletes the attributes at `indexes` and moves the other indexes down (block.deleteAttributes);
+ * allocations that pointed at a deleted attribute become null.
+ */
+function deleteAttributes(block: AllocationBlock, indexes: ReadonlySet<number>): void {
+  const allocations = block.allocations ?? [];
+  const newIndex = new Map<number, number>();
+  const kept: NonNullable<AllocationBlock['attributes']> = [];
+  (block.attributes ?? []).forEach((attr, i) => {
+    if (indexes.has(i)) return;
+    newIndex.set(i, kept.length);
+    kept.push(attr);
+  });
+  block.attributes = kept;
+  for (let i = 0; i < allocations.length; i++) {
+    const idx = allocations[i];
+    if (idx !== null && idx !== undefined) allocations[i] = newIndex.get(idx) ?? null;
+  }
 }
 
 /** True when nothing but Windows-reserved addresses is allocated (block.empty). */
@@ -98,18 +105,7 @@ export function releaseHandleOrdinals(block: AllocationBlock, handleID: string):
   });
   if (indexes.size === 0) return [];
   const ordinals = allocations.flatMap((idx, ord) => (idx !== null && indexes.has(idx) ? [ord] : []));
-  const newIndex = new Map<number, number>();
-  const kept: typeof attributes = [];
-  attributes.forEach((attr, i) => {
-    if (indexes.has(i)) return;
-    newIndex.set(i, kept.length);
-    kept.push(attr);
-  });
-  block.attributes = kept;
-  for (let i = 0; i < allocations.length; i++) {
-    const idx = allocations[i];
-    if (idx !== null && idx !== undefined) allocations[i] = newIndex.get(idx) ?? null;
-  }
+  deleteAttributes(block, indexes);
   block.unallocated = [...(block.unallocated ?? []), ...ordinals];
   return ordinals;
 }

@@ -3,7 +3,9 @@
  * `showBorrowedDetails`), plus the `-o wide` owner column and the `--by-node` table of our own.
  * Counts are float64 in calicoctl, hence `%.5g` and `%.f` (ties to even) from go-format.
  */
+import { PLAIN, paintUsage, type Palette } from '../output/colour.js';
 import { formatG5, formatPercent0 } from '../output/go-format.js';
+import { renderTable } from '../output/tablewriter.js';
 import type { BorrowedIP } from './borrowed.js';
 import type { NodeUsage } from './node-usage.js';
 import type { Utilization } from './utilization.js';
@@ -13,7 +15,24 @@ import { blockOwner } from './borrowed.js';
 export interface TableData {
   headers: string[];
   rows: string[][];
+  /** How full each row is (0..1; undefined: not applicable), shown by colouring one column. */
+  usage?: { column: number; fractions: (number | undefined)[] };
 }
+
+/** Renders a table; on a terminal the usage column is coloured by level (piped: byte-identical). */
+export function renderShowTable(t: TableData, palette: Palette = PLAIN): string {
+  const usage = t.usage;
+  if (!usage || palette === PLAIN) return renderTable(t.headers, t.rows);
+  return renderTable(t.headers, t.rows, {
+    colour: (row, col, text) => {
+      const fraction = usage.fractions[row];
+      return col === usage.column && fraction !== undefined ? paintUsage(palette, fraction, text) : text;
+    },
+  });
+}
+
+const fractionOf = (used: number, capacity: number): number | undefined =>
+  capacity > 0 ? used / capacity : undefined;
 
 /** calicoctl's genRow: TOTAL, IN USE (percent), FREE (percent), all as float64. */
 function usageCells(inUse: number, total: bigint): string[] {
@@ -30,21 +49,24 @@ export function utilizationTable(u: Utilization, opts: { showBlocks: boolean; wi
   const headers = ['GROUPING', 'CIDR', 'IPS TOTAL', 'IPS IN USE', 'IPS FREE'];
   if (opts.wide) headers.push('OWNER');
   const rows: string[][] = [];
+  const fractions: (number | undefined)[] = [];
   for (const pool of u.pools) {
     // The orphan pseudo-pool (0.0.0.0/0) never gets an IP Pool row, only its blocks.
     if (pool.name !== ORPHAN_POOL_NAME) {
       const row = ['IP Pool', pool.cidr, ...usageCells(pool.inUse, pool.total)];
       if (opts.wide) row.push('');
       rows.push(row);
+      fractions.push(fractionOf(pool.inUse, Number(pool.total)));
     }
     if (!opts.showBlocks) continue;
     for (const block of pool.blocks) {
       const row = ['Block', block.cidr, ...usageCells(block.inUse, block.total)];
       if (opts.wide) row.push(blockOwner(block.affinity));
       rows.push(row);
+      fractions.push(fractionOf(block.inUse, Number(block.total)));
     }
   }
-  return { headers, rows };
+  return { headers, rows, usage: { column: headers.indexOf('IPS IN USE'), fractions } };
 }
 
 export function borrowedTable(borrowed: readonly BorrowedIP[]): TableData {
@@ -73,5 +95,7 @@ export function nodeUsageTable(nodes: readonly NodeUsage[], maxBlocksPerHost: nu
       String(n.ipsBorrowed),
       String(n.ipsLent),
     ]),
+    // Blocks against the per-node limit, when there is one.
+    usage: { column: 1, fractions: nodes.map((n) => fractionOf(n.blocks, maxBlocksPerHost)) },
   };
 }

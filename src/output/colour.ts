@@ -31,3 +31,32 @@ export function colourFor(stream: TerminalStream, env: NodeJS.ProcessEnv = proce
 
 /** Colour for stdout, decided once at start-up. */
 export const colour: ChalkInstance = colourFor(process.stdout);
+
+/**
+ * Colours by meaning, so that code outside src/output never picks a colour or imports chalk.
+ * PLAIN leaves text untouched: what piped output always gets.
+ */
+export interface Palette {
+  ok(text: string): string;
+  warning(text: string): string;
+  critical(text: string): string;
+}
+
+export const PLAIN: Palette = { ok: (t) => t, warning: (t) => t, critical: (t) => t };
+
+/** The palette for text written to stream: green, yellow and red, or PLAIN (colourWanted). */
+export function paletteFor(
+  stream: TerminalStream = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): Palette {
+  if (!colourWanted(stream, env)) return PLAIN;
+  const c = new Chalk({ level: 1 });
+  return { ok: (t) => c.green(t), warning: (t) => c.yellow(t), critical: (t) => c.red(t) };
+}
+
+/** Utilisation levels: under 75% in use is ok, under 90% a warning, from 90% critical. */
+export function paintUsage(palette: Palette, fraction: number, text: string): string {
+  if (fraction >= 0.9) return palette.critical(text);
+  if (fraction >= 0.75) return palette.warning(text);
+  return palette.ok(text);
+}

@@ -519,11 +519,46 @@ class Emitter {
   private writePlain(value: string, allowBreaks: boolean): void {
     if (!this.whitespace) this.put(' ');
     const chars = [...value];
+    this.writeFoldable(
+      chars,
+      (i) => allowBreaks && chars[i + 1] !== ' ',
+      (ch) => this.put(ch),
+    );
+    this.whitespace = false;
+    this.indention = false;
+  }
+
+  private writeSingleQuoted(value: string, allowBreaks: boolean): void {
+    this.writeIndicator("'", true, false, false);
+    const chars = [...value];
+    this.writeFoldable(
+      chars,
+      (i) => allowBreaks && i > 0 && i < chars.length - 1 && chars[i + 1] !== ' ',
+      (ch) => {
+        if (ch === "'") this.put("'");
+        this.put(ch);
+      },
+    );
+    this.writeIndicator("'", false, false, false);
+    this.whitespace = false;
+    this.indention = false;
+  }
+
+  /**
+   * The loop go-yaml's plain and single-quoted writers share: the first space of a run may fold
+   * the line once past the best width (where `mayFoldAt` allows), line breaks are kept, and
+   * every other character is written by `putChar`.
+   */
+  private writeFoldable(
+    chars: readonly string[],
+    mayFoldAt: (i: number) => boolean,
+    putChar: (ch: string) => void,
+  ): void {
     let spaces = false;
     let breaks = false;
     chars.forEach((ch, i) => {
       if (ch === ' ') {
-        if (allowBreaks && !spaces && this.column > BEST_WIDTH && chars[i + 1] !== ' ') this.writeIndent();
+        if (!spaces && this.column > BEST_WIDTH && mayFoldAt(i)) this.writeIndent();
         else this.put(ch);
         spaces = true;
       } else if (isBreak(ch)) {
@@ -533,53 +568,12 @@ class Emitter {
         breaks = true;
       } else {
         if (breaks) this.writeIndent();
-        this.put(ch);
+        putChar(ch);
         this.indention = false;
         spaces = false;
         breaks = false;
       }
     });
-    this.whitespace = false;
-    this.indention = false;
-  }
-
-  private writeSingleQuoted(value: string, allowBreaks: boolean): void {
-    this.writeIndicator("'", true, false, false);
-    const chars = [...value];
-    let spaces = false;
-    let breaks = false;
-    chars.forEach((ch, i) => {
-      if (ch === ' ') {
-        if (
-          allowBreaks &&
-          !spaces &&
-          this.column > BEST_WIDTH &&
-          i > 0 &&
-          i < chars.length - 1 &&
-          chars[i + 1] !== ' '
-        ) {
-          this.writeIndent();
-        } else {
-          this.put(ch);
-        }
-        spaces = true;
-      } else if (isBreak(ch)) {
-        if (!breaks && ch === '\n') this.putBreak();
-        this.writeBreak(ch);
-        this.indention = true;
-        breaks = true;
-      } else {
-        if (breaks) this.writeIndent();
-        if (ch === "'") this.put("'");
-        this.put(ch);
-        this.indention = false;
-        spaces = false;
-        breaks = false;
-      }
-    });
-    this.writeIndicator("'", false, false, false);
-    this.whitespace = false;
-    this.indention = false;
   }
 
   private writeDoubleQuoted(value: string, allowBreaks: boolean): void {

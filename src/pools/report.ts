@@ -3,11 +3,12 @@
  * checks with their fixes, and one closing line that says what happened. stdout carries the
  * report; the command adds the refusal line on stderr.
  */
+import { PLAIN, type Palette } from '../output/colour.js';
 import { renderTabwriter } from '../output/tabwriter.js';
 import type { Check } from './checks.js';
 import type { Encapsulation } from './encap.js';
 import type { DrainReport, MigrateResult } from './migrate.js';
-import type { ModeResult } from './mode.js';
+import type { ModeResult, PoolOutcome } from './mode.js';
 
 const arrow = (before: string, after: string) => (before === after ? before : `${before} -> ${after}`);
 const encapText = (e: Encapsulation) =>
@@ -22,19 +23,23 @@ export function checksText(checks: readonly Check[], force: boolean): string {
     .join('');
 }
 
-export function modeText(r: ModeResult): string {
+export function modeText(r: ModeResult, palette: Palette = PLAIN): string {
+  const results = r.pools.map((p) =>
+    p.outcome === 'changed' || p.outcome === 'wouldChange'
+      ? `${p.outcome === 'changed' ? 'changed' : 'would change'}: ${encapText(p.before)} -> ${encapText(p.after)}`
+      : p.outcome,
+  );
   const rows = [
     ['NAME', 'CIDR', 'IPIPMODE', 'VXLANMODE', 'RESULT'],
-    ...r.pools.map((p) => [
+    ...r.pools.map((p, i) => [
       p.name,
       p.cidr,
       arrow(p.before.ipipMode, p.after.ipipMode),
       arrow(p.before.vxlanMode, p.after.vxlanMode),
-      p.outcome === 'changed' || p.outcome === 'wouldChange'
-        ? `${p.outcome === 'changed' ? 'changed' : 'would change'}: ${encapText(p.before)} -> ${encapText(p.after)}`
-        : p.outcome,
+      results[i]!,
     ]),
   ];
+  const paints = r.pools.map((p) => OUTCOME_PAINT[p.outcome](palette));
   const changing = r.pools.filter((p) => p.outcome !== 'unchanged').length;
   const closing = {
     changed: `Changed ${changing} IPPool(s) in one transaction (revision ${r.revision}).`,
@@ -42,7 +47,33 @@ export function modeText(r: ModeResult): string {
     dryRun: `Dry run: would change ${changing} IPPool(s); nothing was written.`,
     refused: `Refused: nothing was written.`,
   }[r.outcome];
-  return renderTabwriter(rows) + checksText(r.checks, r.force) + closing + '\n';
+  const table = paintLastCells(renderTabwriter(rows), results, paints);
+  return table + checksText(r.checks, r.force) + closing + '\n';
+}
+
+const OUTCOME_PAINT: Record<PoolOutcome, (p: Palette) => (t: string) => string> = {
+  changed: (p) => p.ok,
+  wouldChange: (p) => p.warning,
+  refused: (p) => p.critical,
+  unchanged: () => (t) => t,
+};
+
+/**
+ * Colours the last cell of each body line after layout (tabwriter would count escape codes as
+ * width): body line i ends with cells[i] and then only padding.
+ */
+function paintLastCells(
+  table: string,
+  cells: readonly string[],
+  paints: readonly ((t: string) => string)[],
+): string {
+  const lines = table.split('\n');
+  cells.forEach((cell, i) => {
+    const line = lines[i + 1]!;
+    const end = line.trimEnd().length;
+    lines[i + 1] = line.slice(0, end - cell.length) + paints[i]!(cell) + line.slice(end);
+  });
+  return lines.join('\n');
 }
 
 function drainText(d: DrainReport): string {

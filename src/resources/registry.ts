@@ -138,6 +138,23 @@ const policyColumns = {
   ],
 };
 
+/** A kind's names; namespaced kinds also get the NAMESPACE column in tables. */
+function naming(
+  kind: string,
+  plural: string,
+  aliases: string[],
+  namespaced: boolean,
+): Pick<KindDescriptor, 'kind' | 'listKind' | 'plural' | 'aliases' | 'namespaced' | 'extra'> {
+  return {
+    kind,
+    listKind: `${kind}List`,
+    plural,
+    aliases,
+    namespaced,
+    ...(namespaced ? { extra: [namespace] } : {}),
+  };
+}
+
 function passThrough(
   kind: string,
   plural: string,
@@ -147,15 +164,10 @@ function passThrough(
   hasStatus = false,
 ): KindDescriptor {
   return {
-    kind,
-    listKind: `${kind}List`,
-    plural,
-    aliases,
-    namespaced,
+    ...naming(kind, plural, aliases, namespaced),
     schema: passThroughSchema(kind, hasStatus),
     modelled: false,
     ...columns,
-    ...(namespaced ? { extra: [namespace] } : {}),
   };
 }
 
@@ -167,15 +179,10 @@ function policy(
   namespaced = false,
 ): KindDescriptor {
   return {
-    kind,
-    listKind: `${kind}List`,
-    plural,
-    aliases,
-    namespaced,
+    ...naming(kind, plural, aliases, namespaced),
     schema: resourceSchemas[kind],
     modelled: true,
     ...policyColumns,
-    ...(namespaced ? { extra: [namespace] } : {}),
     writeDefaults: defaultPolicy,
     toStorage: withStoredPolicyName,
     readDefaults: restorePolicyName,

@@ -64,36 +64,40 @@ function qualifiedNameErrors(key: string): string[] {
   return errs;
 }
 
+/** A name longer than maxLength, or not matching re (whose rule is the reason). */
+function nameRuleFailures(name: string, maxLength: number, re: RegExp, rule: string): ErroredField[] {
+  const errs: ErroredField[] = [];
+  if (name.length > maxLength)
+    errs.push({
+      name: 'Metadata.Name',
+      value: name,
+      reason: `name is too long by ${name.length - maxLength} bytes`,
+    });
+  if (!re.test(name)) errs.push({ name: 'Metadata.Name', value: name, reason: rule });
+  return errs;
+}
+
 /** validateObjectMeta (and validateTier's stricter name rule for Tier). */
 export function validateMetadata(res: ResourceObject): ErroredField[] {
   const errs: ErroredField[] = [];
   const name = res.metadata.name ?? '';
-  if (res.kind === 'Tier') {
-    if (name.length > 63)
-      errs.push({
-        name: 'Metadata.Name',
-        value: name,
-        reason: `name is too long by ${name.length - 63} bytes`,
-      });
-    if (!TIER_NAME_RE.test(name))
-      errs.push({
-        name: 'Metadata.Name',
-        value: name,
-        reason: `name must consist of lower case alphanumeric characters or '-' (regex: ${NAME_LABEL})`,
-      });
-  }
-  if (name.length > 253)
-    errs.push({
-      name: 'Metadata.Name',
-      value: name,
-      reason: `name is too long by ${name.length - 253} bytes`,
-    });
-  if (!NAME_RE.test(name))
-    errs.push({
-      name: 'Metadata.Name',
-      value: name,
-      reason: `name must consist of lower case alphanumeric characters, '-' or '.' (regex: ${NAME_SUBDOMAIN})`,
-    });
+  if (res.kind === 'Tier')
+    errs.push(
+      ...nameRuleFailures(
+        name,
+        63,
+        TIER_NAME_RE,
+        `name must consist of lower case alphanumeric characters or '-' (regex: ${NAME_LABEL})`,
+      ),
+    );
+  errs.push(
+    ...nameRuleFailures(
+      name,
+      253,
+      NAME_RE,
+      `name must consist of lower case alphanumeric characters, '-' or '.' (regex: ${NAME_SUBDOMAIN})`,
+    ),
+  );
   const ns = res.metadata.namespace;
   if (ns && !NAME_RE.test(ns))
     errs.push({

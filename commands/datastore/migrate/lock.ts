@@ -1,8 +1,6 @@
-import { Flags } from '@oclif/core';
-
 import { CalicoCommand, type CommandResult } from '../../../src/cli/base-command.js';
-import { withDatastore } from '../../../src/cli/datastore-session.js';
-import { datastoreFlags } from '../../../src/cli/flags.js';
+import { runOnDatastore } from '../../../src/cli/datastore-command.js';
+import { datastoreFlags, textOrJsonOutputFlag } from '../../../src/cli/flags.js';
 import { setDatastoreLock, type LockResult } from '../../../src/ipam/datastore-lock.js';
 
 export default class DatastoreMigrateLock extends CalicoCommand<LockResult> {
@@ -16,18 +14,16 @@ export default class DatastoreMigrateLock extends CalicoCommand<LockResult> {
     { description: 'Lock, reporting as JSON', command: '<%= config.bin %> datastore migrate lock -o json' },
   ];
   static override flags = {
-    output: Flags.string({
-      char: 'o',
-      summary: 'Output format.',
-      options: ['text', 'json'],
-      default: 'text',
-    }),
+    output: textOrJsonOutputFlag,
     ...datastoreFlags,
   };
 
   protected async execute(): Promise<CommandResult<LockResult>> {
     const { flags } = await this.parse(DatastoreMigrateLock);
-    const data = await withDatastore(flags, (ds) => setDatastoreLock(ds, true));
-    return { data, json: flags.output === 'json', text: 'Datastore locked.\n' };
+    return runOnDatastore(
+      flags,
+      (ds) => setDatastoreLock(ds, true),
+      () => 'Datastore locked.\n',
+    );
   }
 }

@@ -1,8 +1,6 @@
-import { Flags } from '@oclif/core';
-
 import { CalicoCommand, type CommandResult } from '../../../src/cli/base-command.js';
-import { withDatastore } from '../../../src/cli/datastore-session.js';
-import { datastoreFlags } from '../../../src/cli/flags.js';
+import { runOnDatastore } from '../../../src/cli/datastore-command.js';
+import { datastoreFlags, textOrJsonOutputFlag } from '../../../src/cli/flags.js';
 import { setDatastoreLock, type LockResult } from '../../../src/ipam/datastore-lock.js';
 
 export default class DatastoreMigrateUnlock extends CalicoCommand<LockResult> {
@@ -17,18 +15,16 @@ export default class DatastoreMigrateUnlock extends CalicoCommand<LockResult> {
     },
   ];
   static override flags = {
-    output: Flags.string({
-      char: 'o',
-      summary: 'Output format.',
-      options: ['text', 'json'],
-      default: 'text',
-    }),
+    output: textOrJsonOutputFlag,
     ...datastoreFlags,
   };
 
   protected async execute(): Promise<CommandResult<LockResult>> {
     const { flags } = await this.parse(DatastoreMigrateUnlock);
-    const data = await withDatastore(flags, (ds) => setDatastoreLock(ds, false));
-    return { data, json: flags.output === 'json', text: 'Datastore unlocked.\n' };
+    return runOnDatastore(
+      flags,
+      (ds) => setDatastoreLock(ds, false),
+      () => 'Datastore unlocked.\n',
+    );
   }
 }

@@ -71,6 +71,18 @@ describe('calicoctl-ts completion', () => {
     expect(complete('calicoctl-ts get ippool ippo')).not.toContain('ippool');
   });
 
+  it('completes the KIND of patch and label, and nothing kind-like after it', () => {
+    expect(complete('calicoctl-ts patch ippo')).toEqual(expect.arrayContaining(['ippool', 'ippools']));
+    expect(complete('calicoctl-ts patch -p {} bgpp')).toEqual(expect.arrayContaining(['bgppeer']));
+    expect(complete('calicoctl-ts patch ippool ippo')).not.toContain('ippool');
+    expect(complete('calicoctl-ts label no')).toEqual(expect.arrayContaining(['node', 'nodes']));
+    expect(complete('calicoctl-ts label -n prod workloadendp')).toEqual(
+      expect.arrayContaining(['workloadendpoint']),
+    );
+    expect(complete('calicoctl-ts label nodes node1 no')).not.toContain('node');
+    expect(complete('calicoctl-ts label nodes node1 cluster=a --ov')).toEqual(['--overwrite']);
+  });
+
   it('completes flags and the fixed values of a flag', () => {
     expect(complete('calicoctl-ts ipam show --show-b')).toEqual(['--show-blocks', '--show-borrowed']);
     expect(complete('calicoctl-ts version -o ')).toEqual(['text', 'json']);
@@ -116,6 +128,9 @@ describe('calicoctl-ts completion', () => {
     expect(query('calicoctl-ts datastore migrate ')).toEqual(['lock', 'unlock']);
     expect(query('calicoctl-ts get -o yaml ippo')).toEqual(['ippool', 'ippools']);
     expect(query('calicoctl-ts get ippool ippo')).toEqual([]);
+    expect(query('calicoctl-ts patch ippo')).toEqual(['ippool', 'ippools']);
+    expect(query('calicoctl-ts label no')).toEqual(expect.arrayContaining(['node', 'nodes']));
+    expect(query('calicoctl-ts label nodes node1 no')).toEqual([]);
     expect(query('calicoctl-ts version -o ')).toEqual(['json', 'text']);
     expect(query('calicoctl-ts ipam show --show-b')).toEqual(['--show-blocks', '--show-borrowed']);
   });

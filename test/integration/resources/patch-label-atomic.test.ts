@@ -3,15 +3,14 @@
  * the embedded store and a real etcd (calico.md §8 rows 27 and 28, §1.2 policies). The datastore
  * revision is read with the Datastore API (embedded) or etcdctl (etcd), never through the CLI.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
-import { runCli, tempDir } from '../../helpers/cli.js';
-import { startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
+import { tempDir } from '../../helpers/cli.js';
+import { cliSession, useEtcd } from './session.js';
 
 const doc = (kind: string, meta: string, spec: string) =>
   `apiVersion: projectcalico.org/v3\nkind: ${kind}\nmetadata:\n${meta}\nspec:\n${spec}\n`;
@@ -39,7 +38,7 @@ interface Backend {
   raw: (key: string) => Promise<string | undefined>;
 }
 
-let etcd: EtcdServer | undefined;
+const etcd = useEtcd();
 const embeddedPath = join(tempDir(), 'datastore.db');
 async function withEmbedded<T>(fn: (ds: Awaited<ReturnType<typeof createDatastore>>) => Promise<T>) {
   const ds = createDatastore(
@@ -60,29 +59,15 @@ const backends: Backend[] = [
   },
   {
     name: 'etcd',
-    env: () => etcd!.env,
+    env: () => etcd().env,
     revision: async () =>
-      Number(JSON.parse(await etcd!.etcdctl(['get', '/calico', '-w', 'json'])).header.revision),
-    raw: async (key) => (await etcd!.etcdctl(['get', key, '--print-value-only'])).trim() || undefined,
+      Number(JSON.parse(await etcd().etcdctl(['get', '/calico', '-w', 'json'])).header.revision),
+    raw: async (key) => (await etcd().etcdctl(['get', key, '--print-value-only'])).trim() || undefined,
   },
 ];
 
-beforeAll(async () => {
-  etcd = await startEtcd();
-});
-afterAll(async () => {
-  await etcd?.stop();
-});
-
 describe.each(backends)('patch, label, --atomic and bad input against $name', (backend) => {
-  const dir = tempDir();
-  const file = (name: string, text: string) => {
-    const p = join(dir, name);
-    writeFileSync(p, text);
-    return p;
-  };
-  const cli = (args: string[], input?: string) =>
-    runCli(args, { env: backend.env(), ...(input !== undefined ? { input } : {}) });
+  const { dir, file, cli } = cliSession(backend.env);
 
   it('rejects every kind of bad input with exit 2, naming where, and writes nothing', async () => {
     const before = await backend.revision();

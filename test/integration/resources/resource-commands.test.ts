@@ -2,13 +2,12 @@
  * The resource commands end to end: the built CLI against the embedded store and a real etcd,
  * checking calicoctl's exact output and the stored bytes (calico.md §8 rows 1-36).
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { runCli, tempDir } from '../../helpers/cli.js';
-import { startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
+import { cliSession, useEtcd } from './session.js';
 
 const POOL1 = `apiVersion: projectcalico.org/v3
 kind: IPPool
@@ -45,7 +44,7 @@ interface Backend {
   raw: (key: string) => Promise<string>;
 }
 
-let etcd: EtcdServer | undefined;
+const etcd = useEtcd();
 const embeddedDir = tempDir();
 const backends: Backend[] = [
   {
@@ -57,27 +56,13 @@ const backends: Backend[] = [
   },
   {
     name: 'etcd',
-    env: () => etcd!.env,
-    raw: async (key) => (await etcd!.etcdctl(['get', key, '--print-value-only'])).trim(),
+    env: () => etcd().env,
+    raw: async (key) => (await etcd().etcdctl(['get', key, '--print-value-only'])).trim(),
   },
 ];
 
-beforeAll(async () => {
-  etcd = await startEtcd();
-});
-afterAll(async () => {
-  await etcd?.stop();
-});
-
 describe.each(backends)('resource commands against $name', (backend) => {
-  const dir = tempDir();
-  const file = (name: string, text: string) => {
-    const p = join(dir, name);
-    writeFileSync(p, text);
-    return p;
-  };
-  const cli = (args: string[], input?: string) =>
-    runCli(args, { env: backend.env(), ...(input !== undefined ? { input } : {}) });
+  const { file, cli } = cliSession(backend.env);
 
   it('creates pools with persisted defaults and prints calicoctl tables (rows 1, 3, 4, 22)', async () => {
     const r = await cli(['create', '-f', file('pools.yaml', `${POOL1}---\n${POOL2}`)]);

@@ -2,14 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { encodeGoJson, formatGoFloat, parseGoJson, quoteGoString, S } from '../../../src/codec/go-json.js';
 import { allocationBlockSchema, ipamConfigSchema, ipamHandleSchema } from '../../../src/ipam/schemas.js';
-
-// calico.md §2.1 worked example (v3.32 attribute style: handle_id/secondary omitempty).
-const BLOCK =
-  '{"cidr":"10.0.1.0/30","affinity":"host:node1","allocations":[0,1,null,null],"unallocated":[2,3],' +
-  '"attributes":[{"handle_id":"ipip-tunnel-addr-node1","secondary":{"node":"node1","type":"ipipTunnelAddress"}},' +
-  '{"handle_id":"k8s-pod-network.0123abcd","secondary":{"namespace":"default","node":"node1","pod":"nginx-1",' +
-  '"timestamp":"2026-06-01 10:00:00.123456789 +0000 UTC"}}],"sequenceNumber":1780308000000000002,' +
-  '"sequenceNumberForAllocation":{"0":1780308000000000000,"1":1780308000000000001},"deleted":false}';
+import { WORKED_EXAMPLE_BLOCK as BLOCK } from '../ipam/fixtures.js';
 
 // calico.md §1.2 worked example, with a minimal IPPool schema (helper E owns the full model).
 const meta = S.struct([

@@ -6,7 +6,7 @@ import { bumpSequenceNumber } from '../../../src/ipam/block-ops.js';
 import { decodeBlock } from '../../../src/ipam/block.js';
 import { allocationBlockSchema } from '../../../src/ipam/schemas.js';
 import { parseCIDR } from '../../../src/resources/ip.js';
-import { BLOCKS } from './fixtures.js';
+import { BLOCKS, WORKED_EXAMPLE_BLOCK as BLOCK } from './fixtures.js';
 
 // calico.md §2.1 worked example: ordinal 0 = tunnel, ordinal 1 = pod.
 const KEY = '/calico/ipam/v2/assignment/ipv4/block/10.0.1.0-30';
@@ -16,12 +16,6 @@ const POD = {
   pod: 'nginx-1',
   timestamp: '2026-06-01 10:00:00.123456789 +0000 UTC',
 };
-const BLOCK =
-  '{"cidr":"10.0.1.0/30","affinity":"host:node1","allocations":[0,1,null,null],"unallocated":[2,3],' +
-  '"attributes":[{"handle_id":"ipip-tunnel-addr-node1","secondary":{"node":"node1","type":"ipipTunnelAddress"}},' +
-  '{"handle_id":"k8s-pod-network.0123abcd","secondary":{"namespace":"default","node":"node1","pod":"nginx-1",' +
-  '"timestamp":"2026-06-01 10:00:00.123456789 +0000 UTC"}}],"sequenceNumber":1780308000000000002,' +
-  '"sequenceNumberForAllocation":{"0":1780308000000000000,"1":1780308000000000001},"deleted":false}';
 
 const decode = (value: string, key = KEY) =>
   decodeBlock({ key, value, createRevision: 1, modRevision: 1, version: 1 }, { exact: true }).value;

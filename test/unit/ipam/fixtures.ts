@@ -7,6 +7,17 @@
 import { encodeGoJson } from '../../../src/codec/go-json.js';
 import { allocationBlockSchema } from '../../../src/ipam/schemas.js';
 
+/**
+ * calico.md §2.1 worked example, exactly as Calico v3.32 stores it (handle_id/secondary omitempty):
+ * ordinal 0 is the node's IPIP tunnel address, ordinal 1 a pod.
+ */
+export const WORKED_EXAMPLE_BLOCK =
+  '{"cidr":"10.0.1.0/30","affinity":"host:node1","allocations":[0,1,null,null],"unallocated":[2,3],' +
+  '"attributes":[{"handle_id":"ipip-tunnel-addr-node1","secondary":{"node":"node1","type":"ipipTunnelAddress"}},' +
+  '{"handle_id":"k8s-pod-network.0123abcd","secondary":{"namespace":"default","node":"node1","pod":"nginx-1",' +
+  '"timestamp":"2026-06-01 10:00:00.123456789 +0000 UTC"}}],"sequenceNumber":1780308000000000002,' +
+  '"sequenceNumberForAllocation":{"0":1780308000000000000,"1":1780308000000000001},"deleted":false}';
+
 const SEQ = 1780308000000000000n;
 
 interface Alloc {

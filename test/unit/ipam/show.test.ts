@@ -1,3 +1,5 @@
+import { stripVTControlCharacters } from 'node:util';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { encodeGoJson, parseGoJson } from '../../../src/codec/go-json.js';
@@ -17,7 +19,14 @@ import { collectBorrowed } from '../../../src/ipam/borrowed.js';
 import { formatIPLookup, lookupIP, parseIPArgument } from '../../../src/ipam/ip-lookup.js';
 import { collectNodeUsage } from '../../../src/ipam/node-usage.js';
 import { allocationBlockSchema } from '../../../src/ipam/schemas.js';
-import { borrowedTable, unclassifiedNote, utilizationTable } from '../../../src/ipam/show-rows.js';
+import {
+  borrowedTable,
+  nodeUsageTable,
+  renderShowTable,
+  unclassifiedNote,
+  utilizationTable,
+} from '../../../src/ipam/show-rows.js';
+import { paletteFor } from '../../../src/output/colour.js';
 import { collectUtilization } from '../../../src/ipam/utilization.js';
 import { renderTable } from '../../../src/output/tablewriter.js';
 import { parseIP } from '../../../src/resources/ip.js';
@@ -140,6 +149,44 @@ describe('ipam show against stored data', () => {
       'node9',
       'node9',
     ]);
+  });
+
+  it('colours IPS IN USE by level on a terminal only; piped output stays byte-identical', async () => {
+    const u = await collectUtilization(ds, { withBlocks: true });
+    const t = utilizationTable(u, { showBlocks: true, wide: false });
+    const tty = renderShowTable(t, paletteFor({ isTTY: true }, {}));
+    expect(tty).toContain('| \x1b[32m5 (8%)\x1b[39m     |');
+    expect(tty).toContain('| \x1b[31m8 (100%)\x1b[39m   |');
+    expect(tty).toContain('| \x1b[32m3 (38%)\x1b[39m    |');
+    // Nothing but the IN USE cells is coloured, and layout is unchanged.
+    const starts = ['\x1b[31m', '\x1b[32m', '\x1b[33m'].map((code) => tty.split(code).length - 1);
+    expect(starts.reduce((a, b) => a + b)).toBe(t.rows.length);
+    expect(stripVTControlCharacters(tty)).toBe(EXPECTED_SHOW_BLOCKS);
+    expect(renderShowTable(t, paletteFor({ isTTY: false }, {}))).toBe(EXPECTED_SHOW_BLOCKS);
+    expect(renderShowTable(t, paletteFor({ isTTY: false }, { FORCE_COLOR: '1' }))).toBe(EXPECTED_SHOW_BLOCKS);
+    expect(renderShowTable(t, paletteFor({ isTTY: true }, { NO_COLOR: '1' }))).toBe(EXPECTED_SHOW_BLOCKS);
+  });
+
+  it('colours blocks against maxBlocksPerHost green, yellow from 75%, red from 90%', () => {
+    const node = (name: string, blocks: number) => ({
+      node: name,
+      blocks,
+      ipsInUse: 0,
+      ipsBorrowed: 0,
+      ipsLent: 0,
+    });
+    const nodes = [node('a', 2), node('b', 15), node('c', 18), node('d', 20)];
+    const tty = paletteFor({ isTTY: true }, {});
+    const limited = renderShowTable(nodeUsageTable(nodes, 20), tty);
+    expect(limited).toContain('\x1b[32m2\x1b[39m');
+    expect(limited).toContain('\x1b[33m15\x1b[39m');
+    expect(limited).toContain('\x1b[31m18\x1b[39m');
+    expect(limited).toContain('\x1b[31m20\x1b[39m');
+    const plain = nodeUsageTable(nodes, 20);
+    expect(stripVTControlCharacters(limited)).toBe(renderTable(plain.headers, plain.rows));
+    // Without a limit there is nothing to measure against.
+    const unlimited = nodeUsageTable(nodes, 0);
+    expect(renderShowTable(unlimited, tty)).toBe(renderTable(unlimited.headers, unlimited.rows));
   });
 
   it('finds borrowed addresses and counts allocations without node', async () => {

@@ -1,0 +1,511 @@
+/**
+ * etcd outages through the built CLI: etcd killed or frozen before a command, and killed or frozen
+ * in the middle of a long read (`ipam show` over 4096 blocks) and of a long write (`apply` of 300
+ * pools), and an address whose packets are dropped (a network namespace made here). Every command
+ * ends within its --timeout plus start-up slack, exits 3 (or 1 for a write that got part-way, which
+ * then says exactly what it wrote), names the endpoint, and leaves no half-written resource.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadClientConfig } from '../../src/config/load.js';
+import type { Datastore } from '../../src/datastore/contract.js';
+import { openDatastore } from '../../src/datastore/open.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
+import { connectedTo, findEtcd, restartEtcd, startCli, waitFor } from './outage-tools.js';
+
+/** Node start-up and oclif on a loaded two-core machine, on top of --timeout. */
+const SLACK_MS = 4000;
+const POOL_PREFIX = '/calico/resources/v3/projectcalico.org/ippools/';
+const BLOCK_PREFIX = '/calico/ipam/v2/assignment/ipv4/block/';
+const dir = tempDir('calicoctl-ts-outage-');
+const figures: Record<string, number | string> = {};
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+const poolYaml = (name: string, cidr: string): string =>
+  `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: ${name}\nspec:\n  cidr: ${cidr}\n`;
+
+async function openEtcd(etcd: EtcdServer): Promise<Datastore> {
+  return openDatastore(loadClientConfig({ env: etcd.env, defaultConfigFile: join(dir, 'none.cfg') }), {
+    timeoutMs: 5000,
+  });
+}
+
+/** A block value as Calico writes it: 64 addresses, the first two in use. */
+function blockValue(cidr: string, node: string): string {
+  const allocations = Array<number | null>(64).fill(null);
+  allocations[0] = 0;
+  allocations[1] = 0;
+  return JSON.stringify({
+    cidr,
+    affinity: `host:${node}`,
+    allocations,
+    unallocated: Array.from({ length: 62 }, (_, i) => i + 2),
+    attributes: [{ handle_id: `h-${node}`, secondary: { node } }],
+    sequenceNumber: 2,
+    sequenceNumberForAllocation: { '0': 0, '1': 1 },
+    deleted: false,
+  });
+}
+
+function expectUnreachable(
+  res: { code: number | null; stderr: string; stdout: string; elapsedMs: number },
+  endpoint: string,
+  timeoutMs: number,
+): void {
+  expect(res.code, res.stderr).toBe(3);
+  expect(res.stderr.split('\n')[0]).toMatch(
+    new RegExp(`^cannot reach etcd at ${endpoint.replaceAll('.', '\\.')} \\(from environment\\): `),
+  );
+  expect(res.elapsedMs).toBeLessThan(timeoutMs + SLACK_MS);
+}
+
+function revisionOf(statusJson: string): number {
+  return Number(
+    (JSON.parse(statusJson) as Array<{ Status: { header: { revision: number } } }>)[0]!.Status.header
+      .revision,
+  );
+}
+
+async function etcdRevision(etcd: EtcdServer): Promise<number> {
+  return revisionOf(await etcd.etcdctl(['endpoint', 'status', '-w', 'json']));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A fresh etcd with one pool (and ClusterInformation, tiers) written by the CLI. */
+async function seededEtcd(): Promise<EtcdServer> {
+  const etcd = await startEtcd();
+  const seeded = await runCli(['create', '-f', file('seed.yaml', poolYaml('seed', '10.50.0.0/16'))], {
+    env: etcd.env,
+  });
+  expect(seeded.code, seeded.stderr).toBe(0);
+  return etcd;
+}
+
+/** Reads, writes and the pool switch: the commands that must fail cleanly when etcd is down. */
+function outageCommands(): Array<[string, string[]]> {
+  return [
+    ['ipam show', ['ipam', 'show']],
+    ['get', ['get', 'ippools']],
+    ['apply', ['apply', '-f', file('new.yaml', poolYaml('new', '10.51.0.0/16'))]],
+    ['delete', ['delete', 'ippool', 'seed']],
+    ['ipam assign', ['ipam', 'assign', '--node', 'n1', '--num', '1']],
+    ['ippool mode', ['ippool', 'mode', 'seed', '--vxlan', 'Always']],
+    ['datastore export', ['datastore', 'export', '-o', join(dir, 'export.jsonl')]],
+  ];
+}
+
+/**
+ * One after the other: started together, seven Node processes on a busy two-core machine measure
+ * the scheduler rather than the command's deadline.
+ */
+async function runEach(
+  commands: Array<[string, string[]]>,
+  timeout: string,
+  env: Record<string, string>,
+  ns?: string,
+): Promise<Array<Awaited<ReturnType<typeof startCli>['result']>>> {
+  const results = [];
+  for (const [, args] of commands)
+    results.push(await startCli([...args, '--timeout', timeout], env, ns).result);
+  return results;
+}
+
+describe('etcd down before the command', () => {
+  it('killed: every command fails at once (connection refused, exit 3) and nothing is written', async () => {
+    const etcd = await seededEtcd();
+    try {
+      const before = await etcdRevision(etcd);
+      const proc = findEtcd(etcd.dataDir);
+      process.kill(proc.pid, 'SIGKILL');
+      await waitFor(() => !alive(proc.pid), 5000, 'etcd to die');
+      const commands = outageCommands();
+      const results = await runEach(commands, '2s', etcd.env);
+      for (const [i, res] of results.entries()) {
+        expectUnreachable(res, etcd.endpoint, 2000);
+        expect(res.stderr.split('\n')[0], commands[i]![0]).toMatch(/: connection refused$/);
+      }
+      figures['refused: slowest of 7 commands (ms)'] = Math.max(...results.map((r) => r.elapsedMs));
+      const stop = await restartEtcd(proc, etcd.endpoint);
+      try {
+        expect(await etcdRevision(etcd)).toBe(before);
+      } finally {
+        stop();
+      }
+    } finally {
+      await etcd.stop();
+    }
+  });
+
+  it('frozen (SIGSTOP, a silent peer): every command gives up after --timeout (exit 3) and nothing is written', async () => {
+    const etcd = await seededEtcd();
+    const proc = findEtcd(etcd.dataDir);
+    try {
+      const before = await etcdRevision(etcd);
+      process.kill(proc.pid, 'SIGSTOP');
+      const commands = outageCommands();
+      const results = await runEach(commands, '1s', etcd.env);
+      for (const [i, res] of results.entries()) {
+        expectUnreachable(res, etcd.endpoint, 1000);
+        expect(res.stderr.split('\n')[0], commands[i]![0]).toMatch(/: no answer within 1s$/);
+        expect(res.elapsedMs).toBeGreaterThanOrEqual(1000);
+      }
+      figures['silent peer, --timeout 1s: slowest of 7 commands (ms)'] = Math.max(
+        ...results.map((r) => r.elapsedMs),
+      );
+      process.kill(proc.pid, 'SIGCONT');
+      // Whatever the commands had sent is processed now: none of it may be a write.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await etcdRevision(etcd)).toBe(before);
+    } finally {
+      if (alive(proc.pid)) process.kill(proc.pid, 'SIGCONT');
+      await etcd.stop();
+    }
+  });
+});
+
+describe('etcd lost in the middle of a long read', () => {
+  let etcd: EtcdServer;
+
+  beforeAll(async () => {
+    etcd = await seededEtcd();
+    const pool = await runCli(['create', '-f', file('big.yaml', poolYaml('big', '10.0.0.0/14'))], {
+      env: etcd.env,
+    });
+    expect(pool.code, pool.stderr).toBe(0);
+    const ds = await openEtcd(etcd);
+    try {
+      for (let batch = 0; batch < 32; batch++) {
+        const success = Array.from({ length: 128 }, (_, j) => {
+          const i = batch * 128 + j;
+          const cidr = `10.${i >> 10}.${(i >> 2) & 255}.${(i & 3) * 64}/26`;
+          return {
+            type: 'put' as const,
+            key: `${BLOCK_PREFIX}${cidr.replace('/', '-')}`,
+            value: blockValue(cidr, `node-${i % 50}`),
+          };
+        });
+        expect((await ds.txn({ compare: [], success })).succeeded).toBe(true);
+      }
+      expect(await ds.count(BLOCK_PREFIX)).toBe(4096);
+    } finally {
+      await ds.close();
+    }
+  });
+  afterAll(async () => {
+    await etcd?.stop();
+  });
+
+  it('ipam show over 4096 blocks, etcd frozen once the CLI is connected: exit 3 after --timeout, no half table', async () => {
+    const full = await startCli(['ipam', 'show', '--show-blocks'], etcd.env).result;
+    expect(full.code, full.stderr).toBe(0);
+    expect(full.stdout.split('\n').length).toBeGreaterThan(4096);
+    figures['ipam show --show-blocks over 4096 blocks (ms)'] = full.elapsedMs;
+
+    const proc = findEtcd(etcd.dataDir);
+    const run = startCli(['ipam', 'show', '--show-blocks', '--timeout', '2s'], etcd.env);
+    try {
+      await waitFor(
+        () => connectedTo(run.pid, Number(new URL(etcd.endpoint).port)),
+        10_000,
+        'the CLI to connect',
+      );
+      process.kill(proc.pid, 'SIGSTOP');
+      const res = await run.result;
+      expectUnreachable(res, etcd.endpoint, 2000);
+      expect(res.stderr.split('\n')[0]).toMatch(/: no answer within 2s$/);
+      expect(res.stdout).toBe('');
+      figures['ipam show, etcd frozen mid-read, --timeout 2s (ms)'] = res.elapsedMs;
+    } finally {
+      process.kill(proc.pid, 'SIGCONT');
+    }
+  });
+});
+
+describe('etcd lost in the middle of a long write', () => {
+  let etcd: EtcdServer;
+
+  beforeAll(async () => {
+    etcd = await seededEtcd();
+  });
+  afterAll(async () => {
+    await etcd?.stop();
+  });
+
+  /** The pools (by name) the CLI reported as applied: all of them, or the first N of a partial success. */
+  function reportedApplied(stdout: string, names: string[]): string[] {
+    const m = /^Partial success: applied the first (\d+) out of (\d+) 'IPPool' resources:/m.exec(stdout);
+    if (m) return names.slice(0, Number(m[1]));
+    return /^Successfully applied/m.test(stdout) ? names : [];
+  }
+
+  async function storedPools(prefix: string): Promise<string[]> {
+    const ds = await openEtcd(etcd);
+    try {
+      const names: string[] = [];
+      for await (const kv of await ds.list(`${POOL_PREFIX}${prefix}`)) {
+        const pool = JSON.parse(kv.value) as { metadata: { name: string }; spec: { cidr: string } };
+        expect(kv.key).toBe(`${POOL_PREFIX}${pool.metadata.name}`);
+        expect(pool.spec.cidr).toMatch(/^10\.6\d\.\d+\.0\/24$/);
+        names.push(pool.metadata.name);
+      }
+      return names;
+    } finally {
+      await ds.close();
+    }
+  }
+
+  it.each([
+    ['SIGSTOP', 'late-'],
+    ['SIGKILL', 'many-'],
+  ] as const)(
+    'apply of 300 pools, etcd %s after 20 are written: says exactly which were written',
+    async (signal, prefix) => {
+      const names = Array.from({ length: 300 }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
+      const manifest = file(
+        `${prefix}pools.yaml`,
+        names
+          .map((n, i) => poolYaml(n, `10.${60 + (prefix === 'late-' ? 2 : 0) + (i >> 8)}.${i & 255}.0/24`))
+          .join('---\n'),
+      );
+      const proc = findEtcd(etcd.dataDir);
+      const probe = await openEtcd(etcd);
+      const run = startCli(['apply', '-f', manifest, '--timeout', '2s'], etcd.env);
+      try {
+        await waitFor(
+          async () => (await probe.count(`${POOL_PREFIX}${prefix}`)) >= 20,
+          30_000,
+          '20 pools written',
+        );
+      } finally {
+        await probe.close();
+      }
+      process.kill(proc.pid, signal);
+      const res = await run.result;
+      let stop: (() => void) | undefined;
+      try {
+        expect(res.elapsedMs).toBeLessThan(30_000);
+        expect([1, 3], res.stderr).toContain(res.code);
+        expect(res.stderr).toContain(etcd.endpoint);
+        const reported = reportedApplied(res.stdout, names);
+        if (signal === 'SIGKILL') stop = await restartEtcd(proc, etcd.endpoint);
+        else process.kill(proc.pid, 'SIGCONT');
+        await new Promise((r) => setTimeout(r, 300));
+        const stored = await storedPools(prefix);
+        // The first N reported, plus at most the one whose answer was lost with etcd.
+        expect(stored.slice(0, reported.length)).toEqual(reported);
+        expect(stored.length - reported.length).toBeLessThanOrEqual(1);
+        expect(stored).toEqual(names.slice(0, stored.length));
+        figures[`apply of 300 pools, etcd ${signal} mid-write: reported / stored`] =
+          `${reported.length} / ${stored.length}`;
+      } finally {
+        if (signal === 'SIGSTOP' && alive(proc.pid)) process.kill(proc.pid, 'SIGCONT');
+        stop?.();
+      }
+    },
+  );
+});
+
+describe('etcd lost in the middle of an IPAM assignment and a pool switch', () => {
+  let etcd: EtcdServer;
+  /** Stops the etcd a test restarted on the same data dir. */
+  let restarted: (() => void) | undefined;
+
+  beforeAll(async () => {
+    etcd = await seededEtcd();
+    const pools = Array.from({ length: 40 }, (_, i) => poolYaml(`switch-${i}`, `10.90.${i}.0/24`));
+    pools.push(
+      poolYaml('assign', '10.80.0.0/20').replace(
+        'spec:\n',
+        'spec:\n  blockSize: 29\n  nodeSelector: all()\n',
+      ),
+    );
+    const res = await runCli(['apply', '-f', file('pools.yaml', pools.join('---\n'))], { env: etcd.env });
+    expect(res.code, res.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    restarted?.();
+    await etcd?.stop();
+  });
+
+  it('ipam assign of 150 addresses, etcd SIGKILL after 3 blocks: every stored address is counted by its handle', async () => {
+    const proc = findEtcd(etcd.dataDir);
+    const probe = await openEtcd(etcd);
+    const run = startCli(
+      [
+        'ipam',
+        'assign',
+        '--node',
+        'n1',
+        '--num',
+        '150',
+        '--handle',
+        'h-outage',
+        '--pool',
+        'assign',
+        '--timeout',
+        '2s',
+      ],
+      etcd.env,
+    );
+    try {
+      await waitFor(async () => (await probe.count(BLOCK_PREFIX)) >= 3, 30_000, '3 blocks written');
+    } finally {
+      await probe.close();
+    }
+    process.kill(proc.pid, 'SIGKILL');
+    const res = await run.result;
+    expect(res.elapsedMs).toBeLessThan(30_000);
+    expect(res.code, res.stderr).not.toBe(0);
+    expect(res.stderr).toContain(etcd.endpoint);
+    restarted = await restartEtcd(proc, etcd.endpoint);
+    {
+      const ds = await openEtcd(etcd);
+      try {
+        const counts: Record<string, number> = {};
+        let allocated = 0;
+        for await (const kv of await ds.list(BLOCK_PREFIX)) {
+          const b = JSON.parse(kv.value) as {
+            cidr: string;
+            allocations: (number | null)[];
+            attributes: { handle_id: string }[];
+            unallocated: number[];
+          };
+          expect(b.unallocated.length + b.allocations.filter((a) => a !== null).length).toBe(
+            b.allocations.length,
+          );
+          for (const idx of b.allocations) {
+            if (idx === null) continue;
+            expect(b.attributes[idx]?.handle_id).toBe('h-outage');
+            counts[b.cidr] = (counts[b.cidr] ?? 0) + 1;
+            allocated++;
+          }
+        }
+        const handle = await ds.get('/calico/ipam/v2/handle/h-outage');
+        if (allocated === 0) expect(handle).toBeUndefined();
+        else expect(JSON.parse(handle!.value)).toEqual({ block: counts, deleted: false });
+        figures['ipam assign 150, etcd SIGKILL mid-way: addresses stored and counted'] = allocated;
+      } finally {
+        await ds.close();
+      }
+    }
+  });
+
+  // Today it exits 3 with only the etcd error, though the addresses of the blocks it wrote stay
+  // assigned to the handle (consistently: `ipam release --handle` frees them).
+  it.todo('ipam assign cut off mid-way says which addresses it had assigned, and to which handle');
+
+  it('ippool mode over 40 pools, etcd SIGKILL once the CLI is connected: all switched or none', async () => {
+    // The etcd restarted by the test before (same data dir, same ports).
+    const proc = findEtcd(etcd.dataDir);
+    const run = startCli(['ippool', 'mode', '--all', '--vxlan', 'Always', '--timeout', '2s'], etcd.env);
+    await waitFor(
+      () => connectedTo(run.pid, Number(new URL(etcd.endpoint).port)),
+      10_000,
+      'the CLI to connect',
+    );
+    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 15)));
+    process.kill(proc.pid, 'SIGKILL');
+    const res = await run.result;
+    expect(res.elapsedMs).toBeLessThan(2000 + SLACK_MS);
+    if (res.code !== 0) {
+      expect(res.code, res.stderr).toBe(3);
+      expect(res.stderr).toContain(etcd.endpoint);
+    }
+    restarted = await restartEtcd(proc, etcd.endpoint);
+    const ds = await openEtcd(etcd);
+    try {
+      const modes = new Set<string>();
+      for await (const kv of await ds.list(`${POOL_PREFIX}switch-`))
+        modes.add((JSON.parse(kv.value) as { spec: { vxlanMode: string } }).spec.vxlanMode);
+      expect(modes.size, [...modes].join(',')).toBe(1);
+      if (res.code === 0) expect([...modes]).toEqual(['Always']);
+      figures['ippool mode over 40 pools, etcd SIGKILL: exit / pools switched'] =
+        `${res.code} / ${modes.has('Always') ? 40 : 0}`;
+    } finally {
+      await ds.close();
+    }
+  });
+});
+
+describe('an address that drops every packet (network namespaces made here; skipped unless root)', () => {
+  const isRoot = process.getuid?.() === 0;
+  const tag = `crl${process.pid}`;
+  const client = `${tag}-c`;
+  const server = `${tag}-s`;
+  const ip = (...args: string[]): string =>
+    execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const cleanup = (): void => {
+    for (const ns of [client, server]) {
+      try {
+        ip('netns', 'del', ns);
+      } catch {
+        // not there
+      }
+    }
+  };
+
+  beforeAll(() => {
+    if (!isRoot) return;
+    cleanup();
+    // Namespaces left by an earlier run that was killed before its afterAll (the name holds its pid).
+    for (const line of ip('netns', 'list').split('\n')) {
+      const m = /^(crl(\d+)-[cs])\b/.exec(line);
+      if (m && !alive(Number(m[2]))) ip('netns', 'del', m[1]!);
+    }
+    ip('netns', 'add', client);
+    ip('netns', 'add', server);
+    ip('link', 'add', `${tag}a`, 'type', 'veth', 'peer', 'name', `${tag}b`);
+    ip('link', 'set', `${tag}a`, 'netns', client);
+    ip('link', 'set', `${tag}b`, 'netns', server);
+    ip('-n', client, 'addr', 'add', '10.231.0.1/30', 'dev', `${tag}a`);
+    ip('-n', server, 'addr', 'add', '10.231.0.2/30', 'dev', `${tag}b`);
+    for (const ns of [client, server]) {
+      ip('-n', ns, 'link', 'set', 'lo', 'up');
+      ip('-n', ns, 'link', 'set', ns === client ? `${tag}a` : `${tag}b`, 'up');
+    }
+    execFileSync('ip', ['netns', 'exec', server, 'iptables', '-A', 'INPUT', '-j', 'DROP']);
+  });
+  afterAll(() => {
+    if (isRoot) cleanup();
+  });
+
+  it.skipIf(!isRoot)(
+    'reads and writes give up after --timeout with exit 3, naming the endpoint',
+    async () => {
+      const endpoint = 'http://10.231.0.2:2379';
+      const env = { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: endpoint };
+      const commands = outageCommands();
+      const results = await runEach(commands, '1s', env, client);
+      for (const [i, res] of results.entries()) {
+        expectUnreachable(res, endpoint, 1000);
+        expect(res.stderr.split('\n')[0], commands[i]![0]).toMatch(/: no answer within 1s$/);
+        expect(res.elapsedMs).toBeGreaterThanOrEqual(1000);
+      }
+      figures['dropping address, --timeout 1s: slowest of 7 commands (ms)'] = Math.max(
+        ...results.map((r) => r.elapsedMs),
+      );
+    },
+  );
+});
+
+afterAll(() => {
+  console.log(`outage figures: ${JSON.stringify(figures, null, 1)}`);
+});
