@@ -7,7 +7,6 @@ import { Args, Flags } from '@oclif/core';
 import { buildReport, dryRunDiff, type Report } from '../apply/report.js';
 import {
   ApplyEngine,
-  validateOffline,
   type EngineItem,
   type FileVerb,
   type LabelChange,
@@ -245,22 +244,4 @@ export async function runLabel(
   return runSingle('label', flags, kind, name, (engine, d) =>
     engine.label(d, name, change, `${kind} ${name}`),
   );
-}
-
-/** validate -f: offline, never opens a datastore. */
-export async function runValidate(flags: WriteFlags): Promise<CommandResult<unknown>> {
-  const items = await collectItems(flags, []);
-  if (items === 'empty') return { data: buildReport('validate', []).json, text: 'No resources specified\n' };
-  const results: ResourceResult[] = items.map((item) => {
-    const base = { kind: item.descriptor.kind, name: item.resource.metadata.name ?? '' };
-    try {
-      validateOffline(item.descriptor, item.resource);
-      return { ...base, outcome: 'validated' };
-    } catch (err) {
-      if (!isCalicoError(err)) throw err;
-      return { ...base, outcome: 'failed', error: err };
-    }
-  });
-  const report = buildReport('validate', results);
-  return toCommandResult(report, results, { output: flags.output, 'dry-run': false });
 }
