@@ -15,7 +15,9 @@ import { BLOCK_PREFIX, DEFAULT_SEED, emptyStats, generateDataset, type DatasetSt
 import { startBenchEtcd } from './etcd.js';
 import { startFakeBird } from './fake-bird.js';
 import { loadIntoEmbedded, loadIntoEtcd } from './load.js';
-import { applyManifest, SMALL_POOL_YAML } from './manifests.js';
+import { spawnSync } from 'node:child_process';
+
+import { applyManifest, ASSIGN_POOL, ASSIGN_POOL_YAML, SMALL_POOL_YAML } from './manifests.js';
 import { describeMachine, machineText, markdownTable, textTable } from './report.js';
 import { stopAllRuns } from './measure.js';
 import { runGroup, type Group, type Row, type RunLimits, type Subject } from './suite.js';
@@ -237,6 +239,7 @@ async function runAll(
 
     if (index === 0 && !opts.skipWrites) {
       log(`writes on etcd ${size}: apply and ipam assign throughput`);
+      createAssignPool(repoRoot, home, etcdEnv, scratch);
       rows.push(...(await runGroup(writeGroup(cli, etcdEnv, scratch, size), opts.limits, scratch, log)));
     }
     await stopEtcd();
@@ -324,6 +327,21 @@ function writeGroup(cli: BuiltCli, env: Record<string, string>, scratch: string,
   };
 }
 
+/** The pool of ASSIGN_POOL_YAML, created with the CLI under test (a failure shows in the assign row). */
+function createAssignPool(
+  repoRoot: string,
+  home: string,
+  env: Record<string, string>,
+  scratch: string,
+): void {
+  const file = join(scratch, 'assign-pool.yaml');
+  writeFileSync(file, ASSIGN_POOL_YAML);
+  spawnSync(process.execPath, [join(repoRoot, 'bin', 'run.js'), 'apply', '-f', file], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...env },
+    stdio: 'ignore',
+  });
+}
+
 /** `ipam assign` is not a calicoctl command; its flags are read from the build's manifest. */
 function assignSubject(cli: BuiltCli, env: Record<string, string>): Subject {
   const label = `ipam assign ${ASSIGN_ADDRESSES} addresses`;
@@ -336,6 +354,7 @@ function assignSubject(cli: BuiltCli, env: Record<string, string>): Subject {
   const nodeFlag = ['node', 'hostname'].find((f) => flags.has(f));
   // The first node of every dataset (it owns the first IPv4 block).
   if (nodeFlag) args.push(`--${nodeFlag}`, 'ip-172-20-0-10.ec2.internal');
+  if (flags.has('pool')) args.push('--pool', ASSIGN_POOL);
   const handleFlag = ['handle', 'handle-id'].find((f) => flags.get(f)?.required);
   if (handleFlag) args.push(`--${handleFlag}`, 'bench-assign');
   return cli.subject(label, 'ipam:assign', args, env);

@@ -14,6 +14,24 @@ spec:
   blockSize: 26
 `;
 
+/**
+ * The pool `ipam assign` draws from. Calico caps a node at 20 affine blocks when IPAMConfig's
+ * maxBlocksPerHost is 0 (libcalico-go v3.32.1 ipam.go autoAssign: "Default to a reasonable limit"),
+ * so 10,000 addresses per round, over a warm-up and five rounds, need blocks of 4,096 addresses
+ * (/20, Calico's largest IPv4 block size): 15 blocks in all.
+ */
+export const ASSIGN_POOL = 'bench-assign-pool';
+export const ASSIGN_POOL_YAML = `apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: ${ASSIGN_POOL}
+spec:
+  cidr: 172.16.0.0/14
+  blockSize: 20
+  ipipMode: Never
+  natOutgoing: true
+`;
+
 const NAMESPACES = ['payments', 'checkout', 'search', 'monitoring', 'data-pipeline'];
 
 /** count documents; the kinds repeat in a fixed cycle of ten. */

@@ -32,7 +32,8 @@ export default class IpamAssign extends CalicoCommand<AssignResult> {
     "selects the node, the node's affine blocks first, a new block claimed when needed (up to " +
     'maxBlocksPerHost, default 20), other blocks only when strict affinity is off. Every block write is a ' +
     'compare-and-swap together with the handle, so concurrent runs never hand out one address twice. ' +
-    'A request that cannot be fully met assigns nothing (exit 1). Without --handle a handle ' +
+    'A request that cannot be fully met assigns nothing (exit 1); one cut off by an unreachable datastore ' +
+    'after some writes fails naming the addresses it had assigned (exit 1). Without --handle a handle ' +
     "'ipam-assign.<32 hex>' is generated; the attribute node=<node> is always recorded unless --attr overrides it.";
   static override examples = [
     {

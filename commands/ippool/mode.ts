@@ -63,6 +63,7 @@ export default class IppoolMode extends CalicoCommand<ModeResult> {
   protected async execute(): Promise<CommandResult<ModeResult>> {
     const { flags, argv } = await this.parse(IppoolMode);
     const encap = parseEncapRequest({ ipip: flags.ipip, vxlan: flags.vxlan });
+    const palette = await paletteFor();
     const done = await runOnDatastore(
       flags,
       (ds) =>
@@ -73,7 +74,7 @@ export default class IppoolMode extends CalicoCommand<ModeResult> {
           dryRun: flags['dry-run'],
           force: flags.force,
         }),
-      (r) => modeText(r, paletteFor(process.stdout)),
+      (r) => modeText(r, palette),
     );
     const result = done.data;
     if (result.outcome !== 'refused') return done;

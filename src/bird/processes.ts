@@ -4,7 +4,6 @@
  * `/usr/sbin/bird`).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 export interface RunningProcesses {
   /** argv[0] `calico-felix`, or calicoctl's `["calico-node", "-felix"]` pattern. */
@@ -13,6 +12,11 @@ export interface RunningProcesses {
   bird6: boolean;
 }
 
+/**
+ * One read of each /proc/<pid>/cmdline (readFileSync to UTF-8 is a single call into Node's C++: no
+ * stat, no stream), and the scan stops once all three are found. Decoding cannot make a name match
+ * that the bytes do not: the names are ASCII, and a NUL is never part of a replaced sequence.
+ */
 export function scanProcesses(procRoot = '/proc'): RunningProcesses {
   const found: RunningProcesses = { calico: false, bird: false, bird6: false };
   let entries: string[];
@@ -22,19 +26,36 @@ export function scanProcesses(procRoot = '/proc'): RunningProcesses {
     return found;
   }
   for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
+    if (!isPid(entry)) continue;
+    let cmdline: string;
     try {
-      argv = readFileSync(join(procRoot, entry, 'cmdline'), 'latin1').split('\0');
+      cmdline = readFileSync(`${procRoot}/${entry}/cmdline`, 'utf8');
     } catch {
       continue; // the process ended while we looked
     }
-    const [arg0, arg1] = argv;
+    const end0 = cmdline.indexOf('\0');
+    const arg0 = end0 < 0 ? cmdline : cmdline.slice(0, end0);
     // calicoctl's psContains matches when ANY listed position matches, so argv[0] `calico-node`
     // alone, or argv[1] `-felix` alone, counts.
-    if (arg0 === 'calico-felix' || arg0 === 'calico-node' || arg1 === '-felix') found.calico = true;
+    if (arg0 === 'calico-felix' || arg0 === 'calico-node' || (end0 >= 0 && isFelixFlag(cmdline, end0 + 1)))
+      found.calico = true;
     if (arg0 === 'bird') found.bird = true;
     if (arg0 === 'bird6') found.bird6 = true;
+    if (found.calico && found.bird && found.bird6) break;
   }
   return found;
+}
+
+/** Whether the argument starting at start is exactly `-felix`. */
+function isFelixFlag(cmdline: string, start: number): boolean {
+  const end = start + '-felix'.length;
+  return cmdline.startsWith('-felix', start) && (end === cmdline.length || cmdline.charCodeAt(end) === 0);
+}
+
+function isPid(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return name.length > 0;
 }

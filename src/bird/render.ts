@@ -2,9 +2,10 @@
  * The text of `node status`: calicoctl v3.32.1's layout byte for byte where calicoctl prints the
  * same thing (bird.md §4.1, §4.3), plus the `--detail` blocks, which calicoctl does not have.
  */
-import { colour } from '../output/colour.js';
+import { PLAIN, type Palette } from '../output/colour.js';
 
-export { colourWanted } from '../output/colour.js';
+// For the node status handler, which loads this module only to print text.
+export { paletteFor } from '../output/colour.js';
 import { renderTable } from '../output/tablewriter.js';
 import type { BgpPeer, Family } from './protocols.js';
 import type { DaemonStatus, NodeStatusResult } from './status.js';
@@ -13,8 +14,8 @@ const HEADERS = ['Peer address', 'Peer type', 'State', 'Since', 'Info'];
 
 export interface RenderStatusOptions {
   detail: boolean;
-  /** Colour states (only ever true on a terminal without NO_COLOR). */
-  colour: boolean;
+  /** Colours for states: PLAIN (the default) unless stdout is a terminal (paletteFor). */
+  palette?: Palette;
 }
 
 export function renderNodeStatus(result: NodeStatusResult, options: RenderStatusOptions): string {
@@ -39,7 +40,7 @@ export function renderNodeStatus(result: NodeStatusResult, options: RenderStatus
         out += peerTable(
           view.peers.filter((p) => p.family === family),
           family,
-          options.colour,
+          options.palette ?? PLAIN,
         );
       } else if (d?.status === 'notRunning') {
         out += `\nINFO: BIRDv${family} process: '${family === 4 ? 'bird' : 'bird6'}' is not running.\n`;
@@ -50,22 +51,30 @@ export function renderNodeStatus(result: NodeStatusResult, options: RenderStatus
   return out + '\n';
 }
 
-function peerTable(peers: readonly BgpPeer[], family: Family, useColour: boolean): string {
+function peerTable(peers: readonly BgpPeer[], family: Family, palette: Palette): string {
   const rows = peers.flatMap((p) => (p.calicoctlRow ? [p.calicoctlRow] : []));
   if (rows.length === 0) return `No IPv${family} peers found.\n`;
-  return renderTable(HEADERS, rows, useColour ? { colour: (r, col, text) => paint(col, text, rows[r]) } : {});
+  return renderTable(
+    HEADERS,
+    rows,
+    palette === PLAIN ? {} : { colour: (r, col, text) => paint(palette, col, text, rows[r]) },
+  );
 }
 
-/** Established green; Idle, errors and down protocols red; everything on the way yellow. */
-function paint(col: number, text: string, row: readonly string[] | undefined): string {
+/** Established green (ok); Idle, errors and down protocols red (critical); the rest yellow. */
+function paint(palette: Palette, col: number, text: string, row: readonly string[] | undefined): string {
   if (!row || (col !== 2 && col !== 4)) return text;
   const state = row[2] ?? '';
   const info = row[4] ?? '';
   if (col === 2)
-    return state === 'up' ? colour.green(text) : state === 'down' ? colour.red(text) : colour.yellow(text);
-  if (info.startsWith('Established')) return colour.green(text);
-  if (state === 'down' || info.startsWith('Idle') || /Error|error/.test(info)) return colour.red(text);
-  return colour.yellow(text);
+    return state === 'up'
+      ? palette.ok(text)
+      : state === 'down'
+        ? palette.critical(text)
+        : palette.warning(text);
+  if (info.startsWith('Established')) return palette.ok(text);
+  if (state === 'down' || info.startsWith('Idle') || /Error|error/.test(info)) return palette.critical(text);
+  return palette.warning(text);
 }
 
 /** What `show protocols all` says about one peer, for `--detail` and `node status PEER`. */

@@ -4,6 +4,7 @@
  */
 import { ExitCode, isCalicoError } from '../errors.js';
 import { toJsonText } from './json.js';
+import { writeOut } from './write.js';
 
 export interface CommandResult<T> {
   /** The typed result; printed as JSON when json is true. */
@@ -18,9 +19,9 @@ export interface CommandResult<T> {
 }
 
 export function emitResult<T>(result: CommandResult<T>): void {
-  if (result.json) process.stdout.write(toJsonText(result.data));
-  else if (result.text) process.stdout.write(result.text);
-  if (result.stderr) process.stderr.write(result.stderr);
+  if (result.json) writeOut(1, toJsonText(result.data));
+  else if (result.text) writeOut(1, result.text);
+  if (result.stderr) writeOut(2, result.stderr);
   process.exitCode = result.exitCode ?? ExitCode.Ok;
 }
 
@@ -49,12 +50,12 @@ export function reportFor(err: unknown): ErrorReport {
 export function emitError(report: ErrorReport, opts: { json: boolean; stack?: string }): void {
   const { code, message, hint } = report;
   if (opts.json) {
-    process.stderr.write(toJsonText({ error: { code, message, ...(hint ? { hint } : {}) } }));
+    writeOut(2, toJsonText({ error: { code, message, ...(hint ? { hint } : {}) } }));
   } else {
-    process.stderr.write(message.endsWith('\n') ? message : message + '\n');
-    if (hint) process.stderr.write(`hint: ${hint}\n`);
+    writeOut(2, message.endsWith('\n') ? message : message + '\n');
+    if (hint) writeOut(2, `hint: ${hint}\n`);
   }
-  if (opts.stack) process.stderr.write(opts.stack + '\n');
+  if (opts.stack) writeOut(2, opts.stack + '\n');
   process.exitCode = report.exitCode;
 }
 

@@ -116,6 +116,13 @@ export interface Datastore {
   close(): Promise<void>;
 }
 
+/**
+ * The hint of an UnreachableError raised by a write whose answer was lost: the store may or may not
+ * have applied it (the etcd backend's failure mapping; callers that report partial work read it).
+ */
+export const WRITE_OUTCOME_UNKNOWN =
+  'the last write may or may not have been applied; re-read before retrying';
+
 /** The exclusive end of the range holding every key that starts with prefix (etcd's rule). */
 export function prefixEnd(prefix: string): string {
   const bytes = Buffer.from(prefix, 'utf8');

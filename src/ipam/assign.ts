@@ -11,12 +11,20 @@
  *    block, not per address) and writes the handle's count for that block in the same transaction,
  *    so concurrent processes never hand out one address twice and the handle always matches.
  * A request that cannot be fully met is rolled back (addresses released, new blocks released).
+ * A request cut off by an unreachable datastore after some of its writes committed cannot roll
+ * back: it fails saying which addresses it had assigned (exit 1), see stoppedPartWay.
  */
 import { randomBytes } from 'node:crypto';
 
 import { encodeGoJson } from '../codec/go-json.js';
-import type { Datastore, TxnOp, Compare } from '../datastore/contract.js';
-import { ConflictError, InputError, OperationError } from '../errors.js';
+import {
+  WRITE_OUTCOME_UNKNOWN,
+  type Compare,
+  type Datastore,
+  type TxnOp,
+  type TxnRequest,
+} from '../datastore/contract.js';
+import { ConflictError, InputError, OperationError, UnreachableError } from '../errors.js';
 import { kindDescriptor } from '../resources/registry.js';
 import { decodeFromStorage } from '../resources/store.js';
 import { cidrContains, formatCIDR, parseCIDR, type IPAddr, type IPVersion } from '../resources/ip.js';
@@ -545,18 +553,34 @@ async function rollback(s: Session): Promise<void> {
           idx !== null && idx !== undefined && block.value.attributes?.[idx]?.handle_id === s.owner.handleID
         );
       });
+      forget(
+        s,
+        entry,
+        entry.ordinals.filter((ord) => !ours.includes(ord)),
+      );
       if (ours.length === 0) break;
       releaseOrdinals(block.value, ours);
       try {
         await writeBlockAndHandle(s, block, -ours.length);
-        break;
       } catch (err) {
+        // Cut off: assign() reports what is still held.
+        if (err instanceof UnreachableError) throw err;
         if (!(err instanceof CasConflict)) break;
+        continue;
       }
+      forget(s, entry, ours);
+      break;
     }
     if (entry.claimed) await releaseEmptyClaim(s, entry.net).catch(() => undefined);
   }
-  s.addresses = [];
+}
+
+/** Drops addresses this request no longer holds, so that a rollback cut off reports what is left. */
+function forget(s: Session, entry: { net: Network; ordinals: number[] }, ordinals: number[]): void {
+  if (ordinals.length === 0) return;
+  const gone = new Set(ordinals.map((ord) => ipText(ordinalToIP(entry.net, ord))));
+  entry.ordinals = entry.ordinals.filter((ord) => !ordinals.includes(ord));
+  s.addresses = s.addresses.filter((a) => !gone.has(a));
 }
 
 async function releaseEmptyClaim(s: Session, net: Network): Promise<void> {
@@ -577,8 +601,9 @@ export async function assign(ds: Datastore, req: AssignRequest): Promise<AssignR
   }
   const labels = await readNodeLabels(ds, req.node);
   const choice = req.ip ? undefined : await choosePools(ds, req, labels);
+  const counted = countingCommits(ds);
   const session: Session = {
-    ds,
+    ds: counted.ds,
     node: req.node,
     owner: { handleID: req.handleID, attrs: { node: req.node, ...req.attrs } },
     config: (await readIPAMConfig(ds)).config,
@@ -586,8 +611,13 @@ export async function assign(ds: Datastore, req: AssignRequest): Promise<AssignR
     taken: new Map(),
     addresses: [],
   };
-  if (req.ip) await assignIP(session, req, req.ip, labels);
-  else await autoAssign(session, choice!, req.num!);
+  try {
+    if (req.ip) await assignIP(session, req, req.ip, labels);
+    else await autoAssign(session, choice!, req.num!);
+  } catch (err) {
+    if (err instanceof UnreachableError && counted.commits() > 0) throw stoppedPartWay(session, req, err);
+    throw err;
+  }
   return {
     node: req.node,
     handle: req.handleID,
@@ -598,4 +628,71 @@ export async function assign(ds: Datastore, req: AssignRequest): Promise<AssignR
       claimed: e.claimed,
     })),
   };
+}
+
+/** The datastore, counting the writes that committed through it. */
+function countingCommits(ds: Datastore): { ds: Datastore; commits: () => number } {
+  let commits = 0;
+  const writes = (ops: readonly TxnOp[] | undefined) => (ops ?? []).some((op) => op.type !== 'get');
+  const counted = <T extends { ok: boolean }>(outcome: T): T => {
+    if (outcome.ok) commits++;
+    return outcome;
+  };
+  return {
+    commits: () => commits,
+    ds: {
+      info: ds.info,
+      get: (key, opts) => ds.get(key, opts),
+      list: (prefix, opts) => ds.list(prefix, opts),
+      count: (prefix) => ds.count(prefix),
+      currentRevision: () => ds.currentRevision(),
+      create: async (key, value) => counted(await ds.create(key, value)),
+      update: async (key, value, modRevision) => counted(await ds.update(key, value, modRevision)),
+      delete: async (key, modRevision) => counted(await ds.delete(key, modRevision)),
+      txn: async (req: TxnRequest) => {
+        const res = await ds.txn(req);
+        if (writes(res.succeeded ? req.success : req.failure)) commits++;
+        return res;
+      },
+      close: () => ds.close(),
+    },
+  };
+}
+
+/** How many addresses a partial result names before `and N more`. */
+const LISTED_ADDRESSES = 5;
+
+/**
+ * The datastore went away after some writes of this request had committed: they stay (there is no
+ * datastore to roll back with), so the error says exactly what is held (exit 1, failed in part).
+ */
+function stoppedPartWay(s: Session, req: AssignRequest, cause: UnreachableError): OperationError {
+  const n = s.addresses.length;
+  const listed = s.addresses.slice(0, LISTED_ADDRESSES).join(', ');
+  const more = n > LISTED_ADDRESSES ? ` and ${n - LISTED_ADDRESSES} more` : '';
+  const inFlight = cause.hint?.startsWith(WRITE_OUTCOME_UNKNOWN)
+    ? '; the write in flight when the datastore was lost may have assigned more'
+    : '';
+  const handle = s.owner.handleID;
+  if (n === 0) {
+    return new OperationError(
+      `ipam assign stopped part-way: ${cause.message}; no address was assigned to handle ${handle}, ` +
+        `but blocks or block affinities of node ${s.node} were written before that${inFlight}`,
+      {
+        code: 'PartiallyAssigned',
+        cause,
+        hint: `a block claimed for node ${s.node} stays with it for its next assignment; re-run to assign`,
+      },
+    );
+  }
+  const rest = req.num !== undefined && req.num > n ? ` with --num ${req.num - n}` : '';
+  return new OperationError(
+    `ipam assign stopped part-way: ${cause.message}; ${n} address(es) were assigned to handle ${handle} ` +
+      `before that: ${listed}${more}${inFlight}`,
+    {
+      code: 'PartiallyAssigned',
+      cause,
+      hint: `run 'calicoctl-ts ipam release --handle ${handle}' to undo, or re-run${rest} to assign the rest`,
+    },
+  );
 }

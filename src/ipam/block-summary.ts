@@ -5,9 +5,13 @@
  * the full decoder (which also reports corrupt values by key).
  */
 import type { KeyValue } from '../datastore/contract.js';
+import { valueHead } from '../datastore/value-head.js';
 import { parseCIDR } from '../resources/ip.js';
 import type { Network } from './block-key.js';
 import { decodeBlock } from './block.js';
+
+/** Enough for the head of a /26 or /122 block (64 allocations); larger blocks take the full decoder. */
+const HEAD_BYTES = 2048;
 
 export interface BlockSummary {
   key: string;
@@ -25,9 +29,16 @@ export interface BlockSummary {
 const CALICO_HEAD =
   /^\{"cidr":"([^"\\]*)","affinity":(null|"[^"\\]*")(?:,"affinity_claim_time":(?:null|"[^"\\]*"))?,"allocations":(?:null|\[[0-9nul,]*\]),"unallocated":(?:null|\[([0-9,]*)\])[,}]/;
 
-/** The summary from the head of a block in Calico's own layout, or undefined for any other layout. */
-export function scanBlockHead(text: string): Omit<BlockSummary, 'key'> | undefined {
-  if (text.charCodeAt(text.length - 1) !== 0x7d) return undefined; // '}': not truncated
+/**
+ * The summary from the head of a block in Calico's own layout, or undefined for any other layout.
+ * text may be only the start of the value (lastChar is then the value's last character code): the
+ * pattern is anchored and its match is unique, so a match in the start is the match in the whole.
+ */
+export function scanBlockHead(
+  text: string,
+  lastChar = text.charCodeAt(text.length - 1),
+): Omit<BlockSummary, 'key'> | undefined {
+  if (lastChar !== 0x7d) return undefined; // '}': not truncated
   const m = CALICO_HEAD.exec(text);
   if (!m) return undefined;
   const cidr = parseCIDR(m[1]!);
@@ -42,14 +53,16 @@ export function scanBlockHead(text: string): Omit<BlockSummary, 'key'> | undefin
   }
   return {
     net: { network: cidr.network, prefix: cidr.prefix },
-    affinity: aff === 'null' ? null : aff.slice(1, -1),
+    // A substring would keep the whole value (~9 KB) alive for as long as the summary lives.
+    affinity: aff === 'null' ? null : Buffer.from(aff.slice(1, -1), 'utf8').toString('utf8'),
     free,
   };
 }
 
 /** Summarises a stored block; throws CorruptBlockError (naming the key) for a value Calico would reject. */
 export function summarizeBlock(kv: KeyValue): BlockSummary {
-  const quick = scanBlockHead(kv.value);
+  const head = valueHead(kv, HEAD_BYTES);
+  const quick = scanBlockHead(head.text, head.lastByte);
   if (quick) return { key: kv.key, ...quick };
   const full = decodeBlock(kv);
   return {

@@ -1,8 +1,9 @@
 /**
  * Tables laid out exactly as calicoctl v3.32.1 prints them: olekukonko/tablewriter v0.0.5 with its
  * defaults (table.go, util.go, wrap.go at tag v0.0.5). The layout (widths, wrapping, alignment,
- * padding) is computed here, byte for byte as tablewriter computes it; cli-table3 then draws the
- * borders around cells that are already padded to their final width.
+ * padding) is computed here, byte for byte as tablewriter computes it; then the borders are drawn
+ * around cells already padded to their final width: by cli-table3 for coloured output, directly
+ * otherwise (same bytes; see RenderOptions.drawer and docs/architecture.md, "Drawing tables").
  *
  * tablewriter's rules, as its source has them:
  * - Column width is the widest line of any cell, header included (measured before the header is
@@ -14,7 +15,9 @@
  *   regex, left otherwise. Missing lines of a shorter cell are two spaces, padded like any line.
  * - `+ - |` borders, one space of padding each side, a line under the header, none between rows.
  */
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+
+import type CliTable3 from 'cli-table3';
 
 /** tablewriter's MAX_ROW_WIDTH: cells wider than this are wrapped. */
 export const MAX_CELL_WIDTH = 30;
@@ -24,7 +27,11 @@ const DECIMAL = /^-?(?:\d{1,3}(?:,\d{3})*|\d+)(?:\.\d+)?$/;
 // tablewriter's own pattern for the colour codes it leaves out of widths (ESC is a control character).
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[(?:[0-9]{1,3}(?:;[0-9]{1,3})*)?[m|K]/g;
+/** Printable ASCII: one column per character, which is nearly every cell Calico's tables hold. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const WRAP_PENALTY = 1e5;
+/** Rows per cli-table3 table: its layout pass is quadratic in the rows of one table. */
+const CLI_TABLE3_ROWS = 100;
 
 export interface RenderOptions {
   /**
@@ -32,6 +39,13 @@ export interface RenderOptions {
    * Applied after layout, so it never changes a width. row and col count from 0.
    */
   colour?: (row: number, col: number, text: string) => string;
+  /**
+   * Who draws the borders around the laid-out cells: cli-table3, or this module directly. The
+   * default is cli-table3 for coloured output (a terminal) and direct otherwise; the bytes are the
+   * same (test/unit/output/tablewriter.test.ts proves it), direct costs no module load and stays
+   * linear on tables of 50,000 rows.
+   */
+  drawer?: 'cli-table3' | 'direct';
 }
 
 /** Renders a table as tablewriter v0.0.5 does; the result ends with a newline. */
@@ -40,42 +54,52 @@ export function renderTable(
   rows: readonly (readonly string[])[],
   options: RenderOptions = {},
 ): string {
-  const widths = new Map<number, number>();
-  const measure = (text: string, col: number): string[] => {
-    const { lines, width } = wrapCell(text);
-    const known = widths.get(col);
-    if (known === undefined || known < width || known === 0) widths.set(col, width);
-    return lines;
+  // tablewriter's parseDimension: a column is as wide as its widest (wrapped) cell, header included.
+  const widths: number[] = headers.map(() => 0);
+  const measure = (text: string, col: number): void => {
+    const width = isShortPlain(text) ? text.length : wrapCell(text).width;
+    if ((widths[col] ?? 0) < width) widths[col] = width;
   };
-  const headerLines = headers.map((h, col) => measure(h, col));
-  const bodyLines = rows.map((row) => row.map((cell, col) => measure(cell, col)));
-  const colWidths = headers.map((_h, col) => widths.get(col) ?? 0);
+  headers.forEach(measure);
+  for (const row of rows) row.forEach(measure);
+  const colWidths = headers.map((_h, col) => widths[col] ?? 0);
 
-  const headCells = padBlock(headerLines, (line, col) => centre(title(line), colWidths[col] ?? 0), ' ');
-  const bodyCells = bodyLines.map((cells, rowIndex) =>
+  const head = padBlock(
+    headers.map((h) => wrapCell(h).lines),
+    (line, col) => centre(title(line), colWidths[col] ?? 0),
+    ' ',
+  );
+  const colour = options.colour;
+  const body = (row: readonly string[], rowIndex: number): string[][] =>
     padBlock(
-      cells,
+      row.map((cell) => (isShortPlain(cell) ? [cell] : wrapCell(cell).lines)),
       (line, col) => {
         const width = colWidths[col] ?? 0;
         const padded = alignBodyLine(line, width);
-        if (!options.colour || line.trim() === '') return padded;
+        if (!colour || line.trim() === '') return padded;
         const start = isNumeric(line) ? Math.max(0, width - displayWidth(line)) : 0;
-        return (
-          padded.slice(0, start) + options.colour(rowIndex, col, line) + padded.slice(start + line.length)
-        );
+        return padded.slice(0, start) + colour(rowIndex, col, line) + padded.slice(start + line.length);
       },
       '  ',
-    ),
-  );
+    );
 
-  // tablewriter fills the missing lines of a short cell with "  " and pads it like text, so a
-  // column narrower than two characters overflows by a character on those lines. cli-table3 would
-  // truncate such a line, so that rare layout is drawn here instead.
-  const overflows = bodyCells.some((cells) =>
+  if ((options.drawer ?? (colour ? 'cli-table3' : 'direct')) === 'direct') {
+    return drawDirect(colWidths, head, rows.length, (i) => body(rows[i]!, i));
+  }
+  const bodyCells = rows.map(body);
+  // tablewriter fills the missing lines of a short cell with "  " (" " in the header) and pads it
+  // like text, so a narrower column overflows on those lines. cli-table3 would truncate such a
+  // line, so that rare layout is always drawn directly.
+  const overflows = [head, ...bodyCells].some((cells) =>
     cells.some((lines, col) => lines.some((l) => displayWidth(l) > (colWidths[col] ?? 0))),
   );
-  if (overflows) return drawPlain(colWidths, headCells, bodyCells);
-  return drawWithCliTable3(colWidths, headCells, bodyCells);
+  if (overflows) return drawDirect(colWidths, head, bodyCells.length, (i) => bodyCells[i]!);
+  return drawWithCliTable3(colWidths, head, bodyCells);
+}
+
+/** One line as it stands: wrapCell would return it unchanged, and its width is its length. */
+function isShortPlain(text: string): boolean {
+  return text.length <= MAX_CELL_WIDTH && PRINTABLE_ASCII.test(text);
 }
 
 /** Splits a cell into its lines and wraps it as tablewriter's parseDimension does. */
@@ -157,6 +181,7 @@ export function isNumeric(text: string): boolean {
 
 /** Terminal width of text as go-runewidth counts it (ANSI colour codes count zero). */
 export function displayWidth(text: string): number {
+  if (PRINTABLE_ASCII.test(text)) return text.length;
   let width = 0;
   for (const ch of text.replace(ANSI, '')) {
     const cp = ch.codePointAt(0) ?? 0;
@@ -217,45 +242,81 @@ function padBlock(cells: string[][], pad: (line: string, col: number) => string,
   });
 }
 
+const CLI_TABLE3_CHARS = {
+  top: '-',
+  'top-mid': '+',
+  'top-left': '+',
+  'top-right': '+',
+  bottom: '-',
+  'bottom-mid': '+',
+  'bottom-left': '+',
+  'bottom-right': '+',
+  left: '|',
+  'left-mid': '+',
+  mid: '-',
+  'mid-mid': '+',
+  right: '|',
+  'right-mid': '+',
+  middle: '|',
+};
+
+/**
+ * cli-table3 draws the borders around cells already padded to their final width. It is loaded
+ * here, on first use, so that output without colour (pipes, files) never loads it. Its layout pass
+ * compares every cell with every earlier one, so long tables are drawn CLI_TABLE3_ROWS rows at a
+ * time and joined: each part is a whole table, whose top border (after the first part) and bottom
+ * border (before the last) are the same rule and are dropped.
+ */
 function drawWithCliTable3(widths: number[], head: string[][], body: string[][][]): string {
-  const table = new Table({
-    head: head.map((lines) => lines.join('\n')),
-    colWidths: widths.map((w) => w + 2),
-    wordWrap: false,
-    chars: {
-      top: '-',
-      'top-mid': '+',
-      'top-left': '+',
-      'top-right': '+',
-      bottom: '-',
-      'bottom-mid': '+',
-      'bottom-left': '+',
-      'bottom-right': '+',
-      left: '|',
-      'left-mid': '+',
-      mid: '-',
-      'mid-mid': '+',
-      right: '|',
-      'right-mid': '+',
-      middle: '|',
-    },
-    style: { head: [], border: [], compact: true, 'padding-left': 1, 'padding-right': 1 },
-  });
-  for (const row of body) table.push(row.map((lines) => ({ content: lines.join('\n'), hAlign: 'left' })));
-  const lines = table.toString().split('\n');
-  // tablewriter always prints the line under the header; cli-table3 draws it only above a first
-  // row. Without rows it equals the bottom border, so the bottom border is printed twice.
-  if (body.length === 0) lines.push(lines[lines.length - 1] ?? '');
-  return lines.join('\n') + '\n';
+  const Table = createRequire(import.meta.url)('cli-table3') as typeof CliTable3;
+  const draw = (withHead: boolean, rows: string[][][]): string[] => {
+    const table = new Table({
+      head: withHead ? head.map((lines) => lines.join('\n')) : [],
+      colWidths: widths.map((w) => w + 2),
+      wordWrap: false,
+      chars: CLI_TABLE3_CHARS,
+      style: { head: [], border: [], compact: true, 'padding-left': 1, 'padding-right': 1 },
+    });
+    for (const row of rows) table.push(row.map((lines) => ({ content: lines.join('\n'), hAlign: 'left' })));
+    return table.toString().split('\n');
+  };
+  if (body.length === 0) {
+    // tablewriter always prints the line under the header; cli-table3 draws it only above a first
+    // row. Without rows it equals the bottom border, so the bottom border is printed twice.
+    const lines = draw(true, []);
+    return [...lines, lines[lines.length - 1] ?? ''].join('\n') + '\n';
+  }
+  const out: string[] = [];
+  for (let start = 0; start < body.length; start += CLI_TABLE3_ROWS) {
+    const end = Math.min(body.length, start + CLI_TABLE3_ROWS);
+    const lines = draw(start === 0, body.slice(start, end));
+    for (let i = start === 0 ? 0 : 1; i < (end === body.length ? lines.length : lines.length - 1); i++) {
+      out.push(lines[i]!);
+    }
+  }
+  return out.join('\n') + '\n';
 }
 
-function drawPlain(widths: number[], head: string[][], body: string[][][]): string {
+/**
+ * Draws what cli-table3 draws for these cells, row by row: `+-...-+` rules above and below the
+ * header and at the bottom, `| a | b |` lines, nothing between rows (a table without rows still
+ * gets both rules under its header, as tablewriter prints them).
+ */
+function drawDirect(
+  widths: number[],
+  head: string[][],
+  rowCount: number,
+  rowCells: (index: number) => string[][],
+): string {
   const rule = '+' + widths.map((w) => '-'.repeat(w + 2)).join('+') + '+';
-  const block = (cells: string[][]): string[] => {
+  const out: string[] = [rule];
+  const block = (cells: string[][]): void => {
     const height = cells[0]?.length ?? 0;
-    const out: string[] = [];
     for (let i = 0; i < height; i++) out.push('| ' + cells.map((lines) => lines[i] ?? '').join(' | ') + ' |');
-    return out;
   };
-  return [rule, ...block(head), rule, ...body.flatMap(block), rule].join('\n') + '\n';
+  block(head);
+  out.push(rule);
+  for (let i = 0; i < rowCount; i++) block(rowCells(i));
+  out.push(rule);
+  return out.join('\n') + '\n';
 }

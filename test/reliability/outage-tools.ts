@@ -89,9 +89,19 @@ export interface RunningCli {
 
 /** Starts the built CLI (optionally inside network namespace ns) without waiting for it. */
 export function startCli(args: string[], env: Record<string, string>, ns?: string): RunningCli {
+  return startNode(CLI, args, env, ns);
+}
+
+/** Starts node on a script (optionally inside network namespace ns); elapsedMs ends when it has exited. */
+export function startNode(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  ns?: string,
+): RunningCli {
   const command = ns
-    ? ['ip', 'netns', 'exec', ns, process.execPath, CLI, ...args]
-    : [process.execPath, CLI, ...args];
+    ? ['ip', 'netns', 'exec', ns, process.execPath, script, ...args]
+    : [process.execPath, script, ...args];
   const started = Date.now();
   const child = spawn(command[0]!, command.slice(1), {
     cwd: REPO_ROOT,

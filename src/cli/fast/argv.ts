@@ -15,8 +15,11 @@ export interface ParsedArgv {
 
 export interface ParseContext {
   env: Record<string, string | undefined>;
-  /** oclif reads a piped stdin into a missing argument unless the argument ignores stdin. */
-  stdinIsTTY: boolean;
+  /**
+   * oclif reads a piped stdin into a missing argument unless the argument ignores stdin. Asked only
+   * then: creating process.stdin costs ~3 ms of start-up.
+   */
+  stdinIsTTY: () => boolean;
 }
 
 export function parseArgv(
@@ -90,7 +93,7 @@ export function parseArgv(
   for (const [i, arg] of command.args.entries()) {
     const value = positionals[i];
     if (value !== undefined) args[arg.name] = value;
-    else if (arg.required || (!arg.ignoreStdin && !context.stdinIsTTY)) return undefined;
+    else if (arg.required || (!arg.ignoreStdin && !context.stdinIsTTY())) return undefined;
   }
   return { flags, args };
 }

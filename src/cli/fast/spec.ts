@@ -37,8 +37,11 @@ export interface FastData {
   agentPlaceholder: string;
   /** The terminal width the help was rendered for: oclif's width when stdout is not a terminal. */
   width: number;
-  /** Help text by JSON.stringify(argv), for every argv that asks oclif for help. */
-  help: Record<string, string>;
+  /**
+   * Where the help text for each argv (by JSON.stringify(argv)) is in dist/fast/help.txt: byte
+   * offset and byte length. The texts are apart so that commands never read or parse them.
+   */
+  help: Record<string, [number, number]>;
   commands: Record<string, FastCommand>;
 }
 

@@ -1,7 +1,7 @@
 /**
  * `node status`: this node's BGP sessions as BIRD reports them. Shared by the oclif command and the
- * fast start-up path, so it imports no oclif; the text renderer (cli-table3, chalk) is loaded only
- * when text is printed.
+ * fast start-up path, so it imports no oclif; the text renderer is loaded only when text is
+ * printed, and chalk only when that text goes to a terminal.
  */
 import {
   nodeStatus,
@@ -124,13 +124,14 @@ async function collect(
   peer: string | undefined,
   wantText: boolean,
 ): Promise<{ data: NodeStatus; text: string }> {
-  // Load the renderer while BIRD answers.
-  const rendererLoad = wantText ? import('../../bird/render.js') : undefined;
+  // Load the renderer (and chalk, on a terminal) while BIRD answers.
+  const rendererLoad = wantText
+    ? import('../../bird/render.js').then(async (r) => [r, await r.paletteFor()] as const)
+    : undefined;
   const result = await nodeStatus(options);
-  const renderer = await rendererLoad;
+  const [renderer, palette] = (await rendererLoad) ?? [];
   if (peer === undefined) {
-    const text =
-      renderer?.renderNodeStatus(result, { detail: options.detail, colour: renderer.colourWanted() }) ?? '';
+    const text = renderer?.renderNodeStatus(result, { detail: options.detail, palette }) ?? '';
     return { data: result.status, text };
   }
   const { daemons } = result.status;

@@ -2,15 +2,17 @@
  * The etcd v3 backend: the KVBackend contract (range, txn) over etcd's KV service, with etcd's own
  * semantics, because the contract is etcd's.
  *
- * etcd3 (and with it gRPC, ~190 ms to load) is imported here and only here, dynamically, so commands
- * that never talk to etcd never load it. The etcd3 defaults are wrong for a CLI and are replaced:
+ * Reads (Range) go through range-reader.ts, a lean client over node:http2; writes, and any read
+ * after the lean reader failed once, go through etcd3. etcd3 (and with it gRPC, ~190 ms to load)
+ * is imported here and only here, dynamically, on the first call that needs it, so commands that
+ * only read never load it. The etcd3 defaults are wrong for a CLI and are replaced:
  * - its retry policy and per-host circuit breaker turn an unreachable host into a minute of retries
  *   (dialTimeout is not honoured): we try each endpoint at most once per call, within one deadline;
  * - responses are capped at 4 MiB: raised to 256 MiB (pages of a big prefix can exceed 4 MiB);
  * - every call, and the password-to-token exchange, carries the --timeout deadline.
  */
 import { readFileSync } from 'node:fs';
-import { isIP, type Socket } from 'node:net';
+import { isIP } from 'node:net';
 
 import type { Etcd3, IKeyValue, IOptions, IRequestOp, IResponseOp, ICompare } from 'etcd3';
 
@@ -26,8 +28,15 @@ import type {
   TxnOpResult,
   TxnRequest,
 } from '../contract.js';
+import { withOwnSockets } from './client-sockets.js';
 import { resolveEndpoints } from './discovery.js';
-import { describeEtcdFailure, isAuthNotEnabled, type FailureContext } from './failures.js';
+import {
+  describeEtcdFailure,
+  describeWriteFailure,
+  isAuthNotEnabled,
+  type FailureContext,
+} from './failures.js';
+import { openRangeReader, RangeDeadlineError, type RangeReader } from './range-reader.js';
 
 export interface EtcdBackendOptions {
   /** Deadline of each etcd call (including failover to another endpoint and authentication). */
@@ -44,7 +53,6 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
   const endpoints = await resolveEndpoints(cfg, opts);
   const tls = endpoints.some((e) => e.startsWith('https://'));
   const credentials = tls ? readCredentials(cfg, opts.source) : undefined;
-  const { Etcd3: Etcd3Class } = await import('etcd3');
   const ctx: FailureContext = {
     endpoints,
     source: opts.source,
@@ -56,6 +64,75 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
     ...(cfg.username !== undefined ? { username: cfg.username } : {}),
   };
 
+  // Reads go through the lean range reader until one fails; from then on, and for every write,
+  // through etcd3, loaded on first use (a read-only command never loads gRPC).
+  let reader: RangeReader | undefined = openRangeReader({
+    endpoint: endpoints[0]!,
+    timeoutMs: opts.timeoutMs,
+    ...(credentials ? { tls: tlsOptions(credentials) } : {}),
+    ...(cfg.username !== undefined && cfg.password !== undefined
+      ? { auth: { username: cfg.username, password: cfg.password } }
+      : {}),
+  });
+  let grpc: Promise<KVBackend> | undefined;
+  const viaGrpc = (): Promise<KVBackend> =>
+    (grpc ??= openGrpcBackend(cfg, opts, endpoints, credentials, ctx));
+
+  let closed = false;
+  return withOwnSockets({
+    info: { type: 'etcdv3', endpoints, source: opts.source },
+    async range(req) {
+      if (reader) {
+        try {
+          return await reader.range(
+            req,
+            keyBytes(req.key),
+            req.rangeEnd !== undefined ? rangeEndBytes(req.rangeEnd) : undefined,
+          );
+        } catch (err) {
+          // etcd3 would wait out the same deadline on the same endpoint: report it, do not wait twice.
+          if (err instanceof RangeDeadlineError) throw await describeEtcdFailure(err, ctx);
+          reader.close();
+          reader = undefined;
+        }
+      }
+      return (await viaGrpc()).range(req);
+    },
+    txn: async (req) => (await viaGrpc()).txn(req),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      reader?.close();
+      if (grpc) await (await grpc.catch(() => undefined))?.close();
+    },
+  });
+}
+
+/** The same key material etcd3 gets, for node:tls. */
+function tlsOptions(credentials: NonNullable<IOptions['credentials']>): {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+} {
+  const out: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  if (credentials.rootCertificate) out.ca = credentials.rootCertificate;
+  if (credentials.certChain && credentials.privateKey) {
+    out.cert = credentials.certChain;
+    out.key = credentials.privateKey;
+  }
+  return out;
+}
+
+/** The backend over etcd3: every call through gRPC, with the fault handling described above. */
+async function openGrpcBackend(
+  cfg: EtcdConfig,
+  opts: EtcdBackendOptions,
+  endpoints: string[],
+  credentials: IOptions['credentials'] | undefined,
+  ctx: FailureContext,
+): Promise<KVBackend> {
+  const { Etcd3: Etcd3Class } = await import('etcd3');
+
   // The password-to-token exchange shares the deadline of the call that triggered it.
   let deadline = Date.now() + opts.timeoutMs;
   const makeClient = (withAuth: boolean): Etcd3 => {
@@ -64,6 +141,8 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
       grpcOptions: {
         'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
         'grpc.max_send_message_length': MAX_RECEIVE_BYTES,
+        // Subchannels (and their sockets, destroyed on close) belong to this client alone.
+        'grpc.use_local_subchannel_pool': 1,
       },
       faultHandling: { host: () => oncePolicy(1), global: oncePolicy(endpoints.length) },
       defaultCallOptions: () => ({ deadline }),
@@ -77,11 +156,10 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
       };
     }
     const client = new Etcd3Class(options);
-    destroySockets.push(patchTransport(client));
+    patchTransport(client);
     return client;
   };
 
-  const destroySockets: Array<() => void> = [];
   let client = makeClient(true);
   let authFallbackDone = cfg.username === undefined;
 
@@ -111,16 +189,20 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
     info: { type: 'etcdv3', endpoints, source: opts.source },
     range: (req) => call((c, o) => c.kv.range(toRangeRequest(req), o)).then(fromRangeResponse),
     txn: (req) =>
-      call((c, o) => c.kv.txn(toTxnRequest(req), o)).then((res) => ({
-        succeeded: res.succeeded,
-        revision: Number(res.header.revision),
-        results: fromTxnResponses(res.succeeded ? req.success : (req.failure ?? []), res.responses),
-      })),
+      call((c, o) => c.kv.txn(toTxnRequest(req), o)).then(
+        (res) => ({
+          succeeded: res.succeeded,
+          revision: Number(res.header.revision),
+          results: fromTxnResponses(res.succeeded ? req.success : (req.failure ?? []), res.responses),
+        }),
+        (err: Error) => {
+          throw writes(req) ? describeWriteFailure(err, ctx) : err;
+        },
+      ),
     close: async () => {
       if (closed) return;
       closed = true;
       client.close();
-      for (const destroy of destroySockets) destroy();
     },
   };
 }
@@ -202,7 +284,6 @@ function isDeadlineExceeded(err: unknown): boolean {
 
 interface SecureConnector {
   connectionOptions?: { servername?: string };
-  connect(socket: Socket): Promise<unknown>;
 }
 
 interface HostInternals {
@@ -216,18 +297,16 @@ interface PoolInternals {
 }
 
 /**
- * Works around three etcd3/grpc-js behaviours that would hold a CLI process open or make it noisy
+ * Works around two etcd3/grpc-js behaviours that would hold a CLI process open or make it noisy
  * (checked against etcd3 1.1.2 and @grpc/grpc-js 1.14; each patch is skipped if the internals moved):
  * - etcd3 keeps a failed channel that is still connecting open for up to a second (an old grpc-node
  *   workaround): close such channels at once;
- * - grpc-js never abandons a TLS handshake with a server that accepts and then stays silent, and the
- *   socket keeps the process alive: track the sockets under TLS and destroy them on close;
  * - grpc-js sends an IP address as TLS SNI, which Node reports with a DeprecationWarning (DEP0123):
  *   leave SNI out for IP endpoints (the certificate is still checked against the IP).
- * Returns a function that destroys the tracked sockets.
+ * Sockets still connecting, or stuck in a TLS handshake with a silent server, are destroyed on close
+ * by withOwnSockets (client-sockets.ts).
  */
-function patchTransport(client: Etcd3): () => void {
-  const sockets = new Set<Socket>();
+function patchTransport(client: Etcd3): void {
   const patched = new Set<object>();
   for (const host of (client as unknown as PoolInternals).pool?.hosts ?? []) {
     host.resetAllServices = function (this: HostInternals) {
@@ -242,19 +321,14 @@ function patchTransport(client: Etcd3): () => void {
       const connector = create.apply(creds, args);
       const options = connector.connectionOptions;
       if (options?.servername !== undefined && isIP(options.servername)) delete options.servername;
-      const connect = connector.connect.bind(connector);
-      connector.connect = (socket: Socket) => {
-        sockets.add(socket);
-        socket.once('close', () => sockets.delete(socket));
-        return connect(socket);
-      };
       return connector;
     };
   }
-  return () => {
-    for (const socket of sockets) socket.destroy();
-    sockets.clear();
-  };
+}
+
+/** A transaction that puts or deletes in either branch (one that only reads is a read). */
+function writes(req: TxnRequest): boolean {
+  return [...req.success, ...(req.failure ?? [])].some((op) => op.type !== 'get');
 }
 
 // --- contract <-> etcd wire format -----------------------------------------------------------

@@ -4,10 +4,12 @@
  * credentials, a role without access), naming the endpoints, where the configuration came from and
  * the setting to fix. Never prints a password or a key: it names the setting instead.
  */
+import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
 import type { EtcdSetting } from '../../config/types.js';
 import { isCalicoError, OperationError, UnreachableError } from '../../errors.js';
+import { WRITE_OUTCOME_UNKNOWN } from '../contract.js';
 
 export interface FailureContext {
   endpoints: string[];
@@ -26,14 +28,28 @@ export function isAuthNotEnabled(err: unknown): boolean {
   return err instanceof Error && err.message.includes('etcdserver: authentication is not enabled');
 }
 
-/** Probes whether a plain endpoint actually speaks TLS (the one case gRPC reports only as "Failed to connect"). */
+/**
+ * Probes what an endpoint speaks, for the two mismatches gRPC reports only as a failed connect or a
+ * reset: a plain client at a TLS server ("Failed to connect"), and a TLS client at a plain server
+ * (etcd's port multiplexer closes the connection on a ClientHello, which arrives as ECONNRESET or as
+ * "wrong version number" depending on timing).
+ */
 export type TlsProbe = (endpoint: string, timeoutMs: number) => Promise<boolean>;
+
+export interface ProtocolProbes {
+  speaksTls: TlsProbe;
+  speaksPlainHttp2: TlsProbe;
+}
+
+const REAL_PROBES: ProtocolProbes = { speaksTls, speaksPlainHttp2 };
 
 export async function describeEtcdFailure(
   err: unknown,
   ctx: FailureContext,
-  probe: TlsProbe = speaksTls,
+  probes: Partial<ProtocolProbes> = {},
 ): Promise<Error> {
+  const probe = probes.speaksTls ?? REAL_PROBES.speaksTls;
+  const plainProbe = probes.speaksPlainHttp2 ?? REAL_PROBES.speaksPlainHttp2;
   if (isCalicoError(err)) return err;
   const message = err instanceof Error ? err.message : String(err);
   const names = ctx.settingNames;
@@ -133,7 +149,17 @@ export async function describeEtcdFailure(
   if (/ENOTFOUND|EAI_AGAIN/.test(message)) return unreachable('host name not found');
   if (/EHOSTUNREACH/.test(message)) return unreachable('host unreachable');
   if (/ENETUNREACH/.test(message)) return unreachable('network unreachable');
-  if (/ECONNRESET/.test(message)) return unreachable('connection reset by the server');
+  if (/ECONNRESET/.test(message)) {
+    if (ctx.tls) {
+      const plainSeen = await Promise.all(
+        ctx.endpoints.map((e) => plainProbe(e, Math.min(ctx.timeoutMs, 2000))),
+      );
+      if (plainSeen.some(Boolean)) {
+        return handshake('the server does not speak TLS', `use http:// endpoints in ${names.etcdEndpoints}`);
+      }
+    }
+    return unreachable('connection reset by the server');
+  }
   if (/Failed to connect|UNAVAILABLE/.test(message)) {
     if (!ctx.tls) {
       const tlsSeen = await Promise.all(ctx.endpoints.map((e) => probe(e, Math.min(ctx.timeoutMs, 2000))));
@@ -147,6 +173,44 @@ export async function describeEtcdFailure(
     return unreachable(cleanGrpcMessage(message));
   }
   return fail('EtcdFailed', `etcd at ${endpoints} ${from} failed: ${cleanGrpcMessage(message)}`);
+}
+
+/**
+ * For a write that failed with an UnreachableError (from describeEtcdFailure): when the request may
+ * have reached etcd before the answer was lost, etcd may have applied it, and the hint says so.
+ * It cannot have when no connection was ever established, when the call was still waiting for one
+ * at its deadline, or when etcd answered with an error of its own; with several endpoints an
+ * earlier attempt may have reached one, so the hint is always given there.
+ */
+export function describeWriteFailure(err: Error, ctx: FailureContext): Error {
+  if (
+    !(err instanceof UnreachableError) ||
+    !['EtcdUnreachable', 'EtcdTimeout', 'EtcdFailed'].includes(err.code)
+  )
+    return err;
+  if (ctx.endpoints.length === 1 && !mayHaveReachedEtcd(causeMessage(err))) return err;
+  return new UnreachableError(err.message, {
+    code: err.code,
+    cause: err.cause,
+    hint: err.hint ? `${WRITE_OUTCOME_UNKNOWN}; ${err.hint}` : WRITE_OUTCOME_UNKNOWN,
+  });
+}
+
+function causeMessage(err: Error): string {
+  return err.cause instanceof Error ? err.cause.message : String(err.cause ?? '');
+}
+
+/** Whether the gRPC failure of a call says that its request may have been sent (and applied). */
+export function mayHaveReachedEtcd(message: string): boolean {
+  if (/No connection established|Waiting for LB pick/.test(message)) return false;
+  // etcd's own timeouts: the proposal may still be committed.
+  if (/etcdserver: request timed out/.test(message)) return true;
+  // grpc-js names the peer of a call that was sent on a connection.
+  if (/DEADLINE_EXCEEDED|Deadline exceeded/.test(message)) return /remote_addr=/.test(message);
+  // Any other answer from etcd refused the request.
+  if (/etcdserver: /.test(message)) return false;
+  // The connection broke (reset, dropped, closed) while the call was on it.
+  return true;
 }
 
 /** "14 UNAVAILABLE: No connection established. Last error: X (time). Resolution note: " -> "X". */
@@ -165,7 +229,7 @@ export function formatMs(ms: number): string {
 }
 
 /** True when a TLS handshake (certificate not checked) succeeds at the endpoint's host and port. */
-async function speaksTls(endpoint: string, timeoutMs: number): Promise<boolean> {
+export async function speaksTls(endpoint: string, timeoutMs: number): Promise<boolean> {
   const url = new URL(endpoint);
   return new Promise((resolve) => {
     const socket = tlsConnect({
@@ -181,6 +245,31 @@ async function speaksTls(endpoint: string, timeoutMs: number): Promise<boolean> 
     };
     const timer = setTimeout(() => done(false), timeoutMs);
     socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** HTTP/2's client connection preface; a plain gRPC server answers it with a SETTINGS frame. */
+const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+const HTTP2_SETTINGS_FRAME = 0x04;
+
+/** True when the endpoint answers a plain (non-TLS) HTTP/2 preface with a SETTINGS frame. */
+export async function speaksPlainHttp2(endpoint: string, timeoutMs: number): Promise<boolean> {
+  const url = new URL(endpoint);
+  return new Promise((resolve) => {
+    const socket = netConnect({
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: Number(url.port || 2379),
+    });
+    const done = (result: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => socket.write(HTTP2_PREFACE));
+    // A frame header is 9 bytes: 24-bit length, then the type byte.
+    socket.once('data', (chunk: Buffer) => done(chunk.length >= 4 && chunk[3] === HTTP2_SETTINGS_FRAME));
     socket.once('error', () => done(false));
   });
 }

@@ -2,10 +2,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { EtcdConfig, EtcdSetting } from '../../../src/config/types.js';
-import { prefixEnd, type KVBackend } from '../../../src/datastore/contract.js';
+import { prefixEnd, WRITE_OUTCOME_UNKNOWN, type KVBackend } from '../../../src/datastore/contract.js';
 import { openEtcdBackend } from '../../../src/datastore/etcd/backend.js';
-import { OperationError } from '../../../src/errors.js';
+import { OperationError, UnreachableError } from '../../../src/errors.js';
 import { startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
+import { findEtcd } from '../../reliability/outage-tools.js';
 
 const settingNames = Object.fromEntries(
   ['etcdEndpoints', 'etcdDiscoverySrv', 'etcdUsername', 'etcdPassword', 'etcdKeyFile', 'etcdCertFile',
@@ -204,5 +205,62 @@ describe('etcd backend', () => {
     expect((err as Error).message).toBe(
       `etcd at ${etcd.endpoint} (from test): the requested revision has been compacted`,
     );
+  });
+});
+
+describe('a write whose answer is lost (etcd frozen with SIGSTOP)', () => {
+  let frozen: EtcdServer;
+  let pid: number;
+
+  beforeAll(async () => {
+    frozen = await startEtcd();
+    pid = findEtcd(frozen.dataDir).pid;
+  });
+  afterAll(async () => {
+    process.kill(pid, 'SIGCONT');
+    await frozen?.stop();
+  });
+
+  const open = () =>
+    openEtcdBackend({ endpoints: frozen.endpoints, settingNames }, { timeoutMs: 1000, source: 'test' });
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => expect.fail('expected the call to fail'),
+      (err: unknown) => err as UnreachableError,
+    );
+  const write = (b: KVBackend, key: string) =>
+    b.txn({ compare: [], success: [{ type: 'put', key, value: 'v' }] });
+
+  it('sent on a connection: the hint says it may have been applied; a read gives none', async () => {
+    const b = await open();
+    try {
+      await write(b, '/calico/lost/warm-up');
+      process.kill(pid, 'SIGSTOP');
+      const lost = await failure(write(b, '/calico/lost/a'));
+      expect(lost).toBeInstanceOf(UnreachableError);
+      expect(lost.message).toMatch(/: no answer within 1s$/);
+      expect(lost.hint).toBe(
+        `${WRITE_OUTCOME_UNKNOWN}; check that etcd runs there and answers, or raise --timeout`,
+      );
+      const read = await failure(b.range({ key: '/calico/lost/a' }));
+      expect(read.message).toMatch(/: no answer within 1s$/);
+      expect(read.hint).not.toContain(WRITE_OUTCOME_UNKNOWN);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      await b.close();
+    }
+  });
+
+  it('frozen before the connection was made: the write never left, and the hint does not claim it might have', async () => {
+    process.kill(pid, 'SIGSTOP');
+    const b = await open();
+    try {
+      const err = await failure(write(b, '/calico/lost/b'));
+      expect(err.message).toMatch(/: no answer within 1s$/);
+      expect(err.hint).toBe('check that etcd runs there and answers, or raise --timeout');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      await b.close();
+    }
   });
 });

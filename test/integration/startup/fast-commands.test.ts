@@ -3,14 +3,26 @@
  * never loaded, and stdout, stderr and exit code are those of the same command run through oclif,
  * for successes and failures. node status is asked of a real BIRD 1.6 in a network namespace.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BIRD1, BirdLab, baseConfig, bgpProtocol, type Daemon } from '../../helpers/bird-lab.js';
-import { runCli, tempDir, type CliOptions } from '../../helpers/cli.js';
+import { REPO_ROOT, runCli, tempDir, type CliOptions } from '../../helpers/cli.js';
 import { bothPaths, observable } from './parity.js';
 
 const dir = tempDir('calicoctl-ts-startup-');
@@ -160,6 +172,7 @@ describe('what the fast path leaves to oclif', () => {
 });
 
 describe('modules the fast path loads', () => {
+  const bundle = join(REPO_ROOT, 'dist', 'fast', 'bundle');
   const loaded = async (args: string[], env: Record<string, string> = {}): Promise<string[]> => {
     const trace = join(dir, `loads-${Math.random().toString(36).slice(2)}.txt`);
     writeFileSync(trace, '');
@@ -167,25 +180,143 @@ describe('modules the fast path loads', () => {
     await runCli(args, { env: { ...env, NODE_OPTIONS: `--import=${hook}`, LOAD_TRACE_FILE: trace } });
     return readFileSync(trace, 'utf8').split('\n').filter(Boolean);
   };
+  /** The bundle's files a run read, without their content hashes (render-AB12CD34.cjs: render.cjs). */
+  const bundleFiles = (urls: string[]): string[] =>
+    [...new Set(urls.filter((u) => u.startsWith(`${bundle}/`) && u.endsWith('.cjs')))]
+      .map((u) => basename(u).replace(/-[A-Z0-9]{8}\.cjs$/, '.cjs'))
+      .sort();
+  // The chunk that holds chalk, whatever esbuild named it.
+  const chalkChunks = readdirSync(bundle).filter(
+    (f) => f.endsWith('.cjs') && readFileSync(join(bundle, f), 'utf8').includes('chalkStderr'),
+  );
 
-  it('never loads oclif, etcd3 or the table renderer for help, version --client and validate', async () => {
-    for (const args of [
-      ['--help'],
-      ['version', '--client'],
-      ['validate', '-f', goodPool],
-      ['ipam', '--help'],
-    ]) {
+  it('loads nothing from node_modules, and only what each command needs from the bundle', async () => {
+    expect(chalkChunks).toHaveLength(1);
+    const expected: [string[], string[]][] = [
+      [['--help'], ['main.cjs']],
+      [['ipam', '--help'], ['main.cjs']],
+      [
+        ['validate', '-f', goodPool],
+        ['main.cjs', 'validate.cjs'],
+      ],
+    ];
+    for (const [args, files] of expected) {
       const urls = await loaded(args);
-      expect(urls.length, JSON.stringify(args)).toBeGreaterThan(0);
       expect(
-        urls.filter((u) => /node_modules\/|\/render-/.test(u)),
+        urls.filter((u) => u.includes('node_modules/')),
         JSON.stringify(args),
       ).toEqual([]);
+      expect(bundleFiles(urls), JSON.stringify(args)).toEqual(files);
+    }
+    const version = bundleFiles(await loaded(['version', '--client']));
+    expect(version).toContain('version.cjs');
+    expect(version.filter((f) => /^(validate|node-status|render|backend|datastore-session)/.test(f))).toEqual(
+      [],
+    );
+  });
+
+  it('node status loads its renderer only for text, and chalk never when stdout is not a terminal', async () => {
+    const socket = ['--socket', join(dir, 'no-bird.ctl')];
+    const text = await loaded(['node', 'status', ...socket]);
+    const json = await loaded(['node', 'status', ...socket, '-o', 'json']);
+    expect(bundleFiles(text)).toContain('render.cjs');
+    expect(bundleFiles(json)).not.toContain('render.cjs');
+    for (const urls of [text, json]) {
+      expect(urls.filter((u) => chalkChunks.includes(basename(u)) || u.includes('node_modules/'))).toEqual(
+        [],
+      );
     }
   });
 
   it('loads oclif when the fast path is turned off (the trace sees it)', async () => {
     const urls = await loaded(['version', '--client'], { CALICOCTL_TS_NO_FAST_PATH: '1' });
     expect(urls.some((u) => u.includes('/node_modules/@oclif/core/'))).toBe(true);
+  });
+});
+
+describe('code cache of the fast path', () => {
+  /** A copy of what bin/run.js needs, with node_modules linked: its caches can be broken freely. */
+  function copyOfTheCli(): string {
+    const root = tempDir('calicoctl-ts-cache-');
+    cpSync(join(REPO_ROOT, 'bin'), join(root, 'bin'), { recursive: true });
+    mkdirSync(join(root, 'dist'));
+    for (const part of ['fast', 'fast-path.json', 'build-info.json'])
+      cpSync(join(REPO_ROOT, 'dist', part), join(root, 'dist', part), { recursive: true });
+    cpSync(join(REPO_ROOT, 'package.json'), join(root, 'package.json'));
+    symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'));
+    return root;
+  }
+  const run = (root: string, args: string[]) => {
+    const out = spawnSync(process.execPath, [join(root, 'bin', 'run.js'), ...args], {
+      env: { PATH: process.env.PATH, HOME: dir, CALICOCTL_TS_TRACE_CODE_CACHE: '1' },
+      encoding: 'utf8',
+    });
+    const trace = out.stderr.split('\n').filter((l) => l.startsWith('code cache: '));
+    return {
+      observable: {
+        stdout: out.stdout,
+        code: out.status,
+        stderr: out.stderr.replace(/^code cache: .*\n/gm, ''),
+      },
+      states: new Set(trace.map((l) => l.split(' ').pop())),
+      count: trace.length,
+    };
+  };
+  const commands = [
+    ['--help'],
+    ['version', '--client', '-o', 'json'],
+    ['validate', '-f', goodPool],
+    ['validate', '-f', badPool],
+    ['node', 'status', '--socket', join(dir, 'no-bird.ctl')],
+  ];
+  let normal: ReturnType<typeof run>[] = [];
+  beforeAll(() => {
+    const root = copyOfTheCli();
+    normal = commands.map((args) => run(root, args));
+  });
+
+  it('is used for every file the build ran', () => {
+    for (const [i, r] of normal.entries()) {
+      expect(r.count, JSON.stringify(commands[i])).toBeGreaterThan(0);
+      expect([...r.states], JSON.stringify(commands[i])).toEqual(['used']);
+    }
+    expect(normal[0]!.observable.stdout).toContain('USAGE');
+  });
+
+  it('never takes the cache of an earlier build of a file (another content key)', () => {
+    const rebuilt = copyOfTheCli();
+    const main = join(rebuilt, 'dist', 'fast', 'bundle', 'main.cjs');
+    writeFileSync(
+      main,
+      readFileSync(main, 'utf8').replace(/^\/\/ code-cache-key: \w+/, '// code-cache-key: 0123456789abcdef'),
+    );
+    const r = run(rebuilt, ['--help']);
+    expect(r.observable).toEqual(normal[0]!.observable);
+    expect([...r.states]).toEqual(['none']);
+  });
+
+  it.each([
+    ['missing', 'none', (f: string) => rmSync(f)],
+    ['truncated', 'rejected', (f: string) => truncateSync(f, 100)],
+    [
+      'garbage of the same length',
+      'rejected',
+      (f: string) => writeFileSync(f, randomBytes(statSync(f).size)),
+    ],
+    // Made for another file: V8 compares the length of the source it was made for.
+    ["another file's", 'rejected', (f: string, other: Buffer) => writeFileSync(f, other)],
+  ])('falls back silently to compiling when a cache is %s', (_what, state, breakCache) => {
+    const broken = copyOfTheCli();
+    const bundle = join(broken, 'dist', 'fast', 'bundle');
+    const caches = readdirSync(bundle)
+      .filter((f) => f.endsWith('.cache'))
+      .map((f) => join(bundle, f));
+    const originals = caches.map((f) => readFileSync(f));
+    caches.forEach((f, i) => breakCache(f, originals[(i + 1) % originals.length]!));
+    for (const [i, args] of commands.entries()) {
+      const r = run(broken, args);
+      expect(r.observable, JSON.stringify(args)).toEqual(normal[i]!.observable);
+      expect([...r.states], JSON.stringify(args)).toEqual([state]);
+    }
   });
 });

@@ -18,7 +18,8 @@ export async function bundleWorker(entry: string): Promise<string> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['better-sqlite3'],
+    // etcd3 reads its .proto files next to its own code at run time: left to node_modules.
+    external: ['better-sqlite3', 'etcd3'],
     outfile,
     logLevel: 'error',
   });

@@ -43,6 +43,23 @@ describe('scanProcesses (argv compared exactly, as calicoctl does)', () => {
     expect(scanProcesses(proc(['sleep', '600'], ['birdc'])).calico).toBe(false);
   });
 
+  test('argv[1] after a long argv[0] counts; a rewritten title is argv[0]; bytes compare exactly', () => {
+    expect(scanProcesses(proc(['x'.repeat(5000), '-felix'])).calico).toBe(true);
+    expect(scanProcesses(proc(['x'.repeat(4095), '-felix'])).calico).toBe(true);
+    expect(scanProcesses(proc(['x'.repeat(5000), '-felixx'])).calico).toBe(false);
+    // setproctitle-style command lines have no NUL at all; gopsutil's argv is then that one string.
+    const root = proc();
+    mkdirSync(join(root, '7'));
+    writeFileSync(join(root, '7', 'cmdline'), 'bird6');
+    mkdirSync(join(root, '8'));
+    writeFileSync(join(root, '8', 'cmdline'), 'bird -R');
+    mkdirSync(join(root, '9'));
+    writeFileSync(join(root, '9', 'cmdline'), Buffer.from([0x62, 0x69, 0x72, 0x64, 0xff, 0]));
+    mkdirSync(join(root, '10'));
+    writeFileSync(join(root, '10', 'cmdline'), Buffer.from('x\xff\0-felix\0', 'latin1'));
+    expect(scanProcesses(root)).toEqual({ calico: true, bird: false, bird6: true });
+  });
+
   test('an unreadable /proc means nothing runs', () => {
     expect(scanProcesses('/nonexistent-proc')).toEqual({ calico: false, bird: false, bird6: false });
   });

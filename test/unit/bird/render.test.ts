@@ -5,9 +5,10 @@ import { describe, expect, test } from 'vitest';
 import { bgpPeers } from '../../../src/bird/protocols.js';
 import { renderNodeStatus, renderPeerDetail } from '../../../src/bird/render.js';
 import type { NodeStatusResult } from '../../../src/bird/status.js';
+import { paletteFor } from '../../../src/output/colour.js';
 import { fixtureText, resultFrom, table } from './fixtures.js';
 
-const plain = { detail: false, colour: false };
+const plain = { detail: false };
 
 /** The box-drawn lines of a text, i.e. the table(s). */
 const tableLines = (text: string) => text.split('\n').filter((l) => l.startsWith('+') || l.startsWith('|'));
@@ -140,16 +141,20 @@ describe("calicoctl's messages", () => {
 });
 
 describe('colour and details', () => {
-  test('colour leaves the layout alone: stripped, it is the plain text', () => {
+  test('colour leaves the layout alone: stripped, it is the plain text', async () => {
     const result = resultFrom('bird1-show-protocols.txt', 'bird1-show-protocols-v6.txt');
-    const coloured = renderNodeStatus(result, { detail: false, colour: true });
+    const palette = await paletteFor({ isTTY: true }, {});
+    const coloured = renderNodeStatus(result, { detail: false, palette });
+    expect(coloured).toContain('\x1b[32mup\x1b[39m');
+    expect(coloured).toContain('\x1b[31mIdle BGP Error: Bad peer AS\x1b[39m');
+    expect(coloured).toContain('\x1b[33mstart\x1b[39m');
     const stripped = stripVTControlCharacters(coloured);
     expect(stripped).toBe(fixtureText('calicoctl-table-bird1-legacy.txt'));
   });
 
   test('--detail appends one block per peer', () => {
     const result = resultFrom('bird1-show-protocols-all.txt', undefined);
-    const out = renderNodeStatus(result, { detail: true, colour: false });
+    const out = renderNodeStatus(result, { detail: true });
     expect(out).toContain(
       [
         '10.213.0.14 (node specific, protocol Node_10_213_0_14)',

@@ -48,7 +48,7 @@ async function oclifParse(cls: CommandClass, argv: string[]): Promise<Outcome> {
 
 // stdin is not a terminal in the test runner, which is the case that matters: an argument that
 // does not ignore stdin would be read from it.
-const context = (): ParseContext => ({ env: process.env, stdinIsTTY: Boolean(process.stdin.isTTY) });
+const context = (): ParseContext => ({ env: process.env, stdinIsTTY: () => Boolean(process.stdin.isTTY) });
 
 /** [argv, whether the fast parser must take it]: declining a valid argv is allowed but wanted rarely. */
 type Case = [string[], 'fast' | 'decline'];
@@ -178,8 +178,24 @@ describe('fast argv parser and the environment', () => {
       flags: [],
       args: [{ name: 'a', required: false, ignoreStdin: false }],
     };
-    expect(parseArgv(spec, [], { env: {}, stdinIsTTY: false })).toBeUndefined();
-    expect(parseArgv(spec, [], { env: {}, stdinIsTTY: true })).toEqual({ flags: {}, args: {} });
+    expect(parseArgv(spec, [], { env: {}, stdinIsTTY: () => false })).toBeUndefined();
+    expect(parseArgv(spec, [], { env: {}, stdinIsTTY: () => true })).toEqual({ flags: {}, args: {} });
+  });
+
+  it('looks at stdin only for a missing argument that reads it (creating process.stdin is slow)', () => {
+    const unasked = (): boolean => {
+      throw new Error('stdin looked at');
+    };
+    const args = (ignoreStdin: boolean): FastCommand => ({
+      id: 'x',
+      flags: [],
+      args: [{ name: 'a', required: false, ignoreStdin }],
+    });
+    expect(parseArgv(args(true), [], { env: {}, stdinIsTTY: unasked })).toEqual({ flags: {}, args: {} });
+    expect(parseArgv(args(false), ['A'], { env: {}, stdinIsTTY: unasked })).toEqual({
+      flags: {},
+      args: { a: 'A' },
+    });
   });
 
   it('declines when a required flag or argument is missing', () => {
@@ -188,9 +204,9 @@ describe('fast argv parser and the environment', () => {
       flags: [{ name: 'f', type: 'option', required: true }],
       args: [{ name: 'a', required: true, ignoreStdin: true }],
     };
-    expect(parseArgv(spec, ['A'], { env: {}, stdinIsTTY: true })).toBeUndefined();
-    expect(parseArgv(spec, ['--f', 'v'], { env: {}, stdinIsTTY: true })).toBeUndefined();
-    expect(parseArgv(spec, ['--f', 'v', 'A'], { env: {}, stdinIsTTY: true })).toEqual({
+    expect(parseArgv(spec, ['A'], { env: {}, stdinIsTTY: () => true })).toBeUndefined();
+    expect(parseArgv(spec, ['--f', 'v'], { env: {}, stdinIsTTY: () => true })).toBeUndefined();
+    expect(parseArgv(spec, ['--f', 'v', 'A'], { env: {}, stdinIsTTY: () => true })).toEqual({
       flags: { f: 'v' },
       args: { a: 'A' },
     });

@@ -3,23 +3,32 @@ import { arch, platform, release } from 'node:os';
 
 import { describe, expect, it } from 'vitest';
 
-import { helpText } from '../../../src/cli/fast/help.js';
+import { helpText as fastHelpText } from '../../../src/cli/fast/help.js';
 import type { FastData } from '../../../src/cli/fast/spec.js';
 
-const data = (agentPrefix = 'calicoctl-ts/0.1.0'): FastData => ({
-  agentPrefix,
-  agentPlaceholder: '@@UA@@',
-  width: 80,
-  help: { '[]': 'Root\n\nVERSION\n  @@UA@@\n', '["node","--help"]': 'Node topic\n' },
-  commands: {},
-});
+/** The texts as the build stores them: one after the other in help.txt, indexed by byte range. */
+const texts = { '[]': 'Root\n\nVERSION\n  @@UA@@\n', '["node","--help"]': 'Node topic: ünïcode\n' };
+const file = Buffer.from(Object.values(texts).join(''));
+const read = ([offset, length]: readonly [number, number]): string =>
+  file.subarray(offset, offset + length).toString('utf8');
+const data = (agentPrefix = 'calicoctl-ts/0.1.0'): FastData => {
+  const help: FastData['help'] = {};
+  let offset = 0;
+  for (const [key, text] of Object.entries(texts)) {
+    help[key] = [offset, Buffer.byteLength(text)];
+    offset += Buffer.byteLength(text);
+  }
+  return { agentPrefix, agentPlaceholder: '@@UA@@', width: 80, help, commands: {} };
+};
+const helpText = (d: FastData, argv: string[], env: Record<string, string>, tty: boolean) =>
+  fastHelpText(d, argv, env, () => tty, read);
 
 // Under WSL oclif's platform is "wsl", which the fast path leaves to oclif.
 const onWsl = `${release()} ${readFileSync('/proc/version', 'utf8')}`.toLowerCase().includes('microsoft');
 
 describe('helpText', () => {
   it('returns the build-time text for a known help argv when stdout is a pipe', () => {
-    expect(helpText(data(), ['node', '--help'], {}, false)).toBe('Node topic\n');
+    expect(helpText(data(), ['node', '--help'], {}, false)).toBe('Node topic: ünïcode\n');
     expect(helpText(data(), ['node'], {}, false)).toBeUndefined();
     expect(helpText(data(), ['--help', 'node'], {}, false)).toBeUndefined();
   });
@@ -29,6 +38,18 @@ describe('helpText', () => {
     expect(helpText(data(), [], {}, false)).toBe(
       `Root\n\nVERSION\n  calicoctl-ts/0.1.0 ${platform()}-${cpu} node-${process.version}\n`,
     );
+  });
+
+  it('leaves help to oclif when the text cannot be read', () => {
+    expect(
+      fastHelpText(
+        data(),
+        ['node', '--help'],
+        {},
+        () => false,
+        () => undefined,
+      ),
+    ).toBeUndefined();
   });
 
   it('leaves to oclif a user agent that oclif would wrap', () => {

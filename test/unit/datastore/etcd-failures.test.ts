@@ -6,12 +6,14 @@ import { describe, expect, it } from 'vitest';
 
 import type { EtcdSetting } from '../../../src/config/types.js';
 import { resolveEndpoints } from '../../../src/datastore/etcd/discovery.js';
+import { WRITE_OUTCOME_UNKNOWN } from '../../../src/datastore/contract.js';
 import {
   cleanGrpcMessage,
   describeEtcdFailure,
+  describeWriteFailure,
   type FailureContext,
 } from '../../../src/datastore/etcd/failures.js';
-import { UnreachableError } from '../../../src/errors.js';
+import { OperationError, UnreachableError } from '../../../src/errors.js';
 
 const settingNames: Record<EtcdSetting, string> = {
   etcdEndpoints: 'ETCD_ENDPOINTS',
@@ -39,8 +41,11 @@ const ctx = (over: Partial<FailureContext> = {}): FailureContext => ({
 
 const noTls = async () => false;
 
-async function describe1(message: string, c: FailureContext, probe = noTls) {
-  const err = await describeEtcdFailure(new Error(message), c, probe);
+async function describe1(message: string, c: FailureContext, probe = noTls, plainProbe = noTls) {
+  const err = await describeEtcdFailure(new Error(message), c, {
+    speaksTls: probe,
+    speaksPlainHttp2: plainProbe,
+  });
   expect(err).toBeInstanceOf(UnreachableError);
   expect(err.message).not.toContain('\n');
   return err as UnreachableError;
@@ -103,6 +108,22 @@ describe('describeEtcdFailure', () => {
     expect(err.message).toMatch(/failed: the server does not speak TLS$/);
   });
 
+  it('TLS client reset by a plain server: probed with a plain HTTP/2 preface, then named', async () => {
+    const plainServer = async () => true;
+    const reset = '14 UNAVAILABLE: read ECONNRESET';
+    expect((await describe1(reset, ctx(), noTls, plainServer)).message).toMatch(
+      /failed: the server does not speak TLS$/,
+    );
+    expect((await describe1(reset, ctx(), noTls, noTls)).message).toMatch(
+      /: connection reset by the server$/,
+    );
+    // A plain client is never probed for a plain server: the reset is just a reset.
+    const plainClient = ctx({ endpoints: ['http://127.0.0.1:2379'], tls: false });
+    expect((await describe1(reset, plainClient, noTls, plainServer)).message).toMatch(
+      /: connection reset by the server$/,
+    );
+  });
+
   it('plain client against a TLS server: probed, then named', async () => {
     const msg =
       '14 UNAVAILABLE: No connection established. Last error: Failed to connect (2026-11-22T22:19:15.862Z). Resolution note: ';
@@ -133,6 +154,79 @@ describe('describeEtcdFailure', () => {
       "etcd at https://127.0.0.1:2379 (from environment) denied user 'calico' access: permission denied",
     );
     expect(denied.code).toBe('EtcdPermissionDenied');
+  });
+});
+
+describe('describeWriteFailure: a write whose answer was lost may have been applied', () => {
+  const plain = ctx({ endpoints: ['http://127.0.0.1:23791'], tls: false, clientCert: false, caCert: false });
+  const forWrite = async (message: string, c = plain) =>
+    describeWriteFailure(
+      await describeEtcdFailure(new Error(message), c, { speaksTls: noTls, speaksPlainHttp2: noTls }),
+      c,
+    );
+
+  // Captured from etcd3 1.1.2 / grpc-js 1.14 against etcd 3.4, each for a txn that puts one key.
+  it.each([
+    [
+      'etcd frozen (SIGSTOP) after the connection was made: the call was sent',
+      '4 DEADLINE_EXCEEDED: Deadline exceeded after 1.500s,LB pick: 0.001s,remote_addr=127.0.0.1:23791',
+      'no answer within 5s',
+    ],
+    [
+      'etcd killed (SIGKILL) while the call was on the connection',
+      '14 UNAVAILABLE: read ECONNRESET',
+      'connection reset by the server',
+    ],
+    [
+      "etcd's own timeout: the proposal may still commit",
+      '14 UNAVAILABLE: etcdserver: request timed out',
+      'etcdserver: request timed out',
+    ],
+  ])('%s: the hint says so', async (_what, message, why) => {
+    const err = await forWrite(message);
+    expect(err).toBeInstanceOf(UnreachableError);
+    expect(err.message).toBe(`cannot reach etcd at http://127.0.0.1:23791 (from environment): ${why}`);
+    expect((err as UnreachableError).hint).toMatch(new RegExp(`^${WRITE_OUTCOME_UNKNOWN}(; |$)`));
+    expect((err as UnreachableError).exitCode).toBe(3);
+  });
+
+  it.each([
+    [
+      'etcd frozen before the connection was made: the call never left',
+      '4 DEADLINE_EXCEEDED: Deadline exceeded after 1.498s,name resolution: 0.008s,metadata filters: 0.001s,time to current attempt start: 0.001s,Waiting for LB pick',
+    ],
+    [
+      'connection refused',
+      '14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:23791. Resolution note: ',
+    ],
+    ['etcd answered with an error', '3 INVALID_ARGUMENT: etcdserver: request is too large'],
+    [
+      'authentication failed',
+      '3 INVALID_ARGUMENT: etcdserver: authentication failed, invalid user ID or password',
+    ],
+  ])('%s: the hint does not claim it', async (_what, message) => {
+    const asRead = await describeEtcdFailure(new Error(message), plain, {
+      speaksTls: noTls,
+      speaksPlainHttp2: noTls,
+    });
+    const asWrite = await forWrite(message);
+    expect(asWrite.message).toBe(asRead.message);
+    expect((asWrite as UnreachableError).hint).toBe((asRead as UnreachableError).hint);
+    expect((asWrite as UnreachableError).hint ?? '').not.toContain(WRITE_OUTCOME_UNKNOWN);
+  });
+
+  it('with several endpoints an earlier attempt may have reached one: always said', async () => {
+    const two = { ...plain, endpoints: ['http://127.0.0.1:1', 'http://127.0.0.1:2'] };
+    const err = await forWrite(
+      '14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:2. Resolution note: ',
+      two,
+    );
+    expect((err as UnreachableError).hint).toBe(WRITE_OUTCOME_UNKNOWN);
+  });
+
+  it('leaves errors that are not about reaching etcd alone', () => {
+    const err = new OperationError('etcd at x: the requested revision has been compacted');
+    expect(describeWriteFailure(err, plain)).toBe(err);
   });
 });
 

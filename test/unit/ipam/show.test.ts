@@ -154,7 +154,7 @@ describe('ipam show against stored data', () => {
   it('colours IPS IN USE by level on a terminal only; piped output stays byte-identical', async () => {
     const u = await collectUtilization(ds, { withBlocks: true });
     const t = utilizationTable(u, { showBlocks: true, wide: false });
-    const tty = renderShowTable(t, paletteFor({ isTTY: true }, {}));
+    const tty = renderShowTable(t, await paletteFor({ isTTY: true }, {}));
     expect(tty).toContain('| \x1b[32m5 (8%)\x1b[39m     |');
     expect(tty).toContain('| \x1b[31m8 (100%)\x1b[39m   |');
     expect(tty).toContain('| \x1b[32m3 (38%)\x1b[39m    |');
@@ -162,12 +162,16 @@ describe('ipam show against stored data', () => {
     const starts = ['\x1b[31m', '\x1b[32m', '\x1b[33m'].map((code) => tty.split(code).length - 1);
     expect(starts.reduce((a, b) => a + b)).toBe(t.rows.length);
     expect(stripVTControlCharacters(tty)).toBe(EXPECTED_SHOW_BLOCKS);
-    expect(renderShowTable(t, paletteFor({ isTTY: false }, {}))).toBe(EXPECTED_SHOW_BLOCKS);
-    expect(renderShowTable(t, paletteFor({ isTTY: false }, { FORCE_COLOR: '1' }))).toBe(EXPECTED_SHOW_BLOCKS);
-    expect(renderShowTable(t, paletteFor({ isTTY: true }, { NO_COLOR: '1' }))).toBe(EXPECTED_SHOW_BLOCKS);
+    expect(renderShowTable(t, await paletteFor({ isTTY: false }, {}))).toBe(EXPECTED_SHOW_BLOCKS);
+    expect(renderShowTable(t, await paletteFor({ isTTY: false }, { FORCE_COLOR: '1' }))).toBe(
+      EXPECTED_SHOW_BLOCKS,
+    );
+    expect(renderShowTable(t, await paletteFor({ isTTY: true }, { NO_COLOR: '1' }))).toBe(
+      EXPECTED_SHOW_BLOCKS,
+    );
   });
 
-  it('colours blocks against maxBlocksPerHost green, yellow from 75%, red from 90%', () => {
+  it('colours blocks against maxBlocksPerHost green, yellow from 75%, red from 90%', async () => {
     const node = (name: string, blocks: number) => ({
       node: name,
       blocks,
@@ -176,7 +180,7 @@ describe('ipam show against stored data', () => {
       ipsLent: 0,
     });
     const nodes = [node('a', 2), node('b', 15), node('c', 18), node('d', 20)];
-    const tty = paletteFor({ isTTY: true }, {});
+    const tty = await paletteFor({ isTTY: true }, {});
     const limited = renderShowTable(nodeUsageTable(nodes, 20), tty);
     expect(limited).toContain('\x1b[32m2\x1b[39m');
     expect(limited).toContain('\x1b[33m15\x1b[39m');

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { colourFor, colourWanted } from '../../../src/output/colour.js';
+import { colourWanted, paletteFor, PLAIN } from '../../../src/output/colour.js';
 import { startProgress, withProgress, type ProgressStream } from '../../../src/output/spinner.js';
 
 const tty = { isTTY: true };
@@ -33,11 +33,15 @@ describe('colourWanted', () => {
   });
 });
 
-describe('colourFor', () => {
-  it('returns escape codes only for a terminal', () => {
-    expect(colourFor(tty, {}).red('x')).toBe('\x1b[31mx\x1b[39m');
-    expect(colourFor(pipe, {}).red('x')).toBe('x');
-    expect(colourFor(tty, { NO_COLOR: '1' }).green('x')).toBe('x');
+describe('paletteFor', () => {
+  it('returns escape codes only for a terminal', async () => {
+    const tty16 = await paletteFor(tty, {});
+    expect(tty16.critical('x')).toBe('\x1b[31mx\x1b[39m');
+    expect(tty16.ok('x')).toBe('\x1b[32mx\x1b[39m');
+    expect(tty16.warning('x')).toBe('\x1b[33mx\x1b[39m');
+    expect(await paletteFor(pipe, {})).toBe(PLAIN);
+    expect(await paletteFor(tty, { NO_COLOR: '1' })).toBe(PLAIN);
+    expect(PLAIN.critical('x')).toBe('x');
   });
 });
 

@@ -167,3 +167,62 @@ describe('headers and widths (util.go)', () => {
     expect(displayWidth('e\u0301')).toBe(1);
   });
 });
+
+describe('drawers: cli-table3 and the direct drawer give the same bytes', () => {
+  // A seeded generator (xorshift32), so a failure is reproducible.
+  const random = (seed: number) => {
+    let x = seed;
+    return (n: number): number => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+  };
+  const WORDS = [
+    'Established', '10.65.0.0/26', '64', '29 (45%)', '35 (55%)', 'node-to-node mesh', '1,024', '-3.5',
+    'Active', 'Socket:', 'Connection', 'refused', 'host:ip-172-20-0-10.ec2.internal', '節點', 'fd5f:abcd:64::/122',
+    '', 'x', 'a_b', 'v1.5', '  ', 'Averyveryverylongwordthatisoverthirtycolumns', '0', '12345',
+  ]; // prettier-ignore
+  const table = (rand: (n: number) => number, rowCount: number) => {
+    const columns = 1 + rand(6);
+    const cell = (): string => {
+      const words = Array.from({ length: rand(3) === 0 ? 1 + rand(9) : 1 }, () => WORDS[rand(WORDS.length)]!);
+      return words.join(rand(8) === 0 ? '\n' : ' ');
+    };
+    const headers = Array.from({ length: columns }, cell);
+    const rows = Array.from({ length: rowCount }, () => Array.from({ length: columns }, cell));
+    return { headers, rows };
+  };
+  const colour = (row: number, col: number, text: string) => `\x1b[3${(row + col) % 8}m${text}\x1b[39m`;
+
+  test('on random tables, with and without colour, across cli-table3 part boundaries', () => {
+    const rand = random(20261122);
+    for (const rowCount of [0, 1, 2, 3, 7, 99, 100, 101, 250]) {
+      for (let i = 0; i < (rowCount > 10 ? 3 : 40); i++) {
+        const { headers, rows } = table(rand, rowCount);
+        const direct = renderTable(headers, rows, { drawer: 'direct' });
+        expect(renderTable(headers, rows, { drawer: 'cli-table3' })).toBe(direct);
+        expect(renderTable(headers, rows)).toBe(direct);
+        const coloured = renderTable(headers, rows, { colour, drawer: 'direct' });
+        expect(renderTable(headers, rows, { colour })).toBe(coloured);
+        expect(stripVTControlCharacters(coloured)).toBe(direct);
+      }
+    }
+  });
+
+  test('calicoctl tables of every shape this tool prints', () => {
+    const cases: [string[], string[][]][] = [
+      [['GROUPING', 'CIDR', 'IPS TOTAL', 'IPS IN USE', 'IPS FREE'], [['IP Pool', '192.168.0.0/16', '65536', '3 (0%)', '65533 (100%)']]],
+      [['Peer address', 'Info'], [['10.213.0.14', 'Active Socket: Connection refused'], ['10.213.0.11', 'Established']]],
+      [['Name', 'Value'], []],
+      [['A', 'Text'], [['1', 'one two three four five six seven eight']]],
+      [['_id_'], [['1']]],
+    ]; // prettier-ignore
+    for (const [headers, rows] of cases) {
+      expect(renderTable(headers, rows, { drawer: 'cli-table3' })).toBe(
+        renderTable(headers, rows, { drawer: 'direct' }),
+      );
+    }
+  });
+});

@@ -39,14 +39,14 @@ const PLAIN_TEXT =
   'Changed 1 IPPool(s) in one transaction (revision 7).\n';
 
 describe('ippool mode text', () => {
-  it('is the plain tabwriter table when piped, whatever FORCE_COLOR says', () => {
+  it('is the plain tabwriter table when piped, whatever FORCE_COLOR says', async () => {
     expect(modeText(result)).toBe(PLAIN_TEXT);
-    expect(modeText(result, paletteFor({ isTTY: false }, { FORCE_COLOR: '1' }))).toBe(PLAIN_TEXT);
-    expect(modeText(result, paletteFor({ isTTY: true }, { NO_COLOR: '1' }))).toBe(PLAIN_TEXT);
+    expect(modeText(result, await paletteFor({ isTTY: false }, { FORCE_COLOR: '1' }))).toBe(PLAIN_TEXT);
+    expect(modeText(result, await paletteFor({ isTTY: true }, { NO_COLOR: '1' }))).toBe(PLAIN_TEXT);
   });
 
-  it('colours the RESULT cell by outcome on a terminal without moving any column', () => {
-    const tty = modeText(result, paletteFor({ isTTY: true }, {}));
+  it('colours the RESULT cell by outcome on a terminal without moving any column', async () => {
+    const tty = modeText(result, await paletteFor({ isTTY: true }, {}));
     expect(tty).toContain('Never -> Always   \x1b[32mchanged: IPIP Always -> VXLAN Always\x1b[39m   \n');
     expect(tty).toContain('Never             unchanged ');
     expect(stripVTControlCharacters(tty)).toBe(PLAIN_TEXT);
@@ -56,7 +56,7 @@ describe('ippool mode text', () => {
         outcome: 'dryRun',
         pools: [pool('p1', 'wouldChange', 'Always'), pool('p3', 'refused', 'Always')],
       },
-      paletteFor({ isTTY: true }, {}),
+      await paletteFor({ isTTY: true }, {}),
     );
     expect(dry).toContain('\x1b[33mwould change: IPIP Always -> VXLAN Always\x1b[39m');
     expect(dry).toContain('\x1b[31mrefused\x1b[39m');

@@ -1,0 +1,169 @@
+/**
+ * The lean etcd range reader (src/datastore/etcd/range-reader.ts) against a real etcd with TLS,
+ * client certificates and a password user: what it returns, how it fails, and that a read-only
+ * command gets its whole answer through it without loading etcd3/gRPC.
+ */
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { prefixEnd } from '../../../src/datastore/contract.js';
+import {
+  openRangeReader,
+  RangeDeadlineError,
+  type RangeReaderOptions,
+} from '../../../src/datastore/etcd/range-reader.js';
+import { runCli, tempDir } from '../../helpers/cli.js';
+import { freePort, startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
+import { ALL_KEYS, EXPECTED_SHOW, EXPECTED_SHOW_BLOCKS } from '../../unit/ipam/fixtures.js';
+
+let etcd: EtcdServer;
+const readFile = (path: string) => import('node:fs').then((fs) => fs.readFileSync(path));
+
+async function readerOptions(overrides: Partial<RangeReaderOptions> = {}): Promise<RangeReaderOptions> {
+  const certs = etcd.certs!;
+  return {
+    endpoint: etcd.endpoint,
+    timeoutMs: 5000,
+    tls: {
+      ca: await readFile(certs.caFile),
+      cert: await readFile(certs.certFile),
+      key: await readFile(certs.keyFile),
+    },
+    auth: { username: 'calico', password: 'calico-pw' },
+    ...overrides,
+  };
+}
+
+const range = (key: string, extra: Record<string, unknown> = {}) => ({ key, ...extra });
+const bytes = (s: string) => Buffer.from(s, 'utf8');
+const endBytes = (prefix: string) => Buffer.from(prefixEnd(prefix), 'latin1');
+
+beforeAll(async () => {
+  etcd = await startEtcd({
+    tls: true,
+    clientCertAuth: true,
+    auth: { user: 'calico', password: 'calico-pw' },
+  });
+  for (const [key, value] of Object.entries(ALL_KEYS)) await etcd.etcdctl(['put', key, value]);
+  for (const k of ['a', 'b', 'c']) await etcd.etcdctl(['put', `/calico/rr/${k}`, `v-${k}`]);
+  await etcd.etcdctl(['put', '/calico/rr/a', 'héllo ✓']);
+}, 60_000);
+
+afterAll(async () => etcd?.stop());
+
+describe('range reader over TLS with a client certificate and a password user', () => {
+  it('reads keys, values, revisions and versions as etcd stores them', async () => {
+    const reader = openRangeReader(await readerOptions());
+    try {
+      const one = await reader.range(range('/calico/rr/a'), bytes('/calico/rr/a'), undefined);
+      expect(one.kvs).toHaveLength(1);
+      const kv = one.kvs[0]!;
+      expect(kv).toMatchObject({ key: '/calico/rr/a', value: 'héllo ✓', version: 2 });
+      expect(kv.modRevision).toBeGreaterThan(kv.createRevision);
+      expect(one.revision).toBeGreaterThanOrEqual(kv.modRevision);
+      expect(one).toMatchObject({ count: 1, more: false });
+
+      const page = await reader.range(
+        range('/calico/rr/', { limit: 2 }),
+        bytes('/calico/rr/'),
+        endBytes('/calico/rr/'),
+      );
+      expect(page.kvs.map((k) => [k.key, k.value])).toEqual([
+        ['/calico/rr/a', 'héllo ✓'],
+        ['/calico/rr/b', 'v-b'],
+      ]);
+      expect(page).toMatchObject({ more: true, count: 3 });
+
+      // Pinned to the revision before the update: the old value.
+      const old = await reader.range(
+        range('/calico/rr/a', { revision: kv.createRevision }),
+        bytes('/calico/rr/a'),
+        undefined,
+      );
+      expect(old.kvs[0]?.value).toBe('v-a');
+
+      const keys = await reader.range(
+        range('/calico/rr/', { keysOnly: true }),
+        bytes('/calico/rr/'),
+        endBytes('/calico/rr/'),
+      );
+      expect(keys.kvs.map((k) => [k.key, k.value])).toEqual([
+        ['/calico/rr/a', ''],
+        ['/calico/rr/b', ''],
+        ['/calico/rr/c', ''],
+      ]);
+      const count = await reader.range(
+        range('/calico/rr/', { countOnly: true }),
+        bytes('/calico/rr/'),
+        endBytes('/calico/rr/'),
+      );
+      expect(count).toMatchObject({ kvs: [], count: 3 });
+      const missing = await reader.range(range('/calico/rr/zz'), bytes('/calico/rr/zz'), undefined);
+      expect(missing).toMatchObject({ kvs: [], count: 0, more: false });
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('fails, without waiting for the deadline, on a wrong password or an untrusted client certificate', async () => {
+    const certs = etcd.certs!;
+    const cases: Partial<RangeReaderOptions>[] = [
+      { auth: { username: 'calico', password: 'wrong' } },
+      {
+        tls: {
+          ca: await readFile(certs.caFile),
+          cert: await readFile(certs.untrustedCertFile),
+          key: await readFile(certs.untrustedKeyFile),
+        },
+      },
+      { tls: { ca: await readFile(certs.untrustedCaFile) } },
+    ];
+    for (const overrides of cases) {
+      const reader = openRangeReader(await readerOptions(overrides));
+      const started = Date.now();
+      const err = await reader
+        .range(range('/calico/rr/a'), bytes('/calico/rr/a'), undefined)
+        .catch((e: unknown) => e);
+      reader.close();
+      expect(err).toBeInstanceOf(Error);
+      expect(err).not.toBeInstanceOf(RangeDeadlineError);
+      expect(Date.now() - started).toBeLessThan(4000);
+    }
+  });
+});
+
+describe('range reader deadline', () => {
+  let silent: Server;
+  afterAll(() => silent?.close());
+
+  it('gives up on a server that accepts and never answers, within the timeout', async () => {
+    const port = await freePort();
+    silent = createServer(() => undefined).listen(port, '127.0.0.1');
+    const reader = openRangeReader({ endpoint: `http://127.0.0.1:${port}`, timeoutMs: 500 });
+    const started = Date.now();
+    const err = await reader.range(range('/x'), bytes('/x'), undefined).catch((e: unknown) => e);
+    reader.close();
+    expect(err).toBeInstanceOf(RangeDeadlineError);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('read-only commands on etcd', () => {
+  it('ipam show reads everything through the range reader: right bytes, etcd3 never loaded', async () => {
+    const probe = join(tempDir(), 'probe.cjs');
+    writeFileSync(
+      probe,
+      "process.on('exit', () => { const loaded = Object.keys(require.cache).filter((k) => /node_modules\\/(etcd3|@grpc)\\//.test(k)); process.stderr.write('loaded:' + loaded.length + '\\n'); });\n",
+    );
+    const env = { ...etcd.env, NODE_OPTIONS: `--require ${probe}` };
+    const show = await runCli(['ipam', 'show'], { env });
+    expect(show.stderr).toBe('loaded:0\n');
+    expect(show.stdout).toBe(EXPECTED_SHOW);
+    const blocks = await runCli(['ipam', 'show', '--show-blocks'], { env });
+    expect(blocks.stderr).toBe('loaded:0\n');
+    expect(blocks.stdout).toBe(EXPECTED_SHOW_BLOCKS);
+  });
+});
