@@ -42,6 +42,11 @@ export default class IppoolMigrate extends CalicoCommand<MigrateResult> {
       description: 'Change the block size through a temporary pool',
       command: '<%= config.bin %> ippool migrate default-ipv4-ippool --block-size 28 --temp-cidr 10.0.0.0/16',
     },
+    {
+      description: 'Change the block size and switch the re-created pool to VXLAN',
+      command:
+        '<%= config.bin %> ippool migrate default-ipv4-ippool --block-size 28 --temp-cidr 10.0.0.0/16 --vxlan=Always',
+    },
   ];
   static override args = {
     old: Args.string({ required: true, ignoreStdin: true, description: 'The IP pool to migrate away from.' }),
@@ -53,8 +58,14 @@ export default class IppoolMigrate extends CalicoCommand<MigrateResult> {
       summary: "With --to: the new pool's block size; without: the block size the pool is changed to.",
       helpValue: '<N>',
     }),
-    ipip: Flags.string({ summary: "The new pool's IPIP mode.", helpValue: '<Always|CrossSubnet|Never>' }),
-    vxlan: Flags.string({ summary: "The new pool's VXLAN mode.", helpValue: '<Always|CrossSubnet|Never>' }),
+    ipip: Flags.string({
+      summary: 'IPIP mode of the new pool (--to) or of the re-created pool (--block-size).',
+      helpValue: '<Always|CrossSubnet|Never>',
+    }),
+    vxlan: Flags.string({
+      summary: 'VXLAN mode of the new pool (--to) or of the re-created pool (--block-size).',
+      helpValue: '<Always|CrossSubnet|Never>',
+    }),
     'temp-cidr': Flags.string({
       summary: 'Block size change: CIDR of the temporary pool (must not overlap any pool).',
       helpValue: '<CIDR>',
@@ -85,11 +96,16 @@ export default class IppoolMigrate extends CalicoCommand<MigrateResult> {
         hint: 'IPv4 block sizes are 20-32, IPv6 116-128',
       });
     const encap = parseEncapRequest({ ipip: flags.ipip, vxlan: flags.vxlan });
-    if (flags.to === undefined && (flags.ipip !== undefined || flags.vxlan !== undefined))
-      throw new InputError('--ipip/--vxlan set the new pool of a move (--to)', {
-        code: 'InvalidFlag',
-        hint: "use 'ippool mode' to change a pool's encapsulation in place",
-      });
+    const moves = flags.to !== undefined;
+    const resizes = flags['block-size'] !== undefined || flags['temp-cidr'] !== undefined;
+    if (!moves && !resizes && (flags.ipip !== undefined || flags.vxlan !== undefined))
+      throw new InputError(
+        '--ipip/--vxlan set the new pool of a move (--to) or the re-created pool (--block-size)',
+        {
+          code: 'InvalidFlag',
+          hint: "use 'ippool mode' to change a pool's encapsulation in place",
+        },
+      );
     const done = await runOnDatastore(
       flags,
       (ds) =>

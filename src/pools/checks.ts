@@ -5,6 +5,7 @@
  * and never refuse.
  */
 import { parseCIDR } from '../resources/ip.js';
+import { parseSelector, SelectorError } from '../resources/selector.js';
 import { erroredFieldText, type ResourceObject } from '../resources/types.js';
 import { validateIPPool, validateMetadata } from '../resources/validate.js';
 import { isOn, type Encapsulation } from './encap.js';
@@ -20,7 +21,10 @@ export interface Check {
   pool: string;
   message: string;
   fix: string;
-  /** The nodes the check is about (all of them, also when the message names only the first few). */
+  /**
+   * The nodes the check is about: of the nodes the pool's nodeSelector selects, all those affected
+   * (also when the message names only the first few).
+   */
   nodes?: string[];
 }
 
@@ -29,6 +33,34 @@ const NAMED_NODES = 5;
 function nodeList(names: readonly string[]): string {
   const shown = names.slice(0, NAMED_NODES).join(', ');
   return names.length > NAMED_NODES ? `${shown} and ${names.length - NAMED_NODES} more` : shown;
+}
+
+/**
+ * The nodes that can get addresses from the pool: those its nodeSelector selects (empty = all(),
+ * as Calico stores it). An unparsable selector is already an InvalidPool error from
+ * validateCandidate; until it is fixed every node is the assumption that hides nothing.
+ */
+function selectedNodes(
+  pool: ResourceObject,
+  nodes: readonly NodeFacts[],
+): { selector: string; nodes: NodeFacts[] } {
+  const written = pool.spec?.nodeSelector;
+  const selector = typeof written === 'string' && written.trim() !== '' ? written : 'all()';
+  try {
+    const parsed = parseSelector(selector);
+    return { selector, nodes: nodes.filter((n) => parsed.matches(n.labels)) };
+  } catch (err) {
+    if (!(err instanceof SelectorError)) throw err;
+    return { selector, nodes: [...nodes] };
+  }
+}
+
+/** "1 of 3 selected node(s) (nodeSelector zone == 'a') have ...: n2" */
+function affected(names: readonly string[], selected: { selector: string; nodes: readonly NodeFacts[] }) {
+  return {
+    count: `${names.length} of ${selected.nodes.length} selected node(s) (nodeSelector ${selected.selector})`,
+    list: nodeList(names),
+  };
 }
 
 /** The pool as it would be stored with the new modes, and the apply rules it breaks. */
@@ -65,20 +97,22 @@ export function encapChecks(
   const name = pool.metadata.name ?? '';
   const version = parseCIDR(String(pool.spec?.cidr ?? ''))?.ip.version ?? 4;
   const checks: Check[] = [];
+  const selected = selectedNodes(pool, facts.nodes);
 
   const crossSubnetNew =
     (after.ipipMode === 'CrossSubnet' && before.ipipMode !== 'CrossSubnet') ||
     (after.vxlanMode === 'CrossSubnet' && before.vxlanMode !== 'CrossSubnet');
   if (crossSubnetNew) {
     const field = version === 4 ? 'ipv4Address' : 'ipv6Address';
-    const noSubnet = facts.nodes.filter((n) => !n[field]?.includes('/')).map((n) => n.name);
+    const noSubnet = selected.nodes.filter((n) => !n[field]?.includes('/')).map((n) => n.name);
+    const { count, list } = affected(noSubnet, selected);
     if (noSubnet.length > 0)
       checks.push({
         severity: 'warning',
         code: 'CrossSubnetWithoutSubnet',
         pool: name,
         nodes: noSubnet,
-        message: `IPPool(${name}) CrossSubnet: node(s) ${nodeList(noSubnet)} have no subnet in spec.bgp.${field} (no prefix length), so Calico cannot tell which peers share their subnet`,
+        message: `IPPool(${name}) CrossSubnet: ${count} have no subnet in spec.bgp.${field} (no prefix length): ${list}; Calico cannot tell which peers share their subnet`,
         fix: `set spec.bgp.${field} to ADDRESS/PREFIX on those nodes (calico-node's IP autodetection does), or use Always`,
       });
   }
@@ -96,17 +130,18 @@ export function encapChecks(
 
   const tunnel = (
     mode: 'ipip' | 'vxlan',
-    field: keyof Omit<NodeFacts, 'name' | 'ipv4Address' | 'ipv6Address'>,
+    field: keyof Omit<NodeFacts, 'name' | 'labels' | 'ipv4Address' | 'ipv6Address'>,
     where: string,
   ) => {
-    const missing = facts.nodes.filter((n) => n[field] === undefined).map((n) => n.name);
+    const missing = selected.nodes.filter((n) => n[field] === undefined).map((n) => n.name);
     if (missing.length === 0) return;
+    const { count, list } = affected(missing, selected);
     checks.push({
       severity: 'notice',
       code: 'TunnelAddressMissing',
       pool: name,
       nodes: missing,
-      message: `IPPool(${name}) ${mode === 'ipip' ? 'IPIP' : 'VXLAN'}: node(s) ${nodeList(missing)} have no ${where}; calico-node will allocate one from an enabled ${mode === 'ipip' ? 'IPIP' : 'VXLAN'} pool`,
+      message: `IPPool(${name}) ${mode === 'ipip' ? 'IPIP' : 'VXLAN'}: ${count} have no ${where}: ${list}; calico-node will allocate one from an enabled ${mode === 'ipip' ? 'IPIP' : 'VXLAN'} pool`,
       fix: `check that calico-node runs on those nodes, then that 'calicoctl-ts get node NAME -o yaml' shows ${where}`,
     });
   };

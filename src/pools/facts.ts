@@ -1,14 +1,17 @@
 /**
- * What the pool checks need to know about the rest of the cluster: the Node resources' BGP
- * addresses and tunnel addresses, and whether BGP routes anything (the node-to-node mesh of the
+ * What the pool checks need to know about the rest of the cluster: the Node resources' labels,
+ * BGP addresses and tunnel addresses, and whether BGP routes anything (the node-to-node mesh of the
  * default BGPConfiguration, or any BGPPeer).
  */
 import { isCalicoError } from '../errors.js';
 import { kindDescriptor } from '../resources/registry.js';
+import type { Labels } from '../resources/selector.js';
 import type { ResourceStore } from '../resources/store.js';
 
 export interface NodeFacts {
   name: string;
+  /** metadata.labels: what a pool's nodeSelector is evaluated against. */
+  labels: Labels;
   ipv4Address?: string;
   ipv6Address?: string;
   ipv4IPIPTunnelAddr?: string;
@@ -29,8 +32,8 @@ export async function readClusterFacts(store: ResourceStore): Promise<ClusterFac
   const nodes = (await store.list(kindDescriptor('Node')!)).items.map((n): NodeFacts => {
     const spec = n.spec ?? {};
     const bgp = (spec.bgp ?? {}) as Record<string, unknown>;
-    const facts: NodeFacts = { name: n.metadata.name ?? '' };
-    const set = (field: keyof Omit<NodeFacts, 'name'>, v: unknown) => {
+    const facts: NodeFacts = { name: n.metadata.name ?? '', labels: n.metadata.labels ?? {} };
+    const set = (field: keyof Omit<NodeFacts, 'name' | 'labels'>, v: unknown) => {
       const s = str(v);
       if (s !== undefined) facts[field] = s;
     };

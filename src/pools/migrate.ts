@@ -21,13 +21,15 @@ import { parseCIDR, type CIDR } from '../resources/ip.js';
 import { encodeForStorage, nowTimestamp, ResourceStore } from '../resources/store.js';
 import { API_VERSION, validationMessage, type ResourceObject } from '../resources/types.js';
 import { validateIPPool, validateMetadata } from '../resources/validate.js';
-import { encapOf, resolveEncap, type EncapRequest } from './encap.js';
+import { ENCAP_MODES, encapOf, resolveEncap, type EncapMode, type EncapRequest } from './encap.js';
 import { holdersByNode, poolHolders, type Holder } from './holders.js';
 import { IPPOOL } from './mode.js';
 
 export const MIGRATED_FROM = 'calicoctl-ts.projectcalico.org/migrated-from';
 export const RESIZE_BLOCK_SIZE = 'calicoctl-ts.projectcalico.org/resize-block-size';
 export const RESIZE_CIDR = 'calicoctl-ts.projectcalico.org/resize-cidr';
+export const RESIZE_IPIP = 'calicoctl-ts.projectcalico.org/resize-ipip-mode';
+export const RESIZE_VXLAN = 'calicoctl-ts.projectcalico.org/resize-vxlan-mode';
 
 /** Calico's ipPools.Delete waits this long after disabling for allocations already under way. */
 const SETTLE_MS = 500;
@@ -40,7 +42,7 @@ export interface MigrateRequest {
   cidr?: string;
   /** move: the new pool's block size; resize: the block size OLD ends up with. */
   blockSize?: number;
-  /** move: encapsulation overrides for the new pool. */
+  /** Encapsulation overrides: move: for the new pool; resize: for OLD as it is re-created. */
   encap: EncapRequest;
   /** resize: the temporary pool's name and CIDR. */
   tempName?: string;
@@ -103,6 +105,8 @@ interface Plan {
   old: string;
   target: string;
   blockSize?: number;
+  /** The --ipip/--vxlan overrides; a resize in progress reads them back from TMP's annotations. */
+  encap: EncapRequest;
 }
 
 type Pools = Map<string, ResourceObject>;
@@ -140,6 +144,30 @@ function stepsOf(plan: Plan): Omit<StepView, 'state'>[] {
   ];
 }
 
+/** The --ipip/--vxlan overrides a resize recorded on the pools it created. */
+function encapAnnotations(p: ResourceObject): EncapRequest {
+  const read = (key: string): EncapMode | undefined => {
+    const v = annotation(p, key);
+    if (v === undefined || (ENCAP_MODES as readonly string[]).includes(v)) return v as EncapMode | undefined;
+    throw new RefusedError(`IPPool(${p.metadata.name ?? ''}) has ${key}: ${v}, which is not a mode`, {
+      code: 'MigrationMismatch',
+      hint: `set it to Always, CrossSubnet or Never, or remove it`,
+    });
+  };
+  const ipip = read(RESIZE_IPIP);
+  const vxlan = read(RESIZE_VXLAN);
+  return { ...(ipip ? { ipip } : {}), ...(vxlan ? { vxlan } : {}) };
+}
+
+const encapRecord = (encap: EncapRequest): Record<string, string> => ({
+  ...(encap.ipip ? { [RESIZE_IPIP]: encap.ipip } : {}),
+  ...(encap.vxlan ? { [RESIZE_VXLAN]: encap.vxlan } : {}),
+});
+
+const encapFlags = (encap: EncapRequest): string =>
+  [encap.ipip && `--ipip=${encap.ipip}`, encap.vxlan && `--vxlan=${encap.vxlan}`].filter(Boolean).join(' ') ||
+  'no --ipip/--vxlan';
+
 /** Which migration OLD is in: from the flags, else from the annotations in the datastore. */
 function discoverPlan(req: MigrateRequest, pools: Pools): Plan {
   const fromOld = [...pools.values()].filter((p) => annotation(p, MIGRATED_FROM) === req.old);
@@ -155,7 +183,19 @@ function discoverPlan(req: MigrateRequest, pools: Pools): Plan {
       throw new InputError('--block-size is required to change the block size of a pool', {
         code: 'InvalidFlag',
       });
-    return { kind: 'resize', old: req.old, target: name, blockSize };
+    if (!temp || annotation(temp, MIGRATED_FROM) === undefined)
+      return { kind: 'resize', old: req.old, target: name, blockSize, encap: req.encap };
+    // Once started, the overrides are the ones recorded at step 1; flags may repeat them, not change them.
+    const recorded = encapAnnotations(temp);
+    if (
+      (req.encap.ipip ?? recorded.ipip) !== recorded.ipip ||
+      (req.encap.vxlan ?? recorded.vxlan) !== recorded.vxlan
+    )
+      throw new InputError(
+        `${encapFlags(req.encap)} does not match the migration in progress (IPPool(${name}) re-creates ${req.old} with ${encapFlags(recorded)})`,
+        { code: 'InvalidFlag', hint: 'drop --ipip/--vxlan, or finish that migration first' },
+      );
+    return { kind: 'resize', old: req.old, target: name, blockSize, encap: recorded };
   };
   if (req.to !== undefined) {
     if (req.tempName !== undefined || req.tempCidr !== undefined)
@@ -168,7 +208,7 @@ function discoverPlan(req: MigrateRequest, pools: Pools): Plan {
         code: 'InvalidFlag',
         hint: 'to change the block size in place use --block-size N --temp-cidr CIDR',
       });
-    return { kind: 'move', old: req.old, target: req.to };
+    return { kind: 'move', old: req.old, target: req.to, encap: req.encap };
   }
   if (req.tempName !== undefined || req.tempCidr !== undefined) {
     const name = req.tempName ?? `${req.old}-tmp`;
@@ -183,7 +223,7 @@ function discoverPlan(req: MigrateRequest, pools: Pools): Plan {
   if (found)
     return annotation(found, RESIZE_BLOCK_SIZE) !== undefined
       ? resizeTarget(found, found.metadata.name ?? '')
-      : { kind: 'move', old: req.old, target: found.metadata.name ?? '' };
+      : { kind: 'move', old: req.old, target: found.metadata.name ?? '', encap: req.encap };
   const old = pools.get(req.old);
   const resizedFrom = annotation(old, MIGRATED_FROM);
   if (resizedFrom !== undefined && annotation(old, RESIZE_BLOCK_SIZE) !== undefined)
@@ -279,11 +319,20 @@ function movedPool(req: MigrateRequest, old: ResourceObject, name: string): Reso
   };
 }
 
+/** OLD's spec with the new block size and the --ipip/--vxlan overrides (step 5). */
+function resizedSpec(plan: Plan, spec: Record<string, unknown> | undefined): Record<string, unknown> {
+  const encap = resolveEncap(plan.old, encapOf(spec), plan.encap);
+  return { ...spec, blockSize: plan.blockSize, ...encap, disabled: undefined };
+}
+
 function tempPool(req: MigrateRequest, plan: Plan, old: ResourceObject): ResourceObject {
   if (req.tempCidr === undefined)
     throw new InputError(`--temp-cidr is required to create the temporary IPPool(${plan.target})`, {
       code: 'InvalidFlag',
     });
+  // Refuse at step 1 what step 5 would refuse: a block size out of range, IPIP on IPv6, ...
+  const errs = validateIPPool({ ...structuredClone(old), spec: resizedSpec(plan, old.spec) }, undefined, []);
+  if (errs.length > 0) throw validationFailure(errs);
   return {
     kind: 'IPPool',
     apiVersion: API_VERSION,
@@ -294,6 +343,7 @@ function tempPool(req: MigrateRequest, plan: Plan, old: ResourceObject): Resourc
         [MIGRATED_FROM]: plan.old,
         [RESIZE_BLOCK_SIZE]: String(plan.blockSize),
         [RESIZE_CIDR]: String(old.spec?.cidr ?? ''),
+        ...encapRecord(plan.encap),
       },
     },
     spec: { ...old.spec, cidr: req.tempCidr, disabled: undefined },
@@ -313,9 +363,13 @@ function recreatedPool(plan: Plan, temp: ResourceObject): ResourceObject {
     metadata: {
       name: plan.old,
       labels: temp.metadata.labels,
-      annotations: { [MIGRATED_FROM]: plan.target, [RESIZE_BLOCK_SIZE]: String(plan.blockSize) },
+      annotations: {
+        [MIGRATED_FROM]: plan.target,
+        [RESIZE_BLOCK_SIZE]: String(plan.blockSize),
+        ...encapRecord(plan.encap),
+      },
     },
-    spec: { ...temp.spec, cidr, blockSize: plan.blockSize, disabled: undefined },
+    spec: { ...resizedSpec(plan, temp.spec), cidr },
   };
 }
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ExitCode } from '../../../src/errors.js';
-import { migratePool, MIGRATED_FROM } from '../../../src/pools/migrate.js';
+import { migratePool, MIGRATED_FROM, RESIZE_IPIP, RESIZE_VXLAN } from '../../../src/pools/migrate.js';
 import { cli, dump, harness, poolKey, seed, storedPool, value, withDs, type Backend } from './harness.js';
 
 const h = harness();
@@ -162,6 +162,35 @@ describe.each(h.backends)('ippool migrate on $name', (backend) => {
     expect(json(status.stdout)).toMatchObject({ kind: 'resize', outcome: 'complete', stepReached: 9 });
   });
 
+  it('re-creates the pool with --vxlan given at the start, and refuses other modes later', async () => {
+    await seed(backend, { [poolKey('old')]: OLD });
+    const start = await run('old', '--block-size', '24', '--temp-cidr', '10.9.0.0/16', '--vxlan=Always');
+    expect(start.code).toBe(0);
+    const temp = JSON.parse((await value(backend, poolKey('old-tmp')))!);
+    expect(temp.spec).toMatchObject({ ipipMode: 'Always', vxlanMode: 'Never', blockSize: 26 });
+    expect(temp.metadata.annotations).toMatchObject({ [RESIZE_VXLAN]: 'Always' });
+    expect(temp.metadata.annotations[RESIZE_IPIP]).toBeUndefined();
+
+    const before = await dump(backend);
+    const other = await run('old', '--block-size', '24', '--ipip=CrossSubnet', '--finish');
+    expect(other.code).toBe(ExitCode.BadInput);
+    expect(other.stderr).toContain(
+      '--ipip=CrossSubnet does not match the migration in progress (IPPool(old-tmp) re-creates old with --vxlan=Always)',
+    );
+    expect(await dump(backend)).toEqual(before);
+
+    const finish = await run('old', '--block-size', '24', '--vxlan=always', '--finish');
+    expect(finish.code).toBe(0);
+    const pool = JSON.parse((await value(backend, poolKey('old')))!);
+    expect(pool.spec).toMatchObject({
+      blockSize: 24,
+      ipipMode: 'Never',
+      vxlanMode: 'Always',
+      natOutgoing: true,
+    });
+    expect(await value(backend, poolKey('old-tmp'))).toBeUndefined();
+  });
+
   it('a concurrent writer at a step: conflict (exit 4), nothing written, and the next run resumes', async () => {
     await seed(backend, { [poolKey('old')]: OLD });
     const changed = storedPool('old', { cidr: '10.1.0.0/16', ipipMode: 'Always' });
@@ -256,6 +285,17 @@ describe.each(h.backends)('ippool migrate on $name', (backend) => {
         'IPPool(other) exists and was not created by a migration from IPPool(old)',
       ],
       [['old', '--status'], ExitCode.BadInput, 'no migration of IPPool(old) is in progress'],
+      [
+        ['old', '--block-size', '24', '--temp-cidr', '10.9.0.0/16', '--ipip=Never'],
+        ExitCode.BadInput,
+        'IPPool(old) would be left with neither IPIP nor VXLAN',
+      ],
+      [
+        ['old', '--block-size', '19', '--temp-cidr', '10.9.0.0/16'],
+        ExitCode.BadInput,
+        'IPv4 block size must be between 20 and 32',
+      ],
+      [['old', '--vxlan=Always'], ExitCode.BadInput, '--ipip/--vxlan set the new pool of a move (--to)'],
     ];
     for (const [args, code, text] of cases) {
       const r = await run(...args);

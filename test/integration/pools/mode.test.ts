@@ -91,7 +91,9 @@ describe.each(h.backends)('ippool mode on $name', (backend) => {
     const before = await dump(backend);
     const cs = await cli(backend, 'ippool', 'mode', 'p1', '--ipip=CrossSubnet');
     expect(cs.code).toBe(ExitCode.Refused);
-    expect(cs.stdout).toContain('warning: IPPool(p1) CrossSubnet: node(s) n2 have no subnet');
+    expect(cs.stdout).toContain(
+      'warning: IPPool(p1) CrossSubnet: 1 of 2 selected node(s) (nodeSelector all()) have no subnet in spec.bgp.ipv4Address (no prefix length): n2;',
+    );
     expect(cs.stdout).toContain('  fix: set spec.bgp.ipv4Address to ADDRESS/PREFIX');
     expect(cs.stderr).toBe(
       'ippool mode refused by 1 check(s); nothing was written\nhint: fix what the checks name; --force accepts warnings, never errors\n',

@@ -23,8 +23,8 @@ const pool = (cidr: string, spec: Record<string, unknown> = {}): ResourceObject 
 });
 const facts = (over: Partial<ClusterFacts> = {}): ClusterFacts => ({
   nodes: [
-    { name: 'n1', ipv4Address: '192.168.1.1/24', ipv4IPIPTunnelAddr: '10.0.0.1' },
-    { name: 'n2', ipv4Address: '192.168.2.1', ipv4VXLANTunnelAddr: '10.0.0.65' },
+    { name: 'n1', labels: {}, ipv4Address: '192.168.1.1/24', ipv4IPIPTunnelAddr: '10.0.0.1' },
+    { name: 'n2', labels: {}, ipv4Address: '192.168.2.1', ipv4VXLANTunnelAddr: '10.0.0.65' },
   ],
   meshEnabled: true,
   peerCount: 0,
@@ -98,6 +98,9 @@ describe('checks before an encapsulation change', () => {
     const checks = encapChecks(pool('10.0.0.0/16'), before, after, facts());
     const warning = checks.find((c) => c.code === 'CrossSubnetWithoutSubnet');
     expect(warning).toMatchObject({ severity: 'warning', nodes: ['n2'] });
+    expect(warning!.message).toBe(
+      'IPPool(p1) CrossSubnet: 1 of 2 selected node(s) (nodeSelector all()) have no subnet in spec.bgp.ipv4Address (no prefix length): n2; Calico cannot tell which peers share their subnet',
+    );
     expect(warning!.fix).toContain('ADDRESS/PREFIX');
     expect(blockingChecks(checks, false)).toHaveLength(1);
     expect(blockingChecks(checks, true)).toHaveLength(0);
@@ -126,5 +129,71 @@ describe('checks before an encapsulation change', () => {
     ]);
     expect(checks[0]!.message).toContain('spec.ipv4VXLANTunnelAddr');
     expect(blockingChecks(checks, false)).toEqual([]);
+  });
+
+  describe('only about the nodes the pool selects', () => {
+    const zoned: ClusterFacts = facts({
+      nodes: [
+        { name: 'a1', labels: { zone: 'a' }, ipv4Address: '192.168.1.1/24', ipv4IPIPTunnelAddr: '10.0.0.1' },
+        { name: 'a2', labels: { zone: 'a', rack: 'r2' }, ipv4Address: '192.168.1.2/24' },
+        { name: 'b1', labels: { zone: 'b' }, ipv4Address: '192.168.2.1' },
+        { name: 'x1', labels: {} },
+      ],
+    });
+    const ipip = { ipipMode: 'Always', vxlanMode: 'Never' } as const;
+    const crossSubnet = { ipipMode: 'CrossSubnet', vxlanMode: 'Never' } as const;
+    const vxlan = { ipipMode: 'Never', vxlanMode: 'Always' } as const;
+
+    it('ignores nodes outside the selector that have no subnet', () => {
+      const p = pool('10.0.0.0/16', { ipipMode: 'Always', nodeSelector: "zone == 'a'" });
+      expect(encapChecks(p, ipip, crossSubnet, zoned)).toEqual([]);
+    });
+
+    it('warns about a selected node without a subnet, counting only the selected nodes', () => {
+      const p = pool('10.0.0.0/16', { ipipMode: 'Always', nodeSelector: "zone in {'a', 'b'}" });
+      const checks = encapChecks(p, ipip, crossSubnet, zoned);
+      expect(checks).toEqual([
+        expect.objectContaining({ severity: 'warning', code: 'CrossSubnetWithoutSubnet', nodes: ['b1'] }),
+      ]);
+      expect(checks[0]!.message).toContain(
+        "CrossSubnet: 1 of 3 selected node(s) (nodeSelector zone in {'a', 'b'}) have no subnet",
+      );
+      expect(blockingChecks(checks, false)).toHaveLength(1);
+    });
+
+    it('counts every node for all() and for a pool stored without a selector', () => {
+      for (const nodeSelector of ['all()', '']) {
+        const p = pool('10.0.0.0/16', { ipipMode: 'Always', nodeSelector });
+        const warning = encapChecks(p, ipip, crossSubnet, zoned)[0];
+        expect(warning).toMatchObject({ code: 'CrossSubnetWithoutSubnet', nodes: ['b1', 'x1'] });
+        expect(warning!.message).toContain('2 of 4 selected node(s) (nodeSelector all())');
+      }
+    });
+
+    it('notes missing tunnel addresses only on selected nodes', () => {
+      const p = pool('10.0.0.0/16', { ipipMode: 'Always', nodeSelector: "zone == 'a' && !has(rack)" });
+      expect(encapChecks(p, ipip, vxlan, zoned)).toEqual([
+        expect.objectContaining({ code: 'TunnelAddressMissing', nodes: ['a1'] }),
+      ]);
+      const rack = pool('10.0.0.0/16', { nodeSelector: 'has(rack)' });
+      const checks = encapChecks(rack, { ipipMode: 'Never', vxlanMode: 'Never' }, ipip, zoned);
+      expect(checks).toEqual([expect.objectContaining({ code: 'TunnelAddressMissing', nodes: ['a2'] })]);
+      expect(checks[0]!.message).toBe(
+        'IPPool(p1) IPIP: 1 of 1 selected node(s) (nodeSelector has(rack)) have no spec.bgp.ipv4IPIPTunnelAddr: a2; calico-node will allocate one from an enabled IPIP pool',
+      );
+    });
+
+    it('an unparsable selector is an error, and its node checks consider every node', () => {
+      const p = pool('10.0.0.0/16', { ipipMode: 'Always', nodeSelector: 'zone ==' });
+      expect(validateCandidate(p, crossSubnet).checks).toEqual([
+        expect.objectContaining({ severity: 'error', code: 'InvalidPool' }),
+      ]);
+      expect(encapChecks(p, ipip, crossSubnet, zoned)[0]).toMatchObject({ nodes: ['b1', 'x1'] });
+    });
+
+    it('has nothing to say about a pool that selects no node', () => {
+      const p = pool('10.0.0.0/16', { ipipMode: 'Always', nodeSelector: "zone == 'c'" });
+      expect(encapChecks(p, ipip, crossSubnet, zoned)).toEqual([]);
+    });
   });
 });
