@@ -37,11 +37,13 @@ const CALICO_HEAD =
 export function scanBlockHead(
   text: string,
   lastChar = text.charCodeAt(text.length - 1),
+  expected?: ExpectedNetwork,
 ): Omit<BlockSummary, 'key'> | undefined {
   if (lastChar !== 0x7d) return undefined; // '}': not truncated
   const m = CALICO_HEAD.exec(text);
   if (!m) return undefined;
-  const cidr = parseCIDR(m[1]!);
+  const cidrText = m[1]!;
+  const cidr = expected && cidrText === expected.text ? expected.net : parseCIDR(cidrText);
   if (!cidr) return undefined;
   const aff = m[2]!;
   const list = m[3];
@@ -52,17 +54,26 @@ export function scanBlockHead(
     for (let i = 0; i < list.length; i++) if (list.charCodeAt(i) === 0x2c) free++;
   }
   return {
-    net: { network: cidr.network, prefix: cidr.prefix },
+    net: cidr === expected?.net ? cidr : { network: cidr.network, prefix: cidr.prefix },
     // A substring would keep the whole value (~9 KB) alive for as long as the summary lives.
     affinity: aff === 'null' ? null : Buffer.from(aff.slice(1, -1), 'utf8').toString('utf8'),
     free,
   };
 }
 
+/**
+ * The network a block's value most likely holds (the one its key names) and that network's text:
+ * a value whose cidr is exactly this text gets this very object as its net, without a second parse.
+ */
+export interface ExpectedNetwork {
+  text: string;
+  net: Network;
+}
+
 /** Summarises a stored block; throws CorruptBlockError (naming the key) for a value Calico would reject. */
-export function summarizeBlock(kv: KeyValue): BlockSummary {
+export function summarizeBlock(kv: KeyValue, expected?: ExpectedNetwork): BlockSummary {
   const head = valueHead(kv, HEAD_BYTES);
-  const quick = scanBlockHead(head.text, head.lastByte);
+  const quick = scanBlockHead(head.text, head.lastByte, expected);
   if (quick) return { key: kv.key, ...quick };
   const full = decodeBlock(kv);
   return {

@@ -45,7 +45,21 @@ function usageCells(inUse: number, total: bigint): string[] {
   ];
 }
 
+/** Cells by (capacity, in use): tens of thousands of blocks share a few dozen of these. */
+const BLOCK_CELLS_LIMIT = 2 ** 20;
+
 export function utilizationTable(u: Utilization, opts: { showBlocks: boolean; wide: boolean }): TableData {
+  const blockCells = new Map<number, string[]>();
+  const cellsOf = (inUse: number, total: bigint): string[] => {
+    const capacity = Number(total);
+    if (!(capacity <= BLOCK_CELLS_LIMIT && inUse >= 0 && inUse <= capacity && Number.isInteger(inUse))) {
+      return usageCells(inUse, total);
+    }
+    const key = capacity * (BLOCK_CELLS_LIMIT + 1) + inUse;
+    let cells = blockCells.get(key);
+    if (!cells) blockCells.set(key, (cells = usageCells(inUse, total)));
+    return cells;
+  };
   const headers = ['GROUPING', 'CIDR', 'IPS TOTAL', 'IPS IN USE', 'IPS FREE'];
   if (opts.wide) headers.push('OWNER');
   const rows: string[][] = [];
@@ -60,8 +74,10 @@ export function utilizationTable(u: Utilization, opts: { showBlocks: boolean; wi
     }
     if (!opts.showBlocks) continue;
     for (const block of pool.blocks) {
-      const row = ['Block', block.cidr, ...usageCells(block.inUse, block.total)];
-      if (opts.wide) row.push(blockOwner(block.affinity));
+      const [total, inUse, free] = cellsOf(block.inUse, block.total);
+      const row = opts.wide
+        ? ['Block', block.cidr, total!, inUse!, free!, blockOwner(block.affinity)]
+        : ['Block', block.cidr, total!, inUse!, free!];
       rows.push(row);
       fractions.push(fractionOf(block.inUse, Number(block.total)));
     }

@@ -71,12 +71,17 @@ export async function collectUtilization(ds: Datastore, opts: { withBlocks: bool
   const orphanNet = parseCIDR('0.0.0.0/0')!;
   buckets.push({ usage: emptyUsage(ORPHAN_POOL_NAME, orphanNet), net: orphanNet });
 
+  // Sizes by family and prefix: every block of a pool has the same one.
+  const sizes = new Map<number, bigint>();
   const stream = await ds.list(BLOCK_PREFIX, { revision });
   for await (const kv of stream) {
-    if (!parseBlockKey(kv.key)) continue; // Calico's lister ignores keys that are not blocks.
+    const keyNet = parseBlockKey(kv.key);
+    if (!keyNet) continue; // Calico's lister ignores keys that are not blocks.
+    // The value's cidr is nearly always the key's network in canonical form: parsed once, from the key.
+    const keyText = networkText(keyNet);
     let summary;
     try {
-      summary = summarizeBlock(kv);
+      summary = summarizeBlock(kv, { text: keyText, net: keyNet });
     } catch (err) {
       if (err instanceof CorruptBlockError) {
         skipped.push({ key: err.key, reason: err.reason });
@@ -86,13 +91,15 @@ export async function collectUtilization(ds: Datastore, opts: { withBlocks: bool
     }
     const bucket = buckets.find((b) => cidrsOverlap(summary.net, b.net));
     if (!bucket) continue; // IPv6 blocks outside every pool: Calico never shows them.
-    const total = networkSize(summary.net);
+    const sizeKey = summary.net.network.version * 256 + summary.net.prefix;
+    let total = sizes.get(sizeKey);
+    if (total === undefined) sizes.set(sizeKey, (total = networkSize(summary.net)));
     const inUse = Number(total) - summary.free;
     bucket.usage.inUse += inUse;
     bucket.usage.blockCount++;
     if (opts.withBlocks) {
       bucket.usage.blocks.push({
-        cidr: networkText(summary.net),
+        cidr: summary.net === keyNet ? keyText : networkText(summary.net),
         affinity: summary.affinity,
         total,
         inUse,

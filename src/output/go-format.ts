@@ -138,10 +138,27 @@ export function formatGeneral(value: number | bigint, prec: number): string {
 
 /** Go `%.5g`, calicoctl's format for IP counts: `65536`, `1e+05`, `1.8447e+19`. */
 export function formatG5(value: number | bigint): string {
+  // Block counts (every row of --show-blocks): an integer of at most five digits is its own %.5g.
+  if (
+    typeof value === 'number' &&
+    Number.isInteger(value) &&
+    value >= 0 &&
+    value < 1e5 &&
+    !Object.is(value, -0)
+  ) {
+    return String(value);
+  }
   return formatGeneral(value, 5);
 }
 
 /** Go `%.f` (no decimals, ties to even): `12.5` -> `12`, `37.5` -> `38`. */
 export function formatPercent0(value: number | bigint): string {
+  // Percentages: below 2^52 the fraction x - floor(x) is exact, so comparing it with 0.5 finds
+  // exact ties, which go to the even neighbour as strconv's decimal.Round does.
+  if (typeof value === 'number' && value >= 0 && value < 2 ** 52 && !Object.is(value, -0)) {
+    const floor = Math.floor(value);
+    const frac = value - floor;
+    return String(frac > 0.5 || (frac === 0.5 && floor % 2 === 1) ? floor + 1 : floor);
+  }
   return formatFixed(value, 0);
 }

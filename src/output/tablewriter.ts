@@ -61,7 +61,19 @@ export function renderTable(
     if ((widths[col] ?? 0) < width) widths[col] = width;
   };
   headers.forEach(measure);
-  for (const row of rows) row.forEach(measure);
+  // Whether every body cell is one line of printable ASCII, as in every row of `ipam show`.
+  let plainRows = true;
+  for (const row of rows) {
+    for (let col = 0; col < row.length; col++) {
+      const text = row[col]!;
+      if (isShortPlain(text)) {
+        if ((widths[col] ?? 0) < text.length) widths[col] = text.length;
+      } else {
+        plainRows = false;
+        measure(text, col);
+      }
+    }
+  }
   const colWidths = headers.map((_h, col) => widths[col] ?? 0);
 
   const head = padBlock(
@@ -84,6 +96,7 @@ export function renderTable(
     );
 
   if ((options.drawer ?? (colour ? 'cli-table3' : 'direct')) === 'direct') {
+    if (plainRows && !colour) return drawPlainDirect(colWidths, head, rows);
     return drawDirect(colWidths, head, rows.length, (i) => body(rows[i]!, i));
   }
   const bodyCells = rows.map(body);
@@ -295,6 +308,32 @@ function drawWithCliTable3(widths: number[], head: string[][], body: string[][][
     }
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * drawDirect for body rows whose cells are all one line of printable ASCII (width = length): each
+ * row is one line built straight from its cells, without the per-cell line arrays of padBlock.
+ */
+function drawPlainDirect(widths: number[], head: string[][], rows: readonly (readonly string[])[]): string {
+  const rule = '+' + widths.map((w) => '-'.repeat(w + 2)).join('+') + '+';
+  const spaces = ' '.repeat(Math.max(0, ...widths));
+  let headText = '';
+  const height = head[0]?.length ?? 0;
+  for (let i = 0; i < height; i++)
+    headText += '| ' + head.map((lines) => lines[i] ?? '').join(' | ') + ' |\n';
+  let out = rule + '\n' + headText + rule + '\n';
+  for (const row of rows) {
+    if (row.length === 0) continue; // a row without cells has no lines
+    out += '|';
+    for (let col = 0; col < row.length; col++) {
+      const text = row[col]!;
+      const gap = (widths[col] ?? 0) - text.length;
+      const pad = gap > 0 ? spaces.slice(0, gap) : '';
+      out += isNumeric(text) ? ` ${pad}${text} |` : ` ${text}${pad} |`;
+    }
+    out += '\n';
+  }
+  return out + rule + '\n';
 }
 
 /**

@@ -88,8 +88,9 @@ export async function runIpamShow(flags: IpamShowFlags): Promise<CommandResult<u
   const usage = await withDatastore(flags, (ds) => collectUtilization(ds, { withBlocks: showBlocks }));
   const pools = usage.pools.filter((p) => p.name !== ORPHAN_POOL_NAME);
   const orphan = usage.pools.find((p) => p.name === ORPHAN_POOL_NAME)!;
+  // The per-block JSON objects are built only for -o json: the table needs none of them.
   const blocksJson = (blocks: typeof orphan.blocks) =>
-    showBlocks ? { blocks: blocks.map((b) => ({ ...b, owner: blockOwner(b.affinity) })) } : {};
+    showBlocks && json ? { blocks: blocks.map((b) => ({ ...b, owner: blockOwner(b.affinity) })) } : {};
   const data = {
     revision: usage.revision,
     pools: pools.map((p) => ({
@@ -104,7 +105,7 @@ export async function runIpamShow(flags: IpamShowFlags): Promise<CommandResult<u
     orphaned: { blockCount: orphan.blockCount, inUse: orphan.inUse, ...blocksJson(orphan.blocks) },
     skipped: usage.skipped,
   };
-  const text = table(utilizationTable(usage, { showBlocks, wide: flags.output === 'wide' }));
+  const text = json ? '' : table(utilizationTable(usage, { showBlocks, wide: flags.output === 'wide' }));
   return withSkipped(data, usage.skipped, json, text);
 }
 

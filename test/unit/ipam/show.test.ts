@@ -91,6 +91,20 @@ describe('block decoding', () => {
     expect(scanBlockHead(truncated)).toBeUndefined();
   });
 
+  it("takes the key's parsed network only when the value's cidr is exactly its text", () => {
+    const net = parseBlockKey('/calico/ipam/v2/assignment/ipv4/block/10.0.0.0-30')!;
+    const expected = { text: '10.0.0.0/30', net };
+    const value =
+      '{"cidr":"10.0.0.0/30","affinity":null,"allocations":[null,null,null,null],"unallocated":[0,1,2,3]}';
+    expect(scanBlockHead(value, undefined, expected)?.net).toBe(net);
+    // Another network (or another spelling of one) is parsed from the value itself.
+    const other = value.replace('10.0.0.0/30', '10.0.0.4/30');
+    const scanned = scanBlockHead(other, undefined, expected)!;
+    expect(scanned.net).not.toBe(net);
+    expect(scanned.net).toEqual(parseBlockKey('/calico/ipam/v2/assignment/ipv4/block/10.0.0.4-30'));
+    expect(scanBlockHead(value.replace('10.0.0.0/30', '10.0.0.1/30'), undefined, expected)!.net).toEqual(net);
+  });
+
   it.each([
     ['{"cidr":"10.0.0.0/30","unallocated":[0,"x"]}', 'unallocated[1] is not an integer'],
     ['{"cidr":"10.0.0.300/30"}', 'cidr "10.0.0.300/30" is not a valid CIDR'],

@@ -186,3 +186,24 @@ describe('formatFixed and formatGeneral', () => {
     expect(formatGeneral(0.0001, 3)).toBe('0.0001');
   });
 });
+
+describe('fast paths for block counts and percentages', () => {
+  it('formats every integer count of up to six digits as the exact %.5g does', () => {
+    for (let n = 0; n <= 200_000; n++) expect(formatG5(n)).toBe(formatGeneral(n, 5));
+    expect(formatG5(-0)).toBe('-0');
+  });
+
+  it('rounds every block percentage as the exact %.f does, ties included', () => {
+    for (const capacity of [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 65536, 2 ** 20, 3, 100, 100003]) {
+      const step = Math.max(1, Math.floor(capacity / 4096));
+      for (let used = 0; used <= capacity; used += step) {
+        for (const x of [(100 * used) / capacity, (100 * (capacity - used)) / capacity]) {
+          expect(formatPercent0(x)).toBe(formatFixed(x, 0));
+        }
+      }
+    }
+    for (const x of [2 ** 52 - 0.5, 2 ** 52 - 1.5, 2 ** 53, 4503599627370495.5, 1e300]) {
+      expect(formatPercent0(x)).toBe(formatFixed(x, 0));
+    }
+  });
+});

@@ -211,6 +211,30 @@ describe('drawers: cli-table3 and the direct drawer give the same bytes', () => 
     }
   });
 
+  test('on random tables of one-line ASCII cells (the plain-row drawer), against the cell drawer', () => {
+    const rand = random(7);
+    const PLAIN_WORDS = WORDS.filter((w) => /^[\x20-\x7e]{0,30}$/.test(w));
+    const identity = (_row: number, _col: number, text: string) => text;
+    for (const rowCount of [0, 1, 2, 5, 101]) {
+      for (let i = 0; i < 20; i++) {
+        const columns = 1 + rand(6);
+        const headers = Array.from({ length: columns }, () => PLAIN_WORDS[rand(PLAIN_WORDS.length)]!);
+        // Some rows are short or empty, as a caller may pass them.
+        const rows = Array.from({ length: rowCount }, () =>
+          Array.from(
+            { length: rand(5) === 0 ? rand(columns + 1) : columns },
+            () => PLAIN_WORDS[rand(PLAIN_WORDS.length)]!,
+          ),
+        );
+        const direct = renderTable(headers, rows, { drawer: 'direct' });
+        expect(renderTable(headers, rows, { drawer: 'direct', colour: identity })).toBe(direct);
+        if (rows.every((r) => r.length === columns)) {
+          expect(renderTable(headers, rows, { drawer: 'cli-table3' })).toBe(direct);
+        }
+      }
+    }
+  });
+
   test('calicoctl tables of every shape this tool prints', () => {
     const cases: [string[], string[][]][] = [
       [['GROUPING', 'CIDR', 'IPS TOTAL', 'IPS IN USE', 'IPS FREE'], [['IP Pool', '192.168.0.0/16', '65536', '3 (0%)', '65533 (100%)']]],
