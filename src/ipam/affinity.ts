@@ -6,15 +6,20 @@
  */
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
 import type { Datastore } from '../datastore/contract.js';
+import { OperationError } from '../errors.js';
 import { cidrContains } from '../resources/ip.js';
+import { kindDescriptor, resourceKey, resourcePrefix } from '../resources/registry.js';
 import { parseSelector, type Labels } from '../resources/selector.js';
+import { decodeFromStorage } from '../resources/store.js';
 import { IPAM_PREFIX, blockKey, networkText, type Network } from './block-key.js';
 import { decodeBlock, type AllocationBlock } from './block.js';
 import { isBlockEmpty } from './block-ops.js';
 import { listPools } from './pools.js';
 import { blockAffinitySchema } from './schemas.js';
 
-export const NODE_PREFIX = '/calico/resources/v3/projectcalico.org/nodes/';
+const NODE_KIND = kindDescriptor('Node')!;
+/** Where Node resources live (listed by ipam check). */
+export const NODE_PREFIX = resourcePrefix(NODE_KIND);
 
 export type AffinityType = 'host' | 'virtual';
 
@@ -43,19 +48,17 @@ function objectOf(text: string): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-/** The labels of a stored Node, or undefined when there is no such Node. */
-export async function nodeLabels(ds: Datastore, name: string): Promise<Labels | undefined> {
-  const kv = await ds.get(NODE_PREFIX + name);
+/** The labels of the Node resource, or undefined when there is none; a corrupt Node is an error. */
+export async function readNodeLabels(ds: Datastore, node: string): Promise<Labels | undefined> {
+  const kv = await ds.get(resourceKey(NODE_KIND, node));
   if (!kv) return undefined;
-  const meta = objectOf(kv.value)['metadata'];
-  const labels =
-    typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)['labels'] : undefined;
-  if (typeof labels !== 'object' || labels === null) return {};
-  return Object.fromEntries(
-    Object.entries(labels as Record<string, unknown>).filter(
-      (e): e is [string, string] => typeof e[1] === 'string',
-    ),
-  );
+  try {
+    return decodeFromStorage(NODE_KIND, kv).metadata.labels ?? {};
+  } catch (err) {
+    throw new OperationError(`Node ${node} has a corrupt value: ${(err as Error).message}`, {
+      code: 'CorruptEntry',
+    });
+  }
 }
 
 /**
@@ -69,7 +72,7 @@ export async function ensureConsistentAffinity(
 ): Promise<string | undefined> {
   const aff = parseAffinity(block.affinity);
   if (!aff || aff.host === '') return undefined;
-  const labels = await nodeLabels(ds, aff.host);
+  const labels = await readNodeLabels(ds, aff.host);
   if (!labels) return undefined;
   const { pools } = await listPools(ds);
   const pool = pools.find(

@@ -25,8 +25,6 @@ import {
   type TxnRequest,
 } from '../datastore/contract.js';
 import { ConflictError, InputError, OperationError, UnreachableError } from '../errors.js';
-import { kindDescriptor } from '../resources/registry.js';
-import { decodeFromStorage } from '../resources/store.js';
 import { cidrContains, formatCIDR, parseCIDR, type IPAddr, type IPVersion } from '../resources/ip.js';
 import { parseSelector, type Labels } from '../resources/selector.js';
 import {
@@ -61,6 +59,7 @@ import {
   readBlock,
   updateAffinity,
 } from './claim.js';
+import { readNodeLabels } from './affinity.js';
 import { readIPAMConfig, type IPAMConfig } from './config.js';
 import { DATASTORE_RETRIES, decodeHandle, handleKey } from './handles.js';
 import { listPools, type PoolInfo } from './pools.js';
@@ -101,8 +100,6 @@ export interface AssignResult {
 }
 
 const DEFAULT_MAX_BLOCKS = 20;
-const NODE_KIND = kindDescriptor('Node')!;
-const NODE_PREFIX = '/calico/resources/v3/projectcalico.org/nodes/';
 
 /** A handle ID for callers that give none: `ipam-assign.<32 hex>`. */
 export function generateHandleID(): string {
@@ -126,19 +123,6 @@ export function checkAssignRequest(req: AssignRequest): void {
   }
   if (req.num !== undefined && (!Number.isSafeInteger(req.num) || req.num < 1)) {
     throw new InputError(`invalid --num ${req.num}: it must be a positive integer`);
-  }
-}
-
-/** The labels of the Node resource, or undefined when there is none. */
-async function readNodeLabels(ds: Datastore, node: string): Promise<Labels | undefined> {
-  const kv = await ds.get(NODE_PREFIX + node);
-  if (!kv) return undefined;
-  try {
-    return decodeFromStorage(NODE_KIND, kv).metadata.labels ?? {};
-  } catch (err) {
-    throw new OperationError(`Node ${node} has a corrupt value: ${(err as Error).message}`, {
-      code: 'CorruptEntry',
-    });
   }
 }
 

@@ -559,10 +559,6 @@ export function allKindNames(): string[] {
   return descriptors.flatMap((d) => d.aliases);
 }
 
-export function allKinds(): readonly KindDescriptor[] {
-  return descriptors;
-}
-
 // ---------------------------------------------------------------------------------------------
 // etcd keys (calico.md §1.1)
 
