@@ -37,26 +37,24 @@ export function lazyKeyValue(
 }
 
 export interface ValueHead {
-  /** The first maxBytes bytes of the value as UTF-8 (a character cut at the end becomes U+FFFD). */
-  text: string;
+  /** The value's first bytes are buf[start, stop): at most maxBytes of them, UTF-8. */
+  buf: Buffer;
+  start: number;
+  stop: number;
   /** The value's last byte (-1 when empty), e.g. to tell a complete JSON object from a cut one. */
   lastByte: number;
-  /** The value is no longer than text. */
-  whole: boolean;
 }
 
-/** The head of kv's value, from its bytes if a backend registered them, else from kv.value. */
+/** The head of kv's value: its own bytes if a backend registered them, else the start of kv.value encoded. */
 export function valueHead(kv: KeyValue, maxBytes: number): ValueHead {
   const bytes = bytesOf.get(kv);
   if (!bytes) {
     const text = kv.value;
-    return { text, lastByte: text.length > 0 ? text.charCodeAt(text.length - 1) : -1, whole: true };
+    // maxBytes UTF-8 bytes hold at most maxBytes characters.
+    const buf = Buffer.from(text.length > maxBytes ? text.slice(0, maxBytes) : text, 'utf8');
+    const last = text.length > 0 ? text.charCodeAt(text.length - 1) : -1;
+    return { buf, start: 0, stop: Math.min(buf.length, maxBytes), lastByte: last < 0x80 ? last : 0x80 };
   }
   const { buf, start, end } = bytes;
-  const stop = Math.min(end, start + maxBytes);
-  return {
-    text: buf.toString('utf8', start, stop),
-    lastByte: end > start ? buf[end - 1]! : -1,
-    whole: stop === end,
-  };
+  return { buf, start, stop: Math.min(end, start + maxBytes), lastByte: end > start ? buf[end - 1]! : -1 };
 }

@@ -5,7 +5,7 @@
  * the full decoder (which also reports corrupt values by key).
  */
 import type { KeyValue } from '../datastore/contract.js';
-import { valueHead } from '../datastore/value-head.js';
+import { valueHead, type ValueHead } from '../datastore/value-head.js';
 import { parseCIDR } from '../resources/ip.js';
 import type { Network } from './block-key.js';
 import { decodeBlock } from './block.js';
@@ -22,43 +22,116 @@ export interface BlockSummary {
 }
 
 /**
- * The head of a block exactly as Go writes it: cidr, affinity, optional affinity_claim_time, then
- * allocations (integers and nulls only) and unallocated. Anchored at the start, so only the first
- * few hundred bytes are looked at, and every field matched is a top-level one.
- */
-const CALICO_HEAD =
-  /^\{"cidr":"([^"\\]*)","affinity":(null|"[^"\\]*")(?:,"affinity_claim_time":(?:null|"[^"\\]*"))?,"allocations":(?:null|\[[0-9nul,]*\]),"unallocated":(?:null|\[([0-9,]*)\])[,}]/;
-
-/**
  * The summary from the head of a block in Calico's own layout, or undefined for any other layout.
- * text may be only the start of the value (lastChar is then the value's last character code): the
- * pattern is anchored and its match is unique, so a match in the start is the match in the whole.
+ * The head is matched byte by byte against the layout Go writes:
+ *
+ *   {"cidr":"C","affinity":null|"A"[,"affinity_claim_time":null|"T"],"allocations":null|[0-9nul,]*,
+ *    "unallocated":null|[N(,N)*] followed by , or }
+ *
+ * with no backslash in C, A or T, all within the head, and the value ending in '}' (not cut short).
+ * Anchored at the start, so every field matched is a top-level one, and only the first few hundred
+ * bytes are looked at; nothing is decoded but the affinity (and the cidr when it is not the expected one).
  */
 export function scanBlockHead(
-  text: string,
-  lastChar = text.charCodeAt(text.length - 1),
+  head: ValueHead,
   expected?: ExpectedNetwork,
 ): Omit<BlockSummary, 'key'> | undefined {
-  if (lastChar !== 0x7d) return undefined; // '}': not truncated
-  const m = CALICO_HEAD.exec(text);
-  if (!m) return undefined;
-  const cidrText = m[1]!;
-  const cidr = expected && cidrText === expected.text ? expected.net : parseCIDR(cidrText);
+  if (head.lastByte !== 0x7d) return undefined; // '}': not truncated
+  const { buf: b, stop } = head;
+  let i = literal(b, head.start, stop, CIDR);
+  const cidrStart = i + 1;
+  i = plainString(b, i, stop);
+  const cidrEnd = i - 1;
+  i = literal(b, i, stop, AFFINITY);
+  const affinityStart = i + 1;
+  i = nullOrPlainString(b, i, stop);
+  const affinityEnd = i - 1;
+  const claim = literal(b, i, stop, CLAIM_TIME);
+  if (claim >= 0) i = nullOrPlainString(b, claim, stop);
+  i = skipArray(b, literal(b, i, stop, ALLOCATIONS), stop, true);
+  i = literal(b, i, stop, UNALLOCATED);
+  const listStart = i + 1;
+  i = skipArray(b, i, stop, false);
+  if (i < 0 || i >= stop || (b[i] !== COMMA && b[i] !== 0x7d)) return undefined;
+  const free = b[listStart - 1] === OPEN ? countList(b, listStart, i - 1) : 0;
+  if (free < 0) return undefined;
+
+  const cidr =
+    expected && equalsAscii(b, cidrStart, cidrEnd, expected.text)
+      ? expected.net
+      : parseCIDR(b.toString('utf8', cidrStart, cidrEnd));
   if (!cidr) return undefined;
-  const aff = m[2]!;
-  const list = m[3];
-  let free = 0;
-  if (list) {
-    if (!/^\d+(?:,\d+)*$/.test(list)) return undefined;
-    free = 1;
-    for (let i = 0; i < list.length; i++) if (list.charCodeAt(i) === 0x2c) free++;
-  }
   return {
     net: cidr === expected?.net ? cidr : { network: cidr.network, prefix: cidr.prefix },
-    // A substring would keep the whole value (~9 KB) alive for as long as the summary lives.
-    affinity: aff === 'null' ? null : Buffer.from(aff.slice(1, -1), 'utf8').toString('utf8'),
+    affinity: b[affinityStart - 1] === QUOTE ? b.toString('utf8', affinityStart, affinityEnd) : null,
     free,
   };
+}
+
+// The steps of the scan take the position of what they match and return the position after it, or
+// -1 (which every later step passes on) when it does not match.
+
+function literal(b: Buffer, i: number, stop: number, lit: Uint8Array): number {
+  if (i < 0 || i + lit.length > stop) return -1;
+  for (let k = 0; k < lit.length; k++) if (b[i + k] !== lit[k]) return -1;
+  return i + lit.length;
+}
+
+/** A JSON string without escapes. */
+function plainString(b: Buffer, i: number, stop: number): number {
+  if (i < 0 || b[i] !== QUOTE) return -1;
+  for (let k = i + 1; k < stop; k++) {
+    const c = b[k];
+    if (c === QUOTE) return k + 1;
+    if (c === BACKSLASH) return -1;
+  }
+  return -1;
+}
+
+function nullOrPlainString(b: Buffer, i: number, stop: number): number {
+  return b[i] === 0x6e ? literal(b, i, stop, NULL) : plainString(b, i, stop); // 'n'
+}
+
+/** null, or [ ] around digits and commas (and the letters of null when nulls are allowed). */
+function skipArray(b: Buffer, i: number, stop: number, nulls: boolean): number {
+  if (i < 0) return -1;
+  if (b[i] === 0x6e) return literal(b, i, stop, NULL);
+  if (b[i] !== OPEN) return -1;
+  for (let k = i + 1; k < stop; k++) {
+    const c = b[k]!;
+    if (c === CLOSE) return k + 1;
+    const allowed =
+      (c >= 0x30 && c <= 0x39) || c === COMMA || (nulls && (c === 0x6e || c === 0x75 || c === 0x6c));
+    if (!allowed) return -1;
+  }
+  return -1;
+}
+
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const CIDR = ascii('{"cidr":');
+const AFFINITY = ascii(',"affinity":');
+const CLAIM_TIME = ascii(',"affinity_claim_time":');
+const ALLOCATIONS = ascii(',"allocations":');
+const UNALLOCATED = ascii(',"unallocated":');
+const NULL = ascii('null');
+const [QUOTE, BACKSLASH, OPEN, CLOSE, COMMA] = ascii('"\\[],');
+
+/** Entries of a list of integers b[start, end) ("" is 0 entries); -1 unless it is N(,N)*. */
+function countList(b: Buffer, start: number, end: number): number {
+  if (start === end) return 0;
+  let entries = 1;
+  for (let k = start; k < end; k++) {
+    if (b[k] !== COMMA) continue;
+    if (k === start || k === end - 1 || b[k - 1] === COMMA) return -1;
+    entries++;
+  }
+  return entries;
+}
+
+function equalsAscii(b: Buffer, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length) return false;
+  for (let k = 0; k < text.length; k++) if (b[start + k] !== text.charCodeAt(k)) return false;
+  return true;
 }
 
 /**
@@ -72,8 +145,7 @@ export interface ExpectedNetwork {
 
 /** Summarises a stored block; throws CorruptBlockError (naming the key) for a value Calico would reject. */
 export function summarizeBlock(kv: KeyValue, expected?: ExpectedNetwork): BlockSummary {
-  const head = valueHead(kv, HEAD_BYTES);
-  const quick = scanBlockHead(head.text, head.lastByte, expected);
+  const quick = scanBlockHead(valueHead(kv, HEAD_BYTES), expected);
   if (quick) return { key: kv.key, ...quick };
   const full = decodeBlock(kv);
   return {

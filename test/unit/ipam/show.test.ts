@@ -4,9 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { encodeGoJson, parseGoJson } from '../../../src/codec/go-json.js';
 import type { Datastore } from '../../../src/datastore/contract.js';
+import { lazyKeyValue, valueHead } from '../../../src/datastore/value-head.js';
 import { InputError } from '../../../src/errors.js';
 import {
   blockKey,
+  blockKeyNetwork,
   blockContaining,
   ipToOrdinal,
   ordinalToIP,
@@ -29,7 +31,7 @@ import {
 import { paletteFor } from '../../../src/output/colour.js';
 import { collectUtilization } from '../../../src/ipam/utilization.js';
 import { renderTable } from '../../../src/output/tablewriter.js';
-import { parseIP } from '../../../src/resources/ip.js';
+import { formatCIDR, parseCIDR, parseIP } from '../../../src/resources/ip.js';
 import {
   ALL_KEYS,
   BLOCKS,
@@ -41,6 +43,7 @@ import {
 import { datastoreWith } from './memory-datastore.js';
 
 const kv = (key: string, value: string) => ({ key, value, createRevision: 1, modRevision: 1, version: 1 });
+const head = (value: string) => valueHead(kv('/k', value), 2048);
 
 describe('block keys and ordinals', () => {
   it('maps IPv4 and IPv6 networks to Calico keys and back', () => {
@@ -49,6 +52,37 @@ describe('block keys and ordinals', () => {
     expect(parseBlockKey('/calico/ipam/v2/assignment/ipv4/block/10.0.0.128-26')?.prefix).toBe(26);
     expect(parseBlockKey('/calico/ipam/v2/assignment/ipv4/block/not-a-cidr')).toBeUndefined();
     expect(parseBlockKey('/calico/ipam/v2/assignment/ipv4/block/10.0.0.0-26/extra')).toBeUndefined();
+  });
+
+  it('reads IPv4 block keys written as Calico writes them without the general parser, with the same result', () => {
+    const general = (key: string) => {
+      const m = /^\/calico\/ipam\/v2\/assignment\/ipv.\/block\/([^/]+)$/.exec(key);
+      const cidr = m ? parseCIDR(m[1]!.replace('-', '/')) : undefined;
+      if (!cidr) return undefined;
+      const net = { network: cidr.network, prefix: cidr.prefix };
+      return { net, text: formatCIDR(net) };
+    };
+    const texts = [
+      '10.0.0.0-26', '10.0.0.64-26', '192.168.255.192-26', '0.0.0.0-0', '255.255.255.255-32', '1.2.3.4-32',
+      '10.0.0.1-26', '10.0.0.0-33', '010.0.0.0-26', '10.0.0.0-026', '10.256.0.0-16', '10.0.0-24', '10.0.0.0',
+      '10.0.0.0-', '-26', '10.0.0.0-26x', '10.0.0.0.0-26', '1000.0.0.0-8', '10.0.0.0-2-6', ' 10.0.0.0-26',
+    ]; // prettier-ignore
+    let seed = 11;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let k = 0; k < 2000; k++) {
+      const octets = [random(300), random(256), random(256), random(256)].map((o) =>
+        random(20) ? o : `0${o}`,
+      );
+      texts.push(`${octets.join('.')}-${random(36)}`);
+    }
+    let quick = 0;
+    for (const text of texts) {
+      const key = `/calico/ipam/v2/assignment/ipv4/block/${text}`;
+      const expected = general(key);
+      expect(blockKeyNetwork(key), key).toEqual(expected);
+      if (expected) quick++;
+    }
+    expect(quick).toBeGreaterThan(100);
   });
 
   it('does 128-bit ordinal arithmetic', () => {
@@ -76,7 +110,7 @@ describe('block decoding', () => {
   it('summarises churned blocks by the quick scan exactly as the full decoder', () => {
     for (const [key, value] of Object.entries(BLOCKS)) {
       const full = decodeBlock(kv(key, value));
-      expect(scanBlockHead(value)).toBeDefined(); // Calico's layout takes the quick path
+      expect(scanBlockHead(head(value))).toBeDefined(); // Calico's layout takes the quick path
       const quick = summarizeBlock(kv(key, value));
       expect(quick.free).toBe(full.value.unallocated?.length ?? 0);
       expect(quick.affinity).toBe(full.value.affinity);
@@ -84,11 +118,58 @@ describe('block decoding', () => {
     }
     // Unusual layout (whitespace, other field order) falls back to the full decoder.
     const odd = '{ "unallocated" : [1, 0], "cidr": "10.0.0.0/31", "affinity": null }';
-    expect(scanBlockHead(odd)).toBeUndefined();
+    expect(scanBlockHead(head(odd))).toBeUndefined();
     expect(summarizeBlock(kv('/k', odd)).free).toBe(2);
     // A truncated value is never summarised from its head.
     const truncated = Object.values(BLOCKS)[0]!.slice(0, -1);
-    expect(scanBlockHead(truncated)).toBeUndefined();
+    expect(scanBlockHead(head(truncated))).toBeUndefined();
+  });
+
+  it('scans the bytes of a value exactly as the layout pattern Calico writes reads its text', () => {
+    // The layout as a regular expression (the scanner's specification), applied to decoded text.
+    const layout =
+      /^\{"cidr":"([^"\\]*)","affinity":(null|"[^"\\]*")(?:,"affinity_claim_time":(?:null|"[^"\\]*"))?,"allocations":(?:null|\[[0-9nul,]*\]),"unallocated":(?:null|\[([0-9,]*)\])[,}]/;
+    const byPattern = (value: string) => {
+      const m = value.endsWith('}') ? layout.exec(value.slice(0, 2048)) : null;
+      if (!m || (m[3] && !/^\d+(?:,\d+)*$/.test(m[3]))) return undefined;
+      const net = parseCIDR(m[1]!);
+      if (!net) return undefined;
+      return {
+        net: { network: net.network, prefix: net.prefix },
+        affinity: m[2] === 'null' ? null : m[2]!.slice(1, -1),
+        free: m[3] ? m[3].split(',').length : 0,
+      };
+    };
+    // Every stored block, and variants cut or with one character replaced at a seeded random place.
+    let seed = 7;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const values: string[] = [];
+    for (const value of Object.values(BLOCKS)) {
+      values.push(value);
+      for (let k = 0; k < 300; k++) {
+        const at = random(Math.min(value.length, 400));
+        const c = '",[]{}\\0123456789nul:é '[random(24)]!;
+        values.push(value.slice(0, at) + c + value.slice(at + 1), value.slice(0, at) + '}');
+      }
+    }
+    let quick = 0;
+    for (const value of values) {
+      const expected = byPattern(value);
+      expect(scanBlockHead(head(value)), value.slice(0, 120)).toEqual(expected);
+      // The same bytes as the etcd backend registers them, inside a larger buffer.
+      const bytes = Buffer.from(`xx${value}yy`, 'utf8');
+      const lazy = lazyKeyValue(
+        { key: '/k', createRevision: 1, modRevision: 1, version: 1 },
+        bytes,
+        2,
+        bytes.length - 2,
+      );
+      expect(scanBlockHead(valueHead(lazy, 2048))).toEqual(expected);
+      if (expected) quick++;
+    }
+    // Both outcomes are exercised.
+    expect(quick).toBeGreaterThan(values.length / 10);
+    expect(quick).toBeLessThan(values.length);
   });
 
   it("takes the key's parsed network only when the value's cidr is exactly its text", () => {
@@ -96,13 +177,13 @@ describe('block decoding', () => {
     const expected = { text: '10.0.0.0/30', net };
     const value =
       '{"cidr":"10.0.0.0/30","affinity":null,"allocations":[null,null,null,null],"unallocated":[0,1,2,3]}';
-    expect(scanBlockHead(value, undefined, expected)?.net).toBe(net);
+    expect(scanBlockHead(head(value), expected)?.net).toBe(net);
     // Another network (or another spelling of one) is parsed from the value itself.
     const other = value.replace('10.0.0.0/30', '10.0.0.4/30');
-    const scanned = scanBlockHead(other, undefined, expected)!;
+    const scanned = scanBlockHead(head(other), expected)!;
     expect(scanned.net).not.toBe(net);
     expect(scanned.net).toEqual(parseBlockKey('/calico/ipam/v2/assignment/ipv4/block/10.0.0.4-30'));
-    expect(scanBlockHead(value.replace('10.0.0.0/30', '10.0.0.1/30'), undefined, expected)!.net).toEqual(net);
+    expect(scanBlockHead(head(value.replace('10.0.0.0/30', '10.0.0.1/30')), expected)!.net).toEqual(net);
   });
 
   it.each([
