@@ -29,6 +29,11 @@ export interface RangeRequest {
   keysOnly?: boolean;
   /** Return only the count. */
   countOnly?: boolean;
+  /**
+   * Serve from the member's own state without a consensus round (etcd's serializable read). Only
+   * for reads pinned to a revision the same store has already served (a later page of a listing).
+   */
+  serializable?: boolean;
 }
 
 export interface RangeResponse {
@@ -79,6 +84,8 @@ export interface TxnResponse {
 /** What a backend implements. Everything else is built on these three calls. */
 export interface KVBackend {
   readonly info: DatastoreInfo;
+  /** How many range reads are worth having in flight at once for one scan (default 1). */
+  readonly concurrentReads?: number;
   range(req: RangeRequest): Promise<RangeResponse>;
   txn(req: TxnRequest): Promise<TxnResponse>;
   close(): Promise<void>;
@@ -99,11 +106,27 @@ export interface KeyValueStream extends AsyncIterable<KeyValue> {
   readonly revision: number;
 }
 
+/** What a scan returns: the visitor's results in key order, and the revision everything was read at. */
+export interface ScanResult<T> {
+  revision: number;
+  results: T[];
+}
+
 /** What the rest of the tool uses. Implemented once over any KVBackend (see datastore.ts). */
 export interface Datastore {
   readonly info: DatastoreInfo;
   get(key: string, opts?: { revision?: number }): Promise<KeyValue | undefined>;
   list(prefix: string, opts?: { revision?: number; pageSize?: number }): Promise<KeyValueStream>;
+  /**
+   * Every key under prefix at one revision, passed to visit; what visit returns (undefined dropped)
+   * comes back in key order. Unlike list(), keys are visited in no particular order across the
+   * range, so a backend may read several parts of it at once (etcd); visit must not rely on order.
+   */
+  scan<T>(
+    prefix: string,
+    visit: (kv: KeyValue) => T | undefined,
+    opts?: { revision?: number },
+  ): Promise<ScanResult<T>>;
   count(prefix: string): Promise<number>;
   currentRevision(): Promise<number>;
   /** Put only if the key does not exist (version == 0). */

@@ -11,10 +11,12 @@ import {
   type KeyValue,
   type KeyValueStream,
   type RangeResponse,
+  type ScanResult,
   type TxnRequest,
   type TxnResponse,
   type WriteOutcome,
 } from './contract.js';
+import { splitRange } from './split.js';
 
 export const DEFAULT_PAGE_SIZE = 500;
 /**
@@ -25,6 +27,8 @@ export const DEFAULT_PAGE_SIZE = 500;
  */
 const AUTO_PAGES = 25;
 const MAX_AUTO_PAGE_SIZE = 2000;
+/** A scan is cut into segments of at least this many keys (fewer are not worth a reader). */
+const MIN_SEGMENT_KEYS = 1000;
 
 export function createDatastore(backend: KVBackend): Datastore {
   return {
@@ -41,13 +45,14 @@ export function createDatastore(backend: KVBackend): Datastore {
       const readPage = (from: string, revision: number | undefined, limit: number) =>
         backend.range({ key: from, rangeEnd: end, revision, limit });
       const first = await readPage(prefix, opts.revision, explicit ?? DEFAULT_PAGE_SIZE);
-      const pageSize =
-        explicit ??
-        Math.min(MAX_AUTO_PAGE_SIZE, Math.max(DEFAULT_PAGE_SIZE, Math.ceil(first.count / AUTO_PAGES)));
+      const pageSize = explicit ?? autoPageSize(first.count);
       // etcd answers with the current revision; the pages are read at the requested one if any.
       const revision = opts.revision && opts.revision > 0 ? opts.revision : first.revision;
       return pagedStream(revision, first, (from) => readPage(from, revision, pageSize), prefix);
     },
+
+    scan: <T>(prefix: string, visit: (kv: KeyValue) => T | undefined, opts: { revision?: number } = {}) =>
+      scanRange(backend, prefix, visit, opts.revision),
 
     async count(prefix) {
       const res = await backend.range({ key: prefix, rangeEnd: prefixEnd(prefix), countOnly: true });
@@ -122,19 +127,129 @@ function pagedStream(
   return {
     revision,
     async *[Symbol.asyncIterator](): AsyncIterator<KeyValue> {
-      let page = prefetched ?? (await readFrom(prefix));
+      const firstPage = prefetched ?? (await readFrom(prefix));
       prefetched = undefined;
-      for (;;) {
-        const last = page.kvs[page.kvs.length - 1];
-        // The next page (from the smallest key after last in byte order) is asked for before this
-        // one is handed out, so the store produces it while the caller works through this one.
-        const next = page.more && last ? readFrom(last.key + '\0') : undefined;
-        // A caller that stops early never awaits it: its failure must not be an unhandled rejection.
-        next?.catch(() => undefined);
-        yield* page.kvs;
-        if (!next) return;
-        page = await next;
-      }
+      for await (const kvs of pagesFrom(firstPage, readFrom)) yield* kvs;
     },
   };
+}
+
+/**
+ * The pages of a range from its first one on. The next page (from the smallest key after the last
+ * one in byte order) is asked for before a page is handed out, so the store produces it while the
+ * caller works through this one.
+ */
+async function* pagesFrom(
+  first: RangeResponse,
+  readFrom: (from: string) => Promise<RangeResponse>,
+): AsyncGenerator<KeyValue[]> {
+  let page = first;
+  for (;;) {
+    const last = page.kvs[page.kvs.length - 1];
+    const next = page.more && last ? readFrom(last.key + '\0') : undefined;
+    // A caller that stops early never awaits it: its failure must not be an unhandled rejection.
+    next?.catch(() => undefined);
+    yield page.kvs;
+    if (!next) return;
+    page = await next;
+  }
+}
+
+function autoPageSize(keys: number): number {
+  return Math.min(MAX_AUTO_PAGE_SIZE, Math.max(DEFAULT_PAGE_SIZE, Math.ceil(keys / AUTO_PAGES)));
+}
+
+/**
+ * Datastore.scan: the first page fixes the revision and shows how long the range is. The rest is
+ * read as consecutive segments at once, as many as the backend allows: the first segment goes on
+ * from the first page straight away, while count-only reads find where to cut (split.ts); once
+ * they have, the first segment stops at the first cut it has not passed and the other segments
+ * start. Results are kept per segment and joined in segment order, which is key order.
+ */
+async function scanRange<T>(
+  backend: KVBackend,
+  prefix: string,
+  visit: (kv: KeyValue) => T | undefined,
+  atRevision: number | undefined,
+): Promise<ScanResult<T>> {
+  const end = prefixEnd(prefix);
+  const first = await backend.range({
+    key: prefix,
+    rangeEnd: end,
+    revision: atRevision,
+    limit: DEFAULT_PAGE_SIZE,
+  });
+  const revision = atRevision && atRevision > 0 ? atRevision : first.revision;
+  const after = first.kvs[first.kvs.length - 1]?.key;
+  if (!first.more || after === undefined) return { revision, results: visitAll(first.kvs, visit, []) };
+
+  const remaining = first.count - first.kvs.length;
+  const parts = Math.min(backend.concurrentReads ?? 1, Math.floor(remaining / MIN_SEGMENT_KEYS));
+  const limit = autoPageSize(remaining / Math.max(parts, 1));
+  // Pages after the first are pinned to its revision on the same store: they need no consensus
+  // round to be current (etcd's serializable reads), and a member behind it would fail, not lie.
+  const read = (from: string, to: string) =>
+    backend.range({ key: from, rangeEnd: to, revision, limit, serializable: true });
+
+  // The first segment's end: the range's (undefined) until the cut points are known. Cuts are ASCII,
+  // so comparing keys with them as JS strings agrees with etcd's byte order.
+  let bound: string | undefined;
+  let visited = after; // the last key the first segment has visited
+  const lead = (async () => {
+    const out: T[] = [];
+    for (let page = first; ; ) {
+      const last = page.kvs[page.kvs.length - 1]?.key;
+      const goOn = page.more && last !== undefined && (bound === undefined || last + '\0' < bound);
+      const next = goOn ? read(last + '\0', bound ?? end) : undefined;
+      next?.catch(() => undefined);
+      for (const kv of page.kvs) {
+        if (bound !== undefined && kv.key >= bound) break; // asked for before the bound was set
+        const result = visit(kv);
+        if (result !== undefined) out.push(result);
+        visited = kv.key;
+      }
+      if (!next) return out;
+      page = await next;
+    }
+  })();
+
+  const rest = (async () => {
+    const counter = (from: string, to: string) =>
+      backend
+        .range({ key: from, rangeEnd: to, revision, countOnly: true, serializable: true })
+        .then((r) => r.count);
+    const segments = await splitRange(counter, {
+      after,
+      end,
+      prefixLength: prefix.length,
+      parts,
+      sample: first.kvs.map((kv) => kv.key),
+    });
+    // Cuts the first segment has already read past are dropped: it reads on to the next one.
+    const cuts = segments
+      .slice(1)
+      .map((s) => s.from)
+      .filter((cut) => cut > visited);
+    bound = cuts[0];
+    return Promise.all(
+      cuts.map(async (from, j) => {
+        const to = cuts[j + 1] ?? end;
+        const out: T[] = [];
+        for await (const kvs of pagesFrom(await read(from, to), (key) => read(key, to)))
+          visitAll(kvs, visit, out);
+        return out;
+      }),
+    );
+  })();
+
+  const [own, others] = await Promise.all([lead, rest]);
+  return { revision, results: own.concat(...others) };
+}
+
+function visitAll<T>(kvs: readonly KeyValue[], visit: (kv: KeyValue) => T | undefined, out: T[]): T[] {
+  for (const kv of kvs) {
+    const result = visit(kv);
+    if (result !== undefined) out.push(result);
+  }
+  return out;
 }

@@ -628,6 +628,7 @@ function countingCommits(ds: Datastore): { ds: Datastore; commits: () => number 
       info: ds.info,
       get: (key, opts) => ds.get(key, opts),
       list: (prefix, opts) => ds.list(prefix, opts),
+      scan: (prefix, visit, opts) => ds.scan(prefix, visit, opts),
       count: (prefix) => ds.count(prefix),
       currentRevision: () => ds.currentRevision(),
       create: async (key, value) => counted(await ds.create(key, value)),

@@ -1,13 +1,13 @@
 /**
  * `ipam show` / `ipam show --show-blocks` data, as libcalico-go's GetUtilization computes it:
  * pools in key (= name) order plus a last pseudo-pool "orphaned allocation blocks" (0.0.0.0/0);
- * each block, in key order, belongs to the first of them its network overlaps. Blocks are streamed
+ * each block, in key order, belongs to the first of them its network overlaps. Blocks are scanned
  * at the pools' revision and only small summaries are kept.
  */
-import type { Datastore } from '../datastore/contract.js';
+import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { OperationError } from '../errors.js';
 import { parseCIDR } from '../resources/ip.js';
-import { BLOCK_PREFIX, networkSize, networkText, parseBlockKey, type Network } from './block-key.js';
+import { BLOCK_PREFIX, blockKeyNetwork, networkSize, networkText, type Network } from './block-key.js';
 import { CorruptBlockError } from './block.js';
 import { summarizeBlock } from './block-summary.js';
 import { listPools, type PoolProblem } from './pools.js';
@@ -55,6 +55,8 @@ interface Bucket {
   net: Network;
 }
 
+type Visited = { skipped: SkippedValue } | { bucket: Bucket; block: BlockUsage };
+
 export async function collectUtilization(ds: Datastore, opts: { withBlocks: boolean }): Promise<Utilization> {
   const { pools, problems, revision } = await listPools(ds);
   const skipped: SkippedValue[] = problems.map((p: PoolProblem) => ({ key: p.key, reason: p.reason }));
@@ -73,39 +75,37 @@ export async function collectUtilization(ds: Datastore, opts: { withBlocks: bool
 
   // Sizes by family and prefix: every block of a pool has the same one.
   const sizes = new Map<number, bigint>();
-  const stream = await ds.list(BLOCK_PREFIX, { revision });
-  for await (const kv of stream) {
-    const keyNet = parseBlockKey(kv.key);
-    if (!keyNet) continue; // Calico's lister ignores keys that are not blocks.
+  // Blocks are visited in no particular order (etcd reads parts of the range at once): the totals
+  // are sums, and what must come out in key order (rows, skipped values) is returned by visit.
+  const visit = (kv: KeyValue): Visited | undefined => {
+    const fromKey = blockKeyNetwork(kv.key);
+    if (!fromKey) return undefined; // Calico's lister ignores keys that are not blocks.
     // The value's cidr is nearly always the key's network in canonical form: parsed once, from the key.
-    const keyText = networkText(keyNet);
+    const { net: keyNet, text: keyText } = fromKey;
     let summary;
     try {
       summary = summarizeBlock(kv, { text: keyText, net: keyNet });
     } catch (err) {
-      if (err instanceof CorruptBlockError) {
-        skipped.push({ key: err.key, reason: err.reason });
-        continue;
-      }
+      if (err instanceof CorruptBlockError) return { skipped: { key: err.key, reason: err.reason } };
       throw err;
     }
     const bucket = buckets.find((b) => cidrsOverlap(summary.net, b.net));
-    if (!bucket) continue; // IPv6 blocks outside every pool: Calico never shows them.
+    if (!bucket) return undefined; // IPv6 blocks outside every pool: Calico never shows them.
     const sizeKey = summary.net.network.version * 256 + summary.net.prefix;
     let total = sizes.get(sizeKey);
     if (total === undefined) sizes.set(sizeKey, (total = networkSize(summary.net)));
     const inUse = Number(total) - summary.free;
     bucket.usage.inUse += inUse;
     bucket.usage.blockCount++;
-    if (opts.withBlocks) {
-      bucket.usage.blocks.push({
-        cidr: summary.net === keyNet ? keyText : networkText(summary.net),
-        affinity: summary.affinity,
-        total,
-        inUse,
-        free: total - BigInt(inUse),
-      });
-    }
+    if (!opts.withBlocks) return undefined;
+    const cidr = summary.net === keyNet ? keyText : networkText(summary.net);
+    const block = { cidr, affinity: summary.affinity, total, inUse, free: total - BigInt(inUse) };
+    return { bucket, block };
+  };
+  const { results } = await ds.scan(BLOCK_PREFIX, visit, { revision });
+  for (const r of results) {
+    if ('skipped' in r) skipped.push(r.skipped);
+    else r.bucket.usage.blocks.push(r.block);
   }
   for (const { usage } of buckets) usage.free = usage.total - BigInt(usage.inUse);
   return { revision, pools: buckets.map((b) => b.usage), skipped };

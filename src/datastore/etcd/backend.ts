@@ -46,6 +46,8 @@ export interface EtcdBackendOptions {
 }
 
 const MAX_RECEIVE_BYTES = 256 * 1024 * 1024;
+/** Segments of a scan read at once (docs/performance.md, "Concurrent segments"). */
+const CONCURRENT_READS = 3;
 
 type GlobalPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
@@ -81,6 +83,8 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
   let closed = false;
   return withOwnSockets({
     info: { type: 'etcdv3', endpoints, source: opts.source },
+    // Pages of one scan on one HTTP/2 connection: etcd prepares one while another is sent.
+    concurrentReads: CONCURRENT_READS,
     async range(req) {
       if (reader) {
         try {
@@ -92,7 +96,8 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
         } catch (err) {
           // etcd3 would wait out the same deadline on the same endpoint: report it, do not wait twice.
           if (err instanceof RangeDeadlineError) throw await describeEtcdFailure(err, ctx);
-          reader.close();
+          // Concurrent reads fail together: the first to get here closes the reader.
+          reader?.close();
           reader = undefined;
         }
       }
@@ -351,6 +356,7 @@ function toRangeRequest(req: RangeRequest) {
     ...(req.limit ? { limit: req.limit } : {}),
     ...(req.keysOnly ? { keys_only: true } : {}),
     ...(req.countOnly ? { count_only: true } : {}),
+    ...(req.serializable ? { serializable: true } : {}),
   };
 }
 

@@ -309,13 +309,14 @@ class Writer {
   }
 }
 
-/** RangeRequest: key 1, range_end 2, limit 3, revision 4, keys_only 8, count_only 9. */
+/** RangeRequest: key 1, range_end 2, limit 3, revision 4, serializable 7, keys_only 8, count_only 9. */
 export function encodeRangeRequest(req: RangeRequest, key: Buffer, rangeEnd: Buffer | undefined): Buffer {
   const w = new Writer();
   w.bytesField(1, key);
   if (rangeEnd) w.bytesField(2, rangeEnd);
   if (req.limit) w.intField(3, req.limit);
   if (req.revision) w.intField(4, req.revision);
+  if (req.serializable) w.intField(7, 1);
   if (req.keysOnly) w.intField(8, 1);
   if (req.countOnly) w.intField(9, 1);
   return w.finish();
