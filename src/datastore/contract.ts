@@ -84,8 +84,8 @@ export interface TxnResponse {
 /** What a backend implements. Everything else is built on these three calls. */
 export interface KVBackend {
   readonly info: DatastoreInfo;
-  /** How many range reads are worth having in flight at once for one scan (default 1). */
-  readonly concurrentReads?: number;
+  /** Whether a scan may read parts of a range at once, and when that is worth it (default: never). */
+  readonly scanSegments?: ScanSegments;
   range(req: RangeRequest): Promise<RangeResponse>;
   txn(req: TxnRequest): Promise<TxnResponse>;
   close(): Promise<void>;
@@ -104,6 +104,12 @@ export type WriteOutcome =
 export interface KeyValueStream extends AsyncIterable<KeyValue> {
   /** The revision every page is read at. */
   readonly revision: number;
+}
+
+/** A scan reads at most `max` segments at once, none smaller than `minKeys` keys. */
+export interface ScanSegments {
+  max: number;
+  minKeys: number;
 }
 
 /** What a scan returns: the visitor's results in key order, and the revision everything was read at. */

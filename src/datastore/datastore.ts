@@ -27,8 +27,6 @@ export const DEFAULT_PAGE_SIZE = 500;
  */
 const AUTO_PAGES = 25;
 const MAX_AUTO_PAGE_SIZE = 2000;
-/** A scan is cut into segments of at least this many keys (fewer are not worth a reader). */
-const MIN_SEGMENT_KEYS = 1000;
 
 export function createDatastore(backend: KVBackend): Datastore {
   return {
@@ -184,7 +182,8 @@ async function scanRange<T>(
   if (!first.more || after === undefined) return { revision, results: visitAll(first.kvs, visit, []) };
 
   const remaining = first.count - first.kvs.length;
-  const parts = Math.min(backend.concurrentReads ?? 1, Math.floor(remaining / MIN_SEGMENT_KEYS));
+  const segmenting = backend.scanSegments ?? { max: 1, minKeys: Infinity };
+  const parts = Math.min(segmenting.max, Math.floor(remaining / segmenting.minKeys));
   const limit = autoPageSize(remaining / Math.max(parts, 1));
   // Pages after the first are pinned to its revision on the same store: they need no consensus
   // round to be current (etcd's serializable reads), and a member behind it would fail, not lie.

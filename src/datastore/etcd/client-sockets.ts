@@ -35,7 +35,7 @@ export function withOwnSockets(backend: KVBackend): KVBackend {
   const sockets = trackClientSockets();
   return {
     info: backend.info,
-    ...(backend.concurrentReads !== undefined ? { concurrentReads: backend.concurrentReads } : {}),
+    ...(backend.scanSegments !== undefined ? { scanSegments: backend.scanSegments } : {}),
     range: (req) => sockets.run(() => backend.range(req)),
     txn: (req) => sockets.run(() => backend.txn(req)),
     close: async () => {
