@@ -4,8 +4,7 @@
  */
 import { OperationError, RefusedError, isCalicoError } from '../errors.js';
 import type { Datastore } from '../datastore/contract.js';
-
-export const CLUSTER_INFO_KEY = '/calico/resources/v3/projectcalico.org/clusterinformations/default';
+import { CLUSTER_INFORMATION_KEY } from '../resources/well-known-keys.js';
 
 export interface ClusterVersionInfo {
   /** spec.calicoVersion, or undefined when ClusterInformation or the field is missing. */
@@ -15,14 +14,14 @@ export interface ClusterVersionInfo {
 
 /** Reads ClusterInformation default; a missing resource gives {}. Reads never create anything. */
 export async function readClusterVersion(ds: Datastore): Promise<ClusterVersionInfo> {
-  const kv = await ds.get(CLUSTER_INFO_KEY);
+  const kv = await ds.get(CLUSTER_INFORMATION_KEY);
   if (!kv) return {};
   let spec: unknown;
   try {
     spec = (JSON.parse(kv.value) as { spec?: unknown }).spec;
   } catch (err) {
     throw new OperationError(
-      `cannot decode ClusterInformation(default) at ${CLUSTER_INFO_KEY}: ${(err as Error).message}`,
+      `cannot decode ClusterInformation(default) at ${CLUSTER_INFORMATION_KEY}: ${(err as Error).message}`,
       { code: 'CorruptData' },
     );
   }

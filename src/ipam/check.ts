@@ -13,6 +13,10 @@
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { OperationError } from '../errors.js';
 import { cidrContains, formatIP, parseCIDROrIP, type IPAddr } from '../resources/ip.js';
+import {
+  KUBE_CONTROLLERS_CONFIGURATION_KEY,
+  WORKLOAD_ENDPOINT_PREFIX,
+} from '../resources/well-known-keys.js';
 import { NODE_PREFIX, parseAffinity } from './affinity.js';
 import { BLOCK_PREFIX, HANDLE_PREFIX, IPAM_PREFIX, bitsOf, ordinalToIP, parseBlockKey } from './block-key.js';
 import {
@@ -28,8 +32,6 @@ import { readClusterInfo } from './release-report.js';
 import type { HandleInfo, Report, ReportAllocation } from './report.js';
 import { compareGoStrings } from '../codec/go-json.js';
 
-const WEP_PREFIX = '/calico/resources/v3/projectcalico.org/workloadendpoints/';
-const KCC_KEY = '/calico/resources/v3/projectcalico.org/kubecontrollersconfigurations/default';
 const AFFINITY_KEY = /^\/calico\/ipam\/v2\/(host|virtual)\/([^/]+)\/ipv[46]\/block\/([^/]+)$/;
 const TOP_NODES = 20;
 
@@ -296,7 +298,7 @@ export async function checkIPAM(ds: Datastore, opts: CheckOptions): Promise<Chec
 
   // LoadBalancer services: Services live in Kubernetes, not in this datastore; see docs/ipam.md.
   c.print('Loading all service load balancer IPs.');
-  const kcc = await ds.get(KCC_KEY, { revision });
+  const kcc = await ds.get(KUBE_CONTROLLERS_CONFIGURATION_KEY, { revision });
   const loadBalancer = kcc
     ? objectOf(objectOf(decodeResource(kcc)['spec'])['controllers'])['loadBalancer']
     : undefined;
@@ -318,7 +320,7 @@ export async function checkIPAM(ds: Datastore, opts: CheckOptions): Promise<Chec
   progress('Loading workload endpoints');
   c.print('Loading all workload endpoints.');
   let numWEPIPs = 0;
-  for await (const kv of await ds.list(WEP_PREFIX, { revision })) {
+  for await (const kv of await ds.list(WORKLOAD_ENDPOINT_PREFIX, { revision })) {
     const obj = decodeResource(kv);
     const meta = objectOf(obj['metadata']);
     const networks = objectOf(obj['spec'])['ipNetworks'];

@@ -12,8 +12,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { encodeGoJson, parseGoJson, S } from '../codec/go-json.js';
 import type { Datastore } from '../datastore/contract.js';
 import { ConflictError, OperationError } from '../errors.js';
-
-export const CLUSTER_INFORMATION_KEY = '/calico/resources/v3/projectcalico.org/clusterinformations/default';
+import { CLUSTER_INFORMATION_KEY } from '../resources/well-known-keys.js';
 
 const clusterInformationSchema = S.struct([
   { name: 'kind', schema: S.string(), omitempty: true },

@@ -7,10 +7,9 @@ import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { kindDescriptor, type KindDescriptor } from '../resources/registry.js';
 import { decodeFromStorage } from '../resources/store.js';
 import type { ResourceObject } from '../resources/types.js';
+import { IPPOOL_PREFIX } from '../resources/well-known-keys.js';
 import { parseCIDR } from '../resources/ip.js';
 import type { Network } from './block-key.js';
-
-export const IPPOOL_PREFIX = '/calico/resources/v3/projectcalico.org/ippools/';
 
 const IPPOOL: KindDescriptor = kindDescriptor('IPPool')!;
 

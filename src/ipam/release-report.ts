@@ -10,7 +10,7 @@ import { parseGoJson } from '../codec/go-json.js';
 import type { Datastore } from '../datastore/contract.js';
 import { InputError, OperationError, RefusedError } from '../errors.js';
 import { parseIP } from '../resources/ip.js';
-import { CLUSTER_INFORMATION_KEY } from './datastore-lock.js';
+import { CLUSTER_INFORMATION_KEY } from '../resources/well-known-keys.js';
 import { handleKey } from './handles.js';
 import { releaseIPs, type ReleaseRequest, type ReleaseResult } from './release.js';
 import { mergeReports, readReportFile, type HandleInfo } from './report.js';

@@ -5,9 +5,8 @@
  */
 import type { Datastore } from '../datastore/contract.js';
 import { cidrContains, cidrsOverlap, parseCIDROrIP, type CIDR, type IPAddr } from '../resources/ip.js';
+import { IPRESERVATION_PREFIX } from '../resources/well-known-keys.js';
 import { ordinalToIP, type Network } from './block-key.js';
-
-export const IPRESERVATION_PREFIX = '/calico/resources/v3/projectcalico.org/ipreservations/';
 
 export interface Reservations {
   readonly cidrs: readonly CIDR[];
