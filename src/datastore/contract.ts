@@ -84,9 +84,13 @@ export interface TxnResponse {
 /** What a backend implements. Everything else is built on these three calls. */
 export interface KVBackend {
   readonly info: DatastoreInfo;
-  /** Whether a scan may read parts of a range at once, and when that is worth it (default: never). */
-  readonly scanSegments?: ScanSegments;
   range(req: RangeRequest): Promise<RangeResponse>;
+  /**
+   * range() with each KeyValue handed to onKeyValue as it arrives instead of collected (the
+   * response's kvs are empty); a KeyValue is valid only until onKeyValue returns. Optional: a
+   * backend without it is read with range().
+   */
+  streamRange?(req: RangeRequest, onKeyValue: (kv: KeyValue) => void): Promise<RangeResponse>;
   txn(req: TxnRequest): Promise<TxnResponse>;
   close(): Promise<void>;
 }
@@ -106,12 +110,6 @@ export interface KeyValueStream extends AsyncIterable<KeyValue> {
   readonly revision: number;
 }
 
-/** A scan reads at most `max` segments at once, none smaller than `minKeys` keys. */
-export interface ScanSegments {
-  max: number;
-  minKeys: number;
-}
-
 /** What a scan returns: the visitor's results in key order, and the revision everything was read at. */
 export interface ScanResult<T> {
   revision: number;
@@ -124,9 +122,9 @@ export interface Datastore {
   get(key: string, opts?: { revision?: number }): Promise<KeyValue | undefined>;
   list(prefix: string, opts?: { revision?: number; pageSize?: number }): Promise<KeyValueStream>;
   /**
-   * Every key under prefix at one revision, passed to visit; what visit returns (undefined dropped)
-   * comes back in key order. Unlike list(), keys are visited in no particular order across the
-   * range, so a backend may read several parts of it at once (etcd); visit must not rely on order.
+   * Every key under prefix at one revision, passed to visit in key order; what visit returns
+   * (undefined dropped) comes back as results. Unlike list(), a KeyValue is valid only while visit
+   * runs (a streaming backend reuses its bytes): read its value there, keep only what visit returns.
    */
   scan<T>(
     prefix: string,

@@ -16,7 +16,6 @@ import {
   type TxnResponse,
   type WriteOutcome,
 } from './contract.js';
-import { splitRange } from './split.js';
 
 export const DEFAULT_PAGE_SIZE = 500;
 /**
@@ -27,6 +26,9 @@ export const DEFAULT_PAGE_SIZE = 500;
  */
 const AUTO_PAGES = 25;
 const MAX_AUTO_PAGE_SIZE = 2000;
+const STREAM_PAGES = 10;
+const MIN_STREAM_PAGE_SIZE = 2000;
+const MAX_STREAM_PAGE_SIZE = 5000;
 
 export function createDatastore(backend: KVBackend): Datastore {
   return {
@@ -153,16 +155,24 @@ async function* pagesFrom(
   }
 }
 
+/**
+ * Streamed pages hold nothing in memory, so they can be larger: fewer requests, each of which makes
+ * etcd count the rest of its range (docs/performance.md, "Streaming").
+ */
+function streamPageSize(keys: number): number {
+  return Math.min(MAX_STREAM_PAGE_SIZE, Math.max(MIN_STREAM_PAGE_SIZE, Math.ceil(keys / STREAM_PAGES)));
+}
+
 function autoPageSize(keys: number): number {
   return Math.min(MAX_AUTO_PAGE_SIZE, Math.max(DEFAULT_PAGE_SIZE, Math.ceil(keys / AUTO_PAGES)));
 }
 
 /**
- * Datastore.scan: the first page fixes the revision and shows how long the range is. The rest is
- * read as consecutive segments at once, as many as the backend allows: the first segment goes on
- * from the first page straight away, while count-only reads find where to cut (split.ts); once
- * they have, the first segment stops at the first cut it has not passed and the other segments
- * start. Results are kept per segment and joined in segment order, which is key order.
+ * Datastore.scan: the first page fixes the revision and shows how long the range is; the rest is
+ * read in pages from its last key on, streamed where the backend can (each key visited as it
+ * arrives, nothing kept), and pinned to the first page's revision on the same store, so they need
+ * no consensus round to be current (etcd's serializable reads): a member behind it would fail, not
+ * lie.
  */
 async function scanRange<T>(
   backend: KVBackend,
@@ -178,71 +188,25 @@ async function scanRange<T>(
     limit: DEFAULT_PAGE_SIZE,
   });
   const revision = atRevision && atRevision > 0 ? atRevision : first.revision;
-  const after = first.kvs[first.kvs.length - 1]?.key;
-  if (!first.more || after === undefined) return { revision, results: visitAll(first.kvs, visit, []) };
-
+  const results = visitAll(first.kvs, visit, []);
   const remaining = first.count - first.kvs.length;
-  const segmenting = backend.scanSegments ?? { max: 1, minKeys: Infinity };
-  const parts = Math.min(segmenting.max, Math.floor(remaining / segmenting.minKeys));
-  const limit = autoPageSize(remaining / Math.max(parts, 1));
-  // Pages after the first are pinned to its revision on the same store: they need no consensus
-  // round to be current (etcd's serializable reads), and a member behind it would fail, not lie.
-  const read = (from: string, to: string) =>
-    backend.range({ key: from, rangeEnd: to, revision, limit, serializable: true });
-
-  // The first segment's end: the range's (undefined) until the cut points are known. Cuts are ASCII,
-  // so comparing keys with them as JS strings agrees with etcd's byte order.
-  let bound: string | undefined;
-  let visited = after; // the last key the first segment has visited
-  const lead = (async () => {
-    const out: T[] = [];
-    for (let page = first; ; ) {
-      const last = page.kvs[page.kvs.length - 1]?.key;
-      const goOn = page.more && last !== undefined && (bound === undefined || last + '\0' < bound);
-      const next = goOn ? read(last + '\0', bound ?? end) : undefined;
-      next?.catch(() => undefined);
-      for (const kv of page.kvs) {
-        if (bound !== undefined && kv.key >= bound) break; // asked for before the bound was set
-        const result = visit(kv);
-        if (result !== undefined) out.push(result);
-        visited = kv.key;
-      }
-      if (!next) return out;
-      page = await next;
-    }
-  })();
-
-  const rest = (async () => {
-    const counter = (from: string, to: string) =>
-      backend
-        .range({ key: from, rangeEnd: to, revision, countOnly: true, serializable: true })
-        .then((r) => r.count);
-    const segments = await splitRange(counter, {
-      after,
-      end,
-      prefixLength: prefix.length,
-      parts,
-      sample: first.kvs.map((kv) => kv.key),
-    });
-    // Cuts the first segment has already read past are dropped: it reads on to the next one.
-    const cuts = segments
-      .slice(1)
-      .map((s) => s.from)
-      .filter((cut) => cut > visited);
-    bound = cuts[0];
-    return Promise.all(
-      cuts.map(async (from, j) => {
-        const to = cuts[j + 1] ?? end;
-        const out: T[] = [];
-        for await (const kvs of pagesFrom(await read(from, to), (key) => read(key, to)))
-          visitAll(kvs, visit, out);
-        return out;
-      }),
-    );
-  })();
-
-  const [own, others] = await Promise.all([lead, rest]);
-  return { revision, results: own.concat(...others) };
+  const limit = backend.streamRange ? streamPageSize(remaining) : autoPageSize(remaining);
+  let last = first.kvs[first.kvs.length - 1]?.key;
+  let taken = 0;
+  const take = (kv: KeyValue): void => {
+    last = kv.key;
+    taken++;
+    const result = visit(kv);
+    if (result !== undefined) results.push(result);
+  };
+  for (let more = first.more; more && last !== undefined; ) {
+    const req = { key: last + '\0', rangeEnd: end, revision, limit, serializable: true };
+    taken = 0;
+    const res = backend.streamRange ? await backend.streamRange(req, take) : await backend.range(req);
+    res.kvs.forEach(take);
+    more = res.more && taken > 0;
+  }
+  return { revision, results };
 }
 
 function visitAll<T>(kvs: readonly KeyValue[], visit: (kv: KeyValue) => T | undefined, out: T[]): T[] {

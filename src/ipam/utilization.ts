@@ -75,8 +75,8 @@ export async function collectUtilization(ds: Datastore, opts: { withBlocks: bool
 
   // Sizes by family and prefix: every block of a pool has the same one.
   const sizes = new Map<number, bigint>();
-  // Blocks are visited in no particular order (etcd reads parts of the range at once): the totals
-  // are sums, and what must come out in key order (rows, skipped values) is returned by visit.
+  // Each block is summarised while visit runs (its bytes are not kept); rows and skipped values are
+  // returned by visit and come back in key order.
   const visit = (kv: KeyValue): Visited | undefined => {
     const fromKey = blockKeyNetwork(kv.key);
     if (!fromKey) return undefined; // Calico's lister ignores keys that are not blocks.

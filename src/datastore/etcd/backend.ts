@@ -46,12 +46,6 @@ export interface EtcdBackendOptions {
 }
 
 const MAX_RECEIVE_BYTES = 256 * 1024 * 1024;
-/**
- * Two segments of a scan at once, each of at least 10,000 keys: at 50,000 IPAM blocks that reads the
- * range in 0.7x the time of one reader; at 10,000 it gains nothing and holds ~25 MB more pages
- * (docs/performance.md, "Concurrent segments").
- */
-const SCAN_SEGMENTS = { max: 2, minKeys: 10_000 };
 
 type GlobalPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
@@ -84,29 +78,72 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
   const viaGrpc = (): Promise<KVBackend> =>
     (grpc ??= openGrpcBackend(cfg, opts, endpoints, credentials, ctx));
 
+  const range = async (req: RangeRequest): Promise<RangeResponse> => {
+    if (reader) {
+      try {
+        return await reader.range(
+          req,
+          keyBytes(req.key),
+          req.rangeEnd !== undefined ? rangeEndBytes(req.rangeEnd) : undefined,
+        );
+      } catch (err) {
+        // etcd3 would wait out the same deadline on the same endpoint: report it, do not wait twice.
+        if (err instanceof RangeDeadlineError) throw await describeEtcdFailure(err, ctx);
+        // Concurrent reads fail together: the first to get here closes the reader.
+        reader?.close();
+        reader = undefined;
+      }
+    }
+    return (await viaGrpc()).range(req);
+  };
+
+  // Streamed ranges go through the reader's own connection until one fails; a failed one goes on
+  // from the last key it handed over through range(), so no key is handed over twice.
+  let streaming = true;
+  const streamRange = async (
+    req: RangeRequest,
+    onKeyValue: (kv: KeyValue) => void,
+  ): Promise<RangeResponse> => {
+    let handed = 0;
+    let last: string | undefined;
+    if (reader && streaming) {
+      try {
+        return await reader.streamRange(
+          req,
+          keyBytes(req.key),
+          req.rangeEnd !== undefined ? rangeEndBytes(req.rangeEnd) : undefined,
+          (kv) => {
+            onKeyValue(kv);
+            handed++;
+            last = kv.key;
+          },
+        );
+      } catch (err) {
+        if (err instanceof RangeDeadlineError) throw await describeEtcdFailure(err, ctx);
+        streaming = false;
+      }
+    }
+    if (last === undefined) {
+      const res = await range(req);
+      res.kvs.forEach((kv) => onKeyValue(kv));
+      return { ...res, kvs: [] };
+    }
+    const from = { ...req, key: last + '\0' };
+    if (req.limit && handed >= req.limit) {
+      // Everything asked for arrived, but not the end of the answer: is there more?
+      const rest = await range({ ...from, limit: 0, countOnly: true });
+      return { kvs: [], more: rest.count > 0, count: handed + rest.count, revision: rest.revision };
+    }
+    const res = await range(req.limit ? { ...from, limit: req.limit - handed } : from);
+    res.kvs.forEach((kv) => onKeyValue(kv));
+    return { ...res, kvs: [], count: handed + res.count };
+  };
+
   let closed = false;
   return withOwnSockets({
     info: { type: 'etcdv3', endpoints, source: opts.source },
-    // Pages of one scan on one HTTP/2 connection: etcd prepares one while another is sent.
-    scanSegments: SCAN_SEGMENTS,
-    async range(req) {
-      if (reader) {
-        try {
-          return await reader.range(
-            req,
-            keyBytes(req.key),
-            req.rangeEnd !== undefined ? rangeEndBytes(req.rangeEnd) : undefined,
-          );
-        } catch (err) {
-          // etcd3 would wait out the same deadline on the same endpoint: report it, do not wait twice.
-          if (err instanceof RangeDeadlineError) throw await describeEtcdFailure(err, ctx);
-          // Concurrent reads fail together: the first to get here closes the reader.
-          reader?.close();
-          reader = undefined;
-        }
-      }
-      return (await viaGrpc()).range(req);
-    },
+    range,
+    streamRange,
     txn: async (req) => (await viaGrpc()).txn(req),
     close: async () => {
       if (closed) return;

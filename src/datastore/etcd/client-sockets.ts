@@ -35,8 +35,8 @@ export function withOwnSockets(backend: KVBackend): KVBackend {
   const sockets = trackClientSockets();
   return {
     info: backend.info,
-    ...(backend.scanSegments !== undefined ? { scanSegments: backend.scanSegments } : {}),
     range: (req) => sockets.run(() => backend.range(req)),
+    ...(backend.streamRange ? { streamRange: streamWith(sockets, backend.streamRange.bind(backend)) } : {}),
     txn: (req) => sockets.run(() => backend.txn(req)),
     close: async () => {
       try {
@@ -46,6 +46,13 @@ export function withOwnSockets(backend: KVBackend): KVBackend {
       }
     },
   };
+}
+
+function streamWith(
+  sockets: ClientSockets,
+  streamRange: NonNullable<KVBackend['streamRange']>,
+): NonNullable<KVBackend['streamRange']> {
+  return (req, onKeyValue) => sockets.run(() => streamRange(req, onKeyValue));
 }
 
 interface ClientSockets {

@@ -16,6 +16,7 @@ import { connect as tlsConnect } from 'node:tls';
 
 import type { KeyValue, RangeRequest, RangeResponse } from '../contract.js';
 import { lazyKeyValue } from '../value-head.js';
+import { openStreamingConnection, type StreamingConnection } from './h2-stream.js';
 
 export interface RangeReaderOptions {
   endpoint: string;
@@ -27,6 +28,16 @@ export interface RangeReaderOptions {
 
 export interface RangeReader {
   range(req: RangeRequest, key: Buffer, rangeEnd: Buffer | undefined): Promise<RangeResponse>;
+  /**
+   * The same call with each KeyValue handed to onKeyValue as soon as its bytes have arrived (see
+   * h2-stream.ts), valid only until onKeyValue returns; the response without its kvs.
+   */
+  streamRange(
+    req: RangeRequest,
+    key: Buffer,
+    rangeEnd: Buffer | undefined,
+    onKeyValue: (kv: KeyValue) => void,
+  ): Promise<RangeResponse>;
   close(): void;
 }
 
@@ -63,6 +74,16 @@ export function openRangeReader(opts: RangeReaderOptions): RangeReader {
     (socket = opts.tls
       ? tlsConnect({ host, port, servername, ca, cert, key, ALPNProtocols: ['h2'] })
       : netConnect({ host, port }));
+  // Streamed calls have a connection of their own (h2-stream.ts), opened on the first one.
+  let streaming: StreamingConnection | undefined;
+  const streamingConnection = (): StreamingConnection =>
+    (streaming ??= openStreamingConnection({
+      host,
+      port,
+      ...(opts.tls
+        ? { tls: { servername, ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) } }
+        : {}),
+    }));
   let session: ClientHttp2Session | undefined;
   const open = (): ClientHttp2Session => {
     if (session && !session.closed && !session.destroyed) return session;
@@ -102,10 +123,24 @@ export function openRangeReader(opts: RangeReaderOptions): RangeReader {
         await unary(open(), '/etcdserverpb.KV/Range', body, metadata, opts.timeoutMs),
       );
     },
+    async streamRange(req, key, rangeEnd, onKeyValue) {
+      const t = authToken();
+      const metadata: Record<string, string> = t ? { token: await t } : {};
+      const decoder = new StreamingRangeDecoder(onKeyValue);
+      await streamingConnection().call(
+        '/etcdserverpb.KV/Range',
+        encodeRangeRequest(req, key, rangeEnd),
+        metadata,
+        (buf, start, end) => decoder.feed(buf, start, end),
+        { ms: opts.timeoutMs, error: () => new RangeDeadlineError(opts.timeoutMs) },
+      );
+      return decoder.finish();
+    },
     close() {
       session?.destroy();
       session = undefined;
       socket?.destroy();
+      streaming?.close();
     },
   };
 }
@@ -364,6 +399,10 @@ class BufferReader {
       scale *= 0x80;
     }
   }
+  /** A length-delimited field's bytes (a view); moves past them. */
+  take(): Buffer {
+    return this.buf.subarray(...this.span());
+  }
   /** The [start, end) of a length-delimited field's bytes; moves past them. */
   span(): [number, number] {
     const len = this.varint();
@@ -444,6 +483,118 @@ function decodeKeyValue(buf: Buffer): KeyValue {
     }
   }
   return lazyKeyValue({ key, createRevision, modRevision, version }, buf, valueStart, valueEnd);
+}
+
+/**
+ * A RangeResponse decoded from its bytes as they arrive: each KeyValue is decoded in place when its
+ * bytes are all there (from the caller's buffer, or from a carry buffer when they arrived in
+ * pieces) and handed on at once; nothing is kept.
+ */
+class StreamingRangeDecoder {
+  private carry: Buffer = Buffer.allocUnsafe(16 * 1024);
+  private carried = 0;
+  /** Bytes still needed to complete the carried field; -1 while its tag and length are incomplete. */
+  private needed = 0;
+  private readonly response: RangeResponse = { kvs: [], more: false, count: 0, revision: 0 };
+
+  constructor(private readonly onKeyValue: (kv: KeyValue) => void) {}
+
+  feed(buf: Buffer, start: number, end: number): void {
+    let i = start;
+    while (i < end) {
+      if (this.carried > 0) {
+        i = this.fill(buf, i, end);
+        continue;
+      }
+      const size = fieldSize(buf, i, end);
+      if (size > 0 && i + size <= end) {
+        this.field(buf, i, i + size);
+        i += size;
+        continue;
+      }
+      // The field goes on in the next piece: carry what there is.
+      this.needed = size > 0 ? size - (end - i) : -1;
+      this.carry = grow(this.carry, Math.max(size, end - i, 16));
+      buf.copy(this.carry, 0, i, end);
+      this.carried = end - i;
+      i = end;
+    }
+  }
+
+  finish(): RangeResponse {
+    if (this.carried > 0) throw new Error('13 INTERNAL: truncated protobuf message');
+    return this.response;
+  }
+
+  /** Adds bytes to the carried field; decodes it once complete. Returns the position after what it took. */
+  private fill(buf: Buffer, start: number, end: number): number {
+    let i = start;
+    if (this.needed < 0) {
+      // Tag and length: a byte at a time until they are complete (at most ~15 bytes).
+      this.carry[this.carried++] = buf[i++]!;
+      const size = fieldSize(this.carry, 0, this.carried);
+      if (size < 0) return i;
+      this.carry = grow(this.carry, size, this.carried);
+      this.needed = size - this.carried;
+    }
+    const k = Math.min(this.needed, end - i);
+    buf.copy(this.carry, this.carried, i, i + k);
+    this.carried += k;
+    this.needed -= k;
+    if (this.needed === 0) {
+      const size = this.carried;
+      this.carried = 0;
+      this.field(this.carry, 0, size);
+    }
+    return i + k;
+  }
+
+  /** One top-level field, whole in buf[start, end). */
+  private field(buf: Buffer, start: number, end: number): void {
+    const r = new BufferReader(buf.subarray(start, end));
+    const tag = r.varint();
+    if (tag === ((1 << 3) | 2)) this.response.revision = decodeHeaderRevision(r.take());
+    else if (tag === ((2 << 3) | 2)) this.onKeyValue(decodeKeyValue(r.take()));
+    else if (tag === 3 << 3) this.response.more = r.varint() !== 0;
+    else if (tag === 4 << 3) this.response.count = r.varint();
+  }
+}
+
+/** The size of the field starting at buf[start] (tag, length and value), or -1 if buf ends first. */
+function fieldSize(buf: Buffer, start: number, end: number): number {
+  let i = start;
+  let tag = 0;
+  let scale = 1;
+  for (;;) {
+    if (i >= end) return -1;
+    const b = buf[i++]!;
+    tag += (b & 0x7f) * scale;
+    if (b < 0x80) break;
+    scale *= 0x80;
+  }
+  const wireType = tag & 7;
+  if (wireType === 1) return i - start + 8;
+  if (wireType === 5) return i - start + 4;
+  if (wireType !== 0 && wireType !== 2)
+    throw new Error(`13 INTERNAL: unsupported protobuf wire type ${wireType}`);
+  let n = 0;
+  scale = 1;
+  for (;;) {
+    if (i >= end) return -1;
+    const b = buf[i++]!;
+    n += (b & 0x7f) * scale;
+    if (b < 0x80) break;
+    scale *= 0x80;
+  }
+  return wireType === 0 ? i - start : i - start + n;
+}
+
+/** buf, or a larger copy of its first `keep` bytes when it has fewer than `size`. */
+function grow(buf: Buffer, size: number, keep = 0): Buffer {
+  if (buf.length >= size) return buf;
+  const bigger = Buffer.allocUnsafe(Math.max(size, 2 * buf.length));
+  buf.copy(bigger, 0, 0, keep);
+  return bigger;
 }
 
 /** AuthenticateResponse: header 1, token 2. */

@@ -108,6 +108,51 @@ describe('range reader over TLS with a client certificate and a password user', 
     }
   });
 
+  it('streams what range() returns, key by key, over its own TLS connection (streamRange)', async () => {
+    // Pages of values large and small, so that many KeyValues arrive split over reads and frames.
+    const prefix = '/calico/stream/';
+    const value = (i: number) => (i % 7 === 0 ? `big-${i}-${'é'.repeat(30_000 + i)}` : `v-${i}`);
+    for (let i = 0; i < 60; i++)
+      await etcd.etcdctl(['put', `${prefix}${String(i).padStart(3, '0')}`, value(i)]);
+    const reader = openRangeReader(await readerOptions());
+    try {
+      for (const extra of [{}, { limit: 25 }, { limit: 60 }, { limit: 1 }]) {
+        const req = range(prefix, extra);
+        const whole = await reader.range(req, bytes(prefix), endBytes(prefix));
+        const seen: string[][] = [];
+        const streamed = await reader.streamRange(req, bytes(prefix), endBytes(prefix), (kv) =>
+          seen.push([kv.key, kv.value, String(kv.modRevision), String(kv.version)]),
+        );
+        expect(seen).toEqual(
+          whole.kvs.map((kv) => [kv.key, kv.value, String(kv.modRevision), String(kv.version)]),
+        );
+        expect(streamed).toEqual({ ...whole, kvs: [] });
+      }
+      // Pinned to a revision, as a scan reads its later pages.
+      const at = await reader.range(range(prefix, { limit: 1 }), bytes(prefix), endBytes(prefix));
+      const pinned: string[] = [];
+      await reader.streamRange(
+        range(`${prefix}010`, { revision: at.revision, serializable: true }),
+        bytes(`${prefix}010`),
+        endBytes(prefix),
+        (kv) => pinned.push(kv.key),
+      );
+      expect(pinned).toHaveLength(50);
+      // An etcd error (a future revision) fails the call; the caller falls back to range().
+      const err = await reader
+        .streamRange(
+          range(prefix, { revision: at.revision + 1000 }),
+          bytes(prefix),
+          endBytes(prefix),
+          () => undefined,
+        )
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+    } finally {
+      reader.close();
+    }
+  });
+
   it('fails, without waiting for the deadline, on a wrong password or an untrusted client certificate', async () => {
     const certs = etcd.certs!;
     const cases: Partial<RangeReaderOptions>[] = [
@@ -145,9 +190,15 @@ describe('range reader deadline', () => {
     const reader = openRangeReader({ endpoint: `http://127.0.0.1:${port}`, timeoutMs: 500 });
     const started = Date.now();
     const err = await reader.range(range('/x'), bytes('/x'), undefined).catch((e: unknown) => e);
-    reader.close();
     expect(err).toBeInstanceOf(RangeDeadlineError);
     expect(Date.now() - started).toBeLessThan(2000);
+    const streamStarted = Date.now();
+    const streamErr = await reader
+      .streamRange(range('/x'), bytes('/x'), undefined, () => undefined)
+      .catch((e: unknown) => e);
+    reader.close();
+    expect(streamErr).toBeInstanceOf(RangeDeadlineError);
+    expect(Date.now() - streamStarted).toBeLessThan(2000);
   });
 });
 

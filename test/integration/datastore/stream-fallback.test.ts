@@ -1,0 +1,89 @@
+/**
+ * A streamed page whose connection breaks halfway: the etcd backend goes on from the last key it
+ * handed over, through its other connection, so a scan still sees every key exactly once. The
+ * break is real: a TCP proxy in front of a real etcd cuts the second connection (the streaming
+ * one; the first is node:http2's) after a megabyte.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadClientConfig } from '../../../src/config/load.js';
+import { createDatastore } from '../../../src/datastore/datastore.js';
+import { openEtcdBackend } from '../../../src/datastore/etcd/backend.js';
+import { startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
+
+let etcd: EtcdServer;
+let proxy: Server;
+let proxyPort = 0;
+let connections = 0;
+let cut = false;
+const sockets = new Set<Socket>();
+const CUT_AFTER = 1024 * 1024;
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  const target = new URL(etcd.endpoint);
+  proxy = createServer((client) => {
+    const n = ++connections;
+    const server = connect(Number(target.port), target.hostname);
+    sockets.add(client).add(server);
+    client.pipe(server);
+    let forwarded = 0;
+    server.on('data', (chunk: Buffer) => {
+      forwarded += chunk.length;
+      if (n === 2 && forwarded > CUT_AFTER) {
+        cut = true;
+        client.destroy();
+        server.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
+    const close = () => {
+      client.destroy();
+      server.destroy();
+    };
+    client.on('error', close).on('close', close);
+    server.on('error', close).on('close', close);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  proxyPort = (proxy.address() as { port: number }).port;
+}, 60_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  proxy?.close();
+  await etcd?.stop();
+});
+
+describe('a streamed scan whose connection breaks', () => {
+  it('goes on from the last key handed over: every key once, in order', async () => {
+    const direct = createDatastore(
+      await openEtcdBackend(loadClientConfig({ env: etcd.env }).etcd!, { timeoutMs: 5000, source: 'test' }),
+    );
+    const prefix = '/calico/fallback/';
+    const keys = Array.from({ length: 900 }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
+    for (let i = 0; i < keys.length; i += 50) {
+      const success = keys
+        .slice(i, i + 50)
+        .map((key) => ({ type: 'put' as const, key, value: `${key}:${'x'.repeat(8000)}` }));
+      await direct.txn({ compare: [], success });
+    }
+    await direct.close();
+
+    const env = { ...etcd.env, ETCD_ENDPOINTS: `http://127.0.0.1:${proxyPort}` };
+    const ds = createDatastore(
+      await openEtcdBackend(loadClientConfig({ env }).etcd!, { timeoutMs: 5000, source: 'test' }),
+    );
+    try {
+      const { results } = await ds.scan(prefix, (kv) =>
+        kv.value.startsWith(`${kv.key}:`) ? kv.key : 'bad value',
+      );
+      expect(cut).toBe(true);
+      expect(results).toEqual(keys);
+    } finally {
+      await ds.close();
+    }
+  });
+});
