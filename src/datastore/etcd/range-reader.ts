@@ -490,7 +490,7 @@ function decodeKeyValue(buf: Buffer): KeyValue {
  * bytes are all there (from the caller's buffer, or from a carry buffer when they arrived in
  * pieces) and handed on at once; nothing is kept.
  */
-class StreamingRangeDecoder {
+export class StreamingRangeDecoder {
   private carry: Buffer = Buffer.allocUnsafe(16 * 1024);
   private carried = 0;
   /** Bytes still needed to complete the carried field; -1 while its tag and length are incomplete. */
