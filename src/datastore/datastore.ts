@@ -10,6 +10,7 @@ import {
   type KVBackend,
   type KeyValue,
   type KeyValueStream,
+  type RangeRequest,
   type RangeResponse,
   type ScanResult,
   type TxnRequest,
@@ -181,17 +182,8 @@ async function scanRange<T>(
   atRevision: number | undefined,
 ): Promise<ScanResult<T>> {
   const end = prefixEnd(prefix);
-  const first = await backend.range({
-    key: prefix,
-    rangeEnd: end,
-    revision: atRevision,
-    limit: DEFAULT_PAGE_SIZE,
-  });
-  const revision = atRevision && atRevision > 0 ? atRevision : first.revision;
-  const results = visitAll(first.kvs, visit, []);
-  const remaining = first.count - first.kvs.length;
-  const limit = backend.streamRange ? streamPageSize(remaining) : autoPageSize(remaining);
-  let last = first.kvs[first.kvs.length - 1]?.key;
+  const results: T[] = [];
+  let last: string | undefined;
   let taken = 0;
   const take = (kv: KeyValue): void => {
     last = kv.key;
@@ -199,20 +191,20 @@ async function scanRange<T>(
     const result = visit(kv);
     if (result !== undefined) results.push(result);
   };
-  for (let more = first.more; more && last !== undefined; ) {
-    const req = { key: last + '\0', rangeEnd: end, revision, limit, serializable: true };
+  const read = async (req: RangeRequest): Promise<RangeResponse> => {
     taken = 0;
     const res = backend.streamRange ? await backend.streamRange(req, take) : await backend.range(req);
     res.kvs.forEach(take);
+    return res;
+  };
+  const firstLimit = backend.streamRange ? MIN_STREAM_PAGE_SIZE : DEFAULT_PAGE_SIZE;
+  const first = await read({ key: prefix, rangeEnd: end, revision: atRevision, limit: firstLimit });
+  const revision = atRevision && atRevision > 0 ? atRevision : first.revision;
+  const remaining = first.count - taken;
+  const limit = backend.streamRange ? streamPageSize(remaining) : autoPageSize(remaining);
+  for (let more = first.more && taken > 0; more && last !== undefined; ) {
+    const res = await read({ key: last + '\0', rangeEnd: end, revision, limit, serializable: true });
     more = res.more && taken > 0;
   }
   return { revision, results };
-}
-
-function visitAll<T>(kvs: readonly KeyValue[], visit: (kv: KeyValue) => T | undefined, out: T[]): T[] {
-  for (const kv of kvs) {
-    const result = visit(kv);
-    if (result !== undefined) out.push(result);
-  }
-  return out;
 }

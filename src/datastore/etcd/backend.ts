@@ -106,6 +106,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
   ): Promise<RangeResponse> => {
     let handed = 0;
     let last: string | undefined;
+    const progress = { revision: 0 };
     if (reader && streaming) {
       try {
         return await reader.streamRange(
@@ -117,6 +118,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
             handed++;
             last = kv.key;
           },
+          progress,
         );
       } catch (err) {
         if (err instanceof RangeDeadlineError) throw await describeEtcdFailure(err, ctx);
@@ -128,7 +130,8 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
       res.kvs.forEach((kv) => onKeyValue(kv));
       return { ...res, kvs: [] };
     }
-    const from = { ...req, key: last + '\0' };
+    // The rest at the revision the keys already handed over were read at.
+    const from = { ...req, key: last + '\0', revision: req.revision || progress.revision };
     if (req.limit && handed >= req.limit) {
       // Everything asked for arrived, but not the end of the answer: is there more?
       const rest = await range({ ...from, limit: 0, countOnly: true });

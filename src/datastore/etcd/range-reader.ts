@@ -30,13 +30,16 @@ export interface RangeReader {
   range(req: RangeRequest, key: Buffer, rangeEnd: Buffer | undefined): Promise<RangeResponse>;
   /**
    * The same call with each KeyValue handed to onKeyValue as soon as its bytes have arrived (see
-   * h2-stream.ts), valid only until onKeyValue returns; the response without its kvs.
+   * h2-stream.ts), valid only until onKeyValue returns; the response without its kvs. The
+   * revision is set in `progress` as soon as it is known (before the first KeyValue), so that a
+   * caller can go on at the same revision if the call fails halfway.
    */
   streamRange(
     req: RangeRequest,
     key: Buffer,
     rangeEnd: Buffer | undefined,
     onKeyValue: (kv: KeyValue) => void,
+    progress?: { revision: number },
   ): Promise<RangeResponse>;
   close(): void;
 }
@@ -123,10 +126,10 @@ export function openRangeReader(opts: RangeReaderOptions): RangeReader {
         await unary(open(), '/etcdserverpb.KV/Range', body, metadata, opts.timeoutMs),
       );
     },
-    async streamRange(req, key, rangeEnd, onKeyValue) {
+    async streamRange(req, key, rangeEnd, onKeyValue, progress) {
       const t = authToken();
       const metadata: Record<string, string> = t ? { token: await t } : {};
-      const decoder = new StreamingRangeDecoder(onKeyValue);
+      const decoder = new StreamingRangeDecoder(onKeyValue, progress);
       await streamingConnection().call(
         '/etcdserverpb.KV/Range',
         encodeRangeRequest(req, key, rangeEnd),
@@ -497,7 +500,10 @@ export class StreamingRangeDecoder {
   private needed = 0;
   private readonly response: RangeResponse = { kvs: [], more: false, count: 0, revision: 0 };
 
-  constructor(private readonly onKeyValue: (kv: KeyValue) => void) {}
+  constructor(
+    private readonly onKeyValue: (kv: KeyValue) => void,
+    private readonly progress?: { revision: number },
+  ) {}
 
   feed(buf: Buffer, start: number, end: number): void {
     let i = start;
@@ -553,8 +559,10 @@ export class StreamingRangeDecoder {
   private field(buf: Buffer, start: number, end: number): void {
     const r = new BufferReader(buf.subarray(start, end));
     const tag = r.varint();
-    if (tag === ((1 << 3) | 2)) this.response.revision = decodeHeaderRevision(r.take());
-    else if (tag === ((2 << 3) | 2)) this.onKeyValue(decodeKeyValue(r.take()));
+    if (tag === ((1 << 3) | 2)) {
+      this.response.revision = decodeHeaderRevision(r.take());
+      if (this.progress) this.progress.revision = this.response.revision;
+    } else if (tag === ((2 << 3) | 2)) this.onKeyValue(decodeKeyValue(r.take()));
     else if (tag === 3 << 3) this.response.more = r.varint() !== 0;
     else if (tag === 4 << 3) this.response.count = r.varint();
   }
