@@ -36,6 +36,42 @@ export function lazyKeyValue(
   return kv;
 }
 
+/**
+ * A KeyValue that lives only while a scan visits it (a streamed page's bytes are reused once the
+ * visitor returns): cheaper than lazyKeyValue, which every KeyValue of a buffered page gets, since
+ * it needs neither a closure nor an entry in the WeakMap above.
+ */
+export class TransientKeyValue implements KeyValue {
+  readonly #buf: Buffer;
+  readonly #start: number;
+  readonly #end: number;
+
+  constructor(
+    readonly key: string,
+    readonly createRevision: number,
+    readonly modRevision: number,
+    readonly version: number,
+    buf: Buffer,
+    start: number,
+    end: number,
+  ) {
+    this.#buf = buf;
+    this.#start = start;
+    this.#end = end;
+  }
+
+  get value(): string {
+    return this.#buf.toString('utf8', this.#start, this.#end);
+  }
+
+  head(maxBytes: number): ValueHead {
+    const buf = this.#buf;
+    const start = this.#start;
+    const end = this.#end;
+    return { buf, start, stop: Math.min(end, start + maxBytes), lastByte: end > start ? buf[end - 1]! : -1 };
+  }
+}
+
 export interface ValueHead {
   /** The value's first bytes are buf[start, stop): at most maxBytes of them, UTF-8. */
   buf: Buffer;
@@ -47,6 +83,7 @@ export interface ValueHead {
 
 /** The head of kv's value: its own bytes if a backend registered them, else the start of kv.value encoded. */
 export function valueHead(kv: KeyValue, maxBytes: number): ValueHead {
+  if (kv instanceof TransientKeyValue) return kv.head(maxBytes);
   const bytes = bytesOf.get(kv);
   if (!bytes) {
     const text = kv.value;

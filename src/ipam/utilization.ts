@@ -19,9 +19,9 @@ export interface BlockUsage {
   cidr: string;
   /** The block's affinity as stored (`host:<node>`), or null. */
   affinity: string | null;
+  /** Shared by all blocks of one size; free is total - inUse (not stored: one BigInt per block). */
   total: bigint;
   inUse: number;
-  free: bigint;
 }
 
 export interface PoolUsage {
@@ -55,8 +55,6 @@ interface Bucket {
   net: Network;
 }
 
-type Visited = { skipped: SkippedValue } | { bucket: Bucket; block: BlockUsage };
-
 export async function collectUtilization(ds: Datastore, opts: { withBlocks: boolean }): Promise<Utilization> {
   const { pools, problems, revision } = await listPools(ds);
   const skipped: SkippedValue[] = problems.map((p: PoolProblem) => ({ key: p.key, reason: p.reason }));
@@ -75,9 +73,8 @@ export async function collectUtilization(ds: Datastore, opts: { withBlocks: bool
 
   // Sizes by family and prefix: every block of a pool has the same one.
   const sizes = new Map<number, bigint>();
-  // Each block is summarised while visit runs (its bytes are not kept); rows and skipped values are
-  // returned by visit and come back in key order.
-  const visit = (kv: KeyValue): Visited | undefined => {
+  // Each block is summarised while visit runs (its bytes are not kept), in key order.
+  const visit = (kv: KeyValue): undefined => {
     const fromKey = blockKeyNetwork(kv.key);
     if (!fromKey) return undefined; // Calico's lister ignores keys that are not blocks.
     // The value's cidr is nearly always the key's network in canonical form: parsed once, from the key.
@@ -86,8 +83,9 @@ export async function collectUtilization(ds: Datastore, opts: { withBlocks: bool
     try {
       summary = summarizeBlock(kv, { text: keyText, net: keyNet });
     } catch (err) {
-      if (err instanceof CorruptBlockError) return { skipped: { key: err.key, reason: err.reason } };
-      throw err;
+      if (!(err instanceof CorruptBlockError)) throw err;
+      skipped.push({ key: err.key, reason: err.reason });
+      return undefined;
     }
     const bucket = buckets.find((b) => cidrsOverlap(summary.net, b.net));
     if (!bucket) return undefined; // IPv6 blocks outside every pool: Calico never shows them.
@@ -97,16 +95,13 @@ export async function collectUtilization(ds: Datastore, opts: { withBlocks: bool
     const inUse = Number(total) - summary.free;
     bucket.usage.inUse += inUse;
     bucket.usage.blockCount++;
-    if (!opts.withBlocks) return undefined;
-    const cidr = summary.net === keyNet ? keyText : networkText(summary.net);
-    const block = { cidr, affinity: summary.affinity, total, inUse, free: total - BigInt(inUse) };
-    return { bucket, block };
+    if (opts.withBlocks) {
+      const cidr = summary.net === keyNet ? keyText : networkText(summary.net);
+      bucket.usage.blocks.push({ cidr, affinity: summary.affinity, total, inUse });
+    }
+    return undefined;
   };
-  const { results } = await ds.scan(BLOCK_PREFIX, visit, { revision });
-  for (const r of results) {
-    if ('skipped' in r) skipped.push(r.skipped);
-    else r.bucket.usage.blocks.push(r.block);
-  }
+  await ds.scan(BLOCK_PREFIX, visit, { revision });
   for (const { usage } of buckets) usage.free = usage.total - BigInt(usage.inUse);
   return { revision, pools: buckets.map((b) => b.usage), skipped };
 }

@@ -90,7 +90,15 @@ export async function runIpamShow(flags: IpamShowFlags): Promise<CommandResult<u
   const orphan = usage.pools.find((p) => p.name === ORPHAN_POOL_NAME)!;
   // The per-block JSON objects are built only for -o json: the table needs none of them.
   const blocksJson = (blocks: typeof orphan.blocks) =>
-    showBlocks && json ? { blocks: blocks.map((b) => ({ ...b, owner: blockOwner(b.affinity) })) } : {};
+    showBlocks && json
+      ? {
+          blocks: blocks.map((b) => ({
+            ...b,
+            free: b.total - BigInt(b.inUse),
+            owner: blockOwner(b.affinity),
+          })),
+        }
+      : {};
   const data = {
     revision: usage.revision,
     pools: pools.map((p) => ({

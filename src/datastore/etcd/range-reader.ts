@@ -15,7 +15,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
 import type { KeyValue, RangeRequest, RangeResponse } from '../contract.js';
-import { lazyKeyValue } from '../value-head.js';
+import { lazyKeyValue, TransientKeyValue } from '../value-head.js';
 import { openStreamingConnection, type StreamingConnection } from './h2-stream.js';
 
 export interface RangeReaderOptions {
@@ -384,12 +384,15 @@ function encodeAuthenticate(auth: { username: string; password: string }): Buffe
   return w.finish();
 }
 
-/** Reads one message held in one buffer (a KeyValue, a ResponseHeader). */
+/** Reads one message held in buf[start, end) (a KeyValue, a ResponseHeader). */
 class BufferReader {
-  pos = 0;
-  readonly end: number;
-  constructor(readonly buf: Buffer) {
-    this.end = buf.length;
+  pos: number;
+  constructor(
+    readonly buf: Buffer,
+    start = 0,
+    readonly end = buf.length,
+  ) {
+    this.pos = start;
   }
   varint(): number {
     let result = 0;
@@ -455,8 +458,8 @@ function decodeHeaderRevision(buf: Buffer): number {
  * KeyValue: key 1, create_revision 2, mod_revision 3, version 4, value 5 (lease 6 unused). The
  * value stays in the page's buffer until it is read (value-head.ts).
  */
-function decodeKeyValue(buf: Buffer): KeyValue {
-  const r = new BufferReader(buf);
+function decodeKeyValue(buf: Buffer, start = 0, end = buf.length, transient = false): KeyValue {
+  const r = new BufferReader(buf, start, end);
   let key = '';
   let valueStart = 0;
   let valueEnd = 0;
@@ -485,7 +488,9 @@ function decodeKeyValue(buf: Buffer): KeyValue {
         r.skip(tag & 7);
     }
   }
-  return lazyKeyValue({ key, createRevision, modRevision, version }, buf, valueStart, valueEnd);
+  return transient
+    ? new TransientKeyValue(key, createRevision, modRevision, version, buf, valueStart, valueEnd)
+    : lazyKeyValue({ key, createRevision, modRevision, version }, buf, valueStart, valueEnd);
 }
 
 /**
@@ -557,12 +562,12 @@ export class StreamingRangeDecoder {
 
   /** One top-level field, whole in buf[start, end). */
   private field(buf: Buffer, start: number, end: number): void {
-    const r = new BufferReader(buf.subarray(start, end));
+    const r = new BufferReader(buf, start, end);
     const tag = r.varint();
     if (tag === ((1 << 3) | 2)) {
       this.response.revision = decodeHeaderRevision(r.take());
       if (this.progress) this.progress.revision = this.response.revision;
-    } else if (tag === ((2 << 3) | 2)) this.onKeyValue(decodeKeyValue(r.take()));
+    } else if (tag === ((2 << 3) | 2)) this.onKeyValue(decodeKeyValue(buf, ...r.span(), true));
     else if (tag === 3 << 3) this.response.more = r.varint() !== 0;
     else if (tag === 4 << 3) this.response.count = r.varint();
   }
