@@ -5,11 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { freePort } from '../test/helpers/etcd-server.js';
+import { etcdHealthy, freePort } from '../test/helpers/etcd-server.js';
 
 export interface BenchEtcd {
   endpoint: string;
@@ -58,7 +57,7 @@ export async function startBenchEtcd(): Promise<BenchEtcd> {
   };
 
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(await healthy(endpoint))) {
+  while (!(await etcdHealthy(endpoint))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`etcd at ${endpoint} did not start:\n${log}`);
@@ -66,17 +65,4 @@ export async function startBenchEtcd(): Promise<BenchEtcd> {
     await new Promise((r) => setTimeout(r, 100));
   }
   return { endpoint, stop };
-}
-
-function healthy(endpoint: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(new URL('/health', endpoint), { timeout: 1000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d));
-      res.on('end', () => resolve(res.statusCode === 200 && /"health":\s*"true"/.test(body)));
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
 }

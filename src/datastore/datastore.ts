@@ -128,37 +128,26 @@ function pagedStream(
   return {
     revision,
     async *[Symbol.asyncIterator](): AsyncIterator<KeyValue> {
-      const firstPage = prefetched ?? (await readFrom(prefix));
+      let page = prefetched ?? (await readFrom(prefix));
       prefetched = undefined;
-      for await (const kvs of pagesFrom(firstPage, readFrom)) yield* kvs;
+      for (;;) {
+        const last = page.kvs[page.kvs.length - 1];
+        // The next page (from the smallest key after last in byte order) is asked for before this
+        // one is handed out, so the store produces it while the caller works through this one.
+        const next = page.more && last ? readFrom(last.key + '\0') : undefined;
+        // A caller that stops early never awaits it: its failure must not be an unhandled rejection.
+        next?.catch(() => undefined);
+        yield* page.kvs;
+        if (!next) return;
+        page = await next;
+      }
     },
   };
 }
 
 /**
- * The pages of a range from its first one on. The next page (from the smallest key after the last
- * one in byte order) is asked for before a page is handed out, so the store produces it while the
- * caller works through this one.
- */
-async function* pagesFrom(
-  first: RangeResponse,
-  readFrom: (from: string) => Promise<RangeResponse>,
-): AsyncGenerator<KeyValue[]> {
-  let page = first;
-  for (;;) {
-    const last = page.kvs[page.kvs.length - 1];
-    const next = page.more && last ? readFrom(last.key + '\0') : undefined;
-    // A caller that stops early never awaits it: its failure must not be an unhandled rejection.
-    next?.catch(() => undefined);
-    yield page.kvs;
-    if (!next) return;
-    page = await next;
-  }
-}
-
-/**
  * Streamed pages hold nothing in memory, so they can be larger: fewer requests, each of which makes
- * etcd count the rest of its range (docs/performance.md, "Streaming").
+ * etcd count the rest of its range (docs/performance.md, "Concurrent segments, then streaming").
  */
 function streamPageSize(keys: number): number {
   return Math.min(MAX_STREAM_PAGE_SIZE, Math.max(MIN_STREAM_PAGE_SIZE, Math.ceil(keys / STREAM_PAGES)));

@@ -65,10 +65,7 @@ export class TransientKeyValue implements KeyValue {
   }
 
   head(maxBytes: number): ValueHead {
-    const buf = this.#buf;
-    const start = this.#start;
-    const end = this.#end;
-    return { buf, start, stop: Math.min(end, start + maxBytes), lastByte: end > start ? buf[end - 1]! : -1 };
+    return headOf(this.#buf, this.#start, this.#end, maxBytes);
   }
 }
 
@@ -92,6 +89,10 @@ export function valueHead(kv: KeyValue, maxBytes: number): ValueHead {
     const last = text.length > 0 ? text.charCodeAt(text.length - 1) : -1;
     return { buf, start: 0, stop: Math.min(buf.length, maxBytes), lastByte: last < 0x80 ? last : 0x80 };
   }
-  const { buf, start, end } = bytes;
+  return headOf(bytes.buf, bytes.start, bytes.end, maxBytes);
+}
+
+/** The head of a value held as buf[start, end). */
+function headOf(buf: Buffer, start: number, end: number, maxBytes: number): ValueHead {
   return { buf, start, stop: Math.min(end, start + maxBytes), lastByte: end > start ? buf[end - 1]! : -1 };
 }

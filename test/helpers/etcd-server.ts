@@ -241,13 +241,14 @@ async function waitHealthy(
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`etcd exited during start-up:\n${log()}`);
     }
-    if (await healthy(endpoint, certs)) return;
+    if (await etcdHealthy(endpoint, certs)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`etcd at ${endpoint} did not become healthy within ${START_TIMEOUT_MS} ms:\n${log()}`);
 }
 
-function healthy(endpoint: string, certs: EtcdCerts | undefined): Promise<boolean> {
+/** Whether etcd at endpoint answers GET /health with "health": "true" (within a second). */
+export function etcdHealthy(endpoint: string, certs?: EtcdCerts): Promise<boolean> {
   return new Promise((resolve) => {
     const url = new URL('/health', endpoint);
     const options = certs

@@ -81,11 +81,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
   const range = async (req: RangeRequest): Promise<RangeResponse> => {
     if (reader) {
       try {
-        return await reader.range(
-          req,
-          keyBytes(req.key),
-          req.rangeEnd !== undefined ? rangeEndBytes(req.rangeEnd) : undefined,
-        );
+        return await reader.range(req, keyBytes(req.key), rangeEndOf(req));
       } catch (err) {
         // etcd3 would wait out the same deadline on the same endpoint: report it, do not wait twice.
         if (err instanceof RangeDeadlineError) throw await describeEtcdFailure(err, ctx);
@@ -112,7 +108,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
         return await reader.streamRange(
           req,
           keyBytes(req.key),
-          req.rangeEnd !== undefined ? rangeEndBytes(req.rangeEnd) : undefined,
+          rangeEndOf(req),
           (kv) => {
             onKeyValue(kv);
             handed++;
@@ -125,13 +121,9 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
         streaming = false;
       }
     }
-    if (last === undefined) {
-      const res = await range(req);
-      res.kvs.forEach((kv) => onKeyValue(kv));
-      return { ...res, kvs: [] };
-    }
-    // The rest at the revision the keys already handed over were read at.
-    const from = { ...req, key: last + '\0', revision: req.revision || progress.revision };
+    // The rest, after the keys already handed over and at the revision they were read at.
+    const from =
+      last === undefined ? req : { ...req, key: last + '\0', revision: req.revision || progress.revision };
     if (req.limit && handed >= req.limit) {
       // Everything asked for arrived, but not the end of the answer: is there more?
       const rest = await range({ ...from, limit: 0, countOnly: true });
@@ -385,6 +377,10 @@ function writes(req: TxnRequest): boolean {
 /** Keys are UTF-8; a range end made by prefixEnd() holds raw bytes as latin1 (it may not be UTF-8). */
 function keyBytes(key: string): Buffer {
   return Buffer.from(key, 'utf8');
+}
+
+function rangeEndOf(req: RangeRequest): Buffer | undefined {
+  return req.rangeEnd !== undefined ? rangeEndBytes(req.rangeEnd) : undefined;
 }
 
 function rangeEndBytes(end: string): Buffer {

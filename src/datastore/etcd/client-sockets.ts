@@ -33,10 +33,13 @@ function onClientSocket(message: unknown): void {
  */
 export function withOwnSockets(backend: KVBackend): KVBackend {
   const sockets = trackClientSockets();
+  const streamRange = backend.streamRange?.bind(backend);
   return {
     info: backend.info,
     range: (req) => sockets.run(() => backend.range(req)),
-    ...(backend.streamRange ? { streamRange: streamWith(sockets, backend.streamRange.bind(backend)) } : {}),
+    ...(streamRange
+      ? { streamRange: (req, onKeyValue) => sockets.run(() => streamRange(req, onKeyValue)) }
+      : {}),
     txn: (req) => sockets.run(() => backend.txn(req)),
     close: async () => {
       try {
@@ -46,13 +49,6 @@ export function withOwnSockets(backend: KVBackend): KVBackend {
       }
     },
   };
-}
-
-function streamWith(
-  sockets: ClientSockets,
-  streamRange: NonNullable<KVBackend['streamRange']>,
-): NonNullable<KVBackend['streamRange']> {
-  return (req, onKeyValue) => sockets.run(() => streamRange(req, onKeyValue));
 }
 
 interface ClientSockets {

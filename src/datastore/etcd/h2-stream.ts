@@ -59,7 +59,7 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 interface Call {
   onMessage: (buf: Buffer, start: number, end: number) => void;
-  /** Bytes of the 5-byte gRPC prefix still to come, then of the message. */
+  /** The 5-byte gRPC prefix as it arrives (prefixFilled bytes of it), then the message's bytes to come. */
   prefix: Buffer;
   prefixFilled: number;
   messageLeft: number;
@@ -145,18 +145,10 @@ export function openStreamingConnection(opts: StreamingConnectionOptions): Strea
 
   const data = (buf: Buffer, start: number, end: number): void => {
     const call = calls.get(streamId);
-    connUnrefilled += end - start;
-    if (connUnrefilled >= REFILL) {
-      socket?.write(windowUpdate(0, connUnrefilled));
-      connUnrefilled = 0;
-    }
+    connUnrefilled = refill(0, connUnrefilled + end - start);
     if (!call) return;
     if (flags & PADDED || !call.status200) return void finish(streamId, new Error('unexpected DATA frame'));
-    call.unrefilled += end - start;
-    if (call.unrefilled >= REFILL) {
-      socket?.write(windowUpdate(streamId, call.unrefilled));
-      call.unrefilled = 0;
-    }
+    call.unrefilled = refill(streamId, call.unrefilled + end - start);
     let i = start;
     if (call.prefixFilled < 5) {
       const k = Math.min(5 - call.prefixFilled, end - i);
@@ -171,6 +163,13 @@ export function openStreamingConnection(opts: StreamingConnectionOptions): Strea
     call.messageLeft -= k;
     if (i + k < end) return void finish(streamId, new Error('more than one gRPC message'));
     if (k > 0) call.onMessage(buf, i, i + k);
+  };
+
+  /** Tops up the window of stream id (0: the connection) once REFILL has arrived; what is still owed. */
+  const refill = (id: number, owed: number): number => {
+    if (owed < REFILL) return owed;
+    socket?.write(windowUpdate(id, owed));
+    return 0;
   };
 
   const endOfFrame = (): void => {

@@ -533,7 +533,7 @@ export class StreamingRangeDecoder {
   }
 
   finish(): RangeResponse {
-    if (this.carried > 0) throw new Error('13 INTERNAL: truncated protobuf message');
+    if (this.carried > 0) throw truncated();
     return this.response;
   }
 
@@ -575,31 +575,22 @@ export class StreamingRangeDecoder {
 
 /** The size of the field starting at buf[start] (tag, length and value), or -1 if buf ends first. */
 function fieldSize(buf: Buffer, start: number, end: number): number {
-  let i = start;
-  let tag = 0;
-  let scale = 1;
-  for (;;) {
-    if (i >= end) return -1;
-    const b = buf[i++]!;
-    tag += (b & 0x7f) * scale;
-    if (b < 0x80) break;
-    scale *= 0x80;
-  }
-  const wireType = tag & 7;
-  if (wireType === 1) return i - start + 8;
-  if (wireType === 5) return i - start + 4;
+  const tagEnd = varintEnd(buf, start, end);
+  if (tagEnd < 0) return -1;
+  const wireType = buf[start]! & 7; // in the tag's first byte
+  if (wireType === 1) return tagEnd - start + 8;
+  if (wireType === 5) return tagEnd - start + 4;
   if (wireType !== 0 && wireType !== 2)
     throw new Error(`13 INTERNAL: unsupported protobuf wire type ${wireType}`);
-  let n = 0;
-  scale = 1;
-  for (;;) {
-    if (i >= end) return -1;
-    const b = buf[i++]!;
-    n += (b & 0x7f) * scale;
-    if (b < 0x80) break;
-    scale *= 0x80;
-  }
-  return wireType === 0 ? i - start : i - start + n;
+  const valueEnd = varintEnd(buf, tagEnd, end);
+  if (valueEnd < 0) return -1;
+  return wireType === 0 ? valueEnd - start : valueEnd - start + new BufferReader(buf, tagEnd).varint();
+}
+
+/** The position after the varint starting at buf[start], or -1 if buf ends first. */
+function varintEnd(buf: Buffer, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (buf[i]! < 0x80) return i + 1;
+  return -1;
 }
 
 /** buf, or a larger copy of its first `keep` bytes when it has fewer than `size`. */
