@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { queryBird } from '../../src/bird/client.js';
 import { parseProtocolTable, type ProtocolRow } from '../../src/bird/protocols.js';
 import { REPO_ROOT } from './cli.js';
+import { alive } from './process.js';
 
 export const BIRD1 = '/usr/sbin/bird';
 export const BIRD1_V6 = '/usr/sbin/bird6';
@@ -41,15 +42,6 @@ export interface Daemon {
 
 function ip(...args: string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Deletes a namespace and kills whatever still runs in it. */

@@ -17,6 +17,7 @@ import type { Datastore } from '../../src/datastore/contract.js';
 import { openDatastore } from '../../src/datastore/open.js';
 import { CLI, runCli, tempDir } from '../helpers/cli.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
+import { alive } from '../helpers/process.js';
 import { connectedTo, findEtcd, restartEtcd, startCli, startNode, waitFor } from './outage-tools.js';
 import { bundleWorker } from './workers/bundle.js';
 
@@ -80,15 +81,6 @@ function revisionOf(statusJson: string): number {
 
 async function etcdRevision(etcd: EtcdServer): Promise<number> {
   return revisionOf(await etcd.etcdctl(['endpoint', 'status', '-w', 'json']));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A fresh etcd with one pool (and ClusterInformation, tiers) written by the CLI. */
