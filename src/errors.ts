@@ -11,6 +11,10 @@ export const ExitCode = {
   Unreachable: 3,
   Conflict: 4,
   Refused: 5,
+  /** A wait (`--wait-timeout`) ran out before what it waited for happened. */
+  TimedOut: 6,
+  /** Ctrl-C stopped a wait (the shell's 128 + SIGINT). */
+  Interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -76,6 +80,21 @@ export class RefusedError extends CalicoError {
     super(message, options);
     this.code = options.code ?? 'CheckRefused';
   }
+}
+
+/** A wait ran out of time before what it waited for happened (exit 6); nothing was written. */
+export class TimedOutError extends CalicoError {
+  readonly code = 'WaitTimedOut';
+  readonly exitCode = ExitCode.TimedOut;
+}
+
+/**
+ * A watch needed history the store no longer keeps (etcd compacted it): whoever watches reads
+ * afresh and watches again from that read (exit 1 if it reaches the user).
+ */
+export class WatchCompactedError extends CalicoError {
+  readonly code = 'RevisionCompacted';
+  readonly exitCode = ExitCode.Failed;
 }
 
 export function isCalicoError(err: unknown): err is CalicoError {

@@ -5,10 +5,11 @@ import { refusal, runOnDatastore } from '../../src/cli/datastore-command.js';
 import { datastoreFlags, dryRunFlag, textOrJsonOutputFlag } from '../../src/cli/flags.js';
 import { InputError } from '../../src/errors.js';
 import { parseEncapRequest } from '../../src/pools/encap.js';
-import { migratePool, type MigrateResult } from '../../src/pools/migrate.js';
+import { runMigrateWait } from '../../src/cli/handlers/ippool-migrate-wait.js';
+import { migratePool, type MigrateRequest, type MigrateResult } from '../../src/pools/migrate.js';
 import { migrateText } from '../../src/pools/report.js';
 
-export default class IppoolMigrate extends CalicoCommand<MigrateResult> {
+export default class IppoolMigrate extends CalicoCommand<MigrateResult | undefined> {
   static override summary =
     "Move workloads to a new IP pool, or change a pool's block size, step by resumable step.";
   static override description =
@@ -19,7 +20,9 @@ export default class IppoolMigrate extends CalicoCommand<MigrateResult> {
     'pool, recreated with the new block size, and the temporary pool is drained and deleted. Re-running ' +
     'continues from the step reached, which is read from the datastore alone. Exit 0 also while ' +
     'waiting for workloads; 2 bad flags; 4 another writer changed a pool (nothing written); 5 --finish ' +
-    'with addresses left. See docs/pools.md.';
+    'with addresses left; 6 --wait-timeout ran out; 130 Ctrl-C during --wait. With --wait, blocks ' +
+    'until the pool being drained holds no address in use (watching the datastore, not polling it), ' +
+    'showing progress on stderr (one JSON line per change on stdout with -o json). See docs/pools.md.';
   static override examples = [
     {
       description: 'Start moving workloads to a new pool',
@@ -37,6 +40,14 @@ export default class IppoolMigrate extends CalicoCommand<MigrateResult> {
     {
       description: 'Delete the old pool once its workloads were restarted',
       command: '<%= config.bin %> ippool migrate default-ipv4-ippool --finish',
+    },
+    {
+      description: 'Wait up to an hour for the old pool to drain, then delete it',
+      command: '<%= config.bin %> ippool migrate default-ipv4-ippool --finish --wait --wait-timeout 1h',
+    },
+    {
+      description: 'Block a CI job until the pool is drained, with one JSON line per change',
+      command: '<%= config.bin %> ippool migrate default-ipv4-ippool --status --wait -o json',
     },
     {
       description: 'Change the block size through a temporary pool',
@@ -82,12 +93,22 @@ export default class IppoolMigrate extends CalicoCommand<MigrateResult> {
       summary: 'Print the plan, the step reached and what is left; write nothing.',
       default: false,
     }),
+    wait: Flags.boolean({
+      summary:
+        'After the step, block until the pool being drained holds no address in use (then finish, with --finish).',
+      default: false,
+    }),
+    'wait-timeout': Flags.string({
+      summary: 'With --wait: give up after this long (exit 6), e.g. 30m, 2h.',
+      helpValue: '<DURATION>',
+      dependsOn: ['wait'],
+    }),
     output: textOrJsonOutputFlag,
     'dry-run': dryRunFlag,
     ...datastoreFlags,
   };
 
-  protected async execute(): Promise<CommandResult<MigrateResult>> {
+  protected async execute(): Promise<CommandResult<MigrateResult | undefined>> {
     const { args, flags } = await this.parse(IppoolMigrate);
     const blockSizeText = flags['block-size'];
     if (blockSizeText !== undefined && !/^\d+$/.test(blockSizeText))
@@ -106,23 +127,27 @@ export default class IppoolMigrate extends CalicoCommand<MigrateResult> {
           hint: "use 'ippool mode' to change a pool's encapsulation in place",
         },
       );
-    const done = await runOnDatastore(
-      flags,
-      (ds) =>
-        migratePool(ds, {
-          old: args.old,
-          ...(flags.to !== undefined ? { to: flags.to } : {}),
-          ...(flags.cidr !== undefined ? { cidr: flags.cidr } : {}),
-          ...(blockSizeText !== undefined ? { blockSize: Number(blockSizeText) } : {}),
-          ...(flags['temp-cidr'] !== undefined ? { tempCidr: flags['temp-cidr'] } : {}),
-          ...(flags['temp-name'] !== undefined ? { tempName: flags['temp-name'] } : {}),
-          encap,
-          finish: flags.finish,
-          status: flags.status,
-          dryRun: flags['dry-run'],
-        }),
-      migrateText,
-    );
+    const req: MigrateRequest = {
+      old: args.old,
+      ...(flags.to !== undefined ? { to: flags.to } : {}),
+      ...(flags.cidr !== undefined ? { cidr: flags.cidr } : {}),
+      ...(blockSizeText !== undefined ? { blockSize: Number(blockSizeText) } : {}),
+      ...(flags['temp-cidr'] !== undefined ? { tempCidr: flags['temp-cidr'] } : {}),
+      ...(flags['temp-name'] !== undefined ? { tempName: flags['temp-name'] } : {}),
+      encap,
+      finish: flags.finish,
+      status: flags.status,
+      dryRun: flags['dry-run'],
+    };
+    if (flags.wait) {
+      if (flags['dry-run'])
+        throw new InputError('--wait cannot be used with --dry-run', {
+          code: 'InvalidFlag',
+          hint: 'a dry run writes nothing to wait for; use --status --wait to wait without writing',
+        });
+      return runMigrateWait(flags, req, migrateText);
+    }
+    const done = await runOnDatastore(flags, (ds) => migratePool(ds, req), migrateText);
     const result = done.data;
     if (result.outcome !== 'refused') return done;
     const unreadable = result.draining?.corrupt.length

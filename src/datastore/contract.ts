@@ -92,6 +92,47 @@ export interface KVBackend {
    */
   streamRange?(req: RangeRequest, onKeyValue: (kv: KeyValue) => void): Promise<RangeResponse>;
   txn(req: TxnRequest): Promise<TxnResponse>;
+  /**
+   * Reports the changes to a key range from a revision on (etcd's Watch), until closed or until it
+   * fails. Optional: the datastore reports a backend without it (see watch.ts in each backend).
+   */
+  watch?(req: WatchRequest, onChanges: (batch: WatchBatch) => void): Promise<Watch>;
+  close(): Promise<void>;
+}
+
+/** Watch the half-open range [key, rangeEnd) (one key without rangeEnd) from startRevision on. */
+export interface WatchRequest {
+  key: string;
+  rangeEnd?: string;
+  /** The first revision whose changes are reported (a read's revision + 1). */
+  startRevision: number;
+  /**
+   * How long the store may stay unreachable in a row while watching: the watch reconnects meanwhile,
+   * and fails with an UnreachableError after this long.
+   */
+  outageMs: number;
+}
+
+/** One change: a put carries the key as it is now; a delete only its key. */
+export type WatchEvent = { type: 'put'; kv: KeyValue } | { type: 'delete'; key: string; modRevision: number };
+
+/**
+ * The changes up to and including revision, in revision order. The embedded store may coalesce the
+ * changes of several revisions into one batch (a key then appears once, as it is at revision).
+ */
+export interface WatchBatch {
+  revision: number;
+  events: WatchEvent[];
+}
+
+/** A running watch. */
+export interface Watch {
+  /**
+   * Settles only when the watch stops by itself: rejects with a WatchCompactedError when the
+   * history it needed is gone (read afresh and watch again from there), or with an UnreachableError
+   * once the store was unreachable for longer than outageMs.
+   */
+  readonly ended: Promise<never>;
   close(): Promise<void>;
 }
 
@@ -140,6 +181,12 @@ export interface Datastore {
   /** Delete; compare-and-swap on modRevision when given. */
   delete(key: string, modRevision?: number): Promise<WriteOutcome>;
   txn(req: TxnRequest): Promise<TxnResponse>;
+  /** The changes under prefix after fromRevision (a read's revision), as KVBackend.watch. */
+  watch(
+    prefix: string,
+    opts: { fromRevision: number; outageMs: number },
+    onChanges: (batch: WatchBatch) => void,
+  ): Promise<Watch>;
   close(): Promise<void>;
 }
 

@@ -17,6 +17,7 @@ import {
   type TxnResponse,
   type WriteOutcome,
 } from './contract.js';
+import { OperationError } from '../errors.js';
 
 export const DEFAULT_PAGE_SIZE = 500;
 /**
@@ -98,6 +99,13 @@ export function createDatastore(backend: KVBackend): Datastore {
       if (!res.succeeded) return failed('conflict', res);
       const deleted = res.results[0]?.type === 'delete' ? res.results[0].deleted : 0;
       return deleted > 0 ? { ok: true, revision: res.revision } : { ok: false, reason: 'missing' };
+    },
+
+    async watch(prefix, opts, onChanges) {
+      if (!backend.watch)
+        throw new OperationError(`the ${backend.info.type} datastore cannot watch for changes`);
+      const req = { key: prefix, rangeEnd: prefixEnd(prefix), startRevision: opts.fromRevision + 1 };
+      return backend.watch({ ...req, outageMs: opts.outageMs }, onChanges);
     },
 
     txn: (req: TxnRequest) => backend.txn(req),

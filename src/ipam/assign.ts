@@ -639,6 +639,7 @@ function countingCommits(ds: Datastore): { ds: Datastore; commits: () => number 
         if (writes(res.succeeded ? req.success : req.failure)) commits++;
         return res;
       },
+      watch: (prefix, opts, onChanges) => ds.watch(prefix, opts, onChanges),
       close: () => ds.close(),
     },
   };

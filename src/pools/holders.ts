@@ -3,7 +3,7 @@
  * namespace, pod, tunnel type): the workloads to restart before the pool can go. An address whose
  * attribute carries `releasedAt` (Calico's release cooldown) counts as released, not held.
  */
-import type { Datastore } from '../datastore/contract.js';
+import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { BLOCK_PREFIX, ipText, ordinalToIP, parseBlockKey } from '../ipam/block-key.js';
 import {
   affinityHost,
@@ -56,8 +56,65 @@ function kindOf(secondary: Record<string, string>): HolderKind {
   return 'other';
 }
 
+/** What one block of a pool holds: the addresses in use, and how many are released (cooldown). */
+export interface BlockHolders {
+  cidr: string;
+  holders: Holder[];
+  released: number;
+  affinity: string | null;
+}
+
+/**
+ * The block at kv if it lies inside pool, else undefined; throws CorruptBlockError for a value that
+ * cannot be read. The one reading of a block that both --finish and --wait go by.
+ */
+export function blockHolders(kv: KeyValue, pool: CIDR): BlockHolders | undefined {
+  const net = parseBlockKey(kv.key);
+  if (!net || !cidrContains(pool, net)) return undefined;
+  const block = decodeBlock(kv);
+  const owner = affinityHost(block.value.affinity);
+  const allocations = block.value.allocations ?? [];
+  const found: BlockHolders = {
+    cidr: formatCIDR(block.net),
+    holders: [],
+    released: 0,
+    affinity: block.value.affinity,
+  };
+  for (let ord = 0; ord < allocations.length; ord++) {
+    const attr = attributeOf(block, ord);
+    if (!attr) continue;
+    if (attr.releasedAt !== undefined && attr.releasedAt !== null) {
+      found.released++;
+      continue;
+    }
+    // Calico counts Windows-reserved addresses as not in use (block.empty).
+    if (attr.handle_id?.toLowerCase() === WINDOWS_RESERVED_HANDLE) continue;
+    const secondary = attr.secondary ?? {};
+    const holder: Holder = {
+      ip: ipText(ordinalToIP(block.net, ord)),
+      node: secondary.node || owner,
+      kind: kindOf(secondary),
+      block: found.cidr,
+    };
+    if (secondary.namespace) holder.namespace = secondary.namespace;
+    if (secondary.pod ?? secondary['vmi-name']) holder.pod = secondary.pod ?? secondary['vmi-name'];
+    if (secondary.type) holder.type = secondary.type;
+    if (attr.handle_id) holder.handleId = attr.handle_id;
+    found.holders.push(holder);
+  }
+  return found;
+}
+
+/** A pool can be deleted when no address in it is held and every block could be read. */
+export function isDrained(report: { left: number; corrupt: readonly unknown[] }): boolean {
+  return report.left === 0 && report.corrupt.length === 0;
+}
+
+/** The prefix holding the blocks of pool's address family. */
+export const blockPrefixOf = (pool: CIDR): string => `${BLOCK_PREFIX}ipv${pool.ip.version}/block/`;
+
 export async function poolHolders(ds: Datastore, pool: CIDR): Promise<HolderReport> {
-  const stream = await ds.list(`${BLOCK_PREFIX}ipv${pool.ip.version}/block/`);
+  const stream = await ds.list(blockPrefixOf(pool));
   const report: HolderReport = {
     cidr: formatCIDR(pool),
     revision: stream.revision,
@@ -67,55 +124,35 @@ export async function poolHolders(ds: Datastore, pool: CIDR): Promise<HolderRepo
     corrupt: [],
   };
   for await (const kv of stream) {
-    const net = parseBlockKey(kv.key);
-    if (!net || !cidrContains(pool, net)) continue;
     try {
-      const block = decodeBlock(kv);
-      const owner = affinityHost(block.value.affinity);
-      const allocations = block.value.allocations ?? [];
-      const heldBefore = report.holders.length;
-      for (let ord = 0; ord < allocations.length; ord++) {
-        const attr = attributeOf(block, ord);
-        if (!attr) continue;
-        if (attr.releasedAt !== undefined && attr.releasedAt !== null) {
-          report.released++;
-          continue;
-        }
-        // Calico counts Windows-reserved addresses as not in use (block.empty).
-        if (attr.handle_id?.toLowerCase() === WINDOWS_RESERVED_HANDLE) continue;
-        const secondary = attr.secondary ?? {};
-        const holder: Holder = {
-          ip: ipText(ordinalToIP(block.net, ord)),
-          node: secondary.node || owner,
-          kind: kindOf(secondary),
-          block: formatCIDR(block.net),
-        };
-        if (secondary.namespace) holder.namespace = secondary.namespace;
-        if (secondary.pod ?? secondary['vmi-name']) holder.pod = secondary.pod ?? secondary['vmi-name'];
-        if (secondary.type) holder.type = secondary.type;
-        if (attr.handle_id) holder.handleId = attr.handle_id;
-        report.holders.push(holder);
-      }
+      const found = blockHolders(kv, pool);
+      if (!found) continue;
+      report.holders.push(...found.holders);
+      report.released += found.released;
       report.blocks.push({
         key: kv.key,
-        cidr: formatCIDR(block.net),
+        cidr: found.cidr,
         modRevision: kv.modRevision,
-        affinity: block.value.affinity,
-        empty: report.holders.length === heldBefore,
+        affinity: found.affinity,
+        empty: found.holders.length === 0,
       });
     } catch (err) {
       if (!(err instanceof CorruptBlockError)) throw err;
       report.corrupt.push({ key: err.key, reason: err.reason });
     }
   }
-  report.holders.sort(
-    (a, b) =>
-      a.node.localeCompare(b.node) ||
-      (a.namespace ?? '').localeCompare(b.namespace ?? '') ||
-      (a.pod ?? '').localeCompare(b.pod ?? '') ||
-      a.ip.localeCompare(b.ip, undefined, { numeric: true }),
-  );
+  report.holders.sort(compareHolders);
   return report;
+}
+
+/** By node, namespace, pod, then address. */
+function compareHolders(a: Holder, b: Holder): number {
+  return (
+    a.node.localeCompare(b.node) ||
+    (a.namespace ?? '').localeCompare(b.namespace ?? '') ||
+    (a.pod ?? '').localeCompare(b.pod ?? '') ||
+    a.ip.localeCompare(b.ip, undefined, { numeric: true })
+  );
 }
 
 /** Addresses held per node, for the summary line of each node. */

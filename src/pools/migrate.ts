@@ -22,7 +22,7 @@ import { encodeForStorage, nowTimestamp, ResourceStore } from '../resources/stor
 import { API_VERSION, validationMessage, type ResourceObject } from '../resources/types.js';
 import { validateIPPool, validateMetadata } from '../resources/validate.js';
 import { ENCAP_MODES, encapOf, resolveEncap, type EncapMode, type EncapRequest } from './encap.js';
-import { holdersByNode, poolHolders, type Holder } from './holders.js';
+import { holdersByNode, isDrained, poolHolders, type Holder } from './holders.js';
 import { IPPOOL } from './mode.js';
 
 export const MIGRATED_FROM = 'calicoctl-ts.projectcalico.org/migrated-from';
@@ -446,7 +446,7 @@ export async function migratePool(ds: Datastore, req: MigrateRequest): Promise<M
     if (req.status) {
       if (step.action === 'drain') draining = await drainReport(ds, pools.get(step.pool)!);
       outcome = index === 0 ? 'notStarted' : step.action === 'drain' ? 'waiting' : 'inProgress';
-      if (draining && draining.left === 0 && draining.corrupt.length === 0) {
+      if (draining && isDrained(draining)) {
         index++;
         outcome = 'readyToFinish';
       }
@@ -503,7 +503,7 @@ export async function migratePool(ds: Datastore, req: MigrateRequest): Promise<M
       if (disabledNow && req.finish) await new Promise((r) => setTimeout(r, req.settleMs ?? SETTLE_MS));
       const pool = from!;
       draining = await drainReport(ds, pool);
-      if (draining.left > 0 || draining.corrupt.length > 0) {
+      if (!isDrained(draining)) {
         outcome = req.finish ? 'refused' : 'waiting';
         break;
       }

@@ -17,9 +17,13 @@ import type {
   RangeResponse,
   TxnRequest,
   TxnResponse,
+  Watch,
+  WatchBatch,
+  WatchRequest,
 } from '../contract.js';
 import { createSchema, schemaState } from './schema.js';
 import { SqlStore } from './store.js';
+import { watchEmbedded } from './watch.js';
 
 export interface EmbeddedOptions {
   /** The database file. */
@@ -66,6 +70,10 @@ class EmbeddedBackend implements KVBackend {
       this.dropEmptyStore();
       return this.create().txn(req);
     });
+  }
+
+  watch(req: WatchRequest, onChanges: (batch: WatchBatch) => void): Promise<Watch> {
+    return watchEmbedded(this.path, this.timeoutMs, req, onChanges);
   }
 
   async close(): Promise<void> {

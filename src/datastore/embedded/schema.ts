@@ -14,6 +14,9 @@ import type { Database } from 'better-sqlite3';
 export const APPLICATION_ID = 0x43544b56;
 export const SCHEMA_VERSION = 1;
 
+/** Live keys by mod revision: what a watch reads (embedded/watch.ts adds it to older stores). */
+export const MOD_REV_INDEX = 'CREATE INDEX IF NOT EXISTS kv_by_mod_rev ON kv (mod_rev)';
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
   name TEXT PRIMARY KEY,
@@ -27,6 +30,7 @@ CREATE TABLE IF NOT EXISTS kv (
   version INTEGER NOT NULL,
   value TEXT NOT NULL
 );
+${MOD_REV_INDEX};
 CREATE TABLE IF NOT EXISTS history (
   id INTEGER PRIMARY KEY,
   key TEXT NOT NULL,

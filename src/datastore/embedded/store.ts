@@ -27,7 +27,7 @@ export const RETAIN_MAX_REVISIONS = 10_000;
 /** Compaction runs on every write whose revision is a multiple of this. */
 const COMPACT_EVERY = 100;
 
-interface Row {
+export interface Row {
   key: string;
   create_rev: number;
   mod_rev: number;
@@ -41,13 +41,13 @@ interface Bound {
   params: string[];
 }
 
-function bound(key: string, rangeEnd: string | undefined): Bound {
+export function bound(key: string, rangeEnd: string | undefined): Bound {
   if (rangeEnd === undefined || rangeEnd === '') return { sql: 'key = ?', params: [key] };
   if (rangeEnd === '\0') return { sql: 'key >= ?', params: [key] };
   return { sql: 'key >= ? AND key < ?', params: [key, rangeEnd] };
 }
 
-function toKeyValue(row: Row): KeyValue {
+export function toKeyValue(row: Row): KeyValue {
   return {
     key: row.key,
     value: row.value,

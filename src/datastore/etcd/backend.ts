@@ -140,6 +140,12 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
     range,
     streamRange,
     txn: async (req) => (await viaGrpc()).txn(req),
+    watch: async (req, onChanges) =>
+      (await import('./watch.js')).watchEtcd(
+        { cfg, endpoints, credentials, timeoutMs: opts.timeoutMs, failure: ctx, patch: patchTransport },
+        req,
+        onChanges,
+      ),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -347,7 +353,7 @@ interface PoolInternals {
  * Sockets still connecting, or stuck in a TLS handshake with a silent server, are destroyed on close
  * by withOwnSockets (client-sockets.ts).
  */
-function patchTransport(client: Etcd3): void {
+export function patchTransport(client: Etcd3): void {
   const patched = new Set<object>();
   for (const host of (client as unknown as PoolInternals).pool?.hosts ?? []) {
     host.resetAllServices = function (this: HostInternals) {
@@ -383,7 +389,7 @@ function rangeEndOf(req: RangeRequest): Buffer | undefined {
   return req.rangeEnd !== undefined ? rangeEndBytes(req.rangeEnd) : undefined;
 }
 
-function rangeEndBytes(end: string): Buffer {
+export function rangeEndBytes(end: string): Buffer {
   // eslint-disable-next-line no-control-regex
   return /^[\u0000-\u00ff]*$/.test(end) ? Buffer.from(end, 'latin1') : Buffer.from(end, 'utf8');
 }
@@ -400,7 +406,7 @@ function toRangeRequest(req: RangeRequest) {
   };
 }
 
-function fromKeyValue(kv: IKeyValue): KeyValue {
+export function fromKeyValue(kv: IKeyValue): KeyValue {
   return {
     key: kv.key.toString('utf8'),
     value: kv.value.toString('utf8'),

@@ -34,6 +34,7 @@ function onClientSocket(message: unknown): void {
 export function withOwnSockets(backend: KVBackend): KVBackend {
   const sockets = trackClientSockets();
   const streamRange = backend.streamRange?.bind(backend);
+  const watch = backend.watch?.bind(backend);
   return {
     info: backend.info,
     range: (req) => sockets.run(() => backend.range(req)),
@@ -41,6 +42,7 @@ export function withOwnSockets(backend: KVBackend): KVBackend {
       ? { streamRange: (req, onKeyValue) => sockets.run(() => streamRange(req, onKeyValue)) }
       : {}),
     txn: (req) => sockets.run(() => backend.txn(req)),
+    ...(watch ? { watch: (req, onChanges) => sockets.run(() => watch(req, onChanges)) } : {}),
     close: async () => {
       try {
         await backend.close();

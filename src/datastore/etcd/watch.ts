@@ -1,0 +1,150 @@
+/**
+ * Watching etcd through etcd3's Watch API: one bidirectional stream on a client of its own (the
+ * backend's calls are not disturbed by it), events as etcd sends them, each batch at the revision
+ * etcd stamped on it. No deadline can be set on the stream itself (it lives as long as the watch),
+ * so the calls around it carry one: creating the watch, authenticating, cancelling. An outage is
+ * noticed when the stream breaks, or through gRPC keepalive pings when the network goes silent
+ * (KEEPALIVE_MS, answered within --timeout); etcd3 reconnects every RECONNECT_MS and resumes from
+ * the last revision it delivered; after outageMs without a connection the watch fails with exit 3.
+ * A watch whose start revision etcd has compacted away is cancelled by etcd: WatchCompactedError.
+ */
+import type { Etcd3, IOptions, IWatchResponse, Watcher } from 'etcd3';
+
+import type { EtcdConfig } from '../../config/types.js';
+import { OperationError, UnreachableError, WatchCompactedError } from '../../errors.js';
+import { fromKeyValue, rangeEndBytes } from './backend.js';
+import type { Watch, WatchBatch, WatchEvent, WatchRequest } from '../contract.js';
+import { describeEtcdFailure, type FailureContext } from './failures.js';
+
+/** etcd's default --grpc-keepalive-min-time is 5 s: pinging more often gets the connection closed. */
+export const KEEPALIVE_MS = 10_000;
+/** How often a broken watch stream is re-established. */
+export const RECONNECT_MS = 500;
+
+export interface EtcdWatchContext {
+  cfg: EtcdConfig;
+  endpoints: string[];
+  credentials: IOptions['credentials'] | undefined;
+  timeoutMs: number;
+  failure: FailureContext;
+  /** Fixes up a new etcd3 client's transport as the backend does (backend.ts patchTransport). */
+  patch(client: Etcd3): void;
+}
+
+/** A backoff (cockatiel's IBackoff shape) that always waits the same time. */
+const constantBackoff = (ms: number) => {
+  const backoff = { duration: ms, next: () => backoff };
+  return backoff;
+};
+
+export async function watchEtcd(
+  ctx: EtcdWatchContext,
+  req: WatchRequest,
+  onChanges: (batch: WatchBatch) => void,
+): Promise<Watch> {
+  const { Etcd3: Etcd3Class } = await import('etcd3');
+  const deadline = () => ({ deadline: Date.now() + ctx.timeoutMs });
+  const options: IOptions = {
+    hosts: ctx.endpoints,
+    grpcOptions: {
+      'grpc.keepalive_time_ms': KEEPALIVE_MS,
+      'grpc.keepalive_timeout_ms': ctx.timeoutMs,
+      'grpc.use_local_subchannel_pool': 1,
+    },
+    faultHandling: {
+      watchBackoff: constantBackoff(RECONNECT_MS) as unknown as NonNullable<
+        IOptions['faultHandling']
+      >['watchBackoff'],
+    },
+    // The stream lives as long as the watch; every other call (authentication) has the deadline.
+    defaultCallOptions: (call) => (call.isStream ? {} : deadline()),
+  };
+  if (ctx.credentials) options.credentials = ctx.credentials;
+  if (ctx.cfg.username !== undefined && ctx.cfg.password !== undefined)
+    options.auth = { username: ctx.cfg.username, password: ctx.cfg.password, callOptions: deadline };
+  const client = new Etcd3Class(options);
+  ctx.patch(client);
+
+  const key = Buffer.from(req.key, 'utf8');
+  const builder =
+    req.rangeEnd === undefined
+      ? client.watch().key(key)
+      : client.watch().inRange({ start: key, end: rangeEndBytes(req.rangeEnd) });
+  const watcher: Watcher = builder.startRevision(String(req.startRevision)).watcher();
+  let fail!: (err: Error) => void;
+  const ended = new Promise<never>((_, reject) => (fail = reject));
+  ended.catch(() => undefined);
+  let outage: NodeJS.Timeout | undefined;
+  let lastError: unknown;
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(outage);
+    // Closing the client leaves a running stream open: cancel the watch first (within the deadline).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      watcher.cancel().catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, ctx.timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    client.close();
+  };
+  const stop = (err: Error): void => {
+    void close();
+    fail(err);
+  };
+  const unreachable = (): Error => {
+    const why = lastError instanceof Error ? lastError.message : 'no answer';
+    return new UnreachableError(
+      `cannot reach etcd at ${ctx.endpoints.join(',')} (from ${ctx.failure.source}): the watch stayed disconnected for over ${req.outageMs} ms (${why})`,
+      {
+        code: 'EtcdUnreachable',
+        hint: 'check that etcd is running and reachable, then run the command again',
+        cause: lastError,
+      },
+    );
+  };
+
+  watcher.on('data', (res: IWatchResponse) => {
+    if (res.events.length === 0) return; // a progress notification
+    const events = res.events.map(
+      (ev): WatchEvent =>
+        ev.type === 'Delete'
+          ? { type: 'delete', key: ev.kv.key.toString('utf8'), modRevision: Number(ev.kv.mod_revision) }
+          : { type: 'put', kv: fromKeyValue(ev.kv) },
+    );
+    onChanges({ revision: Number(res.header.revision), events });
+  });
+  watcher.on('disconnected', (err: unknown) => {
+    lastError = err;
+    outage ??= setTimeout(() => stop(unreachable()), req.outageMs);
+  });
+  watcher.on('connected', () => {
+    clearTimeout(outage);
+    outage = undefined;
+  });
+  watcher.on('error', (err: Error) => {
+    // etcd cancels a watch whose start revision is compacted (with no reason in etcd 3.4).
+    const compacted = /compact/i.test(err.message) || /Watcher canceled: (undefined)?$/.test(err.message);
+    stop(
+      compacted
+        ? new WatchCompactedError(`etcd no longer holds the changes from revision ${req.startRevision} on`, {
+            cause: err,
+          })
+        : new OperationError(`etcd ended the watch of ${req.key}: ${err.message}`, { cause: err }),
+    );
+  });
+
+  // The watch is up when etcd confirms it; an etcd that does not within --timeout is unreachable.
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void close();
+      void describeEtcdFailure(lastError ?? new Error('deadline exceeded'), ctx.failure).then(reject);
+    }, ctx.timeoutMs);
+    const settle = (): void => clearTimeout(timer);
+    watcher.once('connected', () => (settle(), resolve()));
+    ended.catch((err: unknown) => (settle(), reject(err as Error)));
+  });
+  return { ended, close };
+}

@@ -1,0 +1,151 @@
+/**
+ * `ippool migrate OLD --wait` on the embedded store and a real etcd: a background writer (the
+ * library) releases the old pool's addresses a few at a time, each step waiting for the CLI to
+ * report the previous one; the CLI returns right after the last one goes. Also: plain lines, the
+ * JSON stream, --wait-timeout, a progress bar and Ctrl-C in a pseudo-terminal.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ExitCode } from '../../../src/errors.js';
+import { dump, harness, poolKey, seed, storedPool, value, withDs, type Backend } from '../pools/harness.js';
+import { jsonLines, startCli } from './running-cli.js';
+
+const h = harness();
+beforeAll(() => h.start(), 30_000);
+afterAll(() => h.stop());
+
+export const BLOCK_KEY = '/calico/ipam/v2/assignment/ipv4/block/10.1.0.0-26';
+export const OLD = storedPool('old', { cidr: '10.1.0.0/16', ipipMode: 'Always', natOutgoing: true });
+
+/** The /26 at 10.1.0.0 owned by n1 with its first `held` addresses held by pods on n1 and n2. */
+export function heldBlock(held: number): string {
+  const allocations = Array.from({ length: 64 }, (_, i) => (i < held ? i : null));
+  const unallocated = Array.from({ length: 64 }, (_, i) => i).filter((i) => i >= held);
+  const attributes = Array.from({ length: held }, (_, i) => ({
+    handle_id: `k8s-pod-network.p${i}`,
+    secondary: { namespace: 'shop', node: i % 2 ? 'n2' : 'n1', pod: `web-${i}` },
+  }));
+  return (
+    `{"cidr":"10.1.0.0/26","affinity":"host:n1","allocations":${JSON.stringify(allocations)},` +
+    `"unallocated":${JSON.stringify(unallocated)},"attributes":${JSON.stringify(attributes)},` +
+    `"sequenceNumber":1780308000000000002,"sequenceNumberForAllocation":{},"deleted":false}`
+  );
+}
+
+/** The background writer: the block now holds `held` addresses. */
+export async function release(backend: Backend, held: number): Promise<void> {
+  await withDs(backend, async (ds) => {
+    const kv = await ds.get(BLOCK_KEY);
+    const out = await ds.update(BLOCK_KEY, heldBlock(held), kv!.modRevision);
+    if (!out.ok) throw new Error('the writer lost a compare-and-swap');
+  });
+}
+
+const lastLeft = (held: number) => (text: string) => jsonLines(text).some((l) => l.left === held);
+
+describe.each(h.backends)('ippool migrate --wait on $name', (backend) => {
+  const start = (...args: string[]) => startCli(['ippool', 'migrate', ...args], backend.env());
+
+  it('-o json: one line per change, the result last, exit 0 right after the last address goes', async () => {
+    await seed(backend, { [poolKey('old')]: OLD, [BLOCK_KEY]: heldBlock(6) });
+    const cli = start('old', '--to', 'new', '--cidr', '10.2.0.0/16', '--finish', '--wait', '-o', 'json');
+    await cli.waitFor(lastLeft(6));
+    await release(backend, 4);
+    await cli.waitFor(lastLeft(4));
+    await release(backend, 1);
+    await cli.waitFor(lastLeft(1));
+    await release(backend, 0);
+    const releasedAt = Date.now();
+    const { code, at } = await cli.exited;
+    expect(cli.stderr()).toBe('');
+    expect(code).toBe(0);
+    // The embedded store is looked at every 200 ms; etcd pushes the change.
+    expect(at - releasedAt).toBeLessThan(3000);
+    const lines = jsonLines(cli.stdout());
+    expect(lines.slice(0, -1).map((l) => [l.left, l.total])).toEqual([
+      [6, 6],
+      [4, 6],
+      [1, 6],
+      [0, 6],
+    ]);
+    for (const l of lines.slice(0, -1)) expect(Number.isNaN(Date.parse(String(l.at)))).toBe(false);
+    expect(lines.at(-1)).toMatchObject({
+      outcome: 'complete',
+      actions: [
+        'created IPPool(new) 10.2.0.0/16 blockSize 26',
+        'disabled IPPool(old)',
+        'deleted IPPool(old)',
+      ],
+    });
+    expect(await value(backend, poolKey('old'))).toBeUndefined();
+  });
+
+  it('plain lines on stderr when it is not a terminal, and the report at the end', async () => {
+    await seed(backend, { [poolKey('old')]: OLD, [BLOCK_KEY]: heldBlock(4) });
+    const cli = start('old', '--to', 'new', '--cidr', '10.2.0.0/16', '--wait');
+    await cli.waitFor(
+      (t) => t.includes('4 of 4 address(es) left in IPPool(old) 10.1.0.0/16 (n1 2, n2 2)\n'),
+      {
+        stream: 'stderr',
+      },
+    );
+    await release(backend, 1);
+    await cli.waitFor((t) => t.includes('1 of 4 address(es) left in IPPool(old) 10.1.0.0/16 (n1 1)\n'), {
+      stream: 'stderr',
+    });
+    await release(backend, 0);
+    const { code } = await cli.exited;
+    expect(code).toBe(0);
+    expect(cli.stdout()).toContain(
+      `Next: run 'calicoctl-ts ippool migrate old --finish' to delete IPPool(old).`,
+    );
+    expect(cli.stderr()).not.toContain('\x1b');
+  });
+
+  it('--wait-timeout 3s with an address that never goes: exit 6 within a second, naming what is left', async () => {
+    await seed(backend, { [poolKey('old')]: OLD, [BLOCK_KEY]: heldBlock(2) });
+    const startedAt = Date.now();
+    const cli = start('old', '--to', 'new', '--cidr', '10.2.0.0/16', '--wait', '--wait-timeout', '3s', '-o', 'json');
+    // The wait has begun (its clock started before this line) when the first count is out.
+    await cli.waitFor(lastLeft(2));
+    const seenAt = Date.now();
+    const before = await dump(backend);
+    const { code, at } = await cli.exited;
+    expect(code).toBe(ExitCode.TimedOut);
+    expect(at - startedAt).toBeGreaterThanOrEqual(3000);
+    expect(at - seenAt).toBeLessThan(4000);
+    expect(JSON.parse(cli.stderr())).toEqual({
+      error: {
+        code: 'WaitTimedOut',
+        message:
+          'gave up waiting after --wait-timeout 3s: 2 address(es) still held in IPPool(old) 10.1.0.0/16 (n1 1, n2 1)',
+        hint: "restart the workloads holding them ('calicoctl-ts ippool migrate old --status' lists them), or wait longer with a larger --wait-timeout",
+      },
+    });
+    expect(await dump(backend)).toEqual(before);
+  });
+
+  it('in a terminal: a progress bar on stderr; Ctrl-C stops waiting, exit 130, nothing written', async () => {
+    await seed(backend, { [poolKey('old')]: OLD, [BLOCK_KEY]: heldBlock(4) });
+    const cli = startCli(
+      ['ippool', 'migrate', 'old', '--to', 'new', '--cidr', '10.2.0.0/16', '--finish', '--wait'],
+      backend.env(),
+      {
+        terminal: true,
+      },
+    );
+    await cli.waitFor((t) => t.includes('[------------------------] 4 of 4 left in IPPool(old)'));
+    await release(backend, 2);
+    await cli.waitFor((t) => t.includes('[############------------] 2 of 4 left in IPPool(old)'));
+    expect(cli.stdout()).toMatch(/ · n1 1, n2 1/);
+    const before = await dump(backend);
+    cli.type('\x03');
+    const { code } = await cli.exited;
+    expect(code).toBe(ExitCode.Interrupted);
+    expect(await dump(backend)).toEqual(before);
+    // Nothing after the bar but its erasure (and the terminal's echo of ^C).
+    const tail = cli.stdout().slice(cli.stdout().lastIndexOf('2 of 4 left'));
+    expect(tail).not.toContain('Migration of');
+    expect(tail).toContain('\r\x1b[K');
+  });
+});
