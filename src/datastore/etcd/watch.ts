@@ -2,10 +2,11 @@
  * Watching etcd through etcd3's Watch API: one bidirectional stream on a client of its own (the
  * backend's calls are not disturbed by it), events as etcd sends them, each batch at the revision
  * etcd stamped on it. No deadline can be set on the stream itself (it lives as long as the watch),
- * so the calls around it carry one: creating the watch, authenticating, cancelling. An outage is
- * noticed when the stream breaks, or through gRPC keepalive pings when the network goes silent
- * (KEEPALIVE_MS, answered within --timeout); etcd3 reconnects every RECONNECT_MS and resumes from
- * the last revision it delivered; after outageMs without a connection the watch fails with exit 3.
+ * so the calls around it carry one (authenticating, cancelling) and the stream has a bound of its
+ * own: it must be confirmed by etcd within outageMs, and may then lose its connection for at most
+ * outageMs in a row. A loss is noticed when the stream breaks, or through gRPC keepalive pings when
+ * the network goes silent (KEEPALIVE_MS, answered within --timeout); etcd3 reconnects every
+ * RECONNECT_MS and resumes from the last revision it delivered; past the bound: exit 3.
  * A watch whose start revision etcd has compacted away is cancelled by etcd: WatchCompactedError.
  */
 import type { Etcd3, IOptions, IWatchResponse, Watcher } from 'etcd3';
@@ -14,7 +15,7 @@ import type { EtcdConfig } from '../../config/types.js';
 import { OperationError, UnreachableError, WatchCompactedError } from '../../errors.js';
 import { fromKeyValue, rangeEndBytes } from './backend.js';
 import type { Watch, WatchBatch, WatchEvent, WatchRequest } from '../contract.js';
-import { describeEtcdFailure, type FailureContext } from './failures.js';
+import type { FailureContext } from './failures.js';
 
 /** etcd's default --grpc-keepalive-min-time is 5 s: pinging more often gets the connection closed. */
 export const KEEPALIVE_MS = 10_000;
@@ -136,15 +137,8 @@ export async function watchEtcd(
     );
   });
 
-  // The watch is up when etcd confirms it; an etcd that does not within --timeout is unreachable.
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void close();
-      void describeEtcdFailure(lastError ?? new Error('deadline exceeded'), ctx.failure).then(reject);
-    }, ctx.timeoutMs);
-    const settle = (): void => clearTimeout(timer);
-    watcher.once('connected', () => (settle(), resolve()));
-    ended.catch((err: unknown) => (settle(), reject(err as Error)));
-  });
+  // The watch is up when etcd confirms it; until then it is in an outage like any other.
+  outage = setTimeout(() => stop(unreachable()), req.outageMs);
+  await Promise.race([new Promise((resolve) => watcher.once('connected', resolve)), ended]);
   return { ended, close };
 }

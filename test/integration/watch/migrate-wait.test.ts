@@ -7,39 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ExitCode } from '../../../src/errors.js';
-import { dump, harness, poolKey, seed, storedPool, value, withDs, type Backend } from '../pools/harness.js';
+import { dump, harness, poolKey, seed, value } from '../pools/harness.js';
+import { BLOCK_KEY, heldBlock, OLD, release } from './blocks.js';
 import { jsonLines, startCli } from './running-cli.js';
 
 const h = harness();
 beforeAll(() => h.start(), 30_000);
 afterAll(() => h.stop());
-
-export const BLOCK_KEY = '/calico/ipam/v2/assignment/ipv4/block/10.1.0.0-26';
-export const OLD = storedPool('old', { cidr: '10.1.0.0/16', ipipMode: 'Always', natOutgoing: true });
-
-/** The /26 at 10.1.0.0 owned by n1 with its first `held` addresses held by pods on n1 and n2. */
-export function heldBlock(held: number): string {
-  const allocations = Array.from({ length: 64 }, (_, i) => (i < held ? i : null));
-  const unallocated = Array.from({ length: 64 }, (_, i) => i).filter((i) => i >= held);
-  const attributes = Array.from({ length: held }, (_, i) => ({
-    handle_id: `k8s-pod-network.p${i}`,
-    secondary: { namespace: 'shop', node: i % 2 ? 'n2' : 'n1', pod: `web-${i}` },
-  }));
-  return (
-    `{"cidr":"10.1.0.0/26","affinity":"host:n1","allocations":${JSON.stringify(allocations)},` +
-    `"unallocated":${JSON.stringify(unallocated)},"attributes":${JSON.stringify(attributes)},` +
-    `"sequenceNumber":1780308000000000002,"sequenceNumberForAllocation":{},"deleted":false}`
-  );
-}
-
-/** The background writer: the block now holds `held` addresses. */
-export async function release(backend: Backend, held: number): Promise<void> {
-  await withDs(backend, async (ds) => {
-    const kv = await ds.get(BLOCK_KEY);
-    const out = await ds.update(BLOCK_KEY, heldBlock(held), kv!.modRevision);
-    if (!out.ok) throw new Error('the writer lost a compare-and-swap');
-  });
-}
 
 const lastLeft = (held: number) => (text: string) => jsonLines(text).some((l) => l.left === held);
 
@@ -105,7 +79,18 @@ describe.each(h.backends)('ippool migrate --wait on $name', (backend) => {
   it('--wait-timeout 3s with an address that never goes: exit 6 within a second, naming what is left', async () => {
     await seed(backend, { [poolKey('old')]: OLD, [BLOCK_KEY]: heldBlock(2) });
     const startedAt = Date.now();
-    const cli = start('old', '--to', 'new', '--cidr', '10.2.0.0/16', '--wait', '--wait-timeout', '3s', '-o', 'json');
+    const cli = start(
+      'old',
+      '--to',
+      'new',
+      '--cidr',
+      '10.2.0.0/16',
+      '--wait',
+      '--wait-timeout',
+      '3s',
+      '-o',
+      'json',
+    );
     // The wait has begun (its clock started before this line) when the first count is out.
     await cli.waitFor(lastLeft(2));
     const seenAt = Date.now();
