@@ -11,7 +11,9 @@ export default class IpamShow extends CalicoCommand<unknown> {
     'Without a variant flag, prints one row per IP pool (total, in use, free), as calicoctl ipam show. ' +
     'Blocks are read at one datastore revision and streamed, so memory stays small on large clusters. ' +
     'Blocks no pool covers are listed under --show-blocks without a pool row (IPv4) or not at all (IPv6), ' +
-    'as calicoctl does. A block value that cannot be decoded is skipped, named on stderr, and the exit code is 1.';
+    'as calicoctl does. A block value that cannot be decoded is skipped, named on stderr, and the exit code is 1. ' +
+    'With --watch the data is read once and then kept current through a datastore watch (each change costs ' +
+    'work proportional to the change); see docs/ipam.md.';
   static override examples = [
     { description: 'Usage per IP pool', command: '<%= config.bin %> ipam show' },
     {
@@ -24,6 +26,14 @@ export default class IpamShow extends CalicoCommand<unknown> {
       command: '<%= config.bin %> ipam show --show-borrowed',
     },
     { description: 'Global IPAM settings', command: '<%= config.bin %> ipam show --show-configuration' },
+    {
+      description: 'Watch the pools fill and drain, redrawn on each change',
+      command: '<%= config.bin %> ipam show --watch',
+    },
+    {
+      description: 'One JSON document per change of the per-node usage, for a dashboard',
+      command: '<%= config.bin %> ipam show --by-node --watch -o json',
+    },
     {
       description: 'Blocks and addresses per node, as JSON',
       command: '<%= config.bin %> ipam show --by-node -o json',
@@ -45,6 +55,10 @@ export default class IpamShow extends CalicoCommand<unknown> {
     }),
     'by-node': Flags.boolean({
       summary: 'Show blocks owned, addresses in use, borrowed and lent, per node.',
+    }),
+    watch: Flags.boolean({
+      summary:
+        'Redraw the table on each change (a terminal only), or with -o json print one JSON document per line per change; Ctrl-C stops.',
     }),
     output: Flags.string({
       char: 'o',

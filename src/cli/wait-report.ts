@@ -7,6 +7,7 @@
 import { colourWanted } from '../output/colour.js';
 import { isTerminal } from '../output/terminal.js';
 import type { DrainProgress } from '../pools/wait.js';
+import { toJsonLine } from './json.js';
 import { writeOut } from './write.js';
 
 export const PLAIN_EVERY_MS = 3000;
@@ -23,7 +24,7 @@ export interface WaitReporter {
 export function waitReporter(json: boolean, env: NodeJS.ProcessEnv = process.env): WaitReporter {
   if (json)
     return {
-      progress: (p) => writeOut(1, JSON.stringify({ left: p.left, total: p.total, at: p.at }) + '\n'),
+      progress: (p) => writeOut(1, toJsonLine({ left: p.left, total: p.total, at: p.at })),
       stop: () => undefined,
     };
   const stderr = { isTTY: isTerminal(2) };

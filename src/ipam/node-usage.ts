@@ -62,6 +62,18 @@ export class NodeUsageCounter {
     }
   }
 
+  /** Adds another counter's counts (a watch keeps one counter per block). */
+  merge(other: NodeUsageCounter): void {
+    for (const n of other.nodes.values()) {
+      const u = this.node(n.node);
+      u.blocks += n.blocks;
+      u.ipsInUse += n.ipsInUse;
+      u.ipsBorrowed += n.ipsBorrowed;
+      u.ipsLent += n.ipsLent;
+    }
+    this.unclassified += other.unclassified;
+  }
+
   result(): NodeUsage[] {
     return [...this.nodes.values()].sort((a, b) => compareGoStrings(a.node, b.node));
   }

@@ -9,8 +9,8 @@ import { OperationError } from '../errors.js';
 import { parseCIDR } from '../resources/ip.js';
 import { BLOCK_PREFIX, blockKeyNetwork, networkSize, networkText, type Network } from './block-key.js';
 import { CorruptBlockError } from './block.js';
-import { summarizeBlock } from './block-summary.js';
-import { listPools, type PoolProblem } from './pools.js';
+import { summarizeBlock, type BlockSummary } from './block-summary.js';
+import { listPools, type PoolInfo, type PoolProblem } from './pools.js';
 import { cidrsOverlap } from '../resources/ip.js';
 
 export const ORPHAN_POOL_NAME = 'orphaned allocation blocks';
@@ -55,55 +55,93 @@ interface Bucket {
   net: Network;
 }
 
-export async function collectUtilization(ds: Datastore, opts: { withBlocks: boolean }): Promise<Utilization> {
-  const { pools, problems, revision } = await listPools(ds);
-  const skipped: SkippedValue[] = problems.map((p: PoolProblem) => ({ key: p.key, reason: p.reason }));
-  const buckets: Bucket[] = [];
-  for (const pool of pools) {
-    if (!pool.net) {
-      // Calico's GetUtilization panics here (net.MustParseNetwork); say which pool instead.
-      throw new OperationError(`IP pool ${pool.name} has an invalid CIDR ${JSON.stringify(pool.cidrText)}`, {
-        hint: `fix spec.cidr of ${pool.key}`,
-      });
-    }
-    buckets.push({ usage: emptyUsage(pool.name, pool.net), net: pool.net });
-  }
-  const orphanNet = parseCIDR('0.0.0.0/0')!;
-  buckets.push({ usage: emptyUsage(ORPHAN_POOL_NAME, orphanNet), net: orphanNet });
+/** One block as `ipam show` counts it: its summary and its CIDR as printed. */
+export interface BlockRead {
+  summary: BlockSummary;
+  cidr: string;
+}
 
-  // Sizes by family and prefix: every block of a pool has the same one.
-  const sizes = new Map<number, bigint>();
-  // Each block is summarised while visit runs (its bytes are not kept), in key order.
-  const visit = (kv: KeyValue): undefined => {
-    const fromKey = blockKeyNetwork(kv.key);
-    if (!fromKey) return undefined; // Calico's lister ignores keys that are not blocks.
-    // The value's cidr is nearly always the key's network in canonical form: parsed once, from the key.
-    const { net: keyNet, text: keyText } = fromKey;
-    let summary;
-    try {
-      summary = summarizeBlock(kv, { text: keyText, net: keyNet });
-    } catch (err) {
-      if (!(err instanceof CorruptBlockError)) throw err;
-      skipped.push({ key: err.key, reason: err.reason });
-      return undefined;
+/** A block key's summary, why its value is skipped, or undefined for a key that is not a block. */
+export function readBlock(kv: KeyValue): BlockRead | SkippedValue | undefined {
+  const fromKey = blockKeyNetwork(kv.key);
+  if (!fromKey) return undefined; // Calico's lister ignores keys that are not blocks.
+  // The value's cidr is nearly always the key's network in canonical form: parsed once, from the key.
+  const { net: keyNet, text: keyText } = fromKey;
+  try {
+    const summary = summarizeBlock(kv, { text: keyText, net: keyNet });
+    return { summary, cidr: summary.net === keyNet ? keyText : networkText(summary.net) };
+  } catch (err) {
+    if (!(err instanceof CorruptBlockError)) throw err;
+    return { key: err.key, reason: err.reason };
+  }
+}
+
+/**
+ * Folds blocks, in key order, into the pools as GetUtilization does: each block to the first pool
+ * its network overlaps, else to the orphan pseudo-pool (IPv4), else nowhere (IPv6).
+ */
+export class UtilizationFolder {
+  private readonly buckets: Bucket[] = [];
+  /** Sizes by family and prefix: every block of a pool has the same one. */
+  private readonly sizes = new Map<number, bigint>();
+  readonly skipped: SkippedValue[];
+
+  constructor(
+    pools: readonly PoolInfo[],
+    problems: readonly PoolProblem[],
+    private readonly withBlocks: boolean,
+  ) {
+    this.skipped = problems.map((p) => ({ key: p.key, reason: p.reason }));
+    for (const pool of pools) {
+      if (!pool.net) {
+        // Calico's GetUtilization panics here (net.MustParseNetwork); say which pool instead.
+        throw new OperationError(
+          `IP pool ${pool.name} has an invalid CIDR ${JSON.stringify(pool.cidrText)}`,
+          {
+            hint: `fix spec.cidr of ${pool.key}`,
+          },
+        );
+      }
+      this.buckets.push({ usage: emptyUsage(pool.name, pool.net), net: pool.net });
     }
-    const bucket = buckets.find((b) => cidrsOverlap(summary.net, b.net));
-    if (!bucket) return undefined; // IPv6 blocks outside every pool: Calico never shows them.
+    const orphanNet = parseCIDR('0.0.0.0/0')!;
+    this.buckets.push({ usage: emptyUsage(ORPHAN_POOL_NAME, orphanNet), net: orphanNet });
+  }
+
+  add(read: BlockRead | SkippedValue): void {
+    if (!('summary' in read)) {
+      this.skipped.push(read);
+      return;
+    }
+    const { summary, cidr } = read;
+    const bucket = this.buckets.find((b) => cidrsOverlap(summary.net, b.net));
+    if (!bucket) return; // IPv6 blocks outside every pool: Calico never shows them.
     const sizeKey = summary.net.network.version * 256 + summary.net.prefix;
-    let total = sizes.get(sizeKey);
-    if (total === undefined) sizes.set(sizeKey, (total = networkSize(summary.net)));
+    let total = this.sizes.get(sizeKey);
+    if (total === undefined) this.sizes.set(sizeKey, (total = networkSize(summary.net)));
     const inUse = Number(total) - summary.free;
     bucket.usage.inUse += inUse;
     bucket.usage.blockCount++;
-    if (opts.withBlocks) {
-      const cidr = summary.net === keyNet ? keyText : networkText(summary.net);
-      bucket.usage.blocks.push({ cidr, affinity: summary.affinity, total, inUse });
-    }
+    if (this.withBlocks) bucket.usage.blocks.push({ cidr, affinity: summary.affinity, total, inUse });
+  }
+
+  result(revision: number): Utilization {
+    for (const { usage } of this.buckets) usage.free = usage.total - BigInt(usage.inUse);
+    return { revision, pools: this.buckets.map((b) => b.usage), skipped: this.skipped };
+  }
+}
+
+export async function collectUtilization(ds: Datastore, opts: { withBlocks: boolean }): Promise<Utilization> {
+  const { pools, problems, revision } = await listPools(ds);
+  const folder = new UtilizationFolder(pools, problems, opts.withBlocks);
+  // Each block is summarised while visit runs (its bytes are not kept), in key order.
+  const visit = (kv: KeyValue): undefined => {
+    const read = readBlock(kv);
+    if (read) folder.add(read);
     return undefined;
   };
   await ds.scan(BLOCK_PREFIX, visit, { revision });
-  for (const { usage } of buckets) usage.free = usage.total - BigInt(usage.inUse);
-  return { revision, pools: buckets.map((b) => b.usage), skipped };
+  return folder.result(revision);
 }
 
 function emptyUsage(name: string, net: Network): PoolUsage {

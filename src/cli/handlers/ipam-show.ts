@@ -7,7 +7,7 @@ import { ExitCode, InputError } from '../../errors.js';
 import { blockOwner, collectBorrowed } from '../../ipam/borrowed.js';
 import { configRows, readIPAMConfig, type IPAMConfig } from '../../ipam/config.js';
 import { formatIPLookup, lookupIP, parseIPArgument } from '../../ipam/ip-lookup.js';
-import { collectNodeUsage } from '../../ipam/node-usage.js';
+import { collectNodeUsage, type NodeUsageReport } from '../../ipam/node-usage.js';
 import {
   borrowedTable,
   nodeUsageTable,
@@ -16,8 +16,13 @@ import {
   utilizationTable,
   type TableData,
 } from '../../ipam/show-rows.js';
-import { collectUtilization, ORPHAN_POOL_NAME, type SkippedValue } from '../../ipam/utilization.js';
-import { paletteFor } from '../../output/colour.js';
+import {
+  collectUtilization,
+  ORPHAN_POOL_NAME,
+  type SkippedValue,
+  type Utilization,
+} from '../../ipam/utilization.js';
+import { paletteFor, type Palette } from '../../output/colour.js';
 import { renderTable } from '../../output/tablewriter.js';
 import { withDatastore, type DatastoreFlags } from '../datastore-session.js';
 import type { CommandResult } from '../emit.js';
@@ -36,6 +41,7 @@ export interface IpamShowFlags extends DatastoreFlags {
   'show-borrowed'?: boolean;
   'show-configuration'?: boolean;
   'by-node'?: boolean;
+  watch?: boolean;
   output: string;
 }
 
@@ -50,6 +56,17 @@ export async function runIpamShow(flags: IpamShowFlags): Promise<CommandResult<u
   }
   const palette = await paletteFor();
   const table = (t: TableData): string => renderShowTable(t, palette);
+
+  if (flags.watch) {
+    if (given[0] !== undefined && given[0] !== 'show-blocks' && given[0] !== 'by-node')
+      throw new InputError(`--watch cannot be used with --${given[0]}`, {
+        code: 'InvalidFlag',
+        hint: 'watch the pools (no variant flag), --show-blocks or --by-node',
+      });
+    const { watchIpamShow } = await import('./ipam-show-watch.js');
+    const variant = given[0] === 'show-blocks' ? 'blocks' : given[0] === 'by-node' ? 'by-node' : 'pools';
+    return watchIpamShow(flags, variant, palette);
+  }
 
   if (flags.ip !== undefined) {
     const ip = parseIPArgument(flags.ip);
@@ -75,17 +92,38 @@ export async function runIpamShow(flags: IpamShowFlags): Promise<CommandResult<u
       report: await collectNodeUsage(ds),
       config: (await readIPAMConfig(ds)).config,
     }));
-    const data = { ...report, maxBlocksPerHost: config.maxBlocksPerHost };
-    return withSkipped(
-      data,
-      report.skipped,
-      json,
-      table(nodeUsageTable(report.nodes, config.maxBlocksPerHost)),
-    );
+    return nodeUsageResult(report, config, json, palette);
   }
 
   const showBlocks = flags['show-blocks'] === true;
   const usage = await withDatastore(flags, (ds) => collectUtilization(ds, { withBlocks: showBlocks }));
+  return utilizationResult(usage, { showBlocks, output: flags.output }, palette);
+}
+
+/** `ipam show --by-node` from a report and the IPAM settings. */
+export function nodeUsageResult(
+  report: NodeUsageReport,
+  config: IPAMConfig,
+  json: boolean,
+  palette: Palette,
+): CommandResult<unknown> {
+  const data = { ...report, maxBlocksPerHost: config.maxBlocksPerHost };
+  return withSkipped(
+    data,
+    report.skipped,
+    json,
+    json ? '' : renderShowTable(nodeUsageTable(report.nodes, config.maxBlocksPerHost), palette),
+  );
+}
+
+/** `ipam show` and `ipam show --show-blocks` from the pools' utilisation. */
+export function utilizationResult(
+  usage: Utilization,
+  opts: { showBlocks: boolean; output: string },
+  palette: Palette,
+): CommandResult<unknown> {
+  const { showBlocks } = opts;
+  const json = opts.output === 'json';
   const pools = usage.pools.filter((p) => p.name !== ORPHAN_POOL_NAME);
   const orphan = usage.pools.find((p) => p.name === ORPHAN_POOL_NAME)!;
   // The per-block JSON objects are built only for -o json: the table needs none of them.
@@ -113,7 +151,9 @@ export async function runIpamShow(flags: IpamShowFlags): Promise<CommandResult<u
     orphaned: { blockCount: orphan.blockCount, inUse: orphan.inUse, ...blocksJson(orphan.blocks) },
     skipped: usage.skipped,
   };
-  const text = json ? '' : table(utilizationTable(usage, { showBlocks, wide: flags.output === 'wide' }));
+  const text = json
+    ? ''
+    : renderShowTable(utilizationTable(usage, { showBlocks, wide: opts.output === 'wide' }), palette);
   return withSkipped(data, usage.skipped, json, text);
 }
 

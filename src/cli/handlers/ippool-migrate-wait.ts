@@ -10,6 +10,7 @@ import type { MigrateRequest, MigrateResult } from '../../pools/migrate.js';
 import { withDatastore, type DatastoreFlags } from '../datastore-session.js';
 import { parseDuration } from '../duration.js';
 import type { CommandResult } from '../emit.js';
+import { toJsonLine } from '../json.js';
 import { waitReporter } from '../wait-report.js';
 
 /** While waiting, the datastore may stay unreachable this many times --timeout in a row. */
@@ -49,9 +50,7 @@ export async function runMigrateWait(
     if (outcome.kind === 'interrupted') return { data: undefined, text: '', exitCode: ExitCode.Interrupted };
     const result = outcome.result;
     // Under -o json the stream is JSON lines: the result is its last line.
-    return json
-      ? { data: result, text: JSON.stringify(result) + '\n' }
-      : { data: result, text: render(result) };
+    return json ? { data: result, text: toJsonLine(result) } : { data: result, text: render(result) };
   } finally {
     reporter.stop();
     process.removeListener('SIGINT', onInterrupt);
