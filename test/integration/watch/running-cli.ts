@@ -19,6 +19,8 @@ export interface RunningCli {
   /** Writes to the process's stdin (the terminal's keyboard under a pseudo-terminal). */
   type(text: string): void;
   exited: Promise<{ code: number | null; at: number }>;
+  /** SIGINT, as Ctrl-C sends it (outside a pseudo-terminal). */
+  interrupt(): void;
   kill(): void;
 }
 
@@ -55,6 +57,7 @@ export function startCli(
     stderr: () => out.stderr,
     type: (text) => child.stdin.write(text),
     exited,
+    interrupt: () => child.kill('SIGINT'),
     kill: () => child.kill('SIGKILL'),
     waitFor: (predicate, { stream = 'stdout', timeoutMs = 20_000 } = {}) =>
       new Promise((resolve, reject) => {
