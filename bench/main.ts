@@ -26,6 +26,7 @@ const USAGE = `usage:
   node bench/run.js [run] [--sizes 10000,50000] [--runs 5] [--group-budget 240] [--deadline 300] [--embedded-sizes 10000] [--seed N]
                     [--skip-startup] [--skip-writes] [--results-dir bench/results]
   node bench/run.js generate --blocks 10000 [--seed N] [--out FILE]   (key<TAB>value lines; stats on stderr)
+  node bench/run.js watch [--blocks 10000] [--seconds 60]   (the CPU of ipam show --watch, docs/performance.md)
 Build the CLI first: npm run build.
 `;
 
@@ -36,6 +37,7 @@ export async function main(argv: string[], repoRoot: string): Promise<number> {
   const first = argv[0];
   try {
     if (first === 'generate') return await generateCommand(argv.slice(1));
+    if (first === 'watch') return await (await import('./watch.js')).watchCommand(argv.slice(1), repoRoot);
     if (first === '--help' || first === '-h' || first === 'help') {
       process.stdout.write(USAGE);
       return 0;
