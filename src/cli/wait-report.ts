@@ -78,16 +78,25 @@ export function barLine(p: DrainProgress, elapsedMs: number): string {
   const nodes = nodesText(p);
   return [
     `${bar} ${p.left} of ${p.total} left in IPPool(${p.pool})`,
-    `${rate.toFixed(1)}/s`,
+    rateText(rate),
     eta,
     ...(nodes ? [nodes] : []),
   ].join(' · ');
 }
 
-function formatSeconds(s: number): string {
-  if (s < 60) return `${Math.ceil(s)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.ceil(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+/** Addresses per second, or per minute or hour when slower (drains can take hours). */
+function rateText(perSecond: number): string {
+  if (perSecond === 0 || perSecond >= 1) return `${perSecond.toFixed(1)}/s`;
+  if (perSecond * 60 >= 1) return `${(perSecond * 60).toFixed(1)}/min`;
+  return `${(perSecond * 3600).toFixed(1)}/h`;
+}
+
+function formatSeconds(seconds: number): string {
+  const s = Math.ceil(seconds);
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
+  return `${Math.floor(s / 3600)}h${two(Math.floor((s % 3600) / 60))}m`;
 }
 
 function barReporter(): WaitReporter {
