@@ -62,16 +62,18 @@ export class NodeUsageCounter {
     }
   }
 
-  /** Adds another counter's counts (a watch keeps one counter per block). */
-  merge(other: NodeUsageCounter): void {
+  /** Adds (sign 1) or takes back (-1) another counter's counts (a watch keeps one per block). */
+  merge(other: NodeUsageCounter, sign: 1 | -1 = 1): void {
     for (const n of other.nodes.values()) {
       const u = this.node(n.node);
-      u.blocks += n.blocks;
-      u.ipsInUse += n.ipsInUse;
-      u.ipsBorrowed += n.ipsBorrowed;
-      u.ipsLent += n.ipsLent;
+      u.blocks += sign * n.blocks;
+      u.ipsInUse += sign * n.ipsInUse;
+      u.ipsBorrowed += sign * n.ipsBorrowed;
+      u.ipsLent += sign * n.ipsLent;
+      // A one-shot count never lists a node with nothing: neither may one taken back to nothing.
+      if (u.blocks === 0 && u.ipsInUse === 0 && u.ipsLent === 0) this.nodes.delete(n.node);
     }
-    this.unclassified += other.unclassified;
+    this.unclassified += sign * other.unclassified;
   }
 
   result(): NodeUsage[] {

@@ -1,9 +1,10 @@
 /**
  * `ipam show --watch`: the data of `ipam show` (per pool, --show-blocks, or --by-node) kept
  * current through datastore/follow.ts. Each block is kept as the little `ipam show` counts of it
- * (its summary, or its per-node counts), so a change re-reads only the blocks it touched; a
- * snapshot folds those small records again, in key order, through the same folders a one-shot
- * `ipam show` uses (UtilizationFolder, NodeUsageCounter).
+ * (its summary, or its per-node counts), so a change re-reads only the blocks it touched, and the
+ * totals are kept by the same folders a one-shot `ipam show` uses (UtilizationFolder,
+ * NodeUsageCounter): a changed block is taken back out of them and counted again. Only the block
+ * rows of --show-blocks (in key order) and a change of the pools fold every record again.
  */
 import type { Datastore, KeyValue, WatchBatch } from '../datastore/contract.js';
 import type { FollowedView } from '../datastore/follow.js';
@@ -31,9 +32,13 @@ type BlockRecord = BlockRead | NodeUsageCounter | SkippedValue;
 export class IpamShowView implements FollowedView {
   private readonly pools = new Map<string, PoolInfo | PoolProblem>();
   private readonly blocks = new Map<string, BlockRecord>();
+  private readonly skipped = new Map<string, SkippedValue>();
   private sortedKeys: string[] | undefined;
   private lastRevision = 0;
   private config: IPAMConfig | undefined;
+  /** The running totals; undefined when they must be folded again from the records. */
+  private folder: UtilizationFolder | undefined;
+  private nodes: NodeUsageCounter | undefined;
 
   constructor(
     private readonly ds: Datastore,
@@ -43,7 +48,10 @@ export class IpamShowView implements FollowedView {
   async load(): Promise<number> {
     this.pools.clear();
     this.blocks.clear();
+    this.skipped.clear();
     this.sortedKeys = undefined;
+    this.folder = undefined;
+    this.nodes = undefined;
     const { revision } = await this.ds.scan(IPPOOL_PREFIX, (kv) => this.readPool(kv));
     await this.ds.scan(BLOCK_PREFIX, (kv) => this.readBlock(kv), { revision });
     if (this.variant === 'by-node') this.config = (await readIPAMConfig(this.ds)).config;
@@ -55,11 +63,12 @@ export class IpamShowView implements FollowedView {
     for (const ev of batch.events) {
       const key = ev.type === 'put' ? ev.kv.key : ev.key;
       const pool = key.startsWith(IPPOOL_PREFIX);
-      if (ev.type === 'put') {
-        if (pool) this.readPool(ev.kv);
-        else this.readBlock(ev.kv);
-      } else if (pool) this.pools.delete(key);
-      else if (this.blocks.delete(key)) this.sortedKeys = undefined;
+      if (pool) {
+        if (ev.type === 'put') this.readPool(ev.kv);
+        else this.pools.delete(key);
+        this.folder = undefined; // blocks may belong to other pools now
+      } else if (ev.type === 'put') this.readBlock(ev.kv);
+      else this.setBlock(key, undefined);
     }
     this.lastRevision = Math.max(this.lastRevision, batch.revision);
   }
@@ -71,6 +80,29 @@ export class IpamShowView implements FollowedView {
 
   /** `ipam show` / `--show-blocks` as of the last change. */
   utilization(): Utilization {
+    const folder = (this.variant === 'blocks' ? undefined : this.folder) ?? this.fold();
+    if (this.variant !== 'blocks') this.folder = folder;
+    return folder.result(this.lastRevision);
+  }
+
+  /** `ipam show --by-node` as of the last change, with the IPAM settings read at the last load. */
+  nodeUsage(): { report: NodeUsageReport; config: IPAMConfig } {
+    if (!this.nodes) {
+      this.nodes = new NodeUsageCounter();
+      for (const record of this.records()) if (record instanceof NodeUsageCounter) this.nodes.merge(record);
+    }
+    const skipped = [...this.skipped.keys()].sort().map((k) => this.skipped.get(k)!);
+    const nodes = this.nodes;
+    const report = {
+      revision: this.lastRevision,
+      nodes: nodes.result(),
+      unclassified: nodes.unclassified,
+      skipped,
+    };
+    return { report, config: this.config! };
+  }
+
+  private fold(): UtilizationFolder {
     const pools = [...this.pools.keys()].sort().map((k) => this.pools.get(k)!);
     const folder = new UtilizationFolder(
       pools.filter((p): p is PoolInfo => !('reason' in p)),
@@ -78,24 +110,7 @@ export class IpamShowView implements FollowedView {
       this.variant === 'blocks',
     );
     for (const record of this.records()) if (!(record instanceof NodeUsageCounter)) folder.add(record);
-    return folder.result(this.lastRevision);
-  }
-
-  /** `ipam show --by-node` as of the last change, with the IPAM settings read at the last load. */
-  nodeUsage(): { report: NodeUsageReport; config: IPAMConfig } {
-    const total = new NodeUsageCounter();
-    const skipped: SkippedValue[] = [];
-    for (const record of this.records()) {
-      if (record instanceof NodeUsageCounter) total.merge(record);
-      else if (!('summary' in record)) skipped.push(record);
-    }
-    const report = {
-      revision: this.lastRevision,
-      nodes: total.result(),
-      unclassified: total.unclassified,
-      skipped,
-    };
-    return { report, config: this.config! };
+    return folder;
   }
 
   private *records(): Iterable<BlockRecord> {
@@ -110,12 +125,29 @@ export class IpamShowView implements FollowedView {
 
   private readBlock(kv: KeyValue): undefined {
     const record = this.variant === 'by-node' ? nodeCounts(kv) : readBlock(kv);
-    if (!record) return undefined;
-    if (!this.blocks.has(kv.key)) this.sortedKeys = undefined;
-    this.blocks.set(kv.key, record);
+    if (record) this.setBlock(kv.key, record);
     return undefined;
   }
+
+  /** The block's new record (undefined: gone), taken out of the running totals and counted again. */
+  private setBlock(key: string, record: BlockRecord | undefined): void {
+    const old = this.blocks.get(key);
+    if (old === undefined || record === undefined) this.sortedKeys = undefined;
+    if (old instanceof NodeUsageCounter) this.nodes?.merge(old, -1);
+    else if (old) this.folder?.remove(old);
+    this.skipped.delete(key);
+    if (record === undefined) this.blocks.delete(key);
+    else {
+      this.blocks.set(key, record);
+      if (record instanceof NodeUsageCounter) this.nodes?.merge(record);
+      else this.folder?.add(record);
+      if (isSkipped(record)) this.skipped.set(key, record);
+    }
+  }
 }
+
+const isSkipped = (record: BlockRecord): record is SkippedValue =>
+  !(record instanceof NodeUsageCounter) && !('summary' in record);
 
 /** One block's counts for --by-node, as collectNodeUsage adds them up. */
 function nodeCounts(kv: KeyValue): NodeUsageCounter | SkippedValue | undefined {

@@ -113,16 +113,37 @@ export class UtilizationFolder {
       this.skipped.push(read);
       return;
     }
-    const { summary, cidr } = read;
+    const counted = this.count(read.summary, 1);
+    if (counted && this.withBlocks) {
+      const { bucket, total, inUse } = counted;
+      bucket.usage.blocks.push({ cidr: read.cidr, affinity: read.summary.affinity, total, inUse });
+    }
+  }
+
+  /**
+   * Takes back what add(read) counted, so a watch can count a changed block again. Only without
+   * blocks: the block rows are in key order, which removing and adding again would not keep.
+   */
+  remove(read: BlockRead | SkippedValue): void {
+    if (this.withBlocks) throw new Error('UtilizationFolder.remove is for folders without blocks');
+    if ('summary' in read) this.count(read.summary, -1);
+    else this.skipped.splice(this.skipped.indexOf(read), 1);
+  }
+
+  /** Adds (sign 1) or takes back (-1) a block's addresses in the pool it belongs to. */
+  private count(
+    summary: BlockSummary,
+    sign: 1 | -1,
+  ): { bucket: Bucket; total: bigint; inUse: number } | undefined {
     const bucket = this.buckets.find((b) => cidrsOverlap(summary.net, b.net));
-    if (!bucket) return; // IPv6 blocks outside every pool: Calico never shows them.
+    if (!bucket) return undefined; // IPv6 blocks outside every pool: Calico never shows them.
     const sizeKey = summary.net.network.version * 256 + summary.net.prefix;
     let total = this.sizes.get(sizeKey);
     if (total === undefined) this.sizes.set(sizeKey, (total = networkSize(summary.net)));
     const inUse = Number(total) - summary.free;
-    bucket.usage.inUse += inUse;
-    bucket.usage.blockCount++;
-    if (this.withBlocks) bucket.usage.blocks.push({ cidr, affinity: summary.affinity, total, inUse });
+    bucket.usage.inUse += sign * inUse;
+    bucket.usage.blockCount += sign;
+    return { bucket, total, inUse };
   }
 
   result(revision: number): Utilization {

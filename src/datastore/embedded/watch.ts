@@ -50,23 +50,28 @@ export async function watchEmbedded(
     return (db = opened);
   };
 
-  const changesSince = (conn: Database.Database): WatchBatch | undefined => {
-    const meta = conn.prepare('SELECT value FROM meta WHERE name = ?').pluck();
-    const current = meta.get('revision') as number;
+  const statements = (conn: Database.Database) => ({
+    meta: conn.prepare('SELECT value FROM meta WHERE name = ?').pluck(),
+    // INDEXED BY: the key range alone would look cheaper to the planner and read every row.
+    puts: conn.prepare(
+      `SELECT key, create_rev, mod_rev, version, value FROM kv INDEXED BY kv_by_mod_rev
+       WHERE mod_rev > ? AND ${range.sql} ORDER BY mod_rev, key`,
+    ),
+    gone: conn.prepare(
+      `SELECT key, max(superseded_rev) AS mod_rev FROM history INDEXED BY history_by_superseded
+       WHERE superseded_rev > ? AND ${range.sql} AND NOT EXISTS (SELECT 1 FROM kv WHERE kv.key = history.key)
+       GROUP BY key ORDER BY mod_rev, key`,
+    ),
+  });
+  let prepared: ReturnType<typeof statements> | undefined;
+
+  const changesSince = (sql: ReturnType<typeof statements>): WatchBatch | undefined => {
+    const current = sql.meta.get('revision') as number;
     if (current <= last) return undefined;
-    if (last < (meta.get('compact_revision') as number))
+    if (last < (sql.meta.get('compact_revision') as number))
       throw new WatchCompactedError(`the embedded store no longer holds the changes after revision ${last}`);
-    const puts = conn
-      .prepare(
-        `SELECT key, create_rev, mod_rev, version, value FROM kv WHERE mod_rev > ? AND ${range.sql} ORDER BY mod_rev, key`,
-      )
-      .all(last, ...range.params) as Row[];
-    const gone = conn
-      .prepare(
-        `SELECT key, max(superseded_rev) AS mod_rev FROM history WHERE superseded_rev > ? AND ${range.sql}
-         AND key NOT IN (SELECT key FROM kv WHERE ${range.sql}) GROUP BY key ORDER BY mod_rev, key`,
-      )
-      .all(last, ...range.params, ...range.params) as { key: string; mod_rev: number }[];
+    const puts = sql.puts.all(last, ...range.params) as Row[];
+    const gone = sql.gone.all(last, ...range.params) as { key: string; mod_rev: number }[];
     const events: WatchEvent[] = [
       ...gone.map((g): WatchEvent => ({ type: 'delete', key: g.key, modRevision: g.mod_rev })),
       ...puts.map((r): WatchEvent => ({ type: 'put', kv: toKeyValue(r) })),
@@ -81,7 +86,9 @@ export async function watchEmbedded(
         const version = conn.pragma('data_version', { simple: true });
         if (version !== seenVersion) {
           seenVersion = version;
-          const batch = conn.transaction(() => changesSince(conn)).deferred();
+          prepared ??= statements(conn);
+          const sql = prepared;
+          const batch = conn.transaction(() => changesSince(sql)).deferred();
           if (batch) {
             last = batch.revision;
             if (batch.events.length > 0) onChanges(batch);
@@ -117,6 +124,7 @@ export async function watchEmbedded(
     timer = undefined;
     db?.close();
     db = undefined;
+    prepared = undefined;
     if (err) fail(err);
   };
 

@@ -6,11 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ExitCode } from '../../../src/errors.js';
-import { cli, harness, poolKey, seed } from '../pools/harness.js';
+import type { Datastore } from '../../../src/datastore/contract.js';
+import { cli, harness, poolKey, seed, storedPool, withDs } from '../pools/harness.js';
 import { BLOCK_KEY, heldBlock, OLD, release } from './blocks.js';
 import { jsonLines, startCli } from './running-cli.js';
 
 const h = harness();
+const SECOND_BLOCK = '/calico/ipam/v2/assignment/ipv4/block/10.1.0.64-26';
 beforeAll(() => h.start(), 30_000);
 afterAll(() => h.stop());
 
@@ -32,11 +34,24 @@ describe.each(h.backends)('ipam show --watch on $name', (backend) => {
       await release(backend, 1);
       await running.waitFor(docs(3));
       expect(jsonLines(running.stdout())[2]).toEqual(await shot());
+      // A new block, the same block unreadable, then gone; a pool that takes the blocks first.
+      const changes = [
+        (ds: Datastore) => ds.create(SECOND_BLOCK, heldBlock(2).replace('10.1.0.0/26', '10.1.0.64/26')),
+        async (ds: Datastore) =>
+          ds.update(SECOND_BLOCK, '{"cidr":', (await ds.get(SECOND_BLOCK))!.modRevision),
+        (ds: Datastore) => ds.delete(SECOND_BLOCK),
+        (ds: Datastore) => ds.create(poolKey('aaa'), storedPool('aaa', { cidr: '10.1.0.0/24' })),
+      ];
+      for (const [i, change] of changes.entries()) {
+        await withDs(backend, change);
+        await running.waitFor(docs(4 + i));
+        expect(jsonLines(running.stdout())[3 + i]).toEqual(await shot());
+      }
       running.interrupt();
       const { code } = await running.exited;
       expect(code).toBe(0);
       expect(running.stderr()).toBe('');
-      expect(jsonLines(running.stdout())).toHaveLength(3);
+      expect(jsonLines(running.stdout())).toHaveLength(3 + changes.length);
     }
   });
 
