@@ -146,7 +146,12 @@ async function watchWhileUpdating(
     let changes = 0;
     for (let i = 0; i < seconds; i++) {
       const next = new Promise((resolve) => setTimeout(resolve, 1000));
-      if (await takeOneAddress(ds, keys[(i * 7919) % keys.length]!)) changes++;
+      // The next block (in a fixed scattered order) that has a free address left.
+      for (let k = 0; k < keys.length; k++)
+        if (await takeOneAddress(ds, keys[((i + k) * 7919) % keys.length]!)) {
+          changes++;
+          break;
+        }
       await next;
     }
     await documentsReach(1 + changes);

@@ -46,3 +46,11 @@ export async function withDatastore<T>(
     await ds.close();
   }
 }
+
+/** While watching, the datastore may stay unreachable this many times --timeout in a row. */
+export const OUTAGE_TIMEOUTS = 6;
+
+/** How long a watch may stay without its datastore before the command fails (exit 3). */
+export function watchOutageMs(flags: Pick<DatastoreFlags, 'timeout'>): number {
+  return OUTAGE_TIMEOUTS * parseDuration(flags.timeout);
+}

@@ -8,13 +8,11 @@ import { InputError } from '../../errors.js';
 import { IpamShowView, SHOW_PREFIXES, type ShowVariant } from '../../ipam/show-watch.js';
 import type { Palette } from '../../output/colour.js';
 import { isTerminal } from '../../output/terminal.js';
-import { withDatastore, type DatastoreFlags } from '../datastore-session.js';
+import { watchOutageMs, withDatastore, type DatastoreFlags } from '../datastore-session.js';
 import type { CommandResult } from '../emit.js';
 import { toJsonLine } from '../json.js';
 import { writeOut } from '../write.js';
 import { nodeUsageResult, utilizationResult } from './ipam-show.js';
-import { OUTAGE_TIMEOUTS } from './ippool-migrate-wait.js';
-import { parseDuration } from '../duration.js';
 
 /** Clear the screen and go home, then draw. */
 const REDRAW = '\x1b[H\x1b[2J';
@@ -56,7 +54,7 @@ export async function watchIpamShow(
         return false;
       };
       await follow(ds, SHOW_PREFIXES, view, {
-        outageMs: OUTAGE_TIMEOUTS * parseDuration(flags.timeout),
+        outageMs: watchOutageMs(flags),
         done: draw,
         signal: interrupt.signal,
       });

@@ -7,14 +7,11 @@
 import { ExitCode } from '../../errors.js';
 import { migrateAndWait } from '../../pools/wait.js';
 import type { MigrateRequest, MigrateResult } from '../../pools/migrate.js';
-import { withDatastore, type DatastoreFlags } from '../datastore-session.js';
+import { watchOutageMs, withDatastore, type DatastoreFlags } from '../datastore-session.js';
 import { parseDuration } from '../duration.js';
 import type { CommandResult } from '../emit.js';
 import { toJsonLine } from '../json.js';
 import { waitReporter } from '../wait-report.js';
-
-/** While waiting, the datastore may stay unreachable this many times --timeout in a row. */
-export const OUTAGE_TIMEOUTS = 6;
 
 export interface WaitFlags extends DatastoreFlags {
   output: string;
@@ -32,7 +29,6 @@ export async function runMigrateWait(
     waitTimeout === undefined
       ? undefined
       : { text: waitTimeout, ms: parseDuration(waitTimeout, '--wait-timeout') };
-  const outageMs = OUTAGE_TIMEOUTS * parseDuration(flags.timeout);
   const interrupt = new AbortController();
   const onInterrupt = (): void => interrupt.abort();
   process.once('SIGINT', onInterrupt);
@@ -41,7 +37,7 @@ export async function runMigrateWait(
     const outcome = await withDatastore(flags, (ds) =>
       migrateAndWait(ds, req, {
         ...(timeout ? { timeout } : {}),
-        outageMs,
+        outageMs: watchOutageMs(flags),
         signal: interrupt.signal,
         onProgress: (p) => reporter.progress(p),
       }),

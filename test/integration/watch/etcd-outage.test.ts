@@ -8,7 +8,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ExitCode } from '../../../src/errors.js';
-import { OUTAGE_TIMEOUTS } from '../../../src/cli/handlers/ippool-migrate-wait.js';
+import { OUTAGE_TIMEOUTS } from '../../../src/cli/datastore-session.js';
 import { startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
 import { poolKey, seed, withDs, type Backend } from '../pools/harness.js';
 import { BLOCK_KEY, heldBlock, OLD, release } from './blocks.js';
