@@ -96,12 +96,10 @@ export default class IppoolMigrate extends CalicoCommand<MigrateResult | undefin
     wait: Flags.boolean({
       summary:
         'After the step, block until the pool being drained holds no address in use (then finish, with --finish).',
-      default: false,
     }),
     'wait-timeout': Flags.string({
       summary: 'With --wait: give up after this long (exit 6), e.g. 30m, 2h.',
       helpValue: '<DURATION>',
-      dependsOn: ['wait'],
     }),
     output: textOrJsonOutputFlag,
     'dry-run': dryRunFlag,
@@ -139,6 +137,11 @@ export default class IppoolMigrate extends CalicoCommand<MigrateResult | undefin
       status: flags.status,
       dryRun: flags['dry-run'],
     };
+    if (flags['wait-timeout'] !== undefined && !flags.wait)
+      throw new InputError('--wait-timeout needs --wait', {
+        code: 'InvalidFlag',
+        hint: 'add --wait to block until the pool is drained, or drop --wait-timeout',
+      });
     if (flags.wait) {
       if (flags['dry-run'])
         throw new InputError('--wait cannot be used with --dry-run', {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ExitCode } from '../../../src/errors.js';
-import { dump, harness, poolKey, seed, value } from '../pools/harness.js';
+import { cli, dump, harness, poolKey, seed, value } from '../pools/harness.js';
 import { BLOCK_KEY, heldBlock, OLD, release } from './blocks.js';
 import { jsonLines, startCli } from './running-cli.js';
 
@@ -132,5 +132,32 @@ describe.each(h.backends)('ippool migrate --wait on $name', (backend) => {
     const tail = cli.stdout().slice(cli.stdout().lastIndexOf('2 of 4 left'));
     expect(tail).not.toContain('Migration of');
     expect(tail).toContain('\r\x1b[K');
+  });
+
+  it('bad flags: a clear error, exit 2, nothing written', async () => {
+    await seed(backend, { [poolKey('old')]: OLD, [BLOCK_KEY]: heldBlock(2) });
+    const before = await dump(backend);
+    const cases: [string[], string][] = [
+      [['--wait-timeout', '3s'], '--wait-timeout needs --wait'],
+      [['--wait', '--dry-run'], '--wait cannot be used with --dry-run'],
+      [['--wait', '--wait-timeout', '3x'], "invalid duration for --wait-timeout: '3x'"],
+    ];
+    for (const [flags, message] of cases) {
+      const res = await cli(
+        backend,
+        'ippool',
+        'migrate',
+        'old',
+        '--to',
+        'new',
+        '--cidr',
+        '10.2.0.0/16',
+        ...flags,
+      );
+      expect(res.code).toBe(ExitCode.BadInput);
+      expect(res.stderr.split('\n')[0]).toBe(message);
+      expect(res.stderr).toContain('hint: ');
+    }
+    expect(await dump(backend)).toEqual(before);
   });
 });
