@@ -34,8 +34,13 @@ export async function follow(
     opts.signal?.addEventListener('abort', () => resolve('stopped'), { once: true });
   });
   for (;;) {
-    const revision = await Promise.race([view.load(), stopped]);
-    if (revision === 'stopped') return revision;
+    const loading = view.load();
+    const revision = await Promise.race([loading, stopped]);
+    if (revision === 'stopped') {
+      // Nobody waits for the read any more: its failure (the store closing under it) is no error.
+      loading.catch(() => undefined);
+      return revision;
+    }
     if (opts.done()) return 'done';
     let finish!: (outcome: 'done') => void;
     const finished = new Promise<'done'>((resolve) => (finish = resolve));
