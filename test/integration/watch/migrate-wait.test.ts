@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ExitCode } from '../../../src/errors.js';
 import { cli, dump, harness, poolKey, seed, value } from '../pools/harness.js';
-import { BLOCK_KEY, heldBlock, OLD, release } from './blocks.js';
+import { BLOCK_KEY, blockKey, heldBlock, OLD, release } from './blocks.js';
 import { jsonLines, startCli } from './running-cli.js';
 
 const h = harness();
@@ -52,6 +52,55 @@ describe.each(h.backends)('ippool migrate --wait on $name', (backend) => {
       ],
     });
     expect(await value(backend, poolKey('old'))).toBeUndefined();
+  });
+
+  it('a block-size change waits twice: for OLD, then, once OLD is re-created, for the temporary pool', async () => {
+    await seed(backend, {
+      [poolKey('old')]: OLD,
+      [BLOCK_KEY]: heldBlock(2),
+      // Workloads already moved to the temporary pool's CIDR hold an address there.
+      [blockKey('10.9.0.0/26')]: heldBlock(1, '10.9.0.0/26'),
+    });
+    const cli = start(
+      'old',
+      '--block-size',
+      '28',
+      '--temp-cidr',
+      '10.9.0.0/16',
+      '--finish',
+      '--wait',
+      '-o',
+      'json',
+    );
+    await cli.waitFor((t) => jsonLines(t).some((l) => l.left === 2 && l.total === 2));
+    await release(backend, 0);
+    // OLD is deleted and re-created with /28 blocks; now the temporary pool drains.
+    await cli.waitFor((t) => jsonLines(t).some((l) => l.left === 1 && l.total === 1));
+    expect(JSON.parse((await value(backend, poolKey('old')))!).spec.blockSize).toBe(28);
+    await release(backend, 0, '10.9.0.0/26');
+    const { code } = await cli.exited;
+    expect(cli.stderr()).toBe('');
+    expect(code).toBe(0);
+    const lines = jsonLines(cli.stdout());
+    expect(lines.slice(0, -1).map((l) => [l.left, l.total])).toEqual([
+      [2, 2],
+      [0, 2],
+      [1, 1],
+      [0, 1],
+    ]);
+    expect(lines.at(-1)).toMatchObject({
+      kind: 'resize',
+      outcome: 'complete',
+      actions: [
+        'created IPPool(old-tmp) 10.9.0.0/16 blockSize 26',
+        'disabled IPPool(old)',
+        'deleted IPPool(old)',
+        'created IPPool(old) 10.1.0.0/16 blockSize 28',
+        'disabled IPPool(old-tmp)',
+        'deleted IPPool(old-tmp)',
+      ],
+    });
+    expect(await value(backend, poolKey('old-tmp'))).toBeUndefined();
   });
 
   it('plain lines on stderr when it is not a terminal, and the report at the end', async () => {
