@@ -67,7 +67,10 @@ async function killRound(path: string, next: () => number): Promise<Round> {
 }
 
 async function inspect(path: string): Promise<number> {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  // Read-write, as every real reader opens the store: a process killed while it switched a new store
+  // to WAL can leave a hot rollback journal, which only a writable connection may roll back
+  // (a read-only one fails with SQLITE_READONLY_ROLLBACK, "attempt to write a readonly database").
+  const db = new Database(path, { fileMustExist: true });
   try {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
   } finally {
