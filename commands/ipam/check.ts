@@ -1,22 +1,18 @@
 import { Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
-import { withDatastore } from '../../src/cli/datastore-session.js';
 import { datastoreFlags } from '../../src/cli/flags.js';
-import { checkIPAM, type CheckSummary } from '../../src/ipam/check.js';
-import { writeReportFile } from '../../src/ipam/report.js';
-import { withProgress } from '../../src/output/spinner.js';
-import { clientVersion } from '../../src/version/client-version.js';
+import { runIpamCheck, type IpamCheckData } from '../../src/cli/handlers/ipam-check.js';
 
-type CheckData = CheckSummary & { reportFile: string | null };
-
-export default class IpamCheck extends CalicoCommand<CheckData> {
+export default class IpamCheck extends CalicoCommand<IpamCheckData> {
   static override summary = 'Check IPAM for leaked addresses and handles, and for inconsistent blocks.';
   static override description =
     'Cross-checks IPAM blocks and handles against what uses addresses: Node tunnel addresses and WorkloadEndpoint ' +
-    "ipNetworks (read from the datastore; no Kubernetes access is needed). Prints calicoctl's lines; -o FILE " +
-    "writes calicoctl's report, which 'ipam release --from-report' consumes. Also reports structurally invalid " +
-    'blocks, blocks and affinities of nodes that no longer exist, and allocations outside every active IP pool.';
+    "ipNetworks (read from the datastore; no Kubernetes access is needed). Prints calicoctl's lines, section by " +
+    "section, up to 'Check complete; found N problems.'; -o FILE then writes calicoctl's report, which " +
+    "'ipam release --from-report' consumes. After calicoctl's final line, and only when they find something: values " +
+    'that cannot be decoded (skipped, never released), structurally invalid blocks, blocks and affinities of nodes ' +
+    'that no longer exist, and allocations outside every active IP pool.';
   static override examples = [
     {
       description: 'Check, listing only the problems',
@@ -51,23 +47,8 @@ export default class IpamCheck extends CalicoCommand<CheckData> {
     ...datastoreFlags,
   };
 
-  protected async execute(): Promise<CommandResult<CheckData>> {
+  protected async execute(): Promise<CommandResult<IpamCheckData>> {
     const { flags } = await this.parse(IpamCheck);
-    const result = await withDatastore(flags, (ds) =>
-      withProgress('Checking IPAM', (progress) =>
-        checkIPAM(ds, {
-          showAllIPs: flags['show-all-ips'],
-          showProblemIPs: flags['show-problem-ips'],
-          version: clientVersion(),
-          progress: (label) => progress.update(label),
-        }),
-      ),
-    );
-    if (flags.output !== undefined) writeReportFile(flags.output, result.report);
-    return {
-      data: { ...result.summary, reportFile: flags.output ?? null },
-      json: flags.json,
-      text: result.text,
-    };
+    return runIpamCheck(flags);
   }
 }

@@ -18,6 +18,14 @@ export interface CommandResult<T> {
   exitCode?: ExitCode;
 }
 
+/**
+ * Text written to stdout while the command still works (a section as soon as it is computed), for
+ * commands whose result is long and whose failure part-way should leave what was done on stdout.
+ */
+export function streamText(text: string): void {
+  writeOut(1, text);
+}
+
 export function emitResult<T>(result: CommandResult<T>): void {
   if (result.json) writeOut(1, toJsonText(result.data));
   else if (result.text) writeOut(1, result.text);

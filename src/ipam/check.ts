@@ -1,38 +1,47 @@
 /**
- * `ipam check` (calicoctl v3.32.1 `commands/ipam/check.go`, plus HEAD's block validation) without
- * Kubernetes: what is in use comes from the datastore itself, i.e. Node tunnel addresses (IPv4
- * VXLAN, WireGuard, IPIP), WorkloadEndpoint `spec.ipNetworks`, and Windows-reserved addresses. It
- * finds addresses allocated but unused, used but not allocated, handles without addresses,
- * addresses whose handle is missing, structurally invalid blocks, and (ours) blocks and affinities
- * of nodes that no longer exist and allocations outside every active pool. Printed lines are
- * calicoctl's, in its order; its map-ordered lists come in datastore order here.
+ * `ipam check`: calicoctl v3.32.1's `commands/ipam/check.go` without Kubernetes. What is in use
+ * comes from the datastore itself: Node tunnel addresses (IPv4 VXLAN, WireGuard, IPIP),
+ * WorkloadEndpoint `spec.ipNetworks`, and Windows-reserved addresses. Everything up to
+ * `Check complete; found N problems.` is calicoctl's text for the same data; where calicoctl's
+ * order comes from a Go map, ours is first appearance in the datastore (an order it can print).
+ * Then come the checks calicoctl lacks (check-extras.ts), each only when it found something,
+ * starting with the values that could not be decoded (skipped, as calicoctl skips them, and never
+ * put in the report).
  *
- * Blocks are streamed at one revision and only per-allocation records are kept (the report needs
- * them); block values are decoded exactly so report sequence numbers match the datastore.
+ * Memory stays bounded by what the answer needs: every prefix is scanned (a streamed value lives
+ * only while it is visited), the text is handed to `print` section by section as it is computed,
+ * and per address only its text and a count are kept, plus the report's fields with `keepReport`.
  */
-import type { Datastore, KeyValue } from '../datastore/contract.js';
+import type { Datastore } from '../datastore/contract.js';
 import { OperationError } from '../errors.js';
-import { cidrContains, formatIP, parseCIDROrIP, type IPAddr } from '../resources/ip.js';
+import { cidrContains, formatIP as formatIPv6, parseIP } from '../resources/ip.js';
 import {
   KUBE_CONTROLLERS_CONFIGURATION_KEY,
   WORKLOAD_ENDPOINT_PREFIX,
 } from '../resources/well-known-keys.js';
-import { NODE_PREFIX, parseAffinity } from './affinity.js';
-import { BLOCK_PREFIX, HANDLE_PREFIX, IPAM_PREFIX, bitsOf, ordinalToIP, parseBlockKey } from './block-key.js';
-import {
-  decodeBlock,
-  WINDOWS_RESERVED_HANDLE,
-  type AllocationAttribute,
-  type DecodedBlock,
-} from './block.js';
-import { validateBlock } from './block-validate.js';
-import { parseHandleKey } from './handles.js';
-import { listPools, type PoolInfo } from './pools.js';
-import { readClusterInfo } from './release-report.js';
-import type { HandleInfo, Report, ReportAllocation } from './report.js';
 import { compareGoStrings } from '../codec/go-json.js';
+import { NODE_PREFIX } from './affinity.js';
+import { BLOCK_PREFIX, HANDLE_PREFIX, IPAM_PREFIX, bitsOf, ordinalToIP, type Network } from './block-key.js';
+import { WINDOWS_RESERVED_HANDLE, type AllocationAttribute } from './block.js';
+import { extraChecks as defaultExtraChecks, type ExtraCheck, type ExtraFindings } from './check-extras.js';
+import {
+  invalidCIDR,
+  isRejected,
+  isUnreadable,
+  normaliseIP,
+  readBlock,
+  readHandle,
+  readLoadBalancerConfigured,
+  readNode,
+  readWorkloadEndpoint,
+  type CheckedBlock,
+  type Unreadable,
+} from './check-values.js';
+import { parseHandleKey } from './handles.js';
+import { listPools } from './pools.js';
+import { readClusterInfo } from './release-report.js';
+import type { HandleInfo, ReportAllocation, ReportHead } from './report.js';
 
-const AFFINITY_KEY = /^\/calico\/ipam\/v2\/(host|virtual)\/([^/]+)\/ipv[46]\/block\/([^/]+)$/;
 const TOP_NODES = 20;
 
 export interface CheckOptions {
@@ -41,8 +50,16 @@ export interface CheckOptions {
   showProblemIPs: boolean;
   /** Written into the report; release --from-report compares it with its own. */
   version: string;
+  /** Receives the text, a section at a time, as soon as it is computed. */
+  print: (text: string) => void;
+  /** Keep every allocation's fields for the report (-o FILE). */
+  keepReport: boolean;
+  /** Collect the problem lists of the JSON summary (text needs only the counts). */
+  collect: boolean;
   /** Called with a short description of the current phase (for a progress line). */
   progress?: (label: string) => void;
+  /** The checks after calicoctl's final line (default: extraChecks()). */
+  extraChecks?: readonly ExtraCheck[];
 }
 
 export interface CheckSummary {
@@ -59,6 +76,7 @@ export interface CheckSummary {
   loadBalancerServices: number | null;
   inUseIPs: number;
   handles: number;
+  /** calicoctl's N: the problems of its kinds. */
   problemCount: number;
   problems: {
     leakedIPs: string[];
@@ -66,22 +84,30 @@ export interface CheckSummary {
     inUseNotAllocated: string[];
     leakedHandles: string[];
     missingHandles: string[];
-    invalidBlocks: { key: string; reason: string }[];
-    blocksOfMissingNodes: { block: string; node: string }[];
-    affinitiesOfMissingNodes: { key: string; node: string }[];
-    allocationsOutsideActivePools: string[];
   };
+  /** The problems of the checks calicoctl lacks. */
+  extraProblemCount: number;
+  extraProblems: Record<string, unknown> & { unreadableValues: Unreadable[] };
 }
 
 export interface CheckResult {
-  /** calicoctl's stdout. */
-  text: string;
-  report: Report;
   summary: CheckSummary;
+  /** With keepReport: calicoctl's report, its allocations in Go's (sorted) key order. */
+  report?: { head: ReportHead; allocations: () => Iterable<[string, ReportAllocation[]]> };
 }
 
-interface Allocation extends ReportAllocation {
-  attr: AllocationAttribute | undefined;
+/** An allocation's report fields; the IP is the key it is kept under. */
+interface AllocationFields {
+  handle?: string;
+  sequenceNumber: bigint | number;
+  pod?: string;
+  namespace?: string;
+  node?: string;
+  type?: string;
+  creationTimestamp?: string;
+  borrowed?: boolean;
+  /** formatAttrs, kept only for --show-problem-ips. */
+  attrs?: string;
 }
 
 /** Owner-attribute text of the problem lines (check.go formatAttrs / kvsFormat). */
@@ -99,413 +125,487 @@ function formatAttrs(attr: AllocationAttribute | undefined): string {
   return out;
 }
 
-/** cnet.ParseCIDROrIP + IP.String (normaliseIP). */
-function normaliseIP(text: string): string | undefined {
-  const c = parseCIDROrIP(text);
-  return c ? formatIP(c.ip) : undefined;
-}
-
-function objectOf(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-function decodeResource(kv: KeyValue): Record<string, unknown> {
-  try {
-    return objectOf(JSON.parse(kv.value));
-  } catch (err) {
-    throw new OperationError(`cannot decode ${kv.key}: ${(err as Error).message}`, {
-      code: 'CorruptData',
-      hint: `inspect it with 'etcdctl get ${kv.key}'`,
-    });
+/** The text of ordinal ord of a block (b.OrdinalToIP(ord).String()), IPv4 without BigInt. */
+function ordinalText(net: Network, base: number, ord: number): string {
+  if (net.network.version === 4) {
+    const v = base + ord;
+    return `${Math.floor(v / 16777216)}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
   }
+  return formatIPv6(ordinalToIP(net, ord));
 }
 
+type Owners = string | string[];
+const ownerCount = (o: Owners): number => (typeof o === 'string' ? 1 : o.length);
+const ownerList = (o: Owners): string[] => (typeof o === 'string' ? [o] : o);
+
+/** The state calicoctl's IPAMChecker keeps, as small as the output allows. */
 class Checker {
-  readonly out: string[] = [];
-  readonly allocations = new Map<string, Allocation[]>();
+  /** By address, in first-appearance order: the fields, or just how many allocations. */
+  readonly allocations = new Map<string, AllocationFields[] | number>();
   readonly allocationsByNode = new Map<string, number>();
-  readonly inUseIPs = new Map<string, string[]>();
-  readonly inUseHandles = new Set<string>();
+  readonly inUseIPs = new Map<string, Owners>();
+  /** Handles blocks name, in first-appearance order; true once the handle was listed. */
+  readonly inUseHandles = new Map<string, boolean>();
   /** LoadBalancer allocations (type attribute), used only when the LoadBalancer controller is configured. */
   readonly serviceAllocations: { ip: string; service: string; namespace: string }[] = [];
+  readonly unreadable: Unreadable[] = [];
+  private readonly keepFields: boolean;
 
-  constructor(private readonly opts: CheckOptions) {}
-
-  print(line = ''): void {
-    this.out.push(line);
+  constructor(private readonly opts: CheckOptions) {
+    this.keepFields = opts.keepReport || opts.showProblemIPs || opts.showAllIPs;
   }
 
-  recordAllocation(block: DecodedBlock, ord: number, lines: string[]): void {
-    const b = block.value;
-    const ip = formatIP(ordinalToIP(block.net, ord));
-    const affinity = b.affinity ?? '';
-    const blockHost = affinity.startsWith('host:') ? affinity.slice(5) : '';
-    let node = blockHost;
-    const alloc: Allocation = { ip, inUse: false, owners: null, attr: undefined };
-    const idx = b.allocations![ord]!;
-    const attr = b.attributes?.[idx];
-    let windowsReserved = false;
-    if (attr) {
-      alloc.attr = attr;
-      const handle = typeof attr.handle_id === 'string' ? attr.handle_id : undefined;
-      if (handle === WINDOWS_RESERVED_HANDLE) {
-        windowsReserved = true;
-      } else if (handle !== undefined) {
-        alloc.handle = handle;
-        this.inUseHandles.add(handle);
+  recordBlock(b: CheckedBlock, lines: string[]): number {
+    const affinity = b.value.affinity;
+    const blockHost = affinity?.startsWith('host:') ? affinity.slice(5) : '';
+    const attributes = b.value.attributes ?? [];
+    const seqs = b.value.sequenceNumberForAllocation;
+    const base = b.net.network.version === 4 ? Number(b.net.network.value) : 0;
+    let count = 0;
+    const allocations = b.value.allocations ?? [];
+    for (let ord = 0; ord < allocations.length; ord++) {
+      const idx = allocations[ord];
+      if (idx === null || idx === undefined) continue;
+      count++;
+      const ip = ordinalText(b.net, base, ord);
+      const attr = attributes[idx];
+      let node = blockHost;
+      let handle: string | undefined;
+      let windowsReserved = false;
+      const secondary = attr?.secondary ?? {};
+      if (attr) {
+        const id = attr.handle_id;
+        if (id === WINDOWS_RESERVED_HANDLE) windowsReserved = true;
+        else if (typeof id === 'string') {
+          handle = id;
+          if (!this.inUseHandles.has(id)) this.inUseHandles.set(id, false);
+        }
+        if (secondary['node']) node = secondary['node'];
+        if (secondary['type'] === 'LoadBalancer' && secondary['service']) {
+          this.serviceAllocations.push({ ip, service: secondary['service'], namespace: secondary['namespace'] ?? '' });
+        }
       }
-      const s = attr.secondary ?? {};
-      if (s['node']) node = s['node'];
-      if (s['pod']) alloc.pod = s['pod'];
-      if (s['namespace']) alloc.namespace = s['namespace'];
-      if (s['type']) alloc.type = s['type'];
-      if (s['timestamp']) alloc.creationTimestamp = s['timestamp'];
-      if (s['type'] === 'LoadBalancer' && s['service']) {
-        this.serviceAllocations.push({ ip, service: s['service'], namespace: s['namespace'] ?? '' });
+      // calicoctl records the Windows owner before the allocation (so its report leaves it "not in
+      // use", and its release --from-report would free it); ours is in use.
+      if (windowsReserved) this.recordInUseIP(ip, 'Reserved for Windows', lines);
+      if (this.keepFields) {
+        const fields: AllocationFields = { sequenceNumber: seqs?.[String(ord)] ?? 0 };
+        if (this.opts.keepReport) {
+          if (handle !== undefined) fields.handle = handle;
+          if (secondary['pod']) fields.pod = secondary['pod'];
+          if (secondary['namespace']) fields.namespace = secondary['namespace'];
+          if (node !== '') fields.node = node;
+          if (secondary['type']) fields.type = secondary['type'];
+          if (secondary['timestamp']) fields.creationTimestamp = secondary['timestamp'];
+          if (node !== blockHost) fields.borrowed = true;
+        }
+        const attrs = formatAttrs(attr);
+        if (this.opts.showProblemIPs) fields.attrs = attrs;
+        const list = this.allocations.get(ip);
+        if (Array.isArray(list)) list.push(fields);
+        else this.allocations.set(ip, [fields]);
+        if (this.opts.showAllIPs) lines.push(`  ${ip} allocated; attrs ${attrs}`);
+      } else {
+        const n = this.allocations.get(ip);
+        this.allocations.set(ip, typeof n === 'number' ? n + 1 : 1);
       }
+      this.allocationsByNode.set(node, (this.allocationsByNode.get(node) ?? 0) + 1);
     }
-    alloc.sequenceNumber = BigInt(b.sequenceNumberForAllocation?.[String(ord)] ?? 0);
-    if (node !== '') alloc.node = node;
-    if (node !== blockHost) alloc.borrowed = true;
-    const list = this.allocations.get(ip) ?? [];
-    list.push(alloc);
-    this.allocations.set(ip, list);
-    this.allocationsByNode.set(node, (this.allocationsByNode.get(node) ?? 0) + 1);
-    // calicoctl records the Windows owner before the allocation exists, leaving it "not in use" in
-    // the report (so release --from-report would free it); we mark the allocation in use.
-    if (windowsReserved) this.recordInUseIP(ip, 'Reserved for Windows', lines);
-    if (this.opts.showAllIPs) lines.push(`  ${ip} allocated; attrs ${formatAttrs(alloc.attr)}`);
+    return count;
   }
 
-  recordInUseIP(ip: string, owner: string, lines: string[] = this.out): void {
+  recordInUseIP(ip: string, owner: string, lines: string[]): void {
     if (this.opts.showAllIPs) lines.push(`  ${ip} belongs to ${owner}`);
-    const owners = this.inUseIPs.get(ip) ?? [];
-    owners.push(owner);
-    this.inUseIPs.set(ip, owners);
-    for (const a of this.allocations.get(ip) ?? []) {
-      a.inUse = true;
-      a.owners = [...(a.owners ?? []), owner];
-    }
+    const owners = this.inUseIPs.get(ip);
+    if (owners === undefined) this.inUseIPs.set(ip, owner);
+    else if (typeof owners === 'string') this.inUseIPs.set(ip, [owners, owner]);
+    else owners.push(owner);
+  }
+}
+
+/** Text for one section at a time: lines are collected, then printed together. */
+class Sections {
+  private lines: string[] = [];
+  constructor(private readonly print: (text: string) => void) {}
+  line(text = ''): void {
+    this.lines.push(text);
+  }
+  add(lines: readonly string[]): void {
+    for (const l of lines) this.lines.push(l);
+  }
+  flush(): void {
+    if (this.lines.length === 0) return;
+    this.print(this.lines.join('\n') + '\n');
+    this.lines = [];
   }
 }
 
 export async function checkIPAM(ds: Datastore, opts: CheckOptions): Promise<CheckResult> {
   const c = new Checker(opts);
+  const extras = opts.extraChecks ?? defaultExtraChecks();
+  const out = new Sections(opts.print);
   const showProblems = opts.showProblemIPs || opts.showAllIPs;
   const progress = opts.progress ?? (() => undefined);
-  c.print('Checking IPAM for inconsistencies...');
-  c.print();
+  const unreadable = (u: Unreadable): void => void c.unreadable.push(u);
+  out.line('Checking IPAM for inconsistencies...');
+  out.line();
+  out.flush();
   const info = await readClusterInfo(ds);
   const revision = await ds.currentRevision();
 
   // Blocks.
   progress('Loading IPAM blocks');
-  c.print('Loading all IPAM blocks...');
+  out.line('Loading all IPAM blocks...');
+  out.flush();
   const blockLines: string[] = [];
-  const invalidBlocks: { key: string; reason: string; label: string }[] = [];
-  const blockHosts: { block: string; node: string }[] = [];
-  const blockNets: { net: NonNullable<ReturnType<typeof parseBlockKey>>; ips: string[] }[] = [];
   let numBlocks = 0;
   let numAllocs = 0;
-  for await (const kv of await ds.list(BLOCK_PREFIX, { revision })) {
-    if (!parseBlockKey(kv.key)) continue;
-    let block: DecodedBlock;
-    try {
-      block = decodeBlock(kv, { exact: true });
-    } catch (err) {
-      invalidBlocks.push({
-        key: kv.key,
-        label: kv.key,
-        reason: (err as { reason?: string }).reason ?? String(err),
-      });
-      continue;
-    }
-    numBlocks++;
-    if (numBlocks % 500 === 0) progress(`Loading IPAM blocks (${numBlocks})`);
-    const b = block.value;
-    const cidr = `${formatIP(block.net.network)}/${block.net.prefix}`;
-    blockLines.push(` IPAM block ${b.cidr} affinity=${b.affinity ?? '<none>'}:`);
-    const reason = validateBlock(block);
-    if (reason) invalidBlocks.push({ key: kv.key, label: `BlockKey(cidr=${cidr})`, reason });
-    const aff = parseAffinity(b.affinity);
-    if (aff?.type === 'host') blockHosts.push({ block: cidr, node: aff.host });
-    const ips: string[] = [];
-    (b.allocations ?? []).forEach((idx, ord) => {
-      if (idx === null) return;
-      numAllocs++;
-      c.recordAllocation(block, ord, blockLines);
-      ips.push(formatIP(ordinalToIP(block.net, ord)));
-    });
-    blockNets.push({ net: block.net, ips });
-  }
-  c.print(`Found ${numBlocks} IPAM blocks.`);
-  c.out.push(...blockLines);
-  c.print(`IPAM blocks record ${numAllocs} allocations.`);
-  c.print();
+  await ds.scan(
+    BLOCK_PREFIX,
+    (kv) => {
+      const b = readBlock(kv, opts.keepReport);
+      if (b === undefined) return undefined;
+      if (isRejected(b)) {
+        for (const e of extras) e.rejectedBlock?.(b);
+        return undefined;
+      }
+      if (isUnreadable(b)) return unreadable(b);
+      numBlocks++;
+      if (numBlocks % 1000 === 0) progress(`Loading IPAM blocks (${numBlocks})`);
+      blockLines.push(` IPAM block ${b.cidr} affinity=${b.value.affinity ?? '<none>'}:`);
+      numAllocs += c.recordBlock(b, blockLines);
+      for (const e of extras) e.block?.(b);
+      return undefined;
+    },
+    { revision },
+  );
+  out.line(`Found ${numBlocks} IPAM blocks.`);
+  out.add(blockLines);
+  blockLines.length = 0;
+  out.line(`IPAM blocks record ${numAllocs} allocations.`);
+  out.line();
+  out.flush();
 
   // Pools.
   progress('Loading IP pools');
-  c.print('Loading all IPAM pools...');
-  const { pools } = await listPools(ds, revision);
-  const active: PoolInfo[] = [];
+  out.line('Loading all IPAM pools...');
+  const { pools, problems: poolProblems } = await listPools(ds, revision);
+  poolProblems.forEach(unreadable);
+  const active: Network[] = [];
   for (const p of pools) {
     if (p.disabled) continue;
-    c.print(`  ${p.cidrText}`);
+    out.line(`  ${p.cidrText}`);
     if (!p.net) {
-      throw new OperationError(`failed to parse IP pool CIDR: invalid CIDR address: ${p.cidrText}`, {
+      out.flush();
+      throw new OperationError(`failed to parse IP pool CIDR: ${invalidCIDR(p.cidrText)}`, {
         hint: `fix spec.cidr of IPPool ${p.name} (${p.key})`,
       });
     }
-    active.push(p);
+    active.push(p.net);
   }
-  c.print(`Found ${active.length} active IP pools.`);
-  c.print();
-  const inActivePool = (ip: IPAddr): boolean =>
-    active.some((p) => cidrContains(p.net!, { network: ip, prefix: bitsOf(ip.version) }));
+  out.line(`Found ${active.length} active IP pools.`);
+  out.line();
+  out.flush();
+  const inActivePool = (text: string): boolean => {
+    const ip = parseIP(text);
+    return ip !== undefined && active.some((p) => cidrContains(p, { network: ip, prefix: bitsOf(ip.version) }));
+  };
 
   // Nodes.
   progress('Loading nodes');
-  c.print('Loading all nodes.');
+  out.line('Loading all nodes.');
   const nodes = new Set<string>();
   let numNodeIPs = 0;
-  for await (const kv of await ds.list(NODE_PREFIX, { revision })) {
-    const obj = decodeResource(kv);
-    const name = String(objectOf(obj['metadata'])['name'] ?? kv.key.slice(NODE_PREFIX.length));
-    nodes.add(name);
-    const spec = objectOf(obj['spec']);
-    const tunnels: [string, unknown][] = [
-      ['IPv4VXLANTunnelAddr', spec['ipv4VXLANTunnelAddr']],
-      ['Wireguard.InterfaceIPv4Address', objectOf(spec['wireguard'])['interfaceIPv4Address']],
-      ['IPv4IPIPTunnelAddr', objectOf(spec['bgp'])['ipv4IPIPTunnelAddr']],
-    ];
-    for (const [field, value] of tunnels) {
-      if (typeof value !== 'string' || value === '') continue;
-      const ip = normaliseIP(value);
-      if (!ip) {
-        throw new OperationError(
-          `failed to parse ${field} (${value}) of node ${name}: invalid CIDR address: ${value}`,
-          {
-            hint: `fix the Node resource at ${kv.key}`,
-          },
-        );
+  let badTunnel: OperationError | undefined;
+  await ds.scan(
+    NODE_PREFIX,
+    (kv) => {
+      if (badTunnel) return undefined;
+      const node = readNode(kv);
+      if (isUnreadable(node)) return unreadable(node);
+      nodes.add(node.name);
+      const lines: string[] = [];
+      for (const [name, value] of node.tunnels) {
+        const ip = normaliseIP(value);
+        if (ip === undefined) {
+          badTunnel = new OperationError(
+            `failed to parse ${name} (${value}) of node ${node.name}: ${invalidCIDR(value)}`,
+            { hint: `fix the Node resource at ${kv.key}` },
+          );
+          return undefined;
+        }
+        c.recordInUseIP(ip, `Node(${node.name})`, lines);
+        numNodeIPs++;
       }
-      c.recordInUseIP(ip, `Node(${name})`);
-      numNodeIPs++;
-    }
-  }
-  c.print(`Found ${numNodeIPs} node tunnel IPs.`);
-  c.print();
+      out.add(lines);
+      return undefined;
+    },
+    { revision },
+  );
+  out.flush();
+  if (badTunnel) throw badTunnel;
+  out.line(`Found ${numNodeIPs} node tunnel IPs.`);
+  out.line();
+  out.flush();
 
   // LoadBalancer services: Services live in Kubernetes, not in this datastore; see docs/ipam.md.
-  c.print('Loading all service load balancer IPs.');
+  out.line('Loading all service load balancer IPs.');
   const kcc = await ds.get(KUBE_CONTROLLERS_CONFIGURATION_KEY, { revision });
-  const loadBalancer = kcc
-    ? objectOf(objectOf(decodeResource(kcc)['spec'])['controllers'])['loadBalancer']
-    : undefined;
+  let loadBalancer = kcc ? readLoadBalancerConfigured(kcc) : false;
+  if (typeof loadBalancer !== 'boolean') {
+    unreadable(loadBalancer);
+    loadBalancer = false;
+  }
   let lbServices: number | null = null;
-  if (loadBalancer === undefined || loadBalancer === null) {
-    c.print('No configuration for LoadBalancer kubecontroller found, skipping service check');
+  if (!loadBalancer) {
+    out.line('No configuration for LoadBalancer kubecontroller found, skipping service check');
   } else {
     const services = new Set<string>();
+    const lines: string[] = [];
     for (const a of c.serviceAllocations) {
       services.add(`${a.namespace}/${a.service}`);
-      c.recordInUseIP(a.ip, a.service);
+      c.recordInUseIP(a.ip, a.service, lines);
     }
+    out.add(lines);
     lbServices = services.size;
-    c.print(`Found ${services.size} service load balancer(s).`);
+    out.line(`Found ${services.size} service load balancer(s).`);
   }
-  c.print();
+  c.serviceAllocations.length = 0;
+  out.line();
+  out.flush();
 
   // Workload endpoints.
   progress('Loading workload endpoints');
-  c.print('Loading all workload endpoints.');
+  out.line('Loading all workload endpoints.');
   let numWEPIPs = 0;
-  for await (const kv of await ds.list(WORKLOAD_ENDPOINT_PREFIX, { revision })) {
-    const obj = decodeResource(kv);
-    const meta = objectOf(obj['metadata']);
-    const networks = objectOf(obj['spec'])['ipNetworks'];
-    for (const n of Array.isArray(networks) ? networks : []) {
-      const ip = typeof n === 'string' ? normaliseIP(n) : undefined;
-      if (!ip) {
-        throw new OperationError(
-          `failed to parse IP (${String(n)}) of workload ${String(meta['namespace'] ?? '')}/${String(meta['name'] ?? '')}: invalid CIDR address: ${String(n)}`,
-          { hint: `fix spec.ipNetworks of the WorkloadEndpoint at ${kv.key}` },
-        );
+  let badWEP: OperationError | undefined;
+  await ds.scan(
+    WORKLOAD_ENDPOINT_PREFIX,
+    (kv) => {
+      if (badWEP) return undefined;
+      const w = readWorkloadEndpoint(kv);
+      if (isUnreadable(w)) return unreadable(w);
+      const lines: string[] = [];
+      for (const n of w.ipNetworks) {
+        const ip = normaliseIP(n);
+        if (ip === undefined) {
+          badWEP = new OperationError(
+            `failed to parse IP (${n}) of workload ${w.namespace}/${w.name}: ${invalidCIDR(n)}`,
+            { hint: `fix spec.ipNetworks of the WorkloadEndpoint at ${kv.key}` },
+          );
+          return undefined;
+        }
+        c.recordInUseIP(ip, `Workload(${w.namespace}/${w.name})`, lines);
+        numWEPIPs++;
       }
-      c.recordInUseIP(ip, `Workload(${String(meta['namespace'] ?? '')}/${String(meta['name'] ?? '')})`);
-      numWEPIPs++;
-    }
-  }
-  c.print(`Found ${numWEPIPs} workload IPs.`);
-  c.print(`Workloads and nodes are using ${c.inUseIPs.size} IPs.`);
-  c.print();
+      out.add(lines);
+      return undefined;
+    },
+    { revision },
+  );
+  out.flush();
+  if (badWEP) throw badWEP;
+  out.line(`Found ${numWEPIPs} workload IPs.`);
+  out.line(`Workloads and nodes are using ${c.inUseIPs.size} IPs.`);
+  out.line();
+  out.flush();
 
-  // Handles and affinities.
+  // Handles. Leaked ones are found as they stream by: only they are kept.
   progress('Loading handles');
-  c.print('Loading all handles');
-  const handles = new Map<string, HandleInfo>();
-  for await (const kv of await ds.list(HANDLE_PREFIX, { revision })) {
-    const id = parseHandleKey(kv.key);
-    if (id !== undefined) handles.set(id, { ID: id, UID: null, Revision: String(kv.modRevision) });
-  }
-  const orphanAffinities: { key: string; node: string }[] = [];
-  for await (const kv of await ds.list(`${IPAM_PREFIX}host/`, { revision })) {
-    const m = AFFINITY_KEY.exec(kv.key);
-    if (m && !nodes.has(m[2]!)) orphanAffinities.push({ key: kv.key, node: m[2]! });
+  out.line('Loading all handles');
+  out.flush();
+  let numHandles = 0;
+  const leakedHandles: HandleInfo[] = [];
+  await ds.scan(
+    HANDLE_PREFIX,
+    (kv) => {
+      const id = parseHandleKey(kv.key);
+      if (id === undefined) return undefined;
+      const handle = readHandle(kv);
+      if (isUnreadable(handle)) return unreadable(handle);
+      numHandles++;
+      if (numHandles % 20000 === 0) progress(`Loading handles (${numHandles})`);
+      if (c.inUseHandles.has(id)) c.inUseHandles.set(id, true);
+      else leakedHandles.push({ ID: id, UID: null, Revision: String(kv.modRevision) });
+      for (const e of extras) e.handle?.(id, handle);
+      return undefined;
+    },
+    { revision },
+  );
+  if (extras.some((e) => e.affinity)) {
+    await ds.scan(
+      `${IPAM_PREFIX}host/`,
+      (kv) => {
+        for (const e of extras) e.affinity?.(kv);
+        return undefined;
+      },
+      { revision },
+    );
   }
 
-  // Top nodes. calicoctl's sort is not stable; ties are broken by name here.
-  c.print(`Looking for top (up to ${TOP_NODES}) nodes by allocations...`);
-  const byNode = [...c.allocationsByNode].sort((a, b) => b[1] - a[1] || compareGoStrings(a[0], b[0]));
-  for (const [n, count] of byNode.slice(0, TOP_NODES)) c.print(`  ${n} has ${count} allocations`);
+  // Top nodes. sort.Slice of up to 12 names is an insertion sort (stable); Go's map iteration
+  // order is random, first appearance is one it can produce.
+  out.line(`Looking for top (up to ${TOP_NODES}) nodes by allocations...`);
+  const byNode = [...c.allocationsByNode].sort((a, b) => b[1] - a[1]);
+  for (const [n, count] of byNode.slice(0, TOP_NODES)) out.line(`  ${n} has ${count} allocations`);
   if (byNode.length > 0) {
-    c.print(
+    out.line(
       `Node with most allocations has ${byNode[0]![1]}; median is ${byNode[Math.floor(byNode.length / 2)]![1]}`,
     );
   }
-  c.print();
+  out.line();
+  out.flush();
 
   let numProblems = 0;
   progress('Cross-checking');
-  c.print('Scanning for IPs that are allocated but not actually in use...');
+  out.line('Scanning for IPs that are allocated but not actually in use...');
   const leakedIPs: string[] = [];
+  let numLeakedIPs = 0;
   for (const [ip, allocs] of c.allocations) {
     if (c.inUseIPs.has(ip)) continue;
-    if (showProblems) for (const a of allocs) c.print(`  ${ip} leaked; attrs ${formatAttrs(a.attr)}`);
-    leakedIPs.push(ip);
+    if (showProblems && Array.isArray(allocs)) for (const a of allocs) out.line(`  ${ip} leaked; attrs ${a.attrs}`);
+    numLeakedIPs++;
+    if (opts.collect) leakedIPs.push(ip);
   }
-  numProblems += leakedIPs.length;
-  c.print(`Found ${leakedIPs.length} IPs that are allocated in IPAM but not actually in use.`);
+  numProblems += numLeakedIPs;
+  out.line(`Found ${numLeakedIPs} IPs that are allocated in IPAM but not actually in use.`);
+  out.flush();
 
-  c.print('Scanning for IPs that are in use by a workload or node but not allocated in IPAM...');
+  out.line('Scanning for IPs that are in use by a workload or node but not allocated in IPAM...');
   const notAllocated: string[] = [];
   const nonCalico: string[] = [];
+  let numNotAllocated = 0;
+  let numNonCalico = 0;
   for (const [ip, owners] of c.inUseIPs) {
-    if (showProblems && owners.length > 1) c.print(`  ${ip} has multiple owners.`);
+    if (showProblems && ownerCount(owners) > 1) out.line(`  ${ip} has multiple owners.`);
     if (c.allocations.has(ip)) continue;
-    const parsed = parseCIDROrIP(ip);
-    if (!parsed || !inActivePool(parsed.ip)) {
-      if (showProblems)
-        for (const o of owners) c.print(`  ${ip} in use by ${o} is not in any active IP pool.`);
-      nonCalico.push(ip);
+    if (!inActivePool(ip)) {
+      if (showProblems) for (const o of ownerList(owners)) out.line(`  ${ip} in use by ${o} is not in any active IP pool.`);
+      numNonCalico++;
+      if (opts.collect) nonCalico.push(ip);
       continue;
     }
     if (showProblems) {
-      for (const o of owners)
-        c.print(`  ${ip} in use by ${o} and in active IPAM pool but has no IPAM allocation.`);
+      for (const o of ownerList(owners))
+        out.line(`  ${ip} in use by ${o} and in active IPAM pool but has no IPAM allocation.`);
     }
-    notAllocated.push(ip);
+    numNotAllocated++;
+    if (opts.collect) notAllocated.push(ip);
   }
-  numProblems += nonCalico.length + notAllocated.length;
-  c.print(`Found ${nonCalico.length} in-use IPs that are not in active IP pools.`);
-  c.print(
-    `Found ${notAllocated.length} in-use IPs that are in active IP pools but have no corresponding IPAM allocation.`,
+  numProblems += numNonCalico + numNotAllocated;
+  out.line(`Found ${numNonCalico} in-use IPs that are not in active IP pools.`);
+  out.line(
+    `Found ${numNotAllocated} in-use IPs that are in active IP pools but have no corresponding IPAM allocation.`,
   );
-  c.print();
+  out.line();
+  out.flush();
 
-  c.print('Scanning for IPAM handles with no matching IPs...');
-  let goodHandles = 0;
-  const leakedHandles: HandleInfo[] = [];
-  for (const [id, h] of handles) {
-    if (c.inUseHandles.has(id)) {
-      goodHandles++;
-      continue;
-    }
-    if (opts.showAllIPs) c.print(`  ${id} doesn't have any active IPs.`);
-    numProblems++;
-    leakedHandles.push(h);
-  }
-  c.print(
-    `Found ${leakedHandles.length} handles with no matching IPs (and ${goodHandles} handles with matches).`,
+  out.line('Scanning for IPAM handles with no matching IPs...');
+  if (opts.showAllIPs) for (const h of leakedHandles) out.line(`  ${h.ID} doesn't have any active IPs.`);
+  numProblems += leakedHandles.length;
+  out.line(
+    `Found ${leakedHandles.length} handles with no matching IPs (and ${numHandles - leakedHandles.length} handles with matches).`,
   );
+  out.flush();
 
-  c.print('Scanning for IPs with missing handle...');
+  out.line('Scanning for IPs with missing handle...');
   const missingHandles: string[] = [];
-  for (const id of c.inUseHandles) {
-    if (handles.has(id)) continue;
-    if (showProblems) c.print(`  ${id} is in use in a block but doesn't exist.`);
-    missingHandles.push(id);
+  let numMissing = 0;
+  for (const [id, listed] of c.inUseHandles) {
+    if (listed) continue;
+    if (showProblems) out.line(`  ${id} is in use in a block but doesn't exist.`);
+    numMissing++;
+    if (opts.collect) missingHandles.push(id);
   }
-  c.print(`Found ${missingHandles.length} handles mentioned in blocks with no matching handle resource.`);
+  numProblems += numMissing;
+  out.line(`Found ${numMissing} handles mentioned in blocks with no matching handle resource.`);
+  out.line(`Check complete; found ${numProblems} problems.`);
+  out.flush();
 
-  c.print('Validating IPAMBlock structures...');
-  for (const b of invalidBlocks) c.print(`  IPAMBlock ${b.label} is invalid: ${b.reason}`);
-  numProblems += invalidBlocks.length;
-  c.print(`Found ${invalidBlocks.length} invalid IPAMBlocks.`);
-
-  // Ours: ownership by nodes that are gone, and allocations no active pool covers.
-  c.print('Scanning for IPAM blocks and affinities of nodes that no longer exist...');
-  const orphanBlocks = blockHosts.filter((b) => !nodes.has(b.node));
-  if (showProblems) {
-    for (const b of orphanBlocks)
-      c.print(`  IPAM block ${b.block} is affine to node ${b.node}, which does not exist.`);
-    for (const a of orphanAffinities)
-      c.print(`  Affinity ${a.key} belongs to node ${a.node}, which does not exist.`);
+  // Ours, after calicoctl's final line.
+  const findings: ExtraFindings[] = [unreadableFindings(c.unreadable)];
+  const ctx = { activePools: active, nodes, collect: opts.collect, showProblemIPs: showProblems };
+  for (const e of extras) findings.push(e.finish(ctx));
+  const found = findings.filter((f) => f.problemCount > 0);
+  const extraProblemCount = found.reduce((n, f) => n + f.problemCount, 0);
+  if (found.length > 0) {
+    for (const f of found) out.add(f.lines);
+    out.line(`Additional checks complete; found ${extraProblemCount} problems.`);
+    out.flush();
   }
-  numProblems += orphanBlocks.length + orphanAffinities.length;
-  c.print(
-    `Found ${orphanBlocks.length} IPAM blocks and ${orphanAffinities.length} block affinities of nodes that no longer exist.`,
-  );
 
-  c.print('Scanning for allocations outside active IP pools...');
-  const outside: string[] = [];
-  for (const { ips } of blockNets) {
-    for (const ip of ips) {
-      const parsed = parseCIDROrIP(ip);
-      if (parsed && inActivePool(parsed.ip)) continue;
-      if (showProblems) c.print(`  ${ip} is allocated but not in any active IP pool.`);
-      outside.push(ip);
-    }
-  }
-  numProblems += outside.length;
-  c.print(`Found ${outside.length} allocations outside active IP pools.`);
-
-  c.print(`Check complete; found ${numProblems} problems.`);
-
-  const reportAllocations = new Map<string, ReportAllocation[]>();
-  for (const [ip, list] of c.allocations) {
-    reportAllocations.set(
-      ip,
-      list.map(({ attr: _attr, ...rest }) => rest),
-    );
-  }
-  const report: Report = {
-    version: opts.version,
+  const summary: CheckSummary = {
     clusterGUID: info.clusterGUID,
+    clusterType: info.clusterType,
     datastoreLocked: info.locked,
     clusterInformationRevision: info.resourceVersion,
-    clusterType: info.clusterType,
-    allocations: reportAllocations,
-    leakedHandles,
+    blocks: numBlocks,
+    allocations: numAllocs,
+    activePools: active.length,
+    nodeTunnelIPs: numNodeIPs,
+    workloadIPs: numWEPIPs,
+    loadBalancerServices: lbServices,
+    inUseIPs: c.inUseIPs.size,
+    handles: numHandles,
+    problemCount: numProblems,
+    problems: {
+      leakedIPs,
+      inUseNotInActivePools: nonCalico,
+      inUseNotAllocated: notAllocated,
+      leakedHandles: opts.collect ? leakedHandles.map((h) => h.ID) : [],
+      missingHandles,
+    },
+    extraProblemCount,
+    extraProblems: Object.assign({ unreadableValues: c.unreadable }, ...findings.slice(1).map((f) => f.json)),
   };
+  if (!opts.keepReport) return { summary };
   return {
-    text: c.out.map((l) => l + '\n').join(''),
-    report,
-    summary: {
-      clusterGUID: info.clusterGUID,
-      clusterType: info.clusterType,
-      datastoreLocked: info.locked,
-      clusterInformationRevision: info.resourceVersion,
-      blocks: numBlocks,
-      allocations: numAllocs,
-      activePools: active.length,
-      nodeTunnelIPs: numNodeIPs,
-      workloadIPs: numWEPIPs,
-      loadBalancerServices: lbServices,
-      inUseIPs: c.inUseIPs.size,
-      handles: handles.size,
-      problemCount: numProblems,
-      problems: {
-        leakedIPs,
-        inUseNotInActivePools: nonCalico,
-        inUseNotAllocated: notAllocated,
-        leakedHandles: leakedHandles.map((h) => h.ID),
-        missingHandles,
-        invalidBlocks: invalidBlocks.map(({ key, reason }) => ({ key, reason })),
-        blocksOfMissingNodes: orphanBlocks,
-        affinitiesOfMissingNodes: orphanAffinities,
-        allocationsOutsideActivePools: outside,
+    summary,
+    report: {
+      head: {
+        version: opts.version,
+        clusterGUID: info.clusterGUID,
+        datastoreLocked: info.locked,
+        clusterInformationRevision: info.resourceVersion,
+        clusterType: info.clusterType,
+        leakedHandles,
       },
+      allocations: () => reportAllocations(c),
     },
   };
+}
+
+/** The values calicoctl's listers would skip: listed by key, never in the report. */
+function unreadableFindings(found: readonly Unreadable[]): ExtraFindings {
+  return {
+    problemCount: found.length,
+    lines: [
+      'Scanning for values that cannot be decoded...',
+      ...found.map((u) => `  ${u.key} cannot be decoded: ${u.reason}`),
+      `Found ${found.length} values that cannot be decoded (skipped above, and never released).`,
+    ],
+    json: { unreadableValues: found },
+  };
+}
+
+/**
+ * The report's allocations in Go's sorted map-key order. An allocation is in use when anything
+ * claims its address (calicoctl marks the allocations that exist when an owner is recorded: every
+ * owner but the Windows reservation, which we count too).
+ */
+function* reportAllocations(c: Checker): Generator<[string, ReportAllocation[]]> {
+  const ips = [...c.allocations.keys()].sort(compareGoStrings);
+  for (const ip of ips) {
+    const owners = c.inUseIPs.get(ip);
+    const list = c.allocations.get(ip) as AllocationFields[];
+    yield [
+      ip,
+      list.map(({ attrs: _attrs, ...fields }) => ({
+        ip,
+        ...fields,
+        inUse: owners !== undefined,
+        owners: owners === undefined ? null : ownerList(owners),
+      })),
+    ];
+  }
 }

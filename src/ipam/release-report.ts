@@ -11,6 +11,7 @@ import type { Datastore } from '../datastore/contract.js';
 import { InputError, OperationError, RefusedError } from '../errors.js';
 import { parseIP } from '../resources/ip.js';
 import { CLUSTER_INFORMATION_KEY } from '../resources/well-known-keys.js';
+import { isUnreadable, readHandle } from './check-values.js';
 import { handleKey } from './handles.js';
 import { releaseIPs, type ReleaseRequest, type ReleaseResult } from './release.js';
 import { mergeReports, readReportFile, type HandleInfo } from './report.js';
@@ -217,11 +218,18 @@ async function releaseHandles(
   return outcome;
 }
 
-/** deleteHandle: only when the handle's revision (and UID) still match the report's. */
+/**
+ * deleteHandle: only when the handle's revision (and UID) still match the report's, and (ours) only
+ * a handle whose value can be read now: what nobody can read is never deleted on a report's word.
+ */
 async function deleteHandle(ds: Datastore, h: HandleInfo, dryRun: boolean): Promise<boolean> {
   const key = handleKey(h.ID);
   const kv = await ds.get(key);
   if (!kv || String(kv.modRevision) !== h.Revision || h.UID !== null) return false;
+  const handle = readHandle(kv);
+  if (isUnreadable(handle)) {
+    throw new Error(`refusing to delete it: its stored value cannot be decoded (${handle.reason})`);
+  }
   if (dryRun) return true;
   const outcome = await ds.delete(key, kv.modRevision);
   return outcome.ok;

@@ -3,10 +3,10 @@
  * Allocation, HandleInfo; json.MarshalIndent with two spaces, no trailing newline), and reading
  * reports back for `ipam release --from-report` (`commands/ipam/release.go` mergeReports).
  */
-import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-import { encodeGoJson, parseGoJson, S } from '../codec/go-json.js';
+import { compareGoStrings, encodeGoJson, parseGoJson, quoteGoString, S } from '../codec/go-json.js';
 import { InputError, OperationError } from '../errors.js';
 
 export interface ReportAllocation {
@@ -31,15 +31,19 @@ export interface HandleInfo {
   Revision: string;
 }
 
-export interface Report {
+/** Everything in a report but its allocations. */
+export interface ReportHead {
   version: string;
   clusterGUID: string;
   datastoreLocked: boolean;
   clusterInformationRevision: string;
   clusterType: string;
+  leakedHandles: HandleInfo[];
+}
+
+export interface Report extends ReportHead {
   /** By address; written in Go's sorted-key order. */
   allocations: Map<string, ReportAllocation[]>;
-  leakedHandles?: HandleInfo[];
 }
 
 const allocationSchema = S.struct(
@@ -79,21 +83,70 @@ const reportSchema = S.struct([
   },
 ]);
 
-export function encodeReport(report: Report): string {
-  return encodeGoJson(report, reportSchema, { indent: '  ' });
-}
+const allocationsSchema = S.slice(allocationSchema);
 
 /**
- * Writes the report atomically: a private temporary file in the same directory, then a rename, so
- * a failed run never leaves a half-written report. Mode 0600 (calicoctl uses 0777).
+ * The report as json.MarshalIndent(report, "", "  ") writes it, in chunks: the head is encoded
+ * with an empty allocations map, which is then replaced by the entries one at a time (each
+ * indented two levels deeper), so the whole text never exists at once.
  */
-export function writeReportFile(path: string, report: Report): void {
+export function* encodeReportChunks(
+  head: ReportHead,
+  allocations: Iterable<[string, ReportAllocation[]]>,
+): Generator<string> {
+  const text = encodeGoJson({ ...head, allocations: new Map() }, reportSchema, { indent: '  ' });
+  const marker = '"allocations": {}';
+  const at = text.indexOf(marker) + marker.length - 1;
+  yield text.slice(0, at);
+  let first = true;
+  for (const [ip, list] of allocations) {
+    const entry = encodeGoJson(list, allocationsSchema, { indent: '  ' }).replaceAll('\n', '\n    ');
+    yield `${first ? '' : ','}\n    ${quoteGoString(ip)}: ${entry}`;
+    first = false;
+  }
+  yield first ? text.slice(at) : `\n  ${text.slice(at)}`;
+}
+
+export function encodeReport(report: Report): string {
+  const sorted = [...report.allocations].sort((a, b) => compareGoStrings(a[0], b[0]));
+  return [...encodeReportChunks(report, sorted)].join('');
+}
+
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Writes the report atomically: a private temporary file in the same directory, written a chunk at
+ * a time, then a rename, so a failed run never leaves a half-written report. Mode 0600 (calicoctl
+ * uses 0777).
+ */
+export function writeReportFile(
+  path: string,
+  head: ReportHead,
+  allocations: Iterable<[string, ReportAllocation[]]>,
+): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  let fd: number | undefined;
   try {
-    writeFileSync(tmp, encodeReport(report), { mode: 0o600, flag: 'wx' });
-    chmodSync(tmp, 0o600);
+    fd = openSync(tmp, 'wx', 0o600);
+    let pending: string[] = [];
+    let size = 0;
+    const flush = (): void => {
+      writeFileSync(fd!, pending.join(''));
+      pending = [];
+      size = 0;
+    };
+    for (const chunk of encodeReportChunks(head, allocations)) {
+      pending.push(chunk);
+      size += chunk.length;
+      if (size >= CHUNK_BYTES) flush();
+    }
+    flush();
+    fchmodSync(fd, 0o600);
+    closeSync(fd);
+    fd = undefined;
     renameSync(tmp, path);
   } catch (err) {
+    if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
     throw new OperationError(`cannot write the report ${path}: ${(err as Error).message}`, {
       code: 'WriteFailed',

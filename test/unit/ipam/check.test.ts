@@ -1,9 +1,9 @@
 /**
  * `ipam check` on a real embedded datastore holding one of each problem (check-fixtures.ts): the
- * printed lines are calicoctl's (v3.32.1 plus HEAD's block validation, and our two extra scans),
- * and the report is calicoctl's JSON shape with exact sequence numbers.
+ * printed lines are calicoctl v3.32.1's, then our checks after its final line, and the report is
+ * calicoctl's JSON shape with exact sequence numbers.
  */
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Datastore } from '../../../src/datastore/contract.js';
 import { validateBlock } from '../../../src/ipam/block-validate.js';
 import { decodeBlock } from '../../../src/ipam/block.js';
-import { checkIPAM } from '../../../src/ipam/check.js';
+import { checkIPAM, type CheckOptions } from '../../../src/ipam/check.js';
 import {
   encodeReport,
   mergeReports,
@@ -22,7 +22,7 @@ import {
 import { CHECK_KEYS } from './check-fixtures.js';
 import { datastoreWith } from './memory-datastore.js';
 
-const EXPECTED_LINES = [
+const CALICOCTL_LINES = [
   'Checking IPAM for inconsistencies...',
   '',
   'Loading all IPAM blocks...',
@@ -49,8 +49,8 @@ const EXPECTED_LINES = [
   'Loading all handles',
   'Looking for top (up to 20) nodes by allocations...',
   '  node1 has 4 allocations',
-  '  gone has 1 allocations',
   '  node2 has 1 allocations',
+  '  gone has 1 allocations',
   'Node with most allocations has 4; median is 1',
   '',
   'Scanning for IPs that are allocated but not actually in use...',
@@ -69,10 +69,16 @@ const EXPECTED_LINES = [
   'Scanning for IPs with missing handle...',
   "  k8s-pod-network.cccc is in use in a block but doesn't exist.",
   'Found 1 handles mentioned in blocks with no matching handle resource.',
+  'Check complete; found 7 problems.',
+];
+
+const EXTRA_LINES = [
+  'Scanning for values that cannot be decoded...',
+  '  /calico/ipam/v2/assignment/ipv4/block/10.0.1.16-29 cannot be decoded: invalid JSON: unexpected end of input at position 38',
+  'Found 1 values that cannot be decoded (skipped above, and never released).',
   'Validating IPAMBlock structures...',
-  '  IPAMBlock /calico/ipam/v2/assignment/ipv4/block/10.0.1.16-29 is invalid: invalid JSON: unexpected end of input at position 38',
   '  IPAMBlock BlockKey(cidr=10.0.1.8/29) is invalid: ordinal 0 is allocated but appears in Unallocated',
-  'Found 2 invalid IPAMBlocks.',
+  'Found 1 invalid IPAMBlocks.',
   'Scanning for IPAM blocks and affinities of nodes that no longer exist...',
   '  IPAM block 10.0.2.0/29 is affine to node gone, which does not exist.',
   '  Affinity /calico/ipam/v2/host/gone/ipv4/block/10.0.2.0-29 belongs to node gone, which does not exist.',
@@ -80,8 +86,25 @@ const EXPECTED_LINES = [
   'Scanning for allocations outside active IP pools...',
   '  10.0.2.1 is allocated but not in any active IP pool.',
   'Found 1 allocations outside active IP pools.',
-  'Check complete; found 11 problems.',
+  'Additional checks complete; found 5 problems.',
 ];
+
+const EXPECTED_LINES = [...CALICOCTL_LINES, ...EXTRA_LINES];
+
+/** checkIPAM with the text it printed, section by section. */
+async function check(ds: Datastore, opts: Partial<CheckOptions> = {}) {
+  const sections: string[] = [];
+  const result = await checkIPAM(ds, {
+    showAllIPs: false,
+    showProblemIPs: false,
+    version: 'v',
+    keepReport: true,
+    collect: true,
+    print: (text) => sections.push(text),
+    ...opts,
+  });
+  return { ...result, sections, text: sections.join('') };
+}
 
 describe('checkIPAM', () => {
   let ds: Datastore;
@@ -91,18 +114,28 @@ describe('checkIPAM', () => {
   });
   afterAll(async () => cleanup());
 
-  it("prints calicoctl's lines and finds every problem", async () => {
-    const r = await checkIPAM(ds, { showAllIPs: false, showProblemIPs: true, version: 'v3.32.1-test' });
+  it("prints calicoctl's lines, then ours after its final line, and finds every problem", async () => {
+    const r = await check(ds, { showProblemIPs: true, version: 'v3.32.1-test' });
     expect(r.text).toBe(EXPECTED_LINES.map((l) => l + '\n').join(''));
-    expect(r.summary.problemCount).toBe(11);
-    expect(r.summary.problems.invalidBlocks.map((b) => b.key)).toEqual([
-      '/calico/ipam/v2/assignment/ipv4/block/10.0.1.16-29',
-      '/calico/ipam/v2/assignment/ipv4/block/10.0.1.8-29',
+    expect(r.sections.length).toBeGreaterThan(8);
+    expect(r.summary.problemCount).toBe(7);
+    expect(r.summary.extraProblemCount).toBe(5);
+    expect(r.summary.extraProblems.unreadableValues).toEqual([
+      {
+        key: '/calico/ipam/v2/assignment/ipv4/block/10.0.1.16-29',
+        reason: 'invalid JSON: unexpected end of input at position 38',
+      },
+    ]);
+    expect(r.summary.extraProblems['invalidBlocks']).toEqual([
+      {
+        key: '/calico/ipam/v2/assignment/ipv4/block/10.0.1.8-29',
+        reason: 'ordinal 0 is allocated but appears in Unallocated',
+      },
     ]);
   });
 
   it('without --show-problem-ips prints only the counts', async () => {
-    const r = await checkIPAM(ds, { showAllIPs: false, showProblemIPs: false, version: 'v' });
+    const r = await check(ds);
     expect(r.text).toBe(
       EXPECTED_LINES.filter(
         (l) => !/^ {2}\S+ (leaked|in use|is in use|is allocated)|^ {2}(IPAM block|Affinity) /.test(l),
@@ -113,7 +146,7 @@ describe('checkIPAM', () => {
   });
 
   it("with --show-all-ips lists every allocation and owner in calicoctl's words", async () => {
-    const r = await checkIPAM(ds, { showAllIPs: true, showProblemIPs: false, version: 'v' });
+    const r = await check(ds, { showAllIPs: true });
     const lines = r.text.split('\n');
     expect(lines).toContain(
       '  10.0.1.0 allocated; attrs Main:ipip-tunnel-addr-node1 Extra:node=node1,type=ipipTunnelAddress',
@@ -124,9 +157,10 @@ describe('checkIPAM', () => {
   });
 
   it("writes calicoctl's report shape with exact sequence numbers, mode 0600", async () => {
-    const r = await checkIPAM(ds, { showAllIPs: false, showProblemIPs: false, version: 'v3.32.1-test' });
-    const file = join(mkdtempSync(join(tmpdir(), 'g2-report-')), 'report.json');
-    writeReportFile(file, r.report);
+    const r = await check(ds, { version: 'v3.32.1-test' });
+    const dir = mkdtempSync(join(tmpdir(), 'g2-report-'));
+    const file = join(dir, 'report.json');
+    writeReportFile(file, r.report!.head, r.report!.allocations());
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const text = readFileSync(file, 'utf8');
     expect(
@@ -146,7 +180,9 @@ describe('checkIPAM', () => {
     ).toBe(true);
     const back = readReportFile(file);
     expect(back.allocations.get('10.0.1.3')?.[0]?.sequenceNumber).toBe(1780308000000000003n);
-    expect(encodeReport(back).length).toBeGreaterThan(0);
+    // The streamed writer and the one-piece encoder write the same bytes.
+    expect(encodeReport({ ...r.report!.head, allocations: new Map(r.report!.allocations()) })).toBe(text);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
@@ -243,7 +279,7 @@ describe('checkIPAM LoadBalancer addresses', () => {
       '{"kind":"KubeControllersConfiguration","apiVersion":"projectcalico.org/v3","metadata":{"name":"default"},' +
       '"spec":{"controllers":{"loadBalancer":{"assignIPs":"AllServices"}}}}';
     const without = await datastoreWith(base);
-    const a = await checkIPAM(without.ds, { showAllIPs: false, showProblemIPs: false, version: 'v' });
+    const a = await check(without.ds);
     await without.cleanup();
     expect(a.text).toContain(
       'No configuration for LoadBalancer kubecontroller found, skipping service check\n',
@@ -254,10 +290,10 @@ describe('checkIPAM LoadBalancer addresses', () => {
       ...base,
       '/calico/resources/v3/projectcalico.org/kubecontrollersconfigurations/default': kcc,
     });
-    const b = await checkIPAM(withLB.ds, { showAllIPs: true, showProblemIPs: false, version: 'v' });
+    const b = await check(withLB.ds, { showAllIPs: true });
     await withLB.cleanup();
     expect(b.text).toContain('  10.0.3.0 belongs to web\nFound 1 service load balancer(s).\n');
     expect(b.summary.problems.leakedIPs).toEqual([]);
-    expect(b.report.allocations.get('10.0.3.0')?.[0]).toMatchObject({ inUse: true, owners: ['web'] });
+    expect(new Map(b.report!.allocations()).get('10.0.3.0')?.[0]).toMatchObject({ inUse: true, owners: ['web'] });
   });
 });

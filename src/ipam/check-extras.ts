@@ -1,0 +1,156 @@
+/**
+ * The checks `ipam check` makes that calicoctl v3.32.1 does not. Each sees what calicoctl's part
+ * reads as it streams by (visitors), keeps what it needs, and once everything is read returns its
+ * findings; a section is printed after `Check complete; found N problems.` only when it found
+ * something, and its findings go under their own key of the JSON summary's `extraProblems`.
+ * A new check implements ExtraCheck and is added to extraChecks().
+ */
+import type { KeyValue } from '../datastore/contract.js';
+import { cidrContains, formatIP, type IPAddr } from '../resources/ip.js';
+import { bitsOf, ordinalToIP, type Network } from './block-key.js';
+import { validateBlock } from './block-validate.js';
+import type { CheckedBlock, RejectedBlock } from './check-values.js';
+import type { IPAMHandle } from './handles.js';
+
+export interface ExtraCheckContext {
+  /** The networks of the enabled pools. */
+  activePools: readonly Network[];
+  /** Names of the Nodes that exist. */
+  nodes: ReadonlySet<string>;
+  /** Collect the lists for the JSON summary (text output only needs counts and lines). */
+  collect: boolean;
+  showProblemIPs: boolean;
+}
+
+export interface ExtraFindings {
+  problemCount: number;
+  /** The section: a heading, the problem lines, and a `Found N ...` line. */
+  lines: string[];
+  /** Merged into the JSON summary's `extraProblems`: one key per kind of problem. */
+  json: Record<string, unknown>;
+}
+
+export interface ExtraCheck {
+  /** Each block calicoctl's part reads, in key order. */
+  block?(block: CheckedBlock): void;
+  /** Each block the check refuses to number (see RejectedBlock). */
+  rejectedBlock?(block: RejectedBlock): void;
+  /** Each handle whose value can be read, in key order. */
+  handle?(id: string, handle: IPAMHandle): void;
+  /** Each key under /calico/ipam/v2/host/ (block affinities); valid only during the call. */
+  affinity?(kv: KeyValue): void;
+  finish(ctx: ExtraCheckContext): ExtraFindings;
+}
+
+/** Structurally invalid blocks: Calico HEAD's validateBlock, and blocks the check refused. */
+class InvalidBlocks implements ExtraCheck {
+  private readonly found: { key: string; label: string; reason: string }[] = [];
+
+  block(b: CheckedBlock): void {
+    const reason = validateBlock({ key: b.key, modRevision: 0, net: b.net, value: b.value });
+    if (reason) this.found.push({ key: b.key, label: `BlockKey(cidr=${b.cidr})`, reason });
+  }
+
+  rejectedBlock(b: RejectedBlock): void {
+    this.found.push(b);
+  }
+
+  finish(): ExtraFindings {
+    return {
+      problemCount: this.found.length,
+      lines: [
+        'Validating IPAMBlock structures...',
+        ...this.found.map((b) => `  IPAMBlock ${b.label} is invalid: ${b.reason}`),
+        `Found ${this.found.length} invalid IPAMBlocks.`,
+      ],
+      json: { invalidBlocks: this.found.map(({ key, reason }) => ({ key, reason })) },
+    };
+  }
+}
+
+const AFFINITY_KEY = /^\/calico\/ipam\/v2\/host\/([^/]+)\/ipv[46]\/block\/[^/]+$/;
+
+/** Blocks and affinities of nodes that no longer exist. */
+class OrphanedOwnership implements ExtraCheck {
+  private readonly blocks: { block: string; node: string }[] = [];
+  private readonly affinities: { key: string; node: string }[] = [];
+
+  block(b: CheckedBlock): void {
+    const affinity = b.value.affinity;
+    if (affinity?.startsWith('host:')) this.blocks.push({ block: b.cidr, node: affinity.slice(5) });
+  }
+
+  affinity(kv: KeyValue): void {
+    const node = AFFINITY_KEY.exec(kv.key)?.[1];
+    if (node !== undefined) this.affinities.push({ key: kv.key, node });
+  }
+
+  finish(ctx: ExtraCheckContext): ExtraFindings {
+    const blocks = this.blocks.filter((b) => !ctx.nodes.has(b.node));
+    const affinities = this.affinities.filter((a) => !ctx.nodes.has(a.node));
+    const details = ctx.showProblemIPs
+      ? [
+          ...blocks.map((b) => `  IPAM block ${b.block} is affine to node ${b.node}, which does not exist.`),
+          ...affinities.map((a) => `  Affinity ${a.key} belongs to node ${a.node}, which does not exist.`),
+        ]
+      : [];
+    return {
+      problemCount: blocks.length + affinities.length,
+      lines: [
+        'Scanning for IPAM blocks and affinities of nodes that no longer exist...',
+        ...details,
+        `Found ${blocks.length} IPAM blocks and ${affinities.length} block affinities of nodes that no longer exist.`,
+      ],
+      json: { blocksOfMissingNodes: blocks, affinitiesOfMissingNodes: affinities },
+    };
+  }
+}
+
+/** Allocations that no enabled pool covers (in a disabled pool, or in none). */
+class OutsideActivePools implements ExtraCheck {
+  /** Per block: its network and allocated ordinals (a few bytes each; the pools are read later). */
+  private readonly blocks: { net: Network; ordinals: Uint32Array }[] = [];
+
+  block(b: CheckedBlock): void {
+    const ordinals: number[] = [];
+    (b.value.allocations ?? []).forEach((idx, ord) => {
+      if (idx !== null) ordinals.push(ord);
+    });
+    if (ordinals.length > 0) this.blocks.push({ net: b.net, ordinals: Uint32Array.from(ordinals) });
+  }
+
+  finish(ctx: ExtraCheckContext): ExtraFindings {
+    const covered = (ip: IPAddr): boolean =>
+      ctx.activePools.some((p) => cidrContains(p, { network: ip, prefix: bitsOf(ip.version) }));
+    let count = 0;
+    const outside: string[] = [];
+    const details: string[] = [];
+    for (const { net, ordinals } of this.blocks) {
+      if (ctx.activePools.some((p) => cidrContains(p, net))) continue;
+      for (const ord of ordinals) {
+        const ip = ordinalToIP(net, ord);
+        if (covered(ip)) continue;
+        count++;
+        if (ctx.collect || ctx.showProblemIPs) {
+          const text = formatIP(ip);
+          if (ctx.collect) outside.push(text);
+          if (ctx.showProblemIPs) details.push(`  ${text} is allocated but not in any active IP pool.`);
+        }
+      }
+    }
+    return {
+      problemCount: count,
+      lines: [
+        'Scanning for allocations outside active IP pools...',
+        ...details,
+        `Found ${count} allocations outside active IP pools.`,
+      ],
+      json: { allocationsOutsideActivePools: outside },
+    };
+  }
+}
+
+/** The checks after calicoctl's, in the order their sections are printed. */
+export function extraChecks(): ExtraCheck[] {
+  return [new InvalidBlocks(), new OrphanedOwnership(), new OutsideActivePools()];
+}

@@ -1,0 +1,241 @@
+/**
+ * What `ipam check` reads, decoded as calicoctl v3.32.1 reads it: libcalico-go's etcd lister skips a
+ * value json.Unmarshal rejects (`etcdv3/conversion.go` convertListResponse), so every reader here
+ * returns either the value or an `Unreadable` (key and reason) that the check lists after
+ * calicoctl's part and never lets anything release. Addresses follow `cnet.ParseCIDROrIP`
+ * (IPv4-mapped IPv6 reads as IPv4); block CIDRs follow `cnet.IPNet.UnmarshalJSON`.
+ */
+import { parseGoJson } from '../codec/go-json.js';
+import type { KeyValue } from '../datastore/contract.js';
+import { formatCIDR, formatIP, parseCIDR, parseIP } from '../resources/ip.js';
+import { parseBlockKey, type Network } from './block-key.js';
+import { CorruptBlockError, decodeBlock, type AllocationBlock } from './block.js';
+import { decodeHandle, type IPAMHandle } from './handles.js';
+
+export interface Unreadable {
+  key: string;
+  reason: string;
+}
+
+export const isUnreadable = (v: object): v is Unreadable => 'reason' in v;
+
+/**
+ * normaliseIP (check.go): cnet.ParseCIDROrIP then IP.String. Go's net.ParseCIDR takes an
+ * IPv4-mapped address with a prefix up to 128 and the IP comes back as IPv4 (`To4`); a bare address
+ * is tried as a CIDR first, then as an IP. The error is the CIDR parser's.
+ */
+export function normaliseIP(text: string): string | undefined {
+  const slash = text.indexOf('/');
+  const ip = parseIP(slash < 0 ? text : text.slice(0, slash));
+  if (!ip) return undefined;
+  if (slash >= 0) {
+    const prefix = text.slice(slash + 1);
+    const width = text.slice(0, slash).includes(':') ? 128 : 32;
+    if (!/^[0-9]{1,3}$/.test(prefix) || Number(prefix) > width) return undefined;
+  }
+  return formatIP(ip);
+}
+
+/** Go's error text for an address normaliseIP rejects. */
+export const invalidCIDR = (text: string): string => `invalid CIDR address: ${text}`;
+
+/** A block as calicoctl's part of the check reads it. */
+export interface CheckedBlock {
+  key: string;
+  net: Network;
+  /** The header's CIDR: Go's IPNet.String of the stored `cidr`. */
+  cidr: string;
+  value: AllocationBlock;
+}
+
+/**
+ * A block calicoctl would read but that cannot be checked safely: it would number ordinals outside
+ * the block (host bits in `cidr`, more allocations than addresses) or index attributes with a
+ * negative number (calicoctl panics). Its addresses could name another block's, so it is reported
+ * as invalid and kept out of the report.
+ */
+export interface RejectedBlock {
+  key: string;
+  /** BlockKey(cidr=...) of the key. */
+  label: string;
+  reason: string;
+}
+
+export const isRejected = (v: object): v is RejectedBlock => 'label' in v;
+
+/** undefined: not a block key (calicoctl's lister ignores it). */
+export function readBlock(
+  kv: KeyValue,
+  exact: boolean,
+): CheckedBlock | RejectedBlock | Unreadable | undefined {
+  const keyNet = parseBlockKey(kv.key);
+  if (!keyNet) return undefined;
+  let decoded;
+  try {
+    decoded = decodeBlock(kv);
+    // Sequence numbers above 2^53 lose precision in JSON.parse; the report needs them exact.
+    if (exact && !Object.values(decoded.value.sequenceNumberForAllocation ?? {}).every(isSafe)) {
+      decoded = decodeBlock(kv, { exact: true });
+    }
+  } catch {
+    // The exact decoder's reasons do not depend on the Node.js version.
+    try {
+      decodeBlock(kv, { exact: true });
+    } catch (err) {
+      return { key: kv.key, reason: err instanceof CorruptBlockError ? err.reason : String(err) };
+    }
+    return { key: kv.key, reason: 'cannot be decoded' };
+  }
+  const { net, value } = decoded;
+  const label = `BlockKey(cidr=${formatCIDR(keyNet)})`;
+  const reject = (reason: string): RejectedBlock => ({ key: kv.key, label, reason });
+  const written = parseCIDR(value.cidr)!.ip;
+  if (written.value !== net.network.value) {
+    return reject(`cidr ${value.cidr} has host bits set: not checked, and never released`);
+  }
+  const size = 2 ** ((net.network.version === 4 ? 32 : 128) - net.prefix);
+  const allocations = value.allocations ?? [];
+  if (allocations.length > size) {
+    return reject(
+      `allocations has ${allocations.length} entries but the block has ${size} addresses: not checked, and never released`,
+    );
+  }
+  if (allocations.some((idx) => idx !== null && idx < 0)) {
+    return reject('allocations holds a negative attribute index: not checked, and never released');
+  }
+  return { key: kv.key, net, cidr: formatCIDR(net), value };
+}
+
+const isSafe = (n: number | bigint): boolean => typeof n === 'bigint' || Number.isSafeInteger(n);
+
+/** The IPAMHandle value (`model.IPAMHandle`), or why Go's decoder would reject it. */
+export function readHandle(kv: KeyValue): IPAMHandle | Unreadable {
+  try {
+    const handle = decodeHandle(kv);
+    if (handle['deleted'] !== undefined && typeof handle['deleted'] !== 'boolean') {
+      return { key: kv.key, reason: 'deleted is not a boolean' };
+    }
+    return handle;
+  } catch (err) {
+    return { key: kv.key, reason: (err as Error).message.replace(`cannot decode ${kv.key}: `, '') };
+  }
+}
+
+/** Why text is not JSON, in words that do not depend on the Node.js version. */
+function jsonError(text: string): string {
+  try {
+    parseGoJson(text);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return 'invalid JSON';
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The fields of a v3 resource the check reads, typed as Go's struct would type them: a field of
+ * the wrong JSON type makes json.Unmarshal fail, and the lister skip the whole value.
+ */
+function readResource(
+  kv: KeyValue,
+  fields: readonly (readonly [path: string, type: 'string' | 'object' | 'string[]'])[],
+): Json | Unreadable {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(kv.value);
+  } catch {
+    return { key: kv.key, reason: jsonError(kv.value) };
+  }
+  if (!isObject(raw)) return { key: kv.key, reason: 'not a JSON object' };
+  for (const [path, type] of fields) {
+    let v: unknown = raw;
+    for (const part of path.split('.')) v = isObject(v) ? v[part] : undefined;
+    if (v === undefined || v === null) continue;
+    const ok =
+      type === 'object'
+        ? isObject(v)
+        : type === 'string'
+          ? typeof v === 'string'
+          : Array.isArray(v) && v.every((x) => typeof x === 'string');
+    if (!ok) {
+      return { key: kv.key, reason: `${path} is not ${type === 'string[]' ? 'a list of strings' : `a ${type}`}` };
+    }
+  }
+  return raw;
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const field = (o: Json, path: string): unknown =>
+  path.split('.').reduce<unknown>((v, part) => (isObject(v) ? v[part] : undefined), o);
+
+export interface CheckedNode {
+  name: string;
+  /** The tunnel addresses calicoctl's getNodeIPs reads, in its order: [Go field name, value]. */
+  tunnels: [string, string][];
+}
+
+const NODE_FIELDS = [
+  ['metadata', 'object'],
+  ['metadata.name', 'string'],
+  ['spec', 'object'],
+  ['spec.ipv4VXLANTunnelAddr', 'string'],
+  ['spec.wireguard', 'object'],
+  ['spec.wireguard.interfaceIPv4Address', 'string'],
+  ['spec.bgp', 'object'],
+  ['spec.bgp.ipv4IPIPTunnelAddr', 'string'],
+] as const;
+
+export function readNode(kv: KeyValue): CheckedNode | Unreadable {
+  const o = readResource(kv, NODE_FIELDS);
+  if (isUnreadable(o)) return o;
+  const tunnels: [string, string][] = [];
+  for (const [name, path] of [
+    ['IPv4VXLANTunnelAddr', 'spec.ipv4VXLANTunnelAddr'],
+    ['Wireguard.InterfaceIPv4Address', 'spec.wireguard.interfaceIPv4Address'],
+    ['IPv4IPIPTunnelAddr', 'spec.bgp.ipv4IPIPTunnelAddr'],
+  ] as const) {
+    const value = str(field(o, path));
+    if (value !== '') tunnels.push([name, value]);
+  }
+  return { name: str(field(o, 'metadata.name')), tunnels };
+}
+
+export interface CheckedWorkload {
+  namespace: string;
+  name: string;
+  ipNetworks: string[];
+}
+
+const WEP_FIELDS = [
+  ['metadata', 'object'],
+  ['metadata.name', 'string'],
+  ['metadata.namespace', 'string'],
+  ['spec', 'object'],
+  ['spec.ipNetworks', 'string[]'],
+] as const;
+
+export function readWorkloadEndpoint(kv: KeyValue): CheckedWorkload | Unreadable {
+  const o = readResource(kv, WEP_FIELDS);
+  if (isUnreadable(o)) return o;
+  return {
+    namespace: str(field(o, 'metadata.namespace')),
+    name: str(field(o, 'metadata.name')),
+    ipNetworks: (field(o, 'spec.ipNetworks') as string[] | null | undefined) ?? [],
+  };
+}
+
+const KCC_FIELDS = [
+  ['spec', 'object'],
+  ['spec.controllers', 'object'],
+  ['spec.controllers.loadBalancer', 'object'],
+] as const;
+
+/** Whether KubeControllersConfiguration `default` configures the LoadBalancer controller. */
+export function readLoadBalancerConfigured(kv: KeyValue): boolean | Unreadable {
+  const o = readResource(kv, KCC_FIELDS);
+  if (isUnreadable(o)) return o;
+  const lb = field(o, 'spec.controllers.loadBalancer');
+  return lb !== undefined && lb !== null;
+}
