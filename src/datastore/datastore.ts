@@ -30,7 +30,15 @@ const AUTO_PAGES = 25;
 const MAX_AUTO_PAGE_SIZE = 2000;
 const STREAM_PAGES = 10;
 const MIN_STREAM_PAGE_SIZE = 2000;
+/**
+ * A streamed page is kept by nobody but etcd, which builds each response whole: pages are capped at
+ * about this many bytes (5,000 IPAM blocks of 9 KB), so listings of small values (300,000 IPAM
+ * handles of ~100 bytes) are read in ten pages, not sixty that each make etcd count the rest.
+ */
+const MAX_STREAM_PAGE_BYTES = 45_000_000;
 const MAX_STREAM_PAGE_SIZE = 5000;
+/** Keys of the first page whose sizes estimate the rest (values decoded only for these). */
+const SIZE_SAMPLE = 100;
 
 export function createDatastore(backend: KVBackend): Datastore {
   return {
@@ -157,8 +165,9 @@ function pagedStream(
  * Streamed pages hold nothing in memory, so they can be larger: fewer requests, each of which makes
  * etcd count the rest of its range (docs/performance.md, "Concurrent segments, then streaming").
  */
-function streamPageSize(keys: number): number {
-  return Math.min(MAX_STREAM_PAGE_SIZE, Math.max(MIN_STREAM_PAGE_SIZE, Math.ceil(keys / STREAM_PAGES)));
+function streamPageSize(keys: number, averageBytes: number): number {
+  const max = Math.max(MAX_STREAM_PAGE_SIZE, Math.floor(MAX_STREAM_PAGE_BYTES / Math.max(1, averageBytes)));
+  return Math.min(max, Math.max(MIN_STREAM_PAGE_SIZE, Math.ceil(keys / STREAM_PAGES)));
 }
 
 function autoPageSize(keys: number): number {
@@ -182,9 +191,15 @@ async function scanRange<T>(
   const results: T[] = [];
   let last: string | undefined;
   let taken = 0;
+  let sampled = 0;
+  let sampledBytes = 0;
   const take = (kv: KeyValue): void => {
     last = kv.key;
     taken++;
+    if (sampled < SIZE_SAMPLE) {
+      sampled++;
+      sampledBytes += kv.key.length + kv.value.length;
+    }
     const result = visit(kv);
     if (result !== undefined) results.push(result);
   };
@@ -198,7 +213,9 @@ async function scanRange<T>(
   const first = await read({ key: prefix, rangeEnd: end, revision: atRevision, limit: firstLimit });
   const revision = atRevision && atRevision > 0 ? atRevision : first.revision;
   const remaining = first.count - taken;
-  const limit = backend.streamRange ? streamPageSize(remaining) : autoPageSize(remaining);
+  const limit = backend.streamRange
+    ? streamPageSize(remaining, sampledBytes / Math.max(1, sampled))
+    : autoPageSize(remaining);
   for (let more = first.more && taken > 0; more && last !== undefined; ) {
     const res = await read({ key: last + '\0', rangeEnd: end, revision, limit, serializable: true });
     more = res.more && taken > 0;

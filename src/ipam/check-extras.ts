@@ -10,7 +10,6 @@ import { cidrContains, formatIP, type IPAddr } from '../resources/ip.js';
 import { bitsOf, ordinalToIP, type Network } from './block-key.js';
 import { validateBlock } from './block-validate.js';
 import type { CheckedBlock, RejectedBlock } from './check-values.js';
-import type { IPAMHandle } from './handles.js';
 
 export interface ExtraCheckContext {
   /** The networks of the enabled pools. */
@@ -35,8 +34,8 @@ export interface ExtraCheck {
   block?(block: CheckedBlock): void;
   /** Each block the check refuses to number (see RejectedBlock). */
   rejectedBlock?(block: RejectedBlock): void;
-  /** Each handle whose value can be read, in key order. */
-  handle?(id: string, handle: IPAMHandle): void;
+  /** Each handle whose value can be read, in key order; kv is valid only during the call. */
+  handle?(id: string, kv: KeyValue): void;
   /** Each key under /calico/ipam/v2/host/ (block affinities); valid only during the call. */
   affinity?(kv: KeyValue): void;
   finish(ctx: ExtraCheckContext): ExtraFindings;

@@ -125,13 +125,31 @@ function formatAttrs(attr: AllocationAttribute | undefined): string {
   return out;
 }
 
-/** The text of ordinal ord of a block (b.OrdinalToIP(ord).String()), IPv4 without BigInt. */
-function ordinalText(net: Network, base: number, ord: number): string {
-  if (net.network.version === 4) {
-    const v = base + ord;
-    return `${Math.floor(v / 16777216)}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-  }
-  return formatIPv6(ordinalToIP(net, ord));
+/**
+ * An address as calicoctl's maps key it (IP.String()), held as its 32-bit value for IPv4 so that
+ * 300,000 allocations make no strings to hash; IPv6 (and anything that is not a dotted quad) as text.
+ */
+type IPKey = number | string;
+
+function textOfKey(key: IPKey): string {
+  return typeof key === 'number'
+    ? `${Math.floor(key / 16777216)}.${(key >>> 16) & 255}.${(key >>> 8) & 255}.${key & 255}`
+    : key;
+}
+
+const DOTTED_QUAD = /^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})$/;
+
+function keyOfText(text: string): IPKey {
+  const m = DOTTED_QUAD.exec(text);
+  if (!m) return text;
+  const octets = m.slice(1).map(Number);
+  if (octets.some((o) => o > 255)) return text;
+  return ((octets[0]! * 256 + octets[1]!) * 256 + octets[2]!) * 256 + octets[3]!;
+}
+
+/** The key of ordinal ord of a block (b.OrdinalToIP(ord).String()). */
+function ordinalKey(net: Network, base: number, ord: number): IPKey {
+  return net.network.version === 4 ? base + ord : formatIPv6(ordinalToIP(net, ord));
 }
 
 type Owners = string | string[];
@@ -140,19 +158,27 @@ const ownerList = (o: Owners): string[] => (typeof o === 'string' ? [o] : o);
 
 /** The state calicoctl's IPAMChecker keeps, as small as the output allows. */
 class Checker {
-  /** By address, in first-appearance order: the fields, or just how many allocations. */
-  readonly allocations = new Map<string, AllocationFields[] | number>();
+  /**
+   * Allocated addresses in first-appearance order: with keepFields each allocation's fields (an
+   * address can be allocated in two overlapping blocks), else just the address.
+   */
+  readonly allocations = new Map<IPKey, AllocationFields[]>();
+  readonly allocatedIPs = new Set<IPKey>();
   readonly allocationsByNode = new Map<string, number>();
-  readonly inUseIPs = new Map<string, Owners>();
-  /** Handles blocks name, in first-appearance order; true once the handle was listed. */
-  readonly inUseHandles = new Map<string, boolean>();
+  readonly inUseIPs = new Map<IPKey, Owners>();
+  /** Handles blocks name, in first-appearance order, until the handle listing finds them. */
+  readonly unlistedHandles = new Set<string>();
   /** LoadBalancer allocations (type attribute), used only when the LoadBalancer controller is configured. */
-  readonly serviceAllocations: { ip: string; service: string; namespace: string }[] = [];
+  readonly serviceAllocations: { ip: IPKey; service: string; namespace: string }[] = [];
   readonly unreadable: Unreadable[] = [];
-  private readonly keepFields: boolean;
+  readonly keepFields: boolean;
 
   constructor(private readonly opts: CheckOptions) {
     this.keepFields = opts.keepReport || opts.showProblemIPs || opts.showAllIPs;
+  }
+
+  isAllocated(ip: IPKey): boolean {
+    return this.keepFields ? this.allocations.has(ip) : this.allocatedIPs.has(ip);
   }
 
   recordBlock(b: CheckedBlock, lines: string[]): number {
@@ -161,13 +187,16 @@ class Checker {
     const attributes = b.value.attributes ?? [];
     const seqs = b.value.sequenceNumberForAllocation;
     const base = b.net.network.version === 4 ? Number(b.net.network.value) : 0;
+    // Allocations on the block's own node are counted once per block; the node's place in the
+    // first-appearance order is taken at its first allocation.
+    let onBlockHost = 0;
     let count = 0;
     const allocations = b.value.allocations ?? [];
     for (let ord = 0; ord < allocations.length; ord++) {
       const idx = allocations[ord];
       if (idx === null || idx === undefined) continue;
       count++;
-      const ip = ordinalText(b.net, base, ord);
+      const ip = ordinalKey(b.net, base, ord);
       const attr = attributes[idx];
       let node = blockHost;
       let handle: string | undefined;
@@ -178,11 +207,16 @@ class Checker {
         if (id === WINDOWS_RESERVED_HANDLE) windowsReserved = true;
         else if (typeof id === 'string') {
           handle = id;
-          if (!this.inUseHandles.has(id)) this.inUseHandles.set(id, false);
+          this.unlistedHandles.add(id);
         }
-        if (secondary['node']) node = secondary['node'];
+        const owner = secondary['node'];
+        if (owner) node = owner;
         if (secondary['type'] === 'LoadBalancer' && secondary['service']) {
-          this.serviceAllocations.push({ ip, service: secondary['service'], namespace: secondary['namespace'] ?? '' });
+          this.serviceAllocations.push({
+            ip,
+            service: secondary['service'],
+            namespace: secondary['namespace'] ?? '',
+          });
         }
       }
       // calicoctl records the Windows owner before the allocation (so its report leaves it "not in
@@ -202,20 +236,25 @@ class Checker {
         const attrs = formatAttrs(attr);
         if (this.opts.showProblemIPs) fields.attrs = attrs;
         const list = this.allocations.get(ip);
-        if (Array.isArray(list)) list.push(fields);
+        if (list) list.push(fields);
         else this.allocations.set(ip, [fields]);
-        if (this.opts.showAllIPs) lines.push(`  ${ip} allocated; attrs ${attrs}`);
+        if (this.opts.showAllIPs) lines.push(`  ${textOfKey(ip)} allocated; attrs ${attrs}`);
       } else {
-        const n = this.allocations.get(ip);
-        this.allocations.set(ip, typeof n === 'number' ? n + 1 : 1);
+        this.allocatedIPs.add(ip);
       }
-      this.allocationsByNode.set(node, (this.allocationsByNode.get(node) ?? 0) + 1);
+      if (node === blockHost) {
+        if (onBlockHost++ === 0 && !this.allocationsByNode.has(node)) this.allocationsByNode.set(node, 0);
+      } else {
+        this.allocationsByNode.set(node, (this.allocationsByNode.get(node) ?? 0) + 1);
+      }
     }
+    if (onBlockHost > 0)
+      this.allocationsByNode.set(blockHost, this.allocationsByNode.get(blockHost)! + onBlockHost);
     return count;
   }
 
-  recordInUseIP(ip: string, owner: string, lines: string[]): void {
-    if (this.opts.showAllIPs) lines.push(`  ${ip} belongs to ${owner}`);
+  recordInUseIP(ip: IPKey, owner: string, lines: string[]): void {
+    if (this.opts.showAllIPs) lines.push(`  ${textOfKey(ip)} belongs to ${owner}`);
     const owners = this.inUseIPs.get(ip);
     if (owners === undefined) this.inUseIPs.set(ip, owner);
     else if (typeof owners === 'string') this.inUseIPs.set(ip, [owners, owner]);
@@ -306,9 +345,11 @@ export async function checkIPAM(ds: Datastore, opts: CheckOptions): Promise<Chec
   out.line(`Found ${active.length} active IP pools.`);
   out.line();
   out.flush();
-  const inActivePool = (text: string): boolean => {
-    const ip = parseIP(text);
-    return ip !== undefined && active.some((p) => cidrContains(p, { network: ip, prefix: bitsOf(ip.version) }));
+  const inActivePool = (key: IPKey): boolean => {
+    const ip = typeof key === 'number' ? { version: 4 as const, value: BigInt(key) } : parseIP(key);
+    return (
+      ip !== undefined && active.some((p) => cidrContains(p, { network: ip, prefix: bitsOf(ip.version) }))
+    );
   };
 
   // Nodes.
@@ -334,7 +375,7 @@ export async function checkIPAM(ds: Datastore, opts: CheckOptions): Promise<Chec
           );
           return undefined;
         }
-        c.recordInUseIP(ip, `Node(${node.name})`, lines);
+        c.recordInUseIP(keyOfText(ip), `Node(${node.name})`, lines);
         numNodeIPs++;
       }
       out.add(lines);
@@ -395,7 +436,7 @@ export async function checkIPAM(ds: Datastore, opts: CheckOptions): Promise<Chec
           );
           return undefined;
         }
-        c.recordInUseIP(ip, `Workload(${w.namespace}/${w.name})`, lines);
+        c.recordInUseIP(keyOfText(ip), `Workload(${w.namespace}/${w.name})`, lines);
         numWEPIPs++;
       }
       out.add(lines);
@@ -422,12 +463,12 @@ export async function checkIPAM(ds: Datastore, opts: CheckOptions): Promise<Chec
       const id = parseHandleKey(kv.key);
       if (id === undefined) return undefined;
       const handle = readHandle(kv);
-      if (isUnreadable(handle)) return unreadable(handle);
+      if (handle !== true) return unreadable(handle);
       numHandles++;
       if (numHandles % 20000 === 0) progress(`Loading handles (${numHandles})`);
-      if (c.inUseHandles.has(id)) c.inUseHandles.set(id, true);
-      else leakedHandles.push({ ID: id, UID: null, Revision: String(kv.modRevision) });
-      for (const e of extras) e.handle?.(id, handle);
+      if (!c.unlistedHandles.delete(id))
+        leakedHandles.push({ ID: id, UID: null, Revision: String(kv.modRevision) });
+      for (const e of extras) e.handle?.(id, kv);
       return undefined;
     },
     { revision },
@@ -461,11 +502,20 @@ export async function checkIPAM(ds: Datastore, opts: CheckOptions): Promise<Chec
   out.line('Scanning for IPs that are allocated but not actually in use...');
   const leakedIPs: string[] = [];
   let numLeakedIPs = 0;
-  for (const [ip, allocs] of c.allocations) {
-    if (c.inUseIPs.has(ip)) continue;
-    if (showProblems && Array.isArray(allocs)) for (const a of allocs) out.line(`  ${ip} leaked; attrs ${a.attrs}`);
+  const leaked = (ip: IPKey): boolean => {
+    if (c.inUseIPs.has(ip)) return false;
     numLeakedIPs++;
-    if (opts.collect) leakedIPs.push(ip);
+    if (opts.collect) leakedIPs.push(textOfKey(ip));
+    return true;
+  };
+  if (c.keepFields) {
+    for (const [ip, allocs] of c.allocations) {
+      if (leaked(ip) && showProblems) {
+        for (const a of allocs) out.line(`  ${textOfKey(ip)} leaked; attrs ${a.attrs}`);
+      }
+    }
+  } else {
+    for (const ip of c.allocatedIPs) leaked(ip);
   }
   numProblems += numLeakedIPs;
   out.line(`Found ${numLeakedIPs} IPs that are allocated in IPAM but not actually in use.`);
@@ -476,11 +526,16 @@ export async function checkIPAM(ds: Datastore, opts: CheckOptions): Promise<Chec
   const nonCalico: string[] = [];
   let numNotAllocated = 0;
   let numNonCalico = 0;
-  for (const [ip, owners] of c.inUseIPs) {
+  for (const [key, owners] of c.inUseIPs) {
+    if (c.isAllocated(key)) {
+      if (showProblems && ownerCount(owners) > 1) out.line(`  ${textOfKey(key)} has multiple owners.`);
+      continue;
+    }
+    const ip = textOfKey(key);
     if (showProblems && ownerCount(owners) > 1) out.line(`  ${ip} has multiple owners.`);
-    if (c.allocations.has(ip)) continue;
-    if (!inActivePool(ip)) {
-      if (showProblems) for (const o of ownerList(owners)) out.line(`  ${ip} in use by ${o} is not in any active IP pool.`);
+    if (!inActivePool(key)) {
+      if (showProblems)
+        for (const o of ownerList(owners)) out.line(`  ${ip} in use by ${o} is not in any active IP pool.`);
       numNonCalico++;
       if (opts.collect) nonCalico.push(ip);
       continue;
@@ -511,8 +566,7 @@ export async function checkIPAM(ds: Datastore, opts: CheckOptions): Promise<Chec
   out.line('Scanning for IPs with missing handle...');
   const missingHandles: string[] = [];
   let numMissing = 0;
-  for (const [id, listed] of c.inUseHandles) {
-    if (listed) continue;
+  for (const id of c.unlistedHandles) {
     if (showProblems) out.line(`  ${id} is in use in a block but doesn't exist.`);
     numMissing++;
     if (opts.collect) missingHandles.push(id);
@@ -594,10 +648,11 @@ function unreadableFindings(found: readonly Unreadable[]): ExtraFindings {
  * owner but the Windows reservation, which we count too).
  */
 function* reportAllocations(c: Checker): Generator<[string, ReportAllocation[]]> {
-  const ips = [...c.allocations.keys()].sort(compareGoStrings);
-  for (const ip of ips) {
-    const owners = c.inUseIPs.get(ip);
-    const list = c.allocations.get(ip) as AllocationFields[];
+  const keys = [...c.allocations.keys()].map((key) => ({ key, ip: textOfKey(key) }));
+  keys.sort((a, b) => compareGoStrings(a.ip, b.ip));
+  for (const { key, ip } of keys) {
+    const owners = c.inUseIPs.get(key);
+    const list = c.allocations.get(key)!;
     yield [
       ip,
       list.map(({ attrs: _attrs, ...fields }) => ({

@@ -11,7 +11,7 @@ import type { Datastore } from '../datastore/contract.js';
 import { InputError, OperationError, RefusedError } from '../errors.js';
 import { parseIP } from '../resources/ip.js';
 import { CLUSTER_INFORMATION_KEY } from '../resources/well-known-keys.js';
-import { isUnreadable, readHandle } from './check-values.js';
+import { readHandle } from './check-values.js';
 import { handleKey } from './handles.js';
 import { releaseIPs, type ReleaseRequest, type ReleaseResult } from './release.js';
 import { mergeReports, readReportFile, type HandleInfo } from './report.js';
@@ -227,7 +227,7 @@ async function deleteHandle(ds: Datastore, h: HandleInfo, dryRun: boolean): Prom
   const kv = await ds.get(key);
   if (!kv || String(kv.modRevision) !== h.Revision || h.UID !== null) return false;
   const handle = readHandle(kv);
-  if (isUnreadable(handle)) {
+  if (handle !== true) {
     throw new Error(`refusing to delete it: its stored value cannot be decoded (${handle.reason})`);
   }
   if (dryRun) return true;
