@@ -70,21 +70,26 @@ export function readBlock(
 ): CheckedBlock | RejectedBlock | Unreadable | undefined {
   const keyNet = parseBlockKey(kv.key);
   if (!keyNet) return undefined;
+  const text = kv.value;
+  const own: KeyValue = { ...kv, value: text };
   let decoded;
   try {
-    decoded = decodeBlock(kv);
-    // Sequence numbers above 2^53 lose precision in JSON.parse; the report needs them exact.
-    if (exact && !Object.values(decoded.value.sequenceNumberForAllocation ?? {}).every(isSafe)) {
-      decoded = decodeBlock(kv, { exact: true });
-    }
+    decoded = decodeBlock(own);
   } catch {
     // The exact decoder's reasons do not depend on the Node.js version.
     try {
-      decodeBlock(kv, { exact: true });
+      decodeBlock(own, { exact: true });
     } catch (err) {
       return { key: kv.key, reason: err instanceof CorruptBlockError ? err.reason : String(err) };
     }
     return { key: kv.key, reason: 'cannot be decoded' };
+  }
+  // Sequence numbers above 2^53 lose precision in JSON.parse; the report needs them exact.
+  const seqs = decoded.value.sequenceNumberForAllocation;
+  if (exact && seqs && !Object.values(seqs).every(isSafe)) {
+    const exactSeqs = exactSequenceNumbers(text, seqs);
+    if (exactSeqs) decoded.value.sequenceNumberForAllocation = exactSeqs;
+    else decoded = decodeBlock(own, { exact: true });
   }
   const { net, value } = decoded;
   const label = `BlockKey(cidr=${formatCIDR(keyNet)})`;
@@ -107,6 +112,37 @@ export function readBlock(
 }
 
 const isSafe = (n: number | bigint): boolean => typeof n === 'bigint' || Number.isSafeInteger(n);
+
+const SEQUENCES_FIELD = '"sequenceNumberForAllocation":';
+
+/**
+ * The block's sequenceNumberForAllocation parsed exactly on its own (Go writes it after the
+ * attributes, as one flat object), or undefined when the text is laid out otherwise or the result
+ * does not agree with the full decode, so that the whole value is decoded exactly instead.
+ */
+function exactSequenceNumbers(
+  text: string,
+  approximate: Record<string, number | bigint>,
+): Record<string, number | bigint> | undefined {
+  const open = text.lastIndexOf(SEQUENCES_FIELD) + SEQUENCES_FIELD.length;
+  const close = text.indexOf('}', open);
+  if (open < SEQUENCES_FIELD.length || text[open] !== '{' || close < 0) return undefined;
+  let exact: unknown;
+  try {
+    exact = parseGoJson(text.slice(open, close + 1));
+  } catch {
+    return undefined;
+  }
+  if (!isObject(exact)) return undefined;
+  const keys = Object.keys(approximate);
+  if (Object.keys(exact).length !== keys.length) return undefined;
+  for (const k of keys) {
+    const v = exact[k];
+    if ((typeof v !== 'bigint' && typeof v !== 'number') || Number(v) !== Number(approximate[k]))
+      return undefined;
+  }
+  return exact as Record<string, number | bigint>;
+}
 
 /**
  * Whether a handle value is one Go's decoder reads into `model.IPAMHandle` (`block` a map of

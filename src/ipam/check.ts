@@ -174,7 +174,7 @@ class Checker {
   readonly keepFields: boolean;
 
   constructor(private readonly opts: CheckOptions) {
-    this.keepFields = opts.keepReport || opts.showProblemIPs || opts.showAllIPs;
+    this.keepFields = opts.keepReport || opts.showProblemIPs;
   }
 
   isAllocated(ip: IPKey): boolean {
@@ -233,12 +233,11 @@ class Checker {
           if (secondary['timestamp']) fields.creationTimestamp = secondary['timestamp'];
           if (node !== blockHost) fields.borrowed = true;
         }
-        const attrs = formatAttrs(attr);
-        if (this.opts.showProblemIPs) fields.attrs = attrs;
+        if (this.opts.showProblemIPs) fields.attrs = formatAttrs(attr);
         const list = this.allocations.get(ip);
         if (list) list.push(fields);
         else this.allocations.set(ip, [fields]);
-        if (this.opts.showAllIPs) lines.push(`  ${textOfKey(ip)} allocated; attrs ${attrs}`);
+        if (this.opts.showAllIPs) lines.push(`  ${textOfKey(ip)} allocated; attrs ${fields.attrs}`);
       } else {
         this.allocatedIPs.add(ip);
       }
@@ -279,11 +278,12 @@ class Sections {
   }
 }
 
-export async function checkIPAM(ds: Datastore, opts: CheckOptions): Promise<CheckResult> {
+export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<CheckResult> {
+  const opts = { ...options, showProblemIPs: options.showProblemIPs || options.showAllIPs };
   const c = new Checker(opts);
   const extras = opts.extraChecks ?? defaultExtraChecks();
   const out = new Sections(opts.print);
-  const showProblems = opts.showProblemIPs || opts.showAllIPs;
+  const showProblems = opts.showProblemIPs;
   const progress = opts.progress ?? (() => undefined);
   const unreadable = (u: Unreadable): void => void c.unreadable.push(u);
   out.line('Checking IPAM for inconsistencies...');

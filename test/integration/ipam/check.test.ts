@@ -279,19 +279,32 @@ const CASES: Case[] = [
   },
   {
     name: 'every address listed with --show-all-ips',
-    keys: Object.fromEntries([handle('k8s-pod-network.zzzz', '10.0.1.0/29')]),
+    keys: {
+      [BLOCK_A]: blockA([3, podAttr('b'), '3']),
+      ...Object.fromEntries([
+        handle('k8s-pod-network.zzzz', '10.0.1.0/29'),
+        handle('k8s-pod-network.b', '10.0.1.0/29'),
+      ]),
+    },
     args: ['--show-all-ips'],
     stdout: calicoctl({
       blocks: [
         ' IPAM block 10.0.1.0/29 affinity=host:node1:',
         '  10.0.1.1 allocated; attrs Main:ipip-tunnel-addr-node1 Extra:node=node1,type=ipipTunnelAddress',
         `  10.0.1.2 allocated; attrs ${pod('a')}`,
+        `  10.0.1.3 allocated; attrs ${pod('b')}`,
       ],
+      allocations: 3,
+      top: ['  node1 has 3 allocations'],
+      median: 'Node with most allocations has 3; median is 3',
+      leaked: [`  10.0.1.3 leaked; attrs ${pod('b')}`],
+      leakedCount: 1,
+      goodHandles: 3,
       nodeLines: ['  10.0.1.1 belongs to Node(node1)'],
       wepLines: ['  10.0.1.2 belongs to Workload(ns/node1-k8s-a-eth0)'],
       handleLines: ["  k8s-pod-network.zzzz doesn't have any active IPs."],
       leakedHandles: 1,
-      problems: 1,
+      problems: 2,
     }),
   },
   {
