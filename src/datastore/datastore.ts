@@ -175,6 +175,18 @@ function autoPageSize(keys: number): number {
 }
 
 /**
+ * A scan's buffered pages (backends without a stream: the embedded store) are held whole, so they
+ * are capped at about this many bytes rather than at MAX_AUTO_PAGE_SIZE keys: 300,000 IPAM handles
+ * are then read in 25 pages, not 150 that each count the rest of the range.
+ */
+const MAX_SCAN_PAGE_BYTES = 16_000_000;
+
+function scanPageSize(keys: number, averageBytes: number): number {
+  const byBytes = Math.floor(MAX_SCAN_PAGE_BYTES / Math.max(1, averageBytes));
+  return Math.max(DEFAULT_PAGE_SIZE, Math.min(byBytes, Math.ceil(keys / AUTO_PAGES)));
+}
+
+/**
  * Datastore.scan: the first page fixes the revision and shows how long the range is; the rest is
  * read in pages from its last key on, streamed where the backend can (each key visited as it
  * arrives, nothing kept), and pinned to the first page's revision on the same store, so they need
@@ -213,9 +225,10 @@ async function scanRange<T>(
   const first = await read({ key: prefix, rangeEnd: end, revision: atRevision, limit: firstLimit });
   const revision = atRevision && atRevision > 0 ? atRevision : first.revision;
   const remaining = first.count - taken;
+  const averageBytes = sampledBytes / Math.max(1, sampled);
   const limit = backend.streamRange
-    ? streamPageSize(remaining, sampledBytes / Math.max(1, sampled))
-    : autoPageSize(remaining);
+    ? streamPageSize(remaining, averageBytes)
+    : scanPageSize(remaining, averageBytes);
   for (let more = first.more && taken > 0; more && last !== undefined; ) {
     const res = await read({ key: last + '\0', rangeEnd: end, revision, limit, serializable: true });
     more = res.more && taken > 0;
