@@ -12,7 +12,7 @@
  * only while it is visited), the text is handed to `print` section by section as it is computed,
  * and per address only its text and a count are kept, plus the report's fields with `keepReport`.
  */
-import type { Datastore } from '../datastore/contract.js';
+import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { OperationError } from '../errors.js';
 import { cidrContains, formatIP as formatIPv6, parseIP } from '../resources/ip.js';
 import {
@@ -356,35 +356,19 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
   progress('Loading nodes');
   out.line('Loading all nodes.');
   const nodes = new Set<string>();
-  let numNodeIPs = 0;
-  let badTunnel: OperationError | undefined;
-  await ds.scan(
-    NODE_PREFIX,
-    (kv) => {
-      if (badTunnel) return undefined;
-      const node = readNode(kv);
-      if (isUnreadable(node)) return unreadable(node);
-      nodes.add(node.name);
-      const lines: string[] = [];
-      for (const [name, value] of node.tunnels) {
-        const ip = normaliseIP(value);
-        if (ip === undefined) {
-          badTunnel = new OperationError(
-            `failed to parse ${name} (${value}) of node ${node.name}: ${invalidCIDR(value)}`,
-            { hint: `fix the Node resource at ${kv.key}` },
-          );
-          return undefined;
-        }
-        c.recordInUseIP(keyOfText(ip), `Node(${node.name})`, lines);
-        numNodeIPs++;
-      }
-      out.add(lines);
-      return undefined;
-    },
-    { revision },
-  );
-  out.flush();
-  if (badTunnel) throw badTunnel;
+  const numNodeIPs = await recordOwners(ds, NODE_PREFIX, revision, c, out, (kv) => {
+    const node = readNode(kv);
+    if (isUnreadable(node)) return node;
+    nodes.add(node.name);
+    return {
+      owner: `Node(${node.name})`,
+      addresses: node.tunnels.map(([field, value]) => ({
+        value,
+        failure: `failed to parse ${field} (${value}) of node ${node.name}`,
+        hint: `fix the Node resource at ${kv.key}`,
+      })),
+    };
+  });
   out.line(`Found ${numNodeIPs} node tunnel IPs.`);
   out.line();
   out.flush();
@@ -418,34 +402,18 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
   // Workload endpoints.
   progress('Loading workload endpoints');
   out.line('Loading all workload endpoints.');
-  let numWEPIPs = 0;
-  let badWEP: OperationError | undefined;
-  await ds.scan(
-    WORKLOAD_ENDPOINT_PREFIX,
-    (kv) => {
-      if (badWEP) return undefined;
-      const w = readWorkloadEndpoint(kv);
-      if (isUnreadable(w)) return unreadable(w);
-      const lines: string[] = [];
-      for (const n of w.ipNetworks) {
-        const ip = normaliseIP(n);
-        if (ip === undefined) {
-          badWEP = new OperationError(
-            `failed to parse IP (${n}) of workload ${w.namespace}/${w.name}: ${invalidCIDR(n)}`,
-            { hint: `fix spec.ipNetworks of the WorkloadEndpoint at ${kv.key}` },
-          );
-          return undefined;
-        }
-        c.recordInUseIP(keyOfText(ip), `Workload(${w.namespace}/${w.name})`, lines);
-        numWEPIPs++;
-      }
-      out.add(lines);
-      return undefined;
-    },
-    { revision },
-  );
-  out.flush();
-  if (badWEP) throw badWEP;
+  const numWEPIPs = await recordOwners(ds, WORKLOAD_ENDPOINT_PREFIX, revision, c, out, (kv) => {
+    const w = readWorkloadEndpoint(kv);
+    if (isUnreadable(w)) return w;
+    return {
+      owner: `Workload(${w.namespace}/${w.name})`,
+      addresses: w.ipNetworks.map((value) => ({
+        value,
+        failure: `failed to parse IP (${value}) of workload ${w.namespace}/${w.name}`,
+        hint: `fix spec.ipNetworks of the WorkloadEndpoint at ${kv.key}`,
+      })),
+    };
+  });
   out.line(`Found ${numWEPIPs} workload IPs.`);
   out.line(`Workloads and nodes are using ${c.inUseIPs.size} IPs.`);
   out.line();
@@ -627,6 +595,56 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
       allocations: () => reportAllocations(c),
     },
   };
+}
+
+/** A resource that uses addresses: its owner name and its addresses as stored. */
+interface AddressOwner {
+  owner: string;
+  addresses: { value: string; failure: string; hint: string }[];
+}
+
+/**
+ * Records the addresses of every resource under prefix as in use (getNodeIPs, getWEPIPs). The first
+ * address that does not parse fails the check, as in calicoctl, once the lines before it are out.
+ * Returns how many addresses were recorded.
+ */
+async function recordOwners(
+  ds: Datastore,
+  prefix: string,
+  revision: number,
+  c: Checker,
+  out: Sections,
+  read: (kv: KeyValue) => AddressOwner | Unreadable,
+): Promise<number> {
+  let count = 0;
+  let failure: OperationError | undefined;
+  await ds.scan(
+    prefix,
+    (kv) => {
+      if (failure) return undefined;
+      const found = read(kv);
+      if (isUnreadable(found)) return void c.unreadable.push(found);
+      // All of a resource's addresses parse before any is recorded (calicoctl's getNodeIPs).
+      const ips: string[] = [];
+      for (const a of found.addresses) {
+        const ip = normaliseIP(a.value);
+        if (ip === undefined) {
+          failure = new OperationError(`${a.failure}: ${invalidCIDR(a.value)}`, { hint: a.hint });
+          return undefined;
+        }
+        ips.push(ip);
+      }
+      const lines: string[] = [];
+      for (const ip of ips) c.recordInUseIP(keyOfText(ip), found.owner, lines);
+      count += ips.length;
+      out.add(lines);
+      return undefined;
+    },
+    { revision },
+  );
+  out.flush();
+  if (failure) throw failure;
+  return count;
 }
 
 /** The values calicoctl's listers would skip: listed by key, never in the report. */
