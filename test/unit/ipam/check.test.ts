@@ -294,6 +294,9 @@ describe('checkIPAM LoadBalancer addresses', () => {
     await withLB.cleanup();
     expect(b.text).toContain('  10.0.3.0 belongs to web\nFound 1 service load balancer(s).\n');
     expect(b.summary.problems.leakedIPs).toEqual([]);
-    expect(new Map(b.report!.allocations()).get('10.0.3.0')?.[0]).toMatchObject({ inUse: true, owners: ['web'] });
+    expect(new Map(b.report!.allocations()).get('10.0.3.0')?.[0]).toMatchObject({
+      inUse: true,
+      owners: ['web'],
+    });
   });
 });
