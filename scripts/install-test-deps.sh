@@ -15,6 +15,8 @@ command -v etcdctl >/dev/null || need+=(etcd-client)
 command -v ip >/dev/null || need+=(iproute2)
 command -v openssl >/dev/null || need+=(openssl)
 command -v iptables >/dev/null || need+=(iptables)
+# node check's data-plane lab pings pods across its network namespaces.
+command -v ping >/dev/null || need+=(iputils-ping)
 # BIRD 2 is unpacked, not installed, so its shared libraries are installed here.
 ldconfig -p | grep -q libssh-gcrypt.so.4 || need+=(libssh-gcrypt-4)
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,0 +1,148 @@
+/**
+ * `node check`: this node's kernel (or saved kernel states) against what the datastore says it
+ * should hold. Reads only; exit 1 when any error finding is reported.
+ */
+import { nodeStatus } from '../../bird/status.js';
+import { DEFAULT_SOCKETS } from '../../bird/status.js';
+import { checkNode, type NodeCheckReport } from '../../dataplane/check.js';
+import { readClusterState } from '../../dataplane/cluster-state.js';
+import { summarize, type CheckSummary, type Finding } from '../../dataplane/findings.js';
+import {
+  loadKernelState,
+  readKernelState,
+  saveKernelState,
+  type BgpSessions,
+  type KernelState,
+} from '../../dataplane/kernel-state.js';
+import { resolveNodeName } from '../../dataplane/node-name.js';
+import { checkPeers } from '../../dataplane/peers.js';
+import { renderFindings, renderNodeHeader } from '../../dataplane/render.js';
+import { ExitCode, InputError } from '../../errors.js';
+import { withDatastore, type DatastoreFlags } from '../datastore-session.js';
+import { parseDuration } from '../duration.js';
+import type { CommandResult } from '../emit.js';
+
+export interface NodeCheckFlags extends DatastoreFlags {
+  node?: string;
+  output: string;
+  save?: string;
+  load?: string[];
+  'bird-socket'?: string;
+}
+
+/** Several --load files: each node's report, then the findings between them. */
+export interface MultiNodeCheckReport {
+  nodes: NodeCheckReport[];
+  findings: Finding[];
+  summary: CheckSummary;
+}
+
+export type NodeCheckResult = NodeCheckReport | MultiNodeCheckReport;
+
+export async function runNodeCheck(
+  flags: NodeCheckFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CommandResult<NodeCheckResult>> {
+  const loads = flags.load ?? [];
+  if (flags.save !== undefined && loads.length > 0) {
+    throw new InputError('--save and --load cannot be used together', {
+      hint: '--save records the live kernel; --load checks a recorded one',
+    });
+  }
+  if (flags.node !== undefined && loads.length > 1) {
+    throw new InputError('--node cannot be used with more than one --load', {
+      hint: 'each saved state names its own node',
+    });
+  }
+  const timeoutMs = parseDuration(flags.timeout);
+  // Bad input fails before anything is read from the datastore.
+  const saved = loads.map((path) => loadKernelState(path));
+  const live =
+    saved.length === 0 ? resolveNodeName({ ...(flags.node ? { flag: flags.node } : {}), env }) : undefined;
+  const targets = live
+    ? [live]
+    : saved.map((s) =>
+        flags.node
+          ? { node: flags.node, nodeSource: 'flag' as const }
+          : { node: s.node, nodeSource: 'saved' as const },
+      );
+
+  const cluster = await withDatastore(flags, async (ds) => {
+    const state = await readClusterState(
+      ds,
+      targets.map((t) => t.node),
+    );
+    return state;
+  });
+  let states: KernelState[] = saved;
+  if (live) {
+    const state = await readKernelState({
+      node: live.node,
+      nodeSource: live.nodeSource,
+      interfacePrefixes: interfacePrefixes(cluster.felixConfigurations, live.node),
+      timeoutMs,
+    });
+    state.bgp = await readBgpSessions(flags['bird-socket'], timeoutMs);
+    if (flags.save !== undefined) saveKernelState(flags.save, state);
+    states = [state];
+  }
+  const reports = states.map((s, i) => checkNode(cluster, s, targets[i]!.node, targets[i]!.nodeSource));
+  const json = flags.output === 'json';
+  if (reports.length === 1) {
+    const report = reports[0]!;
+    return {
+      data: report,
+      json,
+      text: renderNodeHeader(report) + '\n' + renderFindings(report.findings, report.summary),
+      exitCode: report.summary.errors > 0 ? ExitCode.Failed : ExitCode.Ok,
+    };
+  }
+  const peers = checkPeers(cluster, states);
+  const all = [...reports.flatMap((r) => r.findings), ...peers.findings];
+  const checked = reports.reduce((n, r) => n + r.summary.checked, peers.checked);
+  const data: MultiNodeCheckReport = {
+    nodes: reports,
+    findings: peers.findings,
+    summary: summarize(all, checked),
+  };
+  const text =
+    reports.map((r) => renderNodeHeader(r) + '\n' + renderFindings(r.findings, r.summary)).join('\n') +
+    `\nBetween the nodes (${reports.map((r) => r.node).join(', ')}):\n` +
+    renderFindings(peers.findings, summarize(peers.findings, peers.checked)) +
+    `\nAll nodes: ${renderFindings([], data.summary)}`;
+  return { data, json, text, exitCode: data.summary.errors > 0 ? ExitCode.Failed : ExitCode.Ok };
+}
+
+function interfacePrefixes(felix: Record<string, Record<string, unknown>>, node: string): string[] {
+  const prefix = felix[`node.${node}`]?.['interfacePrefix'] ?? felix['default']?.['interfacePrefix'];
+  return typeof prefix === 'string' && prefix !== '' ? prefix.split(',') : ['cali'];
+}
+
+/** BIRD's BGP sessions from the first socket that answers; `unreachable` with the last error. */
+async function readBgpSessions(socket: string | undefined, timeoutMs: number): Promise<BgpSessions> {
+  const paths = socket !== undefined ? [socket] : DEFAULT_SOCKETS[4];
+  let failure: BgpSessions = { socket: paths[0]!, status: 'unreachable', error: null, peers: [] };
+  for (const path of paths) {
+    try {
+      const { status } = await nodeStatus({ socket: path, timeoutMs, detail: false });
+      const daemon = status.daemons[0];
+      if (daemon?.status !== 'ok') {
+        failure = { socket: path, status: 'unreachable', error: daemon?.error ?? null, peers: [] };
+        continue;
+      }
+      return {
+        socket: path,
+        status: 'ok',
+        error: null,
+        peers: status.peers.map((p) => ({
+          address: p.address,
+          protocol: p.protocol,
+          state: p.bgpState ?? p.info,
+        })),
+      };
+    } catch (err) {
+      failure = { socket: path, status: 'unreachable', error: (err as Error).message, peers: [] };
+    }
+  }
+  return failure;
+}

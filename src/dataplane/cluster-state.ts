@@ -1,0 +1,201 @@
+/**
+ * What the datastore says about the data plane, read once at one revision: the facts from which the
+ * expected kernel state of a node is computed (dataplane.md §8). Reading is done here; everything
+ * after is a pure function of this snapshot and a kernel state, so a watch can re-run it.
+ */
+import type { Datastore } from '../datastore/contract.js';
+import { affinityHost, decodeBlock, type DecodedBlock } from '../ipam/block.js';
+import { BLOCK_PREFIX, IPAM_PREFIX, networkText, ordinalToIP, ipText } from '../ipam/block-key.js';
+import { listPools } from '../ipam/pools.js';
+import { isCalicoError } from '../errors.js';
+import { kindDescriptor } from '../resources/registry.js';
+import { ResourceStore } from '../resources/store.js';
+import type { ResourceObject } from '../resources/types.js';
+
+export type EncapMode = 'Always' | 'CrossSubnet' | 'Never';
+
+export interface PoolFacts {
+  name: string;
+  cidr: string;
+  ipipMode: EncapMode;
+  vxlanMode: EncapMode;
+  /** allowedUses is exactly [LoadBalancer]: no routes at all (v3.32.1). */
+  loadBalancerOnly: boolean;
+}
+
+/** An allocation routed somewhere other than its block's host: a borrowed address. */
+export interface ForeignAllocation {
+  ip: string;
+  node: string;
+  /** The allocation's `type` attribute (`vxlanTunnelAddress`, `ipipTunnelAddress`, ...), or ''. */
+  type: string;
+}
+
+export interface BlockFacts {
+  cidr: string;
+  /** The affinity's host (`host:` or `virtual:` stripped, as Block.Host()), or '' for none. */
+  host: string;
+  foreign: ForeignAllocation[];
+}
+
+export interface NodeFacts {
+  name: string;
+  /** spec.bgp.ipv4Address with its prefix, e.g. 192.168.1.10/24. */
+  ipv4Address?: string;
+  ipv6Address?: string;
+  ipv4IPIPTunnelAddr?: string;
+  ipv4VXLANTunnelAddr?: string;
+  ipv6VXLANTunnelAddr?: string;
+  vxlanTunnelMACAddr?: string;
+  vxlanTunnelMACAddrV6?: string;
+}
+
+export interface WorkloadFacts {
+  /** namespace/name of the WorkloadEndpoint. */
+  name: string;
+  node: string;
+  interfaceName: string;
+  /** spec.ipNetworks, e.g. 10.65.0.2/32. */
+  ipNetworks: string[];
+  mac?: string;
+}
+
+export interface ClusterState {
+  pools: PoolFacts[];
+  blocks: BlockFacts[];
+  /** Block-affinity keys per host (what BIRD blackholes), for the nodes being checked. */
+  affinities: Record<string, string[]>;
+  nodes: NodeFacts[];
+  /** Workload endpoints of the nodes being checked. */
+  workloads: WorkloadFacts[];
+  /** FelixConfiguration specs by name (`default`, `node.<name>`). */
+  felixConfigurations: Record<string, Record<string, unknown>>;
+  /** BGPConfiguration `default` spec, if any. */
+  bgpConfiguration?: Record<string, unknown>;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const mode = (v: unknown): EncapMode => (v === 'Always' || v === 'CrossSubnet' ? v : 'Never');
+
+export async function readClusterState(
+  ds: Datastore,
+  checkedNodes: readonly string[],
+): Promise<ClusterState> {
+  const store = new ResourceStore(ds);
+  const wanted = new Set(checkedNodes);
+  const [pools, blocks, affinityLists, nodes, workloads, felix, bgp] = await Promise.all([
+    listPools(ds),
+    readBlocks(ds),
+    Promise.all(checkedNodes.map((n) => readAffinities(ds, n))),
+    store.list(kindDescriptor('Node')!),
+    store.list(kindDescriptor('WorkloadEndpoint')!),
+    store.list(kindDescriptor('FelixConfiguration')!),
+    getOptional(store, 'BGPConfiguration', 'default'),
+  ]);
+  return {
+    pools: pools.pools.map((p) => {
+      const spec = p.resource.spec ?? {};
+      return {
+        name: p.name,
+        cidr: p.net ? networkText(p.net) : p.cidrText,
+        ipipMode: mode(spec['ipipMode']),
+        vxlanMode: mode(spec['vxlanMode']),
+        loadBalancerOnly: p.allowedUses.length === 1 && p.allowedUses[0] === 'LoadBalancer',
+      };
+    }),
+    blocks,
+    affinities: Object.fromEntries(checkedNodes.map((n, i) => [n, affinityLists[i]!])),
+    nodes: nodes.items.map(nodeFacts),
+    workloads: workloads.items.map(workloadFacts).filter((w) => wanted.has(w.node)),
+    felixConfigurations: Object.fromEntries(felix.items.map((f) => [f.metadata.name ?? '', f.spec ?? {}])),
+    ...(bgp ? { bgpConfiguration: bgp.spec ?? {} } : {}),
+  };
+}
+
+async function readBlocks(ds: Datastore): Promise<BlockFacts[]> {
+  const stream = await ds.list(BLOCK_PREFIX);
+  const blocks: BlockFacts[] = [];
+  for await (const kv of stream) {
+    let block: DecodedBlock;
+    try {
+      block = decodeBlock(kv);
+    } catch {
+      // A block Calico cannot decode programs nothing; `ipam check` reports it.
+      continue;
+    }
+    if (block.value.deleted) continue;
+    blocks.push(blockFacts(block));
+  }
+  return blocks;
+}
+
+/** Block.Host(), and the allocations whose secondary.node is another node (routesFromBlock). */
+export function blockFacts(block: DecodedBlock): BlockFacts {
+  const { affinity, allocations, attributes } = block.value;
+  const host = affinity?.startsWith('virtual:') ? affinity.slice('virtual:'.length) : affinityHost(affinity);
+  const foreign: ForeignAllocation[] = [];
+  for (const [ord, idx] of (allocations ?? []).entries()) {
+    if (idx === null) continue;
+    const attr = attributes?.[idx];
+    const node = attr?.secondary?.['node'] ?? '';
+    if (node === '' || node === host) continue;
+    foreign.push({ ip: ipText(ordinalToIP(block.net, ord)), node, type: attr?.secondary?.['type'] ?? '' });
+  }
+  return { cidr: networkText(block.net), host, foreign };
+}
+
+const AFFINITY_BLOCK = /\/ipv[46]\/block\/([^/]+)$/;
+
+async function readAffinities(ds: Datastore, node: string): Promise<string[]> {
+  const stream = await ds.list(`${IPAM_PREFIX}host/${node}/`);
+  const cidrs: string[] = [];
+  for await (const kv of stream) {
+    const m = AFFINITY_BLOCK.exec(kv.key);
+    if (m) cidrs.push(m[1]!.replace('-', '/'));
+  }
+  return cidrs;
+}
+
+async function getOptional(
+  store: ResourceStore,
+  kind: string,
+  name: string,
+): Promise<ResourceObject | undefined> {
+  try {
+    return await store.get(kindDescriptor(kind)!, name);
+  } catch (err) {
+    if (isCalicoError(err) && err.code === 'ResourceNotFound') return undefined;
+    throw err;
+  }
+}
+
+function nodeFacts(n: ResourceObject): NodeFacts {
+  const spec = n.spec ?? {};
+  const bgp = (spec['bgp'] ?? {}) as Record<string, unknown>;
+  const facts: NodeFacts = { name: n.metadata.name ?? '' };
+  const set = (field: keyof Omit<NodeFacts, 'name'>, v: unknown): void => {
+    const s = str(v);
+    if (s !== undefined) facts[field] = s;
+  };
+  set('ipv4Address', bgp['ipv4Address']);
+  set('ipv6Address', bgp['ipv6Address']);
+  set('ipv4IPIPTunnelAddr', bgp['ipv4IPIPTunnelAddr']);
+  set('ipv4VXLANTunnelAddr', spec['ipv4VXLANTunnelAddr']);
+  set('ipv6VXLANTunnelAddr', spec['ipv6VXLANTunnelAddr']);
+  set('vxlanTunnelMACAddr', spec['vxlanTunnelMACAddr']);
+  set('vxlanTunnelMACAddrV6', spec['vxlanTunnelMACAddrV6']);
+  return facts;
+}
+
+function workloadFacts(w: ResourceObject): WorkloadFacts {
+  const spec = w.spec ?? {};
+  const nets = Array.isArray(spec['ipNetworks']) ? (spec['ipNetworks'] as unknown[]) : [];
+  const mac = str(spec['mac']);
+  return {
+    name: `${w.metadata.namespace ?? ''}/${w.metadata.name ?? ''}`,
+    node: str(spec['node']) ?? '',
+    interfaceName: str(spec['interfaceName']) ?? '',
+    ipNetworks: nets.filter((n): n is string => typeof n === 'string'),
+    ...(mac ? { mac } : {}),
+  };
+}

@@ -1,0 +1,578 @@
+/**
+ * The expected kernel state of one node, computed from the datastore the way Felix and confd/BIRD
+ * compute what they program (v3.32.1; dataplane.md §1-§8). Some expectations name kernel facts that
+ * only the node has (the interface holding the node's address, the host MTU, how BIRD resolves a
+ * next hop), so the model reads them from the kernel view; it never reads anything else.
+ */
+import { createHash } from 'node:crypto';
+
+import { cidrContains, parseCIDR, parseCIDROrIP, parseIP, type CIDR } from '../resources/ip.js';
+import type { ClusterState, NodeFacts, PoolFacts } from './cluster-state.js';
+import type { Finding } from './findings.js';
+import {
+  interfaceWithAddress,
+  resolveNextHop,
+  spellPrefix,
+  spellPrefixText,
+  type KernelRoute,
+  type KernelView,
+} from './kernel-view.js';
+
+export const VXLAN_DEVICE = { 4: 'vxlan.calico', 6: 'vxlan-v6.calico' } as const;
+export const IPIP_DEVICE = 'tunl0';
+const WORKLOAD_MAC = 'ee:ee:ee:ee:ee:ee';
+/** Felix's MTUIfacePattern default. */
+const MTU_IFACE_PATTERN = /^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*)/;
+
+export type PoolType = 'vxlan' | 'ipip' | 'noencap';
+export type Programmer = 'Felix' | 'BIRD';
+
+export interface ExpectedRoute {
+  family: 4 | 6;
+  type: 'unicast' | 'blackhole';
+  dst: string;
+  gateway?: string;
+  /** Undefined: any device (a blackhole, or a next hop the check could not resolve). */
+  dev?: string;
+  protocol: string;
+  onlink: boolean;
+  scope?: 'link';
+  metric?: number;
+  mtu?: number;
+  area: 'routes' | 'workloads';
+  missingCode: 'route-missing' | 'blackhole-missing' | 'workload-route-missing';
+  programmer: Programmer;
+  /** The node the route leads to (BGP session blame, peer checks). */
+  toNode?: string;
+}
+
+export interface ExpectedDevice {
+  name: string;
+  kind: string;
+  mtu?: number;
+  mac?: string;
+  vxlan?: { id: number; local: string; port: number; learning: false; parent?: string };
+  /** The one address of this family the device must carry (tunnel address), spelled bare. */
+  address?: { family: 4 | 6; ip: string };
+  programmer: string;
+}
+
+export interface ExpectedNeighbor {
+  dst: string;
+  dev: string;
+  lladdr: string;
+  node?: string;
+}
+
+export interface ExpectedFdbEntry {
+  mac: string;
+  dev: string;
+  dst: string;
+  node: string;
+}
+
+export interface ExpectedSysctl {
+  name: string;
+  value: string;
+  /** Who sets it. */
+  owner: string;
+}
+
+export interface PoolSummary {
+  name: string;
+  cidr: string;
+  mode: string;
+  /** Who programs its cluster routes: Felix, BIRD, both, nobody, or none (LoadBalancer only). */
+  programmedBy: string;
+}
+
+export interface Expected {
+  node: string;
+  facts: NodeFacts | undefined;
+  addresses: string[];
+  pools: PoolSummary[];
+  routes: ExpectedRoute[];
+  devices: ExpectedDevice[];
+  neighbors: ExpectedNeighbor[];
+  fdb: ExpectedFdbEntry[];
+  sysctls: ExpectedSysctl[];
+  /** Findings about the configuration itself (route ownership, an unknown node). */
+  configFindings: Finding[];
+  /** Whether any pool's routes are BIRD's, so BIRD must be running. */
+  needsBird: boolean;
+  /** Pools whose routes nobody can expect (ownership conflict): their routes are not judged. */
+  unjudgedPools: CIDR[];
+  /** Every pool CIDR: a proto bird route inside one is Calico's. */
+  poolCidrs: CIDR[];
+  /** Workload interface prefixes (FelixConfiguration interfacePrefix). */
+  interfacePrefixes: string[];
+}
+
+interface EffectiveConfig {
+  vni: number;
+  port: number;
+  vxlanMTU: number;
+  vxlanMTUV6: number;
+  ipipMTU: number;
+  interfacePrefixes: string[];
+  ipForwarding: boolean;
+  deviceRouteProtocol: string;
+  workloadMetric: number;
+  felixProgramsClusterRoutes: boolean;
+  birdProgramsClusterRoutes: boolean;
+}
+
+interface PoolRef {
+  pool: PoolFacts;
+  net: CIDR;
+  type: PoolType;
+  crossSubnet: boolean;
+  programmer: Programmer | 'conflict';
+}
+
+const numberOr = (v: unknown, fallback: number): number => (typeof v === 'number' ? v : fallback);
+
+/** The MAC Felix gives a node's VTEP: spec.vxlanTunnelMACAddr[V6], else 'f' + sha1(name[-v6])[0:5]. */
+export function vtepMac(node: NodeFacts, family: 4 | 6): string {
+  const stored = family === 4 ? node.vxlanTunnelMACAddr : node.vxlanTunnelMACAddrV6;
+  if (stored) return stored.toLowerCase();
+  const sha = createHash('sha1')
+    .update(family === 4 ? node.name : `${node.name}-v6`)
+    .digest();
+  return [0x66, ...sha.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** `protocol` as `ip -d -j` prints it (numbers without a name print as a string of the number). */
+function protocolName(n: number): string {
+  return { 2: 'kernel', 3: 'boot', 4: 'static', 12: 'bird' }[n] ?? String(n);
+}
+
+function effectiveConfig(cluster: ClusterState, node: string, view: KernelView): EffectiveConfig {
+  const felix = {
+    ...(cluster.felixConfigurations['default'] ?? {}),
+    ...(cluster.felixConfigurations[`node.${node}`] ?? {}),
+  };
+  const hostMTU = findHostMTU(view);
+  const prefix =
+    typeof felix['interfacePrefix'] === 'string' && felix['interfacePrefix'] !== ''
+      ? felix['interfacePrefix']
+      : 'cali';
+  return {
+    vni: numberOr(felix['vxlanVNI'], 4096),
+    port: numberOr(felix['vxlanPort'], 4789),
+    vxlanMTU: numberOr(felix['vxlanMTU'], hostMTU - 50),
+    vxlanMTUV6: numberOr(felix['vxlanMTUV6'], hostMTU - 70),
+    ipipMTU: numberOr(felix['ipipMTU'], hostMTU - 20),
+    interfacePrefixes: prefix.split(','),
+    ipForwarding: felix['ipForwarding'] !== 'Disabled',
+    deviceRouteProtocol: protocolName(numberOr(felix['deviceRouteProtocol'], 3)),
+    workloadMetric: numberOr(felix['ipv4NormalRoutePriority'], 1024),
+    // v3.32.1: Felix programs IPIP and no-encap routes only with `Enabled`; confd lets BIRD program
+    // them unless the default BGPConfiguration says `Disabled`.
+    felixProgramsClusterRoutes: felix['programClusterRoutes'] === 'Enabled',
+    birdProgramsClusterRoutes: cluster.bgpConfiguration?.['programClusterRoutes'] !== 'Disabled',
+  };
+}
+
+/** Felix's findHostMTU: the smallest MTU of the up interfaces matching MTUIfacePattern, else 1460. */
+function findHostMTU(view: KernelView): number {
+  let mtu = 0;
+  for (const link of view.links.values()) {
+    if (!link.up || !MTU_IFACE_PATTERN.test(link.name)) continue;
+    if (mtu === 0 || link.mtu < mtu) mtu = link.mtu;
+  }
+  return mtu || 1460;
+}
+
+function poolType(pool: PoolFacts): PoolType {
+  if (pool.vxlanMode !== 'Never') return 'vxlan';
+  if (pool.ipipMode !== 'Never') return 'ipip';
+  return 'noencap';
+}
+
+export function computeExpected(cluster: ClusterState, node: string, view: KernelView): Expected {
+  const config = effectiveConfig(cluster, node, view);
+  const nodes = new Map(cluster.nodes.map((n) => [n.name, n]));
+  const me = nodes.get(node);
+  const configFindings: Finding[] = [];
+  const pools: PoolRef[] = [];
+  const summaries: PoolSummary[] = [];
+  const poolCidrs: CIDR[] = [];
+  const unjudgedPools: CIDR[] = [];
+  for (const pool of cluster.pools) {
+    const net = parseCIDR(pool.cidr);
+    if (!net) continue;
+    poolCidrs.push(net);
+    const type = poolType(pool);
+    const mode =
+      type === 'vxlan'
+        ? `VXLAN ${pool.vxlanMode}`
+        : type === 'ipip'
+          ? `IPIP ${pool.ipipMode}`
+          : 'no encapsulation';
+    if (pool.loadBalancerOnly) {
+      summaries.push({ name: pool.name, cidr: pool.cidr, mode, programmedBy: 'none (LoadBalancer only)' });
+      continue;
+    }
+    let programmer: Programmer | 'conflict' = 'Felix';
+    if (type !== 'vxlan') {
+      const felix = config.felixProgramsClusterRoutes;
+      const bird = config.birdProgramsClusterRoutes;
+      programmer = felix === bird ? 'conflict' : felix ? 'Felix' : 'BIRD';
+      if (programmer === 'conflict') {
+        unjudgedPools.push(net);
+        configFindings.push({
+          code: 'route-owner-conflict',
+          severity: 'error',
+          area: 'config',
+          subject: pool.cidr,
+          expected: 'exactly one of Felix and BIRD programs the routes',
+          actual: felix ? 'both Felix and BIRD program them' : 'neither Felix nor BIRD programs them',
+          hint: felix
+            ? "set programClusterRoutes: Disabled in the default BGPConfiguration (BIRD's) or in FelixConfiguration"
+            : 'set programClusterRoutes: Enabled in FelixConfiguration, or remove programClusterRoutes: Disabled from the default BGPConfiguration',
+        });
+      }
+    }
+    const crossSubnet = (type === 'vxlan' ? pool.vxlanMode : pool.ipipMode) === 'CrossSubnet';
+    pools.push({ pool, net, type, crossSubnet, programmer });
+    summaries.push({
+      name: pool.name,
+      cidr: pool.cidr,
+      mode,
+      programmedBy:
+        programmer === 'conflict'
+          ? config.felixProgramsClusterRoutes
+            ? 'Felix and BIRD'
+            : 'nobody'
+          : programmer,
+    });
+  }
+  const poolFor = (cidr: CIDR): PoolRef | undefined => {
+    let best: PoolRef | undefined;
+    for (const p of pools) {
+      if (cidrContains(p.net, cidr) && (!best || p.net.prefix > best.net.prefix)) best = p;
+    }
+    return best;
+  };
+
+  const expected: Expected = {
+    node,
+    facts: me,
+    addresses: [me?.ipv4Address, me?.ipv6Address].filter((a): a is string => a !== undefined),
+    pools: summaries,
+    routes: [],
+    devices: [],
+    neighbors: [],
+    fdb: [],
+    sysctls: [],
+    configFindings,
+    needsBird: pools.some((p) => p.programmer === 'BIRD'),
+    unjudgedPools,
+    poolCidrs,
+    interfacePrefixes: config.interfacePrefixes,
+  };
+  if (!me) {
+    configFindings.push({
+      code: 'node-unknown',
+      severity: 'error',
+      area: 'config',
+      subject: node,
+      expected: `a Node resource named ${node}`,
+      actual: null,
+      hint: "give the node's Calico name with --node (see 'calicoctl-ts get nodes')",
+    });
+    return expected;
+  }
+  const myIP = { 4: hostIP(me.ipv4Address), 6: hostIP(me.ipv6Address) } as const;
+  const parent = {
+    4: myIP[4] && interfaceWithAddress(view, myIP[4]),
+    6: myIP[6] && interfaceWithAddress(view, myIP[6]),
+  };
+  const isCalico = (r: KernelRoute): boolean => isCalicoRoute(r, expected);
+
+  /** The route to `dst` on a remote node, as its pool's programmer writes it; undefined: none. */
+  const remoteRoute = (
+    dst: CIDR,
+    to: NodeFacts,
+    ref: PoolRef,
+    tunnelAddress: boolean,
+  ): ExpectedRoute | undefined => {
+    if (ref.programmer === 'conflict') return undefined;
+    const family = dst.network.version;
+    const remoteIP = hostIP(family === 4 ? to.ipv4Address : to.ipv6Address);
+    if (!remoteIP) return undefined;
+    const base = {
+      family,
+      dst: spellPrefix(dst),
+      area: 'routes' as const,
+      missingCode: 'route-missing' as const,
+      toNode: to.name,
+    };
+    const sameSubnet = ref.crossSubnet && inSubnet(family === 4 ? me.ipv4Address : me.ipv6Address, remoteIP);
+    const felixDirect = (): ExpectedRoute => ({
+      ...base,
+      type: 'unicast',
+      gateway: remoteIP,
+      ...(parent[family] ? { dev: parent[family] } : {}),
+      protocol: '80',
+      onlink: true,
+      programmer: 'Felix',
+    });
+    if (ref.type === 'vxlan') {
+      const vtep = family === 4 ? to.ipv4VXLANTunnelAddr : to.ipv6VXLANTunnelAddr;
+      if (!vtep) return undefined; // Felix programs nothing until it knows the VTEP
+      if (sameSubnet) return felixDirect();
+      const mtu = family === 4 ? config.vxlanMTU : config.vxlanMTUV6;
+      const v6 = family === 6 ? { metric: 1024 } : {};
+      if (tunnelAddress) {
+        return {
+          ...base,
+          ...v6,
+          type: 'unicast',
+          dev: VXLAN_DEVICE[family],
+          protocol: config.deviceRouteProtocol,
+          onlink: false,
+          scope: 'link',
+          mtu,
+          programmer: 'Felix',
+        };
+      }
+      return {
+        ...base,
+        ...v6,
+        type: 'unicast',
+        gateway: vtep,
+        dev: VXLAN_DEVICE[family],
+        protocol: config.deviceRouteProtocol,
+        onlink: true,
+        mtu,
+        programmer: 'Felix',
+      };
+    }
+    if (ref.programmer === 'Felix') {
+      if (ref.type === 'ipip' && family === 4 && !sameSubnet) {
+        return {
+          ...base,
+          type: 'unicast',
+          gateway: remoteIP,
+          dev: IPIP_DEVICE,
+          protocol: '80',
+          onlink: true,
+          mtu: config.ipipMTU,
+          programmer: 'Felix',
+        };
+      }
+      return felixDirect();
+    }
+    // BIRD: tunl0 onlink for IPIP (unless CrossSubnet within the subnet), else the gateway BIRD
+    // resolves recursively through the kernel's own routes.
+    if (ref.type === 'ipip' && family === 4 && !sameSubnet) {
+      return {
+        ...base,
+        type: 'unicast',
+        gateway: remoteIP,
+        dev: IPIP_DEVICE,
+        protocol: 'bird',
+        onlink: true,
+        programmer: 'BIRD',
+      };
+    }
+    const hop = resolveNextHop(view, remoteIP, isCalico);
+    return {
+      ...base,
+      type: 'unicast',
+      gateway: hop?.gateway ?? remoteIP,
+      ...(hop ? { dev: hop.dev } : {}),
+      protocol: 'bird',
+      onlink: false,
+      programmer: 'BIRD',
+    };
+  };
+
+  const blackhole = (net: CIDR, programmer: Programmer): ExpectedRoute => ({
+    family: net.network.version,
+    type: 'blackhole',
+    dst: spellPrefix(net),
+    protocol: programmer === 'Felix' ? '80' : 'bird',
+    onlink: false,
+    area: 'routes',
+    missingCode: 'blackhole-missing',
+    programmer,
+  });
+
+  // Blocks: a route to every remote block, a blackhole for every local one, and /32s for borrowed
+  // addresses (routesFromBlock).
+  for (const block of cluster.blocks) {
+    const net = parseCIDR(block.cidr);
+    if (!net) continue;
+    const ref = poolFor(net);
+    if (!ref) continue;
+    const full = net.prefix === (net.network.version === 4 ? 32 : 128);
+    if (block.host === node) {
+      if (!full && ref.programmer === 'Felix') expected.routes.push(blackhole(net, 'Felix'));
+    } else if (block.host !== '') {
+      const owner = nodes.get(block.host);
+      const route = owner && remoteRoute(net, owner, ref, false);
+      if (route) expected.routes.push(route);
+    }
+    for (const alloc of block.foreign) {
+      if (alloc.node === node) continue; // a local workload: its cali route below
+      const owner = nodes.get(alloc.node);
+      const ip = parseCIDROrIP(alloc.ip);
+      const route = owner && ip && remoteRoute(ip, owner, ref, alloc.type === 'vxlanTunnelAddress');
+      if (route) expected.routes.push(route);
+    }
+  }
+  // BIRD's static blackholes: one per block-affinity key of this node, whatever its state.
+  for (const cidr of cluster.affinities[node] ?? []) {
+    const net = parseCIDR(cidr);
+    const ref = net && poolFor(net);
+    if (!net || ref?.programmer !== 'BIRD' || net.prefix === (net.network.version === 4 ? 32 : 128)) continue;
+    expected.routes.push(blackhole(net, 'BIRD'));
+  }
+
+  // Tunnel devices and, for VXLAN, the neighbour and FDB entry of every remote VTEP.
+  for (const family of [4, 6] as const) {
+    const local = myIP[family];
+    const vtep = family === 4 ? me.ipv4VXLANTunnelAddr : me.ipv6VXLANTunnelAddr;
+    const vxlanPools = pools.some((p) => p.type === 'vxlan' && p.net.network.version === family);
+    if (!vxlanPools || !local || !vtep) continue;
+    const dev = VXLAN_DEVICE[family];
+    const parentDev = parent[family];
+    expected.devices.push({
+      name: dev,
+      kind: 'vxlan',
+      mtu: family === 4 ? config.vxlanMTU : config.vxlanMTUV6,
+      mac: vtepMac(me, family),
+      vxlan: {
+        id: config.vni,
+        local,
+        port: config.port,
+        learning: false,
+        ...(parentDev ? { parent: parentDev } : {}),
+      },
+      address: { family, ip: vtep },
+      programmer: 'Felix',
+    });
+    for (const peer of cluster.nodes) {
+      const peerIP = hostIP(family === 4 ? peer.ipv4Address : peer.ipv6Address);
+      const peerVtep = family === 4 ? peer.ipv4VXLANTunnelAddr : peer.ipv6VXLANTunnelAddr;
+      if (peer.name === node || !peerIP || !peerVtep) continue;
+      const mac = vtepMac(peer, family);
+      expected.neighbors.push({ dst: peerVtep, dev, lladdr: mac, node: peer.name });
+      expected.fdb.push({ mac, dev, dst: peerIP, node: peer.name });
+    }
+  }
+  if (pools.some((p) => p.type === 'ipip' && p.net.network.version === 4)) {
+    expected.devices.push({
+      name: IPIP_DEVICE,
+      kind: 'ipip',
+      mtu: config.ipipMTU,
+      ...(me.ipv4IPIPTunnelAddr ? { address: { family: 4 as const, ip: me.ipv4IPIPTunnelAddr } } : {}),
+      programmer: 'Felix',
+    });
+  }
+
+  // Local workloads: the cali route, the device, static ARP, and the interface's sysctls.
+  let anyV6 = cluster.pools.some((p) => p.cidr.includes(':'));
+  for (const w of cluster.workloads) {
+    if (w.node !== node || w.interfaceName === '') continue;
+    expected.devices.push({
+      name: w.interfaceName,
+      kind: 'veth',
+      mac: WORKLOAD_MAC,
+      programmer: 'the Calico CNI plugin',
+    });
+    let v4 = false;
+    let v6 = false;
+    for (const ipNet of w.ipNetworks) {
+      const net = parseCIDROrIP(ipNet);
+      if (!net) continue;
+      const family = net.network.version;
+      if (family === 4) v4 = true;
+      else v6 = true;
+      expected.routes.push({
+        family,
+        type: 'unicast',
+        dst: spellPrefix(net),
+        dev: w.interfaceName,
+        protocol: config.deviceRouteProtocol,
+        onlink: false,
+        scope: 'link',
+        metric: family === 4 ? config.workloadMetric : 1024,
+        area: 'workloads',
+        missingCode: 'workload-route-missing',
+        programmer: 'Felix',
+      });
+      if (family === 4 && w.mac) {
+        expected.neighbors.push({ dst: spellPrefix(net), dev: w.interfaceName, lladdr: w.mac.toLowerCase() });
+      }
+    }
+    const i = w.interfaceName;
+    const sys = (name: string, value: string): void => {
+      expected.sysctls.push({ name, value, owner: 'Felix and the Calico CNI plugin' });
+    };
+    if (v4) {
+      sys(`net.ipv4.conf.${i}.proxy_arp`, '1');
+      sys(`net.ipv4.neigh.${i}.proxy_delay`, '0');
+      sys(`net.ipv4.conf.${i}.forwarding`, '1');
+      sys(`net.ipv4.conf.${i}.route_localnet`, '1');
+    }
+    if (v6) {
+      anyV6 = true;
+      sys(`net.ipv6.conf.${i}.proxy_ndp`, '1');
+      sys(`net.ipv6.conf.${i}.forwarding`, '1');
+      sys(`net.ipv6.conf.${i}.accept_ra`, '0');
+    }
+  }
+  if (config.ipForwarding) {
+    expected.sysctls.push({ name: 'net.ipv4.ip_forward', value: '1', owner: 'Felix (at start-up)' });
+    if (anyV6)
+      expected.sysctls.push({
+        name: 'net.ipv6.conf.all.forwarding',
+        value: '1',
+        owner: 'Felix (at start-up)',
+      });
+  }
+  return expected;
+}
+
+/** The address of a `bgp.ipv4Address`-style value (`192.168.1.10/24` -> `192.168.1.10`). */
+export function hostIP(address: string | undefined): string | undefined {
+  if (!address) return undefined;
+  const ip = parseCIDROrIP(address)?.ip;
+  return ip ? spellPrefixText(address.split('/')[0]!) : undefined;
+}
+
+/** Whether ip lies in the subnet of the local `address/prefix` (nodeInOurSubnet). */
+function inSubnet(address: string | undefined, ip: string): boolean {
+  const net = address?.includes('/') ? parseCIDR(address) : undefined;
+  const addr = parseIP(ip);
+  return (
+    net !== undefined &&
+    addr !== undefined &&
+    cidrContains(net, { network: addr, prefix: addr.version === 4 ? 32 : 128 })
+  );
+}
+
+/**
+ * Felix's and BIRD's claim on a main-table route (RouteIsOurs, dataplane.md §9): proto 80; any
+ * route on a workload interface or a Calico tunnel device; proto bird inside an IP pool. Kernel
+ * routes (connected subnets, link-local) are never Calico's.
+ */
+export function isCalicoRoute(
+  r: KernelRoute,
+  expected: Pick<Expected, 'poolCidrs' | 'interfacePrefixes'>,
+): boolean {
+  if (r.protocol === 'kernel') return false;
+  if (r.protocol === '80') return true;
+  const dev = r.dev;
+  if (dev && (dev === VXLAN_DEVICE[4] || dev === VXLAN_DEVICE[6] || dev === IPIP_DEVICE)) return true;
+  if (dev && expected.interfacePrefixes.some((p) => dev.startsWith(p))) return true;
+  if (r.protocol === 'bird' && r.dst !== 'default') {
+    const net = parseCIDROrIP(r.dst);
+    return net !== undefined && expected.poolCidrs.some((p) => cidrContains(p, net));
+  }
+  return false;
+}

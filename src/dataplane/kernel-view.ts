@@ -1,0 +1,222 @@
+/**
+ * The parts of a saved kernel state that node check compares, normalised from iproute2's JSON:
+ * main-table routes, links with their VXLAN parameters, addresses, neighbours and FDB entries.
+ */
+import { cidrContains, formatCIDR, parseCIDROrIP, parseIP, type CIDR } from '../resources/ip.js';
+import type { IprouteObject, KernelState } from './kernel-state.js';
+
+export interface KernelRoute {
+  family: 4 | 6;
+  type: string;
+  /** As `ip` spells it: a prefix, or a bare address for a /32 or /128. */
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  protocol: string;
+  scope: string;
+  metric?: number;
+  onlink: boolean;
+  mtu?: number;
+}
+
+export interface KernelLink {
+  name: string;
+  index: number;
+  kind: string;
+  mtu: number;
+  mac: string;
+  /** Administratively up (the UP flag). */
+  up: boolean;
+  /** The parent device (`link`), for a VXLAN device its `dev`. */
+  parent?: string;
+  vxlan?: { id?: number; local?: string; port?: number; learning?: boolean; parent?: string };
+}
+
+export interface KernelAddress {
+  family: 4 | 6;
+  local: string;
+  prefixlen: number;
+}
+
+export interface KernelNeighbor {
+  dst: string;
+  dev: string;
+  lladdr?: string;
+  permanent: boolean;
+}
+
+export interface KernelFdbEntry {
+  mac: string;
+  dev: string;
+  dst?: string;
+  permanent: boolean;
+}
+
+export interface KernelView {
+  routes: KernelRoute[];
+  links: Map<string, KernelLink>;
+  addresses: Map<string, KernelAddress[]>;
+  neighbors: KernelNeighbor[];
+  fdb: KernelFdbEntry[];
+  sysctls: Record<string, string>;
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+
+export function kernelView(state: KernelState): KernelView {
+  const routes: KernelRoute[] = [];
+  for (const r of state.routes) {
+    const route = kernelRoute(r);
+    if (route) routes.push(route);
+  }
+  const links = new Map<string, KernelLink>();
+  for (const l of state.links) {
+    const link = kernelLink(l);
+    links.set(link.name, link);
+  }
+  const addresses = new Map<string, KernelAddress[]>();
+  for (const a of state.addresses) {
+    const name = text(a['ifname']);
+    if (!name) continue;
+    const list: KernelAddress[] = [];
+    for (const info of Array.isArray(a['addr_info']) ? (a['addr_info'] as IprouteObject[]) : []) {
+      const local = text(info['local']);
+      const prefixlen = num(info['prefixlen']);
+      const family = info['family'] === 'inet' ? 4 : info['family'] === 'inet6' ? 6 : undefined;
+      if (local && prefixlen !== undefined && family) list.push({ family, local, prefixlen });
+    }
+    addresses.set(name, list);
+  }
+  const neighbors = state.neighbors.flatMap((n): KernelNeighbor[] => {
+    const dst = text(n['dst']);
+    const dev = text(n['dev']);
+    if (!dst || !dev) return [];
+    const lladdr = text(n['lladdr']);
+    return [
+      { dst, dev, ...(lladdr ? { lladdr } : {}), permanent: strings(n['state']).includes('PERMANENT') },
+    ];
+  });
+  const fdb = state.fdb.flatMap((f): KernelFdbEntry[] => {
+    const mac = text(f['mac']);
+    // iproute2 6.x names the device `ifname`, older releases `dev`.
+    const dev = text(f['ifname']) ?? text(f['dev']);
+    if (!mac || !dev) return [];
+    const dst = text(f['dst']);
+    const state = f['state'];
+    const permanent = state === 'permanent' || strings(state).includes('permanent');
+    return [{ mac, dev, ...(dst ? { dst } : {}), permanent }];
+  });
+  return { routes, links, addresses, neighbors, fdb, sysctls: state.sysctls };
+}
+
+/** Main-table routes only: Calico programs nothing elsewhere (WireGuard is out of scope). */
+function kernelRoute(r: IprouteObject): KernelRoute | undefined {
+  const table = text(r['table']) ?? 'main';
+  if (table !== 'main') return undefined;
+  const dst = text(r['dst']);
+  if (!dst) return undefined;
+  const cidr =
+    dst === 'default'
+      ? parseCIDROrIP(text(r['gateway'])?.includes(':') ? '::/0' : '0.0.0.0/0')
+      : parseCIDROrIP(dst);
+  if (!cidr) return undefined;
+  const metrics = Array.isArray(r['metrics']) ? (r['metrics'] as IprouteObject[]) : [];
+  const mtu = metrics.map((m) => num(m['mtu'])).find((m) => m !== undefined);
+  const gateway = text(r['gateway']);
+  const dev = text(r['dev']);
+  const metric = num(r['metric']);
+  return {
+    family: cidr.network.version,
+    type: text(r['type']) ?? 'unicast',
+    dst: dst === 'default' ? dst : spellPrefix(cidr),
+    ...(gateway ? { gateway } : {}),
+    ...(dev ? { dev } : {}),
+    protocol: String(r['protocol'] ?? 'boot'),
+    scope: text(r['scope']) ?? 'global',
+    ...(metric !== undefined ? { metric } : {}),
+    onlink: strings(r['flags']).includes('onlink'),
+    ...(mtu !== undefined ? { mtu } : {}),
+  };
+}
+
+function kernelLink(l: IprouteObject): KernelLink {
+  const info = (l['linkinfo'] ?? {}) as IprouteObject;
+  const data = (info['info_data'] ?? {}) as IprouteObject;
+  const kind = text(info['info_kind']) ?? '';
+  const parent = text(l['link']);
+  const link: KernelLink = {
+    name: text(l['ifname']) ?? '',
+    index: num(l['ifindex']) ?? 0,
+    kind,
+    mtu: num(l['mtu']) ?? 0,
+    mac: text(l['address']) ?? '',
+    up: strings(l['flags']).includes('UP'),
+    ...(parent ? { parent } : {}),
+  };
+  if (kind === 'vxlan') {
+    const local = text(data['local']) ?? text(data['local6']);
+    const vxParent = text(data['link']);
+    const id = num(data['id']);
+    const port = num(data['port']);
+    link.vxlan = {
+      ...(id !== undefined ? { id } : {}),
+      ...(local ? { local } : {}),
+      ...(port !== undefined ? { port } : {}),
+      ...(typeof data['learning'] === 'boolean' ? { learning: data['learning'] } : {}),
+      ...(vxParent ? { parent: vxParent } : {}),
+    };
+  }
+  return link;
+}
+
+/** `ip`'s spelling: 10.65.1.0/26, and 10.65.1.2 for a /32 (fd00::2 for a /128). */
+export function spellPrefix(cidr: Pick<CIDR, 'network' | 'prefix'>): string {
+  const full = cidr.network.version === 4 ? 32 : 128;
+  const spelled = formatCIDR(cidr);
+  return cidr.prefix === full ? spelled.slice(0, spelled.indexOf('/')) : spelled;
+}
+
+/** The same, from text (`10.65.1.2/32` -> `10.65.1.2`); text that is no prefix is returned as is. */
+export function spellPrefixText(prefix: string): string {
+  const cidr = parseCIDROrIP(prefix);
+  return cidr ? spellPrefix(cidr) : prefix;
+}
+
+/** The interface holding this address (Felix's detectParentIface), if any. */
+export function interfaceWithAddress(view: KernelView, ip: string): string | undefined {
+  const want = parseIP(ip);
+  if (!want) return undefined;
+  for (const [name, list] of view.addresses) {
+    if (list.some((a) => parseIP(a.local)?.value === want.value && a.family === want.version)) return name;
+  }
+  return undefined;
+}
+
+/**
+ * How the kernel reaches an address outside Calico's own routes: a connected subnet (gateway: the
+ * address itself), else the longest matching non-Calico main-table route (BIRD's `gateway
+ * recursive` resolves the BGP next hop this way).
+ */
+export function resolveNextHop(
+  view: KernelView,
+  ip: string,
+  isCalicoRoute: (r: KernelRoute) => boolean,
+): { gateway: string; dev: string } | undefined {
+  const addr = parseIP(ip);
+  if (!addr) return undefined;
+  const target = { network: addr, prefix: addr.version === 4 ? 32 : 128 };
+  let best: KernelRoute | undefined;
+  let bestLen = -1;
+  for (const r of view.routes) {
+    if (r.family !== addr.version || r.type !== 'unicast' || !r.dev || isCalicoRoute(r)) continue;
+    const cidr = parseCIDROrIP(r.dst === 'default' ? (r.family === 4 ? '0.0.0.0/0' : '::/0') : r.dst);
+    if (!cidr || !cidrContains(cidr, target) || cidr.prefix <= bestLen) continue;
+    best = r;
+    bestLen = cidr.prefix;
+  }
+  if (!best?.dev) return undefined;
+  return { gateway: best.gateway ?? ip, dev: best.dev };
+}
