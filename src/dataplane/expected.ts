@@ -499,7 +499,7 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
         dev: w.interfaceName,
         protocol: config.deviceRouteProtocol,
         onlink: false,
-        scope: 'link',
+        ...(family === 4 ? { scope: 'link' as const } : {}),
         metric: family === 4 ? config.workloadMetric : 1024,
         area: 'workloads',
         missingCode: 'workload-route-missing',

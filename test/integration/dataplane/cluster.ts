@@ -9,8 +9,6 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { expect } from 'vitest';
-
 import { runCli } from '../../helpers/cli.js';
 import { NetnsLab, run, type LabNode, type LabPod } from '../../helpers/netns-lab.js';
 
@@ -81,8 +79,8 @@ export interface Cluster {
 
 export async function cli(cluster: Pick<Cluster, 'env'>, ...args: string[]): Promise<string> {
   const r = await runCli(args, { env: cluster.env });
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
+  if (r.code !== 0 || r.stderr !== '')
+    throw new Error(`calicoctl-ts ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
   return r.stdout;
 }
 
@@ -232,7 +230,7 @@ spec:
  * on the parent with proto 80 onlink for CrossSubnet peers in this subnet), the borrowed /32s and
  * blackholes for the local blocks. Deletes the devices first, so it also restores a broken node.
  */
-export function programFelixVxlan(cluster: Cluster, name: string, mode: 'Always' | 'CrossSubnet'): void {
+export function programFelixVxlan(cluster: Cluster, name: string, mode4: 'Always' | 'CrossSubnet'): void {
   const { lab } = cluster;
   const me = NODES.find((n) => n.name === name)!;
   const node = cluster.nodes.get(name)!;
@@ -240,11 +238,15 @@ export function programFelixVxlan(cluster: Cluster, name: string, mode: 'Always'
   for (const family of [4, 6] as const) {
     const dev = family === 4 ? 'vxlan.calico' : 'vxlan-v6.calico';
     const v = family === 4 ? [] : ['-6'];
+    // Only the IPv4 pool is ever switched to CrossSubnet.
+    const mode = family === 4 ? mode4 : 'Always';
     try {
       lab.ip(ns, 'link', 'del', dev);
     } catch {
       // not there yet
     }
+    // Felix's own routes off other devices (blackholes, CrossSubnet routes) go too.
+    lab.ip(ns, ...v, 'route', 'flush', 'proto', '80');
     lab.ip(
       ns,
       'link',

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
+import { runCli } from '../../helpers/cli.js';
 import { run } from '../../helpers/netns-lab.js';
 import {
   buildCluster,
@@ -15,6 +16,7 @@ import {
   NODES,
   programFelixVxlan,
   vtepMac,
+  type CheckJson,
   type Cluster,
 } from './cluster.js';
 
@@ -33,11 +35,7 @@ const lab = (): Cluster['lab'] => cluster.lab;
 const ns = (name: string): string => cluster.nodes.get(name)!.ns;
 
 /** Breaks something on a node, runs the check there, and restores the node whatever happens. */
-async function broken(
-  name: string,
-  breakIt: () => void | Promise<void>,
-  restore: () => void | Promise<void>,
-) {
+async function broken(name: string, breakIt: () => unknown, restore: () => unknown) {
   await breakIt();
   try {
     return await nodeCheck(cluster, name);
@@ -579,5 +577,101 @@ describe('one thing broken at a time', () => {
       'ip -6 route replace fd00:65::80/122 via fd00:65::81 dev vxlan-v6.calico proto boot metric 1024 onlink mtu 1430',
     );
     expect(code).toBe(1);
+  });
+});
+
+describe('CrossSubnet', () => {
+  test('after the switch, n1 reaches n2 (same subnet) directly and n3 (behind the router) over VXLAN', async () => {
+    await cli(cluster, 'patch', 'ippool', 'pool4', '-p', '{"spec":{"vxlanMode":"CrossSubnet"}}');
+    try {
+      // The kernel still has the Always routes: the two same-subnet routes no longer match.
+      const before = await nodeCheck(cluster, 'n1');
+      expect(codes(before.json).sort()).toEqual([
+        'route-mismatch 10.65.0.10',
+        'route-mismatch 10.65.0.64/26',
+      ]);
+      expect(before.json.findings.find((f) => f.subject === '10.65.0.64/26')!.expected).toBe(
+        '10.65.0.64/26 via 10.230.1.2 dev eth0 proto 80 onlink',
+      );
+      expect(before.code).toBe(1);
+      programFelixVxlan(cluster, 'n1', 'CrossSubnet');
+      const after = await nodeCheck(cluster, 'n1');
+      expect(after.json.findings).toEqual([]);
+      expect(after.code).toBe(0);
+      const a = cluster.pods.get('a')!;
+      for (const target of ['b', 'c', 'd'])
+        expect(lab().ping(a, cluster.pods.get(target)!.ipv4), `a -> ${target}`).toBe(true);
+    } finally {
+      await cli(cluster, 'patch', 'ippool', 'pool4', '-p', '{"spec":{"vxlanMode":"Always"}}');
+      programFelixVxlan(cluster, 'n1', 'Always');
+    }
+  });
+});
+
+describe('saved kernel states', () => {
+  const file = (name: string): string => `${lab().dir}/${name}.json`;
+
+  test('--save on each node, then --load anywhere (here: outside every namespace) gives the same result', async () => {
+    for (const name of ['n1', 'n2', 'n3']) {
+      const live = await nodeCheck(cluster, name, '--save', file(name));
+      expect(live.code).toBe(0);
+    }
+    const r = await runCli(['node', 'check', '--load', file('n1'), '-o', 'json'], { env: cluster.env });
+    const json = JSON.parse(r.stdout) as CheckJson;
+    expect([json.node, json.nodeSource, json.findings, r.code]).toEqual(['n1', 'saved', [], 0]);
+  });
+
+  test('several --load files: each node, and the nodes against each other', async () => {
+    const args = ['node', 'check', '-o', 'json', ...['n1', 'n2', 'n3'].flatMap((n) => ['--load', file(n)])];
+    const ok = await runCli(args, { env: cluster.env });
+    expect(ok.code).toBe(0);
+    const json = JSON.parse(ok.stdout) as {
+      nodes: CheckJson[];
+      findings: unknown[];
+      summary: { errors: number };
+    };
+    expect(json.nodes.map((n) => n.node)).toEqual(['n1', 'n2', 'n3']);
+    expect([json.findings, json.summary.errors]).toEqual([[], 0]);
+
+    // n2's VTEP gets another MAC: n2 sees its own device differ, only the others' states show
+    // that their entries for n2 no longer lead to it.
+    lab().ip(ns('n2'), 'link', 'set', 'vxlan.calico', 'address', '66:00:00:00:00:02');
+    try {
+      expect((await nodeCheck(cluster, 'n2', '--save', file('n2'))).code).toBe(1);
+    } finally {
+      programFelixVxlan(cluster, 'n2', 'Always');
+    }
+    const bad = await runCli(args, { env: cluster.env });
+    expect(bad.code).toBe(1);
+    const peers = (JSON.parse(bad.stdout) as { findings: CheckJson['findings'] }).findings;
+    expect(peers.map((f) => `${f.code} ${f.subject} ${f.node} ${f.peer}`)).toEqual([
+      'peer-mismatch 10.65.0.65 n1 n2',
+      'peer-mismatch 66:00:00:00:00:02 n1 n2',
+      'peer-mismatch 10.65.0.65 n3 n2',
+      'peer-mismatch 66:00:00:00:00:02 n3 n2',
+    ]);
+  });
+
+  test('a malformed or foreign --load file: one line naming the file, exit 2, before any datastore work', async () => {
+    const foreign = file('foreign');
+    run('sh', '-c', `echo '{"kind":"IPPool"}' > ${foreign}`);
+    const r = await runCli(['node', 'check', '--load', foreign], {
+      env: { ETCD_ENDPOINTS: 'http://127.0.0.1:1' },
+    });
+    expect(r.stderr).toBe(
+      `${foreign} is not a saved kernel state: kind is "IPPool", not "NodeKernelState"\n` +
+        "hint: give a file written by 'calicoctl-ts node check --save FILE'\n",
+    );
+    expect([r.stdout, r.code]).toEqual(['', 2]);
+  });
+
+  test('an unreachable datastore: exit 3 within --timeout', async () => {
+    const started = Date.now();
+    const r = await runCli(['node', 'check', '--load', file('n1'), '--timeout', '1s'], {
+      env: { ETCD_ENDPOINTS: 'http://127.0.0.1:1' },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('127.0.0.1:1');
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

@@ -1,0 +1,325 @@
+/**
+ * The comparison as a pure function over saved documents: kernel states captured with `node check
+ * --save` from the VXLAN lab (test/integration/dataplane), the datastore snapshot of the same
+ * cluster, and IPIP documents built from them per the reference (this kernel has no ipip module,
+ * so no tunl0 can exist in a lab).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, test } from 'vitest';
+
+import { checkNode } from '../../../src/dataplane/check.js';
+import type { ClusterState } from '../../../src/dataplane/cluster-state.js';
+import { vtepMac } from '../../../src/dataplane/expected.js';
+import {
+  parseKernelState,
+  type IprouteObject,
+  type KernelState,
+} from '../../../src/dataplane/kernel-state.js';
+import { resolveNodeName } from '../../../src/dataplane/node-name.js';
+import { checkPeers } from '../../../src/dataplane/peers.js';
+import { isCalicoError } from '../../../src/errors.js';
+import { REPO_ROOT } from '../../helpers/cli.js';
+
+const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'dataplane');
+const text = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
+const cluster = (): ClusterState => JSON.parse(text('vxlan-cluster.json')) as ClusterState;
+const saved = (node: string): KernelState =>
+  parseKernelState(text(`vxlan-${node}.json`), `vxlan-${node}.json`);
+const codes = (
+  findings: { code: string; subject: string; severity: string }[],
+  severity = 'error',
+): string[] =>
+  findings
+    .filter((f) => f.severity === severity)
+    .map((f) => `${f.code} ${f.subject}`)
+    .sort();
+const find = <T extends { code: string; subject: string }>(findings: T[], code: string, subject: string): T =>
+  findings.find((f) => f.code === code && f.subject === subject)!;
+
+describe('VXLAN documents captured from the lab', () => {
+  test.each(['n1', 'n2', 'n3'])('%s is clean against its datastore', (node) => {
+    const report = checkNode(cluster(), saved(node), node, 'saved');
+    expect(report.findings).toEqual([]);
+    expect(report.summary).toEqual({ errors: 0, warnings: 0, checked: report.summary.checked });
+    expect(report.pools.map((p) => `${p.cidr} ${p.mode} ${p.programmedBy}`)).toEqual([
+      '10.65.0.0/16 VXLAN Always Felix',
+      'fd00:65::/112 VXLAN Always Felix',
+    ]);
+  });
+
+  test("Felix's VTEP MAC is the one the lab's devices carry", () => {
+    const link = saved('n2').links.find((l) => l['ifname'] === 'vxlan.calico')!;
+    expect(vtepMac({ name: 'n2' }, 4)).toBe(link['address']);
+    expect(vtepMac({ name: 'n2', vxlanTunnelMACAddr: 'AA:BB:CC:DD:EE:FF' }, 4)).toBe('aa:bb:cc:dd:ee:ff');
+  });
+
+  test('CrossSubnet: the peer in the same subnet is reached directly, proto 80 onlink', () => {
+    const c = cluster();
+    c.pools[0]!.vxlanMode = 'CrossSubnet';
+    const report = checkNode(c, saved('n1'), 'n1', 'saved');
+    expect(codes(report.findings)).toEqual(['route-mismatch 10.65.0.10', 'route-mismatch 10.65.0.64/26']);
+    const mismatch = find(report.findings, 'route-mismatch', '10.65.0.64/26');
+    expect(mismatch.expected).toBe('10.65.0.64/26 via 10.230.1.2 dev eth0 proto 80 onlink');
+    expect(mismatch.actual).toBe('10.65.0.64/26 via 10.65.0.65 dev vxlan.calico proto boot onlink mtu 1450');
+  });
+
+  test('a Node without a VXLAN tunnel address gets no route, so its route is unexpected', () => {
+    const c = cluster();
+    delete c.nodes.find((n) => n.name === 'n3')!.ipv4VXLANTunnelAddr;
+    expect(codes(checkNode(c, saved('n1'), 'n1', 'saved').findings)).toEqual([
+      `fdb-stale ${vtepMac({ name: 'n3' }, 4)}`,
+      'neighbor-stale 10.65.0.129',
+      'route-unexpected 10.65.0.128/26',
+    ]);
+  });
+
+  test('an unknown node name is one error and nothing else', () => {
+    const report = checkNode(cluster(), saved('n1'), 'nx', 'saved');
+    expect(codes(report.findings)).toEqual(['node-unknown nx']);
+  });
+});
+
+/** The n1 document turned into an IPIP node: tunl0 instead of the VXLAN devices and entries. */
+function ipipDocument(routes: IprouteObject[]): KernelState {
+  const doc = saved('n1');
+  doc.links = doc.links.filter((l) => !String(l['ifname']).startsWith('vxlan'));
+  doc.links.push({
+    ifindex: 9,
+    ifname: 'tunl0',
+    flags: ['NOARP', 'UP', 'LOWER_UP'],
+    mtu: 1480,
+    operstate: 'UNKNOWN',
+    link_type: 'ipip',
+    address: '0.0.0.0',
+    linkinfo: { info_kind: 'ipip', info_data: { remote: 'any', local: 'any', ttl: 0, pmtudisc: true } },
+  });
+  doc.addresses = doc.addresses.filter((a) => !String(a['ifname']).startsWith('vxlan'));
+  doc.addresses.push({
+    ifindex: 9,
+    ifname: 'tunl0',
+    addr_info: [{ family: 'inet', local: '10.65.0.1', prefixlen: 32, scope: 'global', label: 'tunl0' }],
+  });
+  doc.neighbors = doc.neighbors.filter((n) => !String(n['dev']).startsWith('vxlan'));
+  doc.fdb = doc.fdb.filter((f) => !String(f['ifname']).startsWith('vxlan'));
+  doc.routes = doc.routes.filter(
+    (r) =>
+      !String(r['dev']).startsWith('vxlan') &&
+      r['protocol'] !== '80' &&
+      !String(r['dst']).startsWith('fd00:65:'),
+  );
+  doc.routes.push(...routes);
+  return doc;
+}
+
+function ipipCluster(mode: 'Always' | 'CrossSubnet'): ClusterState {
+  const c = cluster();
+  c.pools = [
+    { name: 'pool4', cidr: '10.65.0.0/16', ipipMode: mode, vxlanMode: 'Never', loadBalancerOnly: false },
+  ];
+  c.blocks = c.blocks.filter((b) => !b.cidr.includes(':'));
+  c.workloads = c.workloads.map((w) => ({ ...w, ipNetworks: w.ipNetworks.filter((n) => !n.includes(':')) }));
+  c.affinities = { n1: ['10.65.0.0/26'] };
+  for (const n of c.nodes) {
+    n.ipv4IPIPTunnelAddr = n.ipv4VXLANTunnelAddr!;
+    delete n.ipv4VXLANTunnelAddr;
+    delete n.ipv6VXLANTunnelAddr;
+  }
+  return c;
+}
+
+const route = (
+  dst: string,
+  gateway: string,
+  dev: string,
+  protocol: string,
+  onlink: boolean,
+): IprouteObject => ({
+  type: 'unicast',
+  dst,
+  gateway,
+  dev,
+  table: 'main',
+  protocol,
+  scope: 'global',
+  flags: onlink ? ['onlink'] : [],
+});
+const blackhole = (dst: string, protocol: string): IprouteObject => ({
+  type: 'blackhole',
+  dst,
+  table: 'main',
+  protocol,
+  scope: 'global',
+  flags: [],
+});
+
+describe('IPIP, from documents built per the reference (no ipip module here)', () => {
+  const birdAlways = [
+    route('10.65.0.64/26', '10.230.1.2', 'tunl0', 'bird', true),
+    route('10.65.0.10', '10.230.1.2', 'tunl0', 'bird', true),
+    route('10.65.0.128/26', '10.230.2.3', 'tunl0', 'bird', true),
+    blackhole('10.65.0.0/26', 'bird'),
+  ];
+
+  test('Always, routes by BIRD (the v3.32 default): clean', () => {
+    const report = checkNode(ipipCluster('Always'), ipipDocument(birdAlways), 'n1', 'saved');
+    expect(report.pools[0]).toEqual({
+      name: 'pool4',
+      cidr: '10.65.0.0/16',
+      mode: 'IPIP Always',
+      programmedBy: 'BIRD',
+    });
+    // No BIRD socket was asked when the state was captured: a warning, never an error.
+    expect(codes(report.findings)).toEqual([]);
+    expect(codes(report.findings, 'warning')).toEqual(['bird-unreachable /var/run/bird/bird.ctl']);
+  });
+
+  test('CrossSubnet: the same-subnet peer directly on eth0 without onlink, the other through tunl0', () => {
+    const doc = ipipDocument([
+      route('10.65.0.64/26', '10.230.1.2', 'eth0', 'bird', false),
+      route('10.65.0.10', '10.230.1.2', 'eth0', 'bird', false),
+      route('10.65.0.128/26', '10.230.2.3', 'tunl0', 'bird', true),
+      blackhole('10.65.0.0/26', 'bird'),
+    ]);
+    expect(codes(checkNode(ipipCluster('CrossSubnet'), doc, 'n1', 'saved').findings)).toEqual([]);
+    // The same document against Always: the same-subnet routes should have gone through tunl0.
+    expect(codes(checkNode(ipipCluster('Always'), doc, 'n1', 'saved').findings)).toEqual([
+      'route-mismatch 10.65.0.10',
+      'route-mismatch 10.65.0.64/26',
+    ]);
+  });
+
+  test('a stale route via the old gateway after the block moved (node#1032)', () => {
+    const doc = ipipDocument([
+      ...birdAlways.slice(1),
+      route('10.65.0.64/26', '10.230.2.3', 'tunl0', 'bird', true),
+    ]);
+    const report = checkNode(ipipCluster('Always'), doc, 'n1', 'saved');
+    expect(codes(report.findings)).toEqual(['route-mismatch 10.65.0.64/26']);
+    expect(find(report.findings, 'route-mismatch', '10.65.0.64/26').hint).toMatch(
+      /^BIRD programs this route \(gateway differ\); restart calico-node/,
+    );
+  });
+
+  test('Felix programming cluster routes (Enabled, BGP Disabled): proto 80 onlink with the IPIP MTU', () => {
+    const c = ipipCluster('Always');
+    c.felixConfigurations = { default: { programClusterRoutes: 'Enabled' } };
+    c.bgpConfiguration = { programClusterRoutes: 'Disabled' };
+    const report = checkNode(c, ipipDocument(birdAlways), 'n1', 'saved');
+    expect(report.pools[0]!.programmedBy).toBe('Felix');
+    // BIRD's blackhole has the wrong protocol now, and every route needs proto 80 and the MTU.
+    expect(codes(report.findings)).toEqual([
+      'route-mismatch 10.65.0.0/26',
+      'route-mismatch 10.65.0.10',
+      'route-mismatch 10.65.0.128/26',
+      'route-mismatch 10.65.0.64/26',
+    ]);
+    expect(find(report.findings, 'route-mismatch', '10.65.0.64/26').expected).toBe(
+      '10.65.0.64/26 via 10.230.1.2 dev tunl0 proto 80 onlink mtu 1480',
+    );
+  });
+
+  test('Felix and BIRD both, or neither: route-owner-conflict, and the pool routes are not judged', () => {
+    const both = ipipCluster('Always');
+    both.felixConfigurations = { default: { programClusterRoutes: 'Enabled' } };
+    const report = checkNode(both, ipipDocument(birdAlways), 'n1', 'saved');
+    expect(codes(report.findings)).toEqual(['route-owner-conflict 10.65.0.0/16']);
+    expect(report.findings[0]!.actual).toBe('both Felix and BIRD program them');
+    const neither = ipipCluster('Always');
+    neither.bgpConfiguration = { programClusterRoutes: 'Disabled' };
+    expect(checkNode(neither, ipipDocument(birdAlways), 'n1', 'saved').findings[0]!.actual).toBe(
+      'neither Felix nor BIRD programs them',
+    );
+  });
+
+  test("tunl0's address is not the Node's IPIP tunnel address", () => {
+    const c = ipipCluster('Always');
+    c.nodes[0]!.ipv4IPIPTunnelAddr = '10.65.0.3';
+    const report = checkNode(c, ipipDocument(birdAlways), 'n1', 'saved');
+    expect(codes(report.findings)).toEqual(['tunnel-address-mismatch tunl0']);
+    expect(find(report.findings, 'tunnel-address-mismatch', 'tunl0').hint).toBe(
+      'ip addr del 10.65.0.1/32 dev tunl0 && ip addr replace 10.65.0.3/32 dev tunl0',
+    );
+  });
+});
+
+describe('several nodes at once', () => {
+  test('the three lab nodes agree', () => {
+    expect(checkPeers(cluster(), ['n1', 'n2', 'n3'].map(saved)).findings).toEqual([]);
+  });
+
+  test("a peer's VTEP MAC that its neighbours do not carry, and a block blackholed twice", () => {
+    const n2 = saved('n2');
+    n2.links.find((l) => l['ifname'] === 'vxlan.calico')!['address'] = '66:00:00:00:00:02';
+    const n1 = saved('n1');
+    n1.routes.push(blackhole('10.65.0.64/26', '80'));
+    const { findings } = checkPeers(cluster(), [n1, n2, saved('n3')]);
+    // n1 and n3 have n2's computed MAC in their neighbour and FDB entries, not the one it has.
+    expect(findings.map((f) => `${f.code} ${f.subject} ${f.node} ${f.peer}`)).toEqual([
+      'peer-mismatch 10.65.0.65 n1 n2',
+      'peer-mismatch 66:00:00:00:00:02 n1 n2',
+      'peer-mismatch 10.65.0.65 n3 n2',
+      'peer-mismatch 66:00:00:00:00:02 n3 n2',
+      'blackhole-conflict 10.65.0.64/26 n2 n1',
+    ]);
+  });
+});
+
+describe('the saved document', () => {
+  const bad = (doc: string): string => {
+    try {
+      parseKernelState(doc, 'x.json');
+    } catch (err) {
+      if (!isCalicoError(err)) throw err;
+      expect(err.exitCode).toBe(2);
+      return err.message;
+    }
+    throw new Error('accepted');
+  };
+
+  test('anything but a saved kernel state is refused, naming the file', () => {
+    expect(bad('{')).toMatch(/^x\.json is not a saved kernel state: invalid JSON/);
+    expect(bad('[]')).toBe('x.json is not a saved kernel state: the document is not a JSON object');
+    expect(bad('{"kind":"IPPool"}')).toBe(
+      'x.json is not a saved kernel state: kind is "IPPool", not "NodeKernelState"',
+    );
+    const doc = JSON.parse(text('vxlan-n1.json')) as Record<string, unknown>;
+    expect(bad(JSON.stringify({ ...doc, routes: {} }))).toBe(
+      'x.json is not a saved kernel state: field routes is not an array',
+    );
+    expect(bad(JSON.stringify({ ...doc, routes: [{ dst: 1 }] }))).toBe(
+      'x.json is not a saved kernel state: routes[0].dst is not a string',
+    );
+    expect(bad(JSON.stringify({ ...doc, sysctls: { a: 1 } }))).toBe(
+      'x.json is not a saved kernel state: field sysctls is not a map of strings',
+    );
+  });
+});
+
+describe('the node name, in calico-node order', () => {
+  const none = (): undefined => undefined;
+  test('flag, NODENAME, the nodename file, HOSTNAME lower-cased, the hostname', () => {
+    const env = { NODENAME: 'from-env', HOSTNAME: 'Host-Var' };
+    expect(resolveNodeName({ flag: 'f', env, readNodenameFile: () => 'file' })).toEqual({
+      node: 'f',
+      nodeSource: 'flag',
+    });
+    expect(resolveNodeName({ env, readNodenameFile: () => 'file' })).toEqual({
+      node: 'from-env',
+      nodeSource: 'NODENAME',
+    });
+    expect(resolveNodeName({ env: { HOSTNAME: 'Host-Var' }, readNodenameFile: () => 'file\n' })).toEqual({
+      node: 'file',
+      nodeSource: '/var/lib/calico/nodename',
+    });
+    expect(resolveNodeName({ env: { HOSTNAME: 'Host-Var' }, readNodenameFile: none })).toEqual({
+      node: 'host-var',
+      nodeSource: 'HOSTNAME',
+    });
+    expect(resolveNodeName({ env: {}, readNodenameFile: none, osHostname: () => 'OS' })).toEqual({
+      node: 'os',
+      nodeSource: 'hostname',
+    });
+  });
+});
