@@ -137,7 +137,7 @@ async function readBgpSessions(socket: string | undefined, timeoutMs: number): P
         peers: status.peers.map((p) => ({
           address: p.address,
           protocol: p.protocol,
-          state: p.bgpState ?? p.info,
+          state: p.bgpState ?? (p.info !== '' ? p.info : p.state),
         })),
       };
     } catch (err) {

@@ -106,15 +106,17 @@ export async function buildCluster(opts: {
   const env = { EMBEDDED_DATASTORE_PATH: join(lab.dir, 'datastore.db') };
   const cluster: Cluster = { lab, env, nodes: new Map(), pods: new Map() };
   for (const plan of NODES) cluster.nodes.set(plan.name, lab.addNode(plan.name, plan.subnet, plan.id));
+  const vxlan = opts.vxlanMode !== 'Never';
+  // The BGP lab (no encapsulation) runs BIRD for IPv4 only, so it has no IPv6 pool or addresses.
+  const dualStack = vxlan;
   for (const p of PODS) {
-    const ipv6 = 'ipv6' in p ? p.ipv6 : undefined;
+    const ipv6 = dualStack && 'ipv6' in p ? p.ipv6 : undefined;
     cluster.pods.set(p.name, lab.addPod(cluster.nodes.get(p.node)!, p.name, p.ipv4, ipv6));
   }
-  const vxlan = opts.vxlanMode !== 'Never';
   let manifest = '';
   for (const [name, cidr] of [
     ['pool4', '10.65.0.0/16'],
-    ['pool6', 'fd00:65::/112'],
+    ...(dualStack ? [['pool6', 'fd00:65::/112'] as const] : []),
   ] as const) {
     manifest += `apiVersion: projectcalico.org/v3
 kind: IPPool
@@ -192,17 +194,6 @@ spec:
         plan.vtep4,
         '--handle',
         `first-${plan.name}`,
-      );
-      await cli(
-        cluster,
-        'ipam',
-        'assign',
-        '--node',
-        plan.name,
-        '--ip',
-        plan.vtep6,
-        '--handle',
-        `first6-${plan.name}`,
       );
     }
   }
