@@ -437,7 +437,7 @@ function checkSysctls(expected: Expected, view: KernelView, findings: Finding[])
       subject: want.name,
       expected: want.value,
       actual: have ?? null,
-      hint: `sysctl -w ${want.name}=${want.value}  (${want.owner} set${want.owner.includes(' and ') ? '' : 's'} it)`,
+      hint: `sysctl -w ${want.name}=${want.value}  (set by ${want.owner})`,
     });
   }
   return checked;

@@ -527,12 +527,12 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
     }
   }
   if (config.ipForwarding) {
-    expected.sysctls.push({ name: 'net.ipv4.ip_forward', value: '1', owner: 'Felix (at start-up)' });
+    expected.sysctls.push({ name: 'net.ipv4.ip_forward', value: '1', owner: 'Felix, at start-up' });
     if (anyV6)
       expected.sysctls.push({
         name: 'net.ipv6.conf.all.forwarding',
         value: '1',
-        owner: 'Felix (at start-up)',
+        owner: 'Felix, at start-up',
       });
   }
   return expected;

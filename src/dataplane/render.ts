@@ -27,8 +27,9 @@ export function renderFindings(findings: readonly Finding[], summary: CheckSumma
   let out = '';
   if (findings.length > 0) {
     const sorted = [...findings].sort((a, b) => AREAS.indexOf(a.area) - AREAS.indexOf(b.area));
+    // `#1`, not `1`: a number would be right-aligned, and tablewriter pads its filler lines oddly.
     const rows = sorted.map((f, i) => [
-      String(i + 1),
+      `#${i + 1}`,
       f.area,
       f.severity,
       f.code,
@@ -38,7 +39,7 @@ export function renderFindings(findings: readonly Finding[], summary: CheckSumma
     ]);
     out += renderTable(HEADERS, rows, { drawer: 'direct' });
     out += '\nHints:\n';
-    out += sorted.map((f, i) => `  ${i + 1}. ${f.hint}\n`).join('');
+    out += sorted.map((f, i) => `  #${i + 1} ${f.hint}\n`).join('');
     out += '\n';
   }
   out += summaryLine(summary);
