@@ -27,6 +27,7 @@ const USAGE = `usage:
                     [--skip-startup] [--skip-writes] [--results-dir bench/results]
   node bench/run.js generate --blocks 10000 [--seed N] [--out FILE]   (key<TAB>value lines; stats on stderr)
   node bench/run.js watch [--blocks 10000] [--seconds 60]   (the CPU of ipam show --watch, docs/performance.md)
+  node bench/run.js node-check [--blocks 10000] [--runs 5] [--seed N]   (root: node check in a network namespace)
 Build the CLI first: npm run build.
 `;
 
@@ -38,6 +39,8 @@ export async function main(argv: string[], repoRoot: string): Promise<number> {
   try {
     if (first === 'generate') return await generateCommand(argv.slice(1));
     if (first === 'watch') return await (await import('./watch.js')).watchCommand(argv.slice(1), repoRoot);
+    if (first === 'node-check')
+      return await (await import('./node-check.js')).nodeCheckCommand(argv.slice(1), repoRoot);
     if (first === '--help' || first === '-h' || first === 'help') {
       process.stdout.write(USAGE);
       return 0;

@@ -11,7 +11,7 @@ import type { ClusterState, NodeFacts, PoolFacts } from './cluster-state.js';
 import type { Finding } from './findings.js';
 import {
   interfaceWithAddress,
-  resolveNextHop,
+  nextHopResolver,
   spellPrefix,
   spellPrefixText,
   type KernelRoute,
@@ -284,32 +284,42 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
     });
     return expected;
   }
-  const myIP = { 4: hostIP(me.ipv4Address), 6: hostIP(me.ipv6Address) } as const;
+  // Each node's address is parsed once, and tested against this node's subnet once: a node of a
+  // large cluster has routes to thousands of nodes' blocks.
+  const ipOf = memoize(hostIP);
+  const mySubnet = { 4: me.ipv4Address, 6: me.ipv6Address };
+  const sameSubnet = new Map<string, boolean>();
+  const inMySubnet = (family: 4 | 6, ip: string): boolean => {
+    let same = sameSubnet.get(ip);
+    if (same === undefined) sameSubnet.set(ip, (same = inSubnet(mySubnet[family], ip)));
+    return same;
+  };
+  const myIP = { 4: ipOf(me.ipv4Address), 6: ipOf(me.ipv6Address) } as const;
   const parent = {
     4: myIP[4] && interfaceWithAddress(view, myIP[4]),
     6: myIP[6] && interfaceWithAddress(view, myIP[6]),
   };
-  const isCalico = (r: KernelRoute): boolean => isCalicoRoute(r, expected);
+  const resolveNextHop = nextHopResolver(view, (r: KernelRoute): boolean => isCalicoRoute(r, expected));
 
   /** The route to `dst` on a remote node, as its pool's programmer writes it; undefined: none. */
   const remoteRoute = (
-    dst: CIDR,
+    dst: string,
+    family: 4 | 6,
     to: NodeFacts,
     ref: PoolRef,
     tunnelAddress: boolean,
   ): ExpectedRoute | undefined => {
     if (ref.programmer === 'conflict') return undefined;
-    const family = dst.network.version;
-    const remoteIP = hostIP(family === 4 ? to.ipv4Address : to.ipv6Address);
+    const remoteIP = ipOf(family === 4 ? to.ipv4Address : to.ipv6Address);
     if (!remoteIP) return undefined;
     const base = {
       family,
-      dst: spellPrefix(dst),
+      dst,
       area: 'routes' as const,
       missingCode: 'route-missing' as const,
       toNode: to.name,
     };
-    const sameSubnet = ref.crossSubnet && inSubnet(family === 4 ? me.ipv4Address : me.ipv6Address, remoteIP);
+    const sameSubnet = ref.crossSubnet && inMySubnet(family, remoteIP);
     const felixDirect = (): ExpectedRoute => ({
       ...base,
       type: 'unicast',
@@ -378,7 +388,7 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
         programmer: 'BIRD',
       };
     }
-    const hop = resolveNextHop(view, remoteIP, isCalico);
+    const hop = resolveNextHop(remoteIP);
     return {
       ...base,
       type: 'unicast',
@@ -408,19 +418,21 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
     if (!net) continue;
     const ref = poolFor(net);
     if (!ref) continue;
-    const full = net.prefix === (net.network.version === 4 ? 32 : 128);
+    const family = net.network.version;
+    const full = net.prefix === (family === 4 ? 32 : 128);
     if (block.host === node) {
       if (!full && ref.programmer === 'Felix') expected.routes.push(blackhole(net, 'Felix'));
     } else if (block.host !== '') {
       const owner = nodes.get(block.host);
-      const route = owner && remoteRoute(net, owner, ref, false);
+      // The snapshot's CIDRs are canonical: only a full-length prefix needs `ip`'s bare spelling.
+      const dst = full ? block.cidr.slice(0, block.cidr.indexOf('/')) : block.cidr;
+      const route = owner && remoteRoute(dst, family, owner, ref, false);
       if (route) expected.routes.push(route);
     }
     for (const alloc of block.foreign) {
       if (alloc.node === node) continue; // a local workload: its cali route below
       const owner = nodes.get(alloc.node);
-      const ip = parseCIDROrIP(alloc.ip);
-      const route = owner && ip && remoteRoute(ip, owner, ref, alloc.type === 'vxlanTunnelAddress');
+      const route = owner && remoteRoute(alloc.ip, family, owner, ref, alloc.type === 'vxlanTunnelAddress');
       if (route) expected.routes.push(route);
     }
   }
@@ -456,7 +468,7 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
       programmer: 'Felix',
     });
     for (const peer of cluster.nodes) {
-      const peerIP = hostIP(family === 4 ? peer.ipv4Address : peer.ipv6Address);
+      const peerIP = ipOf(family === 4 ? peer.ipv4Address : peer.ipv6Address);
       const peerVtep = family === 4 ? peer.ipv4VXLANTunnelAddr : peer.ipv6VXLANTunnelAddr;
       if (peer.name === node || !peerIP || !peerVtep) continue;
       const mac = vtepMac(peer, family);
@@ -536,6 +548,16 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
       });
   }
   return expected;
+}
+
+function memoize<T>(fn: (key: string | undefined) => T): (key: string | undefined) => T {
+  const cache = new Map<string | undefined, T>();
+  return (key) => {
+    if (cache.has(key)) return cache.get(key)!;
+    const value = fn(key);
+    cache.set(key, value);
+    return value;
+  };
 }
 
 /** The address of a `bgp.ipv4Address`-style value (`192.168.1.10/24` -> `192.168.1.10`). */

@@ -77,32 +77,40 @@ export function workloadSysctls(iface: string): string[] {
   ];
 }
 
-export interface ReadKernelOptions {
+export interface KernelStateOptions {
   node: string;
   nodeSource: NodeSource;
   /** Workload interface name prefixes (FelixConfiguration interfacePrefix): their sysctls are read. */
   interfacePrefixes: readonly string[];
-  timeoutMs: number;
   /** Where /proc/sys is (tests). */
   procSys?: string;
 }
 
-const IPROUTE_COMMANDS: Record<'routes' | 'links' | 'addresses' | 'neighbors' | 'fdb', string[]> = {
+const IPROUTE_COMMANDS = {
   routes: ['ip', '-d', '-j', 'route', 'show', 'table', 'all'],
   links: ['ip', '-d', '-j', 'link'],
   addresses: ['ip', '-j', 'addr'],
   neighbors: ['ip', '-j', 'neigh'],
   fdb: ['bridge', '-j', 'fdb'],
-};
+} as const;
 
-/** Reads the live kernel of the current network namespace. */
-export async function readKernelState(opts: ReadKernelOptions): Promise<KernelState> {
+export type IprouteState = Record<keyof typeof IPROUTE_COMMANDS, IprouteObject[]>;
+
+/**
+ * Runs the iproute2 commands of the current network namespace, all at once. Started before the
+ * datastore is read, so the two overlap.
+ */
+export async function readIproute(timeoutMs: number): Promise<IprouteState> {
   const entries = await Promise.all(
     Object.entries(IPROUTE_COMMANDS).map(
-      async ([field, argv]) => [field, await runJson(argv, opts.timeoutMs)] as const,
+      async ([field, argv]) => [field, await runJson(argv, timeoutMs)] as const,
     ),
   );
-  const read = Object.fromEntries(entries) as Record<keyof typeof IPROUTE_COMMANDS, IprouteObject[]>;
+  return Object.fromEntries(entries) as IprouteState;
+}
+
+/** The document: what iproute2 printed, plus the sysctls of the global and workload settings. */
+export function kernelState(read: IprouteState, opts: KernelStateOptions): KernelState {
   const names = GLOBAL_SYSCTLS.slice();
   for (const link of read.links) {
     const name = link['ifname'];
@@ -122,7 +130,7 @@ export async function readKernelState(opts: ReadKernelOptions): Promise<KernelSt
   };
 }
 
-function runJson(argv: string[], timeoutMs: number): Promise<IprouteObject[]> {
+function runJson(argv: readonly string[], timeoutMs: number): Promise<IprouteObject[]> {
   const [file, ...args] = argv as [string, ...string[]];
   const command = argv.join(' ');
   return new Promise((resolve, reject) => {

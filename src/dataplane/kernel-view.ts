@@ -116,22 +116,20 @@ export function kernelView(state: KernelState): KernelView {
 function kernelRoute(r: IprouteObject): KernelRoute | undefined {
   const table = text(r['table']) ?? 'main';
   if (table !== 'main') return undefined;
+  // iproute2 prints destinations in canonical form (a /32 or /128 bare), so they are kept as text.
   const dst = text(r['dst']);
   if (!dst) return undefined;
-  const cidr =
-    dst === 'default'
-      ? parseCIDROrIP(text(r['gateway'])?.includes(':') ? '::/0' : '0.0.0.0/0')
-      : parseCIDROrIP(dst);
-  if (!cidr) return undefined;
   const metrics = Array.isArray(r['metrics']) ? (r['metrics'] as IprouteObject[]) : [];
   const mtu = metrics.map((m) => num(m['mtu'])).find((m) => m !== undefined);
   const gateway = text(r['gateway']);
   const dev = text(r['dev']);
   const metric = num(r['metric']);
+  const v6 =
+    dst === 'default' ? gateway?.includes(':') === true || r['pref'] !== undefined : dst.includes(':');
   return {
-    family: cidr.network.version,
+    family: v6 ? 6 : 4,
     type: text(r['type']) ?? 'unicast',
-    dst: dst === 'default' ? dst : spellPrefix(cidr),
+    dst,
     ...(gateway ? { gateway } : {}),
     ...(dev ? { dev } : {}),
     protocol: String(r['protocol'] ?? 'boot'),
@@ -198,25 +196,28 @@ export function interfaceWithAddress(view: KernelView, ip: string): string | und
 /**
  * How the kernel reaches an address outside Calico's own routes: a connected subnet (gateway: the
  * address itself), else the longest matching non-Calico main-table route (BIRD's `gateway
- * recursive` resolves the BGP next hop this way).
+ * recursive` resolves the BGP next hop this way). The routes are sorted once and each address is
+ * resolved once: a node of a large cluster asks for every other node.
  */
-export function resolveNextHop(
+export function nextHopResolver(
   view: KernelView,
-  ip: string,
   isCalicoRoute: (r: KernelRoute) => boolean,
-): { gateway: string; dev: string } | undefined {
-  const addr = parseIP(ip);
-  if (!addr) return undefined;
-  const target = { network: addr, prefix: addr.version === 4 ? 32 : 128 };
-  let best: KernelRoute | undefined;
-  let bestLen = -1;
+): (ip: string) => { gateway: string; dev: string } | undefined {
+  const candidates: { cidr: CIDR; route: KernelRoute }[] = [];
   for (const r of view.routes) {
-    if (r.family !== addr.version || r.type !== 'unicast' || !r.dev || isCalicoRoute(r)) continue;
+    if (r.type !== 'unicast' || !r.dev || isCalicoRoute(r)) continue;
     const cidr = parseCIDROrIP(r.dst === 'default' ? (r.family === 4 ? '0.0.0.0/0' : '::/0') : r.dst);
-    if (!cidr || !cidrContains(cidr, target) || cidr.prefix <= bestLen) continue;
-    best = r;
-    bestLen = cidr.prefix;
+    if (cidr) candidates.push({ cidr, route: r });
   }
-  if (!best?.dev) return undefined;
-  return { gateway: best.gateway ?? ip, dev: best.dev };
+  candidates.sort((a, b) => b.cidr.prefix - a.cidr.prefix);
+  const resolved = new Map<string, { gateway: string; dev: string } | undefined>();
+  return (ip) => {
+    if (resolved.has(ip)) return resolved.get(ip);
+    const addr = parseIP(ip);
+    const target = addr && { network: addr, prefix: addr.version === 4 ? 32 : 128 };
+    const best = target && candidates.find((c) => cidrContains(c.cidr, target))?.route;
+    const hop = best?.dev ? { gateway: best.gateway ?? ip, dev: best.dev } : undefined;
+    resolved.set(ip, hop);
+    return hop;
+  };
 }

@@ -21,6 +21,13 @@ export function checkPeers(
   states: readonly KernelState[],
 ): { findings: Finding[]; checked: number } {
   const peers: PeerNode[] = states.map((s) => ({ name: s.node, view: kernelView(s) }));
+  // Each node's unicast routes with a gateway, by destination.
+  const gatewayRoutes = new Map(
+    peers.map((p) => [
+      p,
+      new Map(p.view.routes.filter((r) => r.type === 'unicast' && r.gateway).map((r) => [r.dst, r])),
+    ]),
+  );
   const findings: Finding[] = [];
   let checked = 0;
   const mismatch = (
@@ -93,9 +100,7 @@ export function checkPeers(
       for (const block of cluster.blocks) {
         if (block.host !== b.name) continue;
         const dst = block.cidr.split('/')[1] === '32' ? block.cidr.split('/')[0]! : block.cidr;
-        const route = a.view.routes.find(
-          (r) => r.dst === dst && r.type === 'unicast' && r.gateway !== undefined,
-        );
+        const route = gatewayRoutes.get(a)!.get(dst);
         if (!route?.gateway) continue;
         checked++;
         const onLink = route.onlink || route.dev === VXLAN_DEVICE[4] || route.dev === VXLAN_DEVICE[6];

@@ -8,8 +8,9 @@ import { checkNode, type NodeCheckReport } from '../../dataplane/check.js';
 import { readClusterState } from '../../dataplane/cluster-state.js';
 import { summarize, type CheckSummary, type Finding } from '../../dataplane/findings.js';
 import {
+  kernelState,
   loadKernelState,
-  readKernelState,
+  readIproute,
   saveKernelState,
   type BgpSessions,
   type KernelState,
@@ -67,22 +68,24 @@ export async function runNodeCheck(
           : { node: s.node, nodeSource: 'saved' as const },
       );
 
-  const cluster = await withDatastore(flags, async (ds) => {
-    const state = await readClusterState(
+  // The kernel and BIRD are read while the datastore is.
+  const iproute = live ? readIproute(timeoutMs) : undefined;
+  const bgp = live ? readBgpSessions(flags['bird-socket'], timeoutMs) : undefined;
+  iproute?.catch(() => undefined); // awaited below; a datastore failure must not leave it unhandled
+  const cluster = await withDatastore(flags, (ds) =>
+    readClusterState(
       ds,
       targets.map((t) => t.node),
-    );
-    return state;
-  });
+    ),
+  );
   let states: KernelState[] = saved;
   if (live) {
-    const state = await readKernelState({
+    const state = kernelState(await iproute!, {
       node: live.node,
       nodeSource: live.nodeSource,
       interfacePrefixes: interfacePrefixes(cluster.felixConfigurations, live.node),
-      timeoutMs,
     });
-    state.bgp = await readBgpSessions(flags['bird-socket'], timeoutMs);
+    state.bgp = await bgp!;
     if (flags.save !== undefined) saveKernelState(flags.save, state);
     states = [state];
   }
