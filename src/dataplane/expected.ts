@@ -360,34 +360,22 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
         programmer: 'Felix',
       };
     }
-    if (ref.programmer === 'Felix') {
-      if (ref.type === 'ipip' && family === 4 && !sameSubnet) {
-        return {
-          ...base,
-          type: 'unicast',
-          gateway: remoteIP,
-          dev: IPIP_DEVICE,
-          protocol: '80',
-          onlink: true,
-          mtu: config.ipipMTU,
-          programmer: 'Felix',
-        };
-      }
-      return felixDirect();
-    }
-    // BIRD: tunl0 onlink for IPIP (unless CrossSubnet within the subnet), else the gateway BIRD
-    // resolves recursively through the kernel's own routes.
+    // IPIP goes through tunl0 (unless CrossSubnet within the subnet), onlink via the node itself.
     if (ref.type === 'ipip' && family === 4 && !sameSubnet) {
+      const felix = ref.programmer === 'Felix';
       return {
         ...base,
         type: 'unicast',
         gateway: remoteIP,
         dev: IPIP_DEVICE,
-        protocol: 'bird',
+        protocol: felix ? '80' : 'bird',
         onlink: true,
-        programmer: 'BIRD',
+        ...(felix ? { mtu: config.ipipMTU } : {}),
+        programmer: ref.programmer,
       };
     }
+    if (ref.programmer === 'Felix') return felixDirect();
+    // BIRD: the gateway it resolves recursively through the kernel's own routes.
     const hop = resolveNextHop(remoteIP);
     return {
       ...base,

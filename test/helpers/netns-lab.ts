@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { queryBird } from '../../src/bird/client.js';
-import { baseEnv, CLI, REPO_ROOT, type CliResult } from './cli.js';
+import { startCli } from '../reliability/outage-tools.js';
+import type { CliResult } from './cli.js';
 import { alive } from './process.js';
 
 const NS_PREFIX = 'ncl';
@@ -206,19 +207,7 @@ export class NetnsLab {
 
   /** Runs the built CLI inside a node's namespace with a clean environment (see helpers/cli.ts). */
   runCli(node: LabNode, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('ip', ['netns', 'exec', node.ns, process.execPath, CLI, ...args], {
-        cwd: REPO_ROOT,
-        env: { ...baseEnv(), ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code, signal) => resolve({ stdout, stderr, code, signal }));
-    });
+    return startCli(args, env, node.ns).result;
   }
 
   /** Starts BIRD 1.6 in a node's namespace; resolves once its control socket answers. */

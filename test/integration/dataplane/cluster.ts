@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { NodeCheckReport } from '../../../src/dataplane/check.js';
 import { runCli } from '../../helpers/cli.js';
 import { NetnsLab, run, type LabNode, type LabPod } from '../../helpers/netns-lab.js';
 
@@ -146,8 +147,16 @@ spec:
   writeFileSync(file, manifest);
   await cli(cluster, 'create', '-f', file);
   // Tunnel addresses first: each claims the node's block, as calico-node's allocateip does.
+  // Without tunnels, each block is claimed with its first address.
   for (const plan of NODES) {
-    if (vxlan) {
+    const tunnels = vxlan
+      ? [
+          [plan.vtep4, 'vxlan-tunnel-addr', 'vxlanTunnelAddress'],
+          [plan.vtep6, 'vxlan-v6-tunnel-addr', 'vxlanV6TunnelAddress'],
+        ]
+      : [[plan.vtep4, 'first', '']];
+    for (const [ip, handle, type] of tunnels) {
+      const attrs = type ? ['--use', 'Tunnel', '--attr', `node=${plan.name}`, '--attr', `type=${type}`] : [];
       await cli(
         cluster,
         'ipam',
@@ -155,45 +164,10 @@ spec:
         '--node',
         plan.name,
         '--ip',
-        plan.vtep4,
-        '--use',
-        'Tunnel',
+        ip!,
         '--handle',
-        `vxlan-tunnel-addr-${plan.name}`,
-        '--attr',
-        `node=${plan.name}`,
-        '--attr',
-        'type=vxlanTunnelAddress',
-      );
-      await cli(
-        cluster,
-        'ipam',
-        'assign',
-        '--node',
-        plan.name,
-        '--ip',
-        plan.vtep6,
-        '--use',
-        'Tunnel',
-        '--handle',
-        `vxlan-v6-tunnel-addr-${plan.name}`,
-        '--attr',
-        `node=${plan.name}`,
-        '--attr',
-        'type=vxlanV6TunnelAddress',
-      );
-    } else {
-      // Without tunnels, claim each block with its first address.
-      await cli(
-        cluster,
-        'ipam',
-        'assign',
-        '--node',
-        plan.name,
-        '--ip',
-        plan.vtep4,
-        '--handle',
-        `first-${plan.name}`,
+        `${handle}-${plan.name}`,
+        ...attrs,
       );
     }
   }
@@ -319,21 +293,8 @@ function inBlock(ip: string, block: string): boolean {
   );
 }
 
-export interface CheckJson {
-  node: string;
-  nodeSource: string;
-  findings: {
-    code: string;
-    severity: string;
-    subject: string;
-    expected: string | null;
-    actual: string | null;
-    hint: string;
-    node?: string;
-    peer?: string;
-  }[];
-  summary: { errors: number; warnings: number; checked: number };
-}
+/** What `node check -o json` prints for one node (docs/node-check.md). */
+export type CheckJson = NodeCheckReport;
 
 /** `node check --node <name> -o json` inside the node's namespace. */
 export async function nodeCheck(

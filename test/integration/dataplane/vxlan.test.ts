@@ -34,6 +34,11 @@ afterAll(async () => {
 const lab = (): Cluster['lab'] => cluster.lab;
 const ns = (name: string): string => cluster.nodes.get(name)!.ns;
 
+/** n1's route to n2's block, as Felix programs it; `args` replace its gateway, device or MTU. */
+function n1RouteToN2(gateway = '10.65.0.65', dev = 'vxlan.calico', mtu = '1450'): void {
+  lab().ip(ns('n1'), 'route', 'replace', '10.65.0.64/26', 'via', gateway, 'dev', dev, 'onlink', 'mtu', mtu);
+}
+
 /** Breaks something on a node, runs the check there, and restores the node whatever happens. */
 async function broken(name: string, breakIt: () => unknown, restore: () => unknown) {
   await breakIt();
@@ -82,20 +87,7 @@ describe('one thing broken at a time', () => {
     const { code, json } = await broken(
       'n1',
       () => lab().ip(ns('n1'), 'route', 'del', '10.65.0.64/26'),
-      () =>
-        lab().ip(
-          ns('n1'),
-          'route',
-          'replace',
-          '10.65.0.64/26',
-          'via',
-          '10.65.0.65',
-          'dev',
-          'vxlan.calico',
-          'onlink',
-          'mtu',
-          '1450',
-        ),
+      () => n1RouteToN2(),
     );
     expect(codes(json)).toEqual(['route-missing 10.65.0.64/26']);
     expect(json.findings[0]!.hint).toBe(
@@ -107,34 +99,8 @@ describe('one thing broken at a time', () => {
   test('a route via the wrong gateway', async () => {
     const { code, json } = await broken(
       'n1',
-      () =>
-        lab().ip(
-          ns('n1'),
-          'route',
-          'replace',
-          '10.65.0.64/26',
-          'via',
-          '10.65.0.129',
-          'dev',
-          'vxlan.calico',
-          'onlink',
-          'mtu',
-          '1450',
-        ),
-      () =>
-        lab().ip(
-          ns('n1'),
-          'route',
-          'replace',
-          '10.65.0.64/26',
-          'via',
-          '10.65.0.65',
-          'dev',
-          'vxlan.calico',
-          'onlink',
-          'mtu',
-          '1450',
-        ),
+      () => n1RouteToN2('10.65.0.129'),
+      () => n1RouteToN2(),
     );
     expect(codes(json)).toEqual(['route-mismatch 10.65.0.64/26']);
     expect(json.findings[0]!.actual).toBe(
@@ -146,34 +112,8 @@ describe('one thing broken at a time', () => {
   test('a route on the wrong device', async () => {
     const { code, json } = await broken(
       'n1',
-      () =>
-        lab().ip(
-          ns('n1'),
-          'route',
-          'replace',
-          '10.65.0.64/26',
-          'via',
-          '10.65.0.65',
-          'dev',
-          'eth0',
-          'onlink',
-          'mtu',
-          '1450',
-        ),
-      () =>
-        lab().ip(
-          ns('n1'),
-          'route',
-          'replace',
-          '10.65.0.64/26',
-          'via',
-          '10.65.0.65',
-          'dev',
-          'vxlan.calico',
-          'onlink',
-          'mtu',
-          '1450',
-        ),
+      () => n1RouteToN2('10.65.0.65', 'eth0'),
+      () => n1RouteToN2(),
     );
     expect(codes(json)).toEqual(['route-mismatch 10.65.0.64/26']);
     expect(code).toBe(1);
@@ -182,34 +122,8 @@ describe('one thing broken at a time', () => {
   test('a route that differs only in MTU is a warning, exit 0', async () => {
     const { code, json } = await broken(
       'n1',
-      () =>
-        lab().ip(
-          ns('n1'),
-          'route',
-          'replace',
-          '10.65.0.64/26',
-          'via',
-          '10.65.0.65',
-          'dev',
-          'vxlan.calico',
-          'onlink',
-          'mtu',
-          '1400',
-        ),
-      () =>
-        lab().ip(
-          ns('n1'),
-          'route',
-          'replace',
-          '10.65.0.64/26',
-          'via',
-          '10.65.0.65',
-          'dev',
-          'vxlan.calico',
-          'onlink',
-          'mtu',
-          '1450',
-        ),
+      () => n1RouteToN2('10.65.0.65', 'vxlan.calico', '1400'),
+      () => n1RouteToN2(),
     );
     expect(codes(json)).toEqual([]);
     expect(codes(json, 'warning')).toEqual(['route-mismatch 10.65.0.64/26']);
