@@ -5,7 +5,7 @@
 import { nodeStatus } from '../../bird/status.js';
 import { DEFAULT_SOCKETS } from '../../bird/status.js';
 import { checkNode, type NodeCheckReport } from '../../dataplane/check.js';
-import { readClusterState } from '../../dataplane/cluster-state.js';
+import { readClusterState, type ClusterState } from '../../dataplane/cluster-state.js';
 import { summarize, type CheckSummary, type Finding } from '../../dataplane/findings.js';
 import {
   kernelState,
@@ -72,23 +72,30 @@ export async function runNodeCheck(
   const iproute = live ? readIproute(timeoutMs) : undefined;
   const bgp = live ? readBgpSessions(flags['bird-socket'], timeoutMs) : undefined;
   iproute?.catch(() => undefined); // awaited below; a datastore failure must not leave it unhandled
-  const cluster = await withDatastore(flags, (ds) =>
-    readClusterState(
-      ds,
-      targets.map((t) => t.node),
-    ),
-  );
-  let states: KernelState[] = saved;
-  if (live) {
+  const capture = async (felix: ClusterState['felixConfigurations']): Promise<KernelState> => {
     const state = kernelState(await iproute!, {
-      node: live.node,
-      nodeSource: live.nodeSource,
-      interfacePrefixes: interfacePrefixes(cluster.felixConfigurations, live.node),
+      node: live!.node,
+      nodeSource: live!.nodeSource,
+      interfacePrefixes: interfacePrefixes(felix, live!.node),
     });
     state.bgp = await bgp!;
     if (flags.save !== undefined) saveKernelState(flags.save, state);
-    states = [state];
+    return state;
+  };
+  let cluster: ClusterState;
+  try {
+    cluster = await withDatastore(flags, (ds) =>
+      readClusterState(
+        ds,
+        targets.map((t) => t.node),
+      ),
+    );
+  } catch (err) {
+    // A node without datastore access still saves its state, to be checked where there is one.
+    if (live && flags.save !== undefined) await capture({});
+    throw err;
   }
+  const states: KernelState[] = live ? [await capture(cluster.felixConfigurations)] : saved;
   const reports = states.map((s, i) => checkNode(cluster, s, targets[i]!.node, targets[i]!.nodeSource));
   const json = flags.output === 'json';
   if (reports.length === 1) {

@@ -579,6 +579,21 @@ describe('saved kernel states', () => {
     expect([r.stdout, r.code]).toEqual(['', 2]);
   });
 
+  test('--save on a node without datastore access still saves the state, then exits 3', async () => {
+    const r = await lab().runCli(
+      cluster.nodes.get('n3')!,
+      ['node', 'check', '--node', 'n3', '--save', file('n3-offline'), '--timeout', '1s'],
+      {
+        ETCD_ENDPOINTS: 'http://127.0.0.1:1',
+      },
+    );
+    expect(r.code).toBe(3);
+    const later = await runCli(['node', 'check', '--load', file('n3-offline'), '-o', 'json'], {
+      env: cluster.env,
+    });
+    expect([(JSON.parse(later.stdout) as CheckJson).findings, later.code]).toEqual([[], 0]);
+  });
+
   test('an unreachable datastore: exit 3 within --timeout', async () => {
     const started = Date.now();
     const r = await runCli(['node', 'check', '--load', file('n1'), '--timeout', '1s'], {
