@@ -3,8 +3,11 @@
  * exits 0 and pods ping across nodes; then one thing broken at a time, with the exact finding and
  * exit code asserted, and the node restored.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
+import { parseKernelState } from '../../../src/dataplane/kernel-state.js';
 import { runCli } from '../../helpers/cli.js';
 import { run } from '../../helpers/netns-lab.js';
 import {
@@ -19,6 +22,7 @@ import {
   type CheckJson,
   type Cluster,
 } from './cluster.js';
+import { ipipDocument, N1_BIRD_IPIP_ALWAYS } from '../../unit/dataplane/ipip-document.js';
 
 let cluster: Cluster;
 
@@ -564,6 +568,58 @@ describe('saved kernel states', () => {
       'peer-mismatch 10.65.0.65 n3 n2',
       'peer-mismatch 66:00:00:00:00:02 n3 n2',
     ]);
+  });
+
+  test('IPIP and IPIP CrossSubnet, with --load documents built per the reference (no ipip module here)', async () => {
+    // n1's real state with tunl0 in place of vxlan.calico and BIRD's IPIP routes.
+    const live = parseKernelState(readFileSync(file('n1'), 'utf8'), file('n1'));
+    writeFileSync(
+      file('n1-ipip'),
+      JSON.stringify(ipipDocument(live, '10.65.0.1', N1_BIRD_IPIP_ALWAYS, { ipv6: true })),
+    );
+    const mode = (ipip: string, vxlan: string) =>
+      cli(
+        cluster,
+        'patch',
+        'ippool',
+        'pool4',
+        '-p',
+        JSON.stringify({ spec: { ipipMode: ipip, vxlanMode: vxlan } }),
+      );
+    await mode('Always', 'Never');
+    try {
+      for (const plan of NODES) {
+        const patch = JSON.stringify({ spec: { bgp: { ipv4IPIPTunnelAddr: plan.vtep4 } } });
+        await cli(cluster, 'patch', 'node', plan.name, '-p', patch);
+      }
+      const load = () =>
+        runCli(['node', 'check', '--load', file('n1-ipip'), '-o', 'json'], { env: cluster.env });
+      const always = await load();
+      const json = JSON.parse(always.stdout) as CheckJson;
+      expect(json.pools[0]).toEqual({
+        name: 'pool4',
+        cidr: '10.65.0.0/16',
+        mode: 'IPIP Always',
+        programmedBy: 'BIRD',
+      });
+      expect([codes(json), codes(json, 'warning'), always.code]).toEqual([
+        [],
+        ['bird-unreachable /var/run/bird/bird.ctl'],
+        0,
+      ]);
+
+      await mode('CrossSubnet', 'Never');
+      const cross = await load();
+      const crossJson = JSON.parse(cross.stdout) as CheckJson;
+      // n2 shares n1's subnet: BIRD writes its routes on eth0, without onlink.
+      expect(codes(crossJson).sort()).toEqual(['route-mismatch 10.65.0.10', 'route-mismatch 10.65.0.64/26']);
+      expect(crossJson.findings.find((f) => f.subject === '10.65.0.64/26')!.expected).toBe(
+        '10.65.0.64/26 via 10.230.1.2 dev eth0 proto bird',
+      );
+      expect(cross.code).toBe(1);
+    } finally {
+      await mode('Never', 'Always');
+    }
   });
 
   test('a malformed or foreign --load file: one line naming the file, exit 2, before any datastore work', async () => {

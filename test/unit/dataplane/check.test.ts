@@ -21,6 +21,12 @@ import { resolveNodeName } from '../../../src/dataplane/node-name.js';
 import { checkPeers } from '../../../src/dataplane/peers.js';
 import { isCalicoError } from '../../../src/errors.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
+import {
+  iprouteBlackhole,
+  iprouteRoute,
+  ipipDocument,
+  N1_BIRD_IPIP_ALWAYS,
+} from './ipip-document.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'dataplane');
 const text = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
@@ -82,36 +88,8 @@ describe('VXLAN documents captured from the lab', () => {
 });
 
 /** The n1 document turned into an IPIP node: tunl0 instead of the VXLAN devices and entries. */
-function ipipDocument(routes: IprouteObject[]): KernelState {
-  const doc = saved('n1');
-  doc.links = doc.links.filter((l) => !String(l['ifname']).startsWith('vxlan'));
-  doc.links.push({
-    ifindex: 9,
-    ifname: 'tunl0',
-    flags: ['NOARP', 'UP', 'LOWER_UP'],
-    mtu: 1480,
-    operstate: 'UNKNOWN',
-    link_type: 'ipip',
-    address: '0.0.0.0',
-    linkinfo: { info_kind: 'ipip', info_data: { remote: 'any', local: 'any', ttl: 0, pmtudisc: true } },
-  });
-  doc.addresses = doc.addresses.filter((a) => !String(a['ifname']).startsWith('vxlan'));
-  doc.addresses.push({
-    ifindex: 9,
-    ifname: 'tunl0',
-    addr_info: [{ family: 'inet', local: '10.65.0.1', prefixlen: 32, scope: 'global', label: 'tunl0' }],
-  });
-  doc.neighbors = doc.neighbors.filter((n) => !String(n['dev']).startsWith('vxlan'));
-  doc.fdb = doc.fdb.filter((f) => !String(f['ifname']).startsWith('vxlan'));
-  doc.routes = doc.routes.filter(
-    (r) =>
-      !String(r['dev']).startsWith('vxlan') &&
-      r['protocol'] !== '80' &&
-      !String(r['dst']).startsWith('fd00:65:'),
-  );
-  doc.routes.push(...routes);
-  return doc;
-}
+const ipip = (routes: IprouteObject[]): KernelState =>
+  ipipDocument(saved('n1'), '10.65.0.1', routes, { ipv6: false });
 
 function ipipCluster(mode: 'Always' | 'CrossSubnet'): ClusterState {
   const c = cluster();
@@ -129,41 +107,14 @@ function ipipCluster(mode: 'Always' | 'CrossSubnet'): ClusterState {
   return c;
 }
 
-const route = (
-  dst: string,
-  gateway: string,
-  dev: string,
-  protocol: string,
-  onlink: boolean,
-): IprouteObject => ({
-  type: 'unicast',
-  dst,
-  gateway,
-  dev,
-  table: 'main',
-  protocol,
-  scope: 'global',
-  flags: onlink ? ['onlink'] : [],
-});
-const blackhole = (dst: string, protocol: string): IprouteObject => ({
-  type: 'blackhole',
-  dst,
-  table: 'main',
-  protocol,
-  scope: 'global',
-  flags: [],
-});
+const route = iprouteRoute;
+const blackhole = iprouteBlackhole;
 
 describe('IPIP, from documents built per the reference (no ipip module here)', () => {
-  const birdAlways = [
-    route('10.65.0.64/26', '10.230.1.2', 'tunl0', 'bird', true),
-    route('10.65.0.10', '10.230.1.2', 'tunl0', 'bird', true),
-    route('10.65.0.128/26', '10.230.2.3', 'tunl0', 'bird', true),
-    blackhole('10.65.0.0/26', 'bird'),
-  ];
+  const birdAlways = N1_BIRD_IPIP_ALWAYS;
 
   test('Always, routes by BIRD (the v3.32 default): clean', () => {
-    const report = checkNode(ipipCluster('Always'), ipipDocument(birdAlways), 'n1', 'saved');
+    const report = checkNode(ipipCluster('Always'), ipip(birdAlways), 'n1', 'saved');
     expect(report.pools[0]).toEqual({
       name: 'pool4',
       cidr: '10.65.0.0/16',
@@ -176,7 +127,7 @@ describe('IPIP, from documents built per the reference (no ipip module here)', (
   });
 
   test('CrossSubnet: the same-subnet peer directly on eth0 without onlink, the other through tunl0', () => {
-    const doc = ipipDocument([
+    const doc = ipip([
       route('10.65.0.64/26', '10.230.1.2', 'eth0', 'bird', false),
       route('10.65.0.10', '10.230.1.2', 'eth0', 'bird', false),
       route('10.65.0.128/26', '10.230.2.3', 'tunl0', 'bird', true),
@@ -191,10 +142,7 @@ describe('IPIP, from documents built per the reference (no ipip module here)', (
   });
 
   test('a stale route via the old gateway after the block moved (node#1032)', () => {
-    const doc = ipipDocument([
-      ...birdAlways.slice(1),
-      route('10.65.0.64/26', '10.230.2.3', 'tunl0', 'bird', true),
-    ]);
+    const doc = ipip([...birdAlways.slice(1), route('10.65.0.64/26', '10.230.2.3', 'tunl0', 'bird', true)]);
     const report = checkNode(ipipCluster('Always'), doc, 'n1', 'saved');
     expect(codes(report.findings)).toEqual(['route-mismatch 10.65.0.64/26']);
     expect(find(report.findings, 'route-mismatch', '10.65.0.64/26').hint).toMatch(
@@ -206,7 +154,7 @@ describe('IPIP, from documents built per the reference (no ipip module here)', (
     const c = ipipCluster('Always');
     c.felixConfigurations = { default: { programClusterRoutes: 'Enabled' } };
     c.bgpConfiguration = { programClusterRoutes: 'Disabled' };
-    const report = checkNode(c, ipipDocument(birdAlways), 'n1', 'saved');
+    const report = checkNode(c, ipip(birdAlways), 'n1', 'saved');
     expect(report.pools[0]!.programmedBy).toBe('Felix');
     // BIRD's blackhole has the wrong protocol now, and every route needs proto 80 and the MTU.
     expect(codes(report.findings)).toEqual([
@@ -223,12 +171,12 @@ describe('IPIP, from documents built per the reference (no ipip module here)', (
   test('Felix and BIRD both, or neither: route-owner-conflict, and the pool routes are not judged', () => {
     const both = ipipCluster('Always');
     both.felixConfigurations = { default: { programClusterRoutes: 'Enabled' } };
-    const report = checkNode(both, ipipDocument(birdAlways), 'n1', 'saved');
+    const report = checkNode(both, ipip(birdAlways), 'n1', 'saved');
     expect(codes(report.findings)).toEqual(['route-owner-conflict 10.65.0.0/16']);
     expect(report.findings[0]!.actual).toBe('both Felix and BIRD program them');
     const neither = ipipCluster('Always');
     neither.bgpConfiguration = { programClusterRoutes: 'Disabled' };
-    expect(checkNode(neither, ipipDocument(birdAlways), 'n1', 'saved').findings[0]!.actual).toBe(
+    expect(checkNode(neither, ipip(birdAlways), 'n1', 'saved').findings[0]!.actual).toBe(
       'neither Felix nor BIRD programs them',
     );
   });
@@ -236,7 +184,7 @@ describe('IPIP, from documents built per the reference (no ipip module here)', (
   test("tunl0's address is not the Node's IPIP tunnel address", () => {
     const c = ipipCluster('Always');
     c.nodes[0]!.ipv4IPIPTunnelAddr = '10.65.0.3';
-    const report = checkNode(c, ipipDocument(birdAlways), 'n1', 'saved');
+    const report = checkNode(c, ipip(birdAlways), 'n1', 'saved');
     expect(codes(report.findings)).toEqual(['tunnel-address-mismatch tunl0']);
     expect(find(report.findings, 'tunnel-address-mismatch', 'tunl0').hint).toBe(
       'ip addr del 10.65.0.1/32 dev tunl0 && ip addr replace 10.65.0.3/32 dev tunl0',
