@@ -47,7 +47,6 @@ export default class NodeCheckCommand extends CalicoCommand<NodeCheckResult> {
     save: Flags.string({
       summary: 'Also write everything read from the kernel to this file (one JSON document, mode 0600).',
       helpValue: '<FILE>',
-      exclusive: ['load'],
     }),
     load: Flags.string({
       summary:

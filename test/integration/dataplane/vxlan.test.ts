@@ -633,6 +633,11 @@ describe('saved kernel states', () => {
         "hint: give a file written by 'calicoctl-ts node check --save FILE'\n",
     );
     expect([r.stdout, r.code]).toEqual(['', 2]);
+    const both = await runCli(['node', 'check', '--save', file('x'), '--load', foreign]);
+    expect([both.stderr, both.code]).toEqual([
+      '--save and --load cannot be used together\nhint: --save records the live kernel; --load checks a recorded one\n',
+      2,
+    ]);
   });
 
   test('--save on a node without datastore access still saves the state, then exits 3', async () => {
