@@ -10,7 +10,7 @@ import { scanBlockHead } from '../ipam/block-summary.js';
 import { listPools } from '../ipam/pools.js';
 import { valueHead } from '../datastore/value-head.js';
 import { isCalicoError } from '../errors.js';
-import { kindDescriptor } from '../resources/registry.js';
+import { kindDescriptor, resourcePrefix } from '../resources/registry.js';
 import { ResourceStore } from '../resources/store.js';
 import type { ResourceObject } from '../resources/types.js';
 
@@ -89,8 +89,11 @@ export async function readClusterState(
     listPools(ds),
     readBlocks(ds),
     Promise.all(checkedNodes.map((n) => readAffinities(ds, n))),
-    store.list(kindDescriptor('Node')!),
-    store.list(kindDescriptor('WorkloadEndpoint')!),
+    scanResources(ds, 'Node', nodeFacts),
+    scanResources(ds, 'WorkloadEndpoint', (w) => {
+      const facts = workloadFacts(w);
+      return wanted.has(facts.node) ? facts : undefined;
+    }),
     store.list(kindDescriptor('FelixConfiguration')!),
     getOptional(store, 'BGPConfiguration', 'default'),
   ]);
@@ -107,8 +110,8 @@ export async function readClusterState(
     }),
     blocks,
     affinities: Object.fromEntries(checkedNodes.map((n, i) => [n, affinityLists[i]!])),
-    nodes: nodes.items.map(nodeFacts),
-    workloads: workloads.items.map(workloadFacts).filter((w) => wanted.has(w.node)),
+    nodes,
+    workloads,
     felixConfigurations: Object.fromEntries(felix.items.map((f) => [f.metadata.name ?? '', f.spec ?? {}])),
     ...(bgp ? { bgpConfiguration: bgp.spec ?? {} } : {}),
   };
@@ -186,6 +189,31 @@ async function readAffinities(ds: Datastore, node: string): Promise<string[]> {
     if (m) cidrs.push(m[1]!.replace('-', '/'));
   }
   return cidrs;
+}
+
+/**
+ * Every resource of a kind, as stored, each folded into what node check needs. A cluster has
+ * thousands of Nodes and WorkloadEndpoints and node check reads a few string fields of each, so
+ * values are parsed as JSON without the full resource decoder (defaults, validation); one that is
+ * not a JSON object is skipped, as libcalico-go skips entries it cannot decode in a list.
+ */
+async function scanResources<T>(
+  ds: Datastore,
+  kind: string,
+  fold: (res: ResourceObject) => T | undefined,
+): Promise<T[]> {
+  const { results } = await ds.scan(resourcePrefix(kindDescriptor(kind)!), (kv) => {
+    let res: unknown;
+    try {
+      res = JSON.parse(kv.value);
+    } catch {
+      return undefined;
+    }
+    if (typeof res !== 'object' || res === null || Array.isArray(res)) return undefined;
+    const obj = res as ResourceObject;
+    return fold({ ...obj, metadata: obj.metadata ?? {} });
+  });
+  return results;
 }
 
 async function getOptional(
