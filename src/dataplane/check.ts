@@ -425,15 +425,14 @@ function checkFdb(expected: Expected, view: KernelView, findings: Finding[]): nu
 function checkSysctls(expected: Expected, view: KernelView, findings: Finding[]): number {
   let checked = 0;
   for (const want of expected.sysctls) {
-    const iface = want.name.split('.')[3];
-    if (want.name.split('.').length > 4 && iface && !view.links.has(iface)) continue; // device-missing covers it
+    if (want.iface !== undefined && !view.links.has(want.iface)) continue; // device-missing covers it
     checked++;
     const have = view.sysctls[want.name];
     if (have === want.value) continue;
     findings.push({
       code: 'sysctl-mismatch',
       severity: 'error',
-      area: want.name.split('.').length > 4 ? 'workloads' : 'sysctls',
+      area: want.iface !== undefined ? 'workloads' : 'sysctls',
       subject: want.name,
       expected: want.value,
       actual: have ?? null,

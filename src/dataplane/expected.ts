@@ -76,6 +76,8 @@ export interface ExpectedSysctl {
   value: string;
   /** Who sets it. */
   owner: string;
+  /** The workload interface a per-interface sysctl is about. */
+  iface?: string;
 }
 
 export interface PoolSummary {
@@ -511,7 +513,7 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
     }
     const i = w.interfaceName;
     const sys = (name: string, value: string): void => {
-      expected.sysctls.push({ name, value, owner: 'Felix and the Calico CNI plugin' });
+      expected.sysctls.push({ name, value, owner: 'Felix and the Calico CNI plugin', iface: i });
     };
     if (v4) {
       sys(`net.ipv4.conf.${i}.proxy_arp`, '1');

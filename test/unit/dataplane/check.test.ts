@@ -21,12 +21,7 @@ import { resolveNodeName } from '../../../src/dataplane/node-name.js';
 import { checkPeers } from '../../../src/dataplane/peers.js';
 import { isCalicoError } from '../../../src/errors.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
-import {
-  iprouteBlackhole,
-  iprouteRoute,
-  ipipDocument,
-  N1_BIRD_IPIP_ALWAYS,
-} from './ipip-document.js';
+import { iprouteBlackhole, iprouteRoute, ipipDocument, N1_BIRD_IPIP_ALWAYS } from './ipip-document.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'dataplane');
 const text = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
@@ -78,6 +73,18 @@ describe('VXLAN documents captured from the lab', () => {
       `fdb-stale ${vtepMac({ name: 'n3' }, 4)}`,
       'neighbor-stale 10.65.0.129',
       'route-unexpected 10.65.0.128/26',
+    ]);
+  });
+
+  test('IPv6 forwarding off (with IPv6 pools), and a workload sysctl: areas sysctls and workloads', () => {
+    const doc = saved('n1');
+    doc.sysctls['net.ipv6.conf.all.forwarding'] = '0';
+    const cali = Object.keys(doc.sysctls).find((k) => k.endsWith('.proxy_arp'))!;
+    doc.sysctls[cali] = '0';
+    const report = checkNode(cluster(), doc, 'n1', 'saved');
+    expect(report.findings.map((f) => `${f.area} ${f.code} ${f.subject} ${f.actual}`)).toEqual([
+      `workloads sysctl-mismatch ${cali} 0`,
+      'sysctls sysctl-mismatch net.ipv6.conf.all.forwarding 0',
     ]);
   });
 

@@ -13,8 +13,7 @@ export function ipipDocument(
   opts: { ipv6: boolean },
 ): KernelState {
   const doc: KernelState = JSON.parse(JSON.stringify(base)) as KernelState;
-  const gone = (dev: unknown): boolean =>
-    dev === 'vxlan.calico' || (!opts.ipv6 && dev === 'vxlan-v6.calico');
+  const gone = (dev: unknown): boolean => dev === 'vxlan.calico' || (!opts.ipv6 && dev === 'vxlan-v6.calico');
   doc.links = doc.links.filter((l) => !gone(l['ifname']));
   doc.links.push({
     ifindex: 99,
@@ -36,7 +35,10 @@ export function ipipDocument(
   doc.fdb = doc.fdb.filter((f) => !gone(f['ifname']));
   const v6 = (r: IprouteObject): boolean => String(r['dst']).includes(':');
   doc.routes = doc.routes.filter(
-    (r) => !gone(r['dev']) && !(r['protocol'] === '80' && !v6(r)) && (opts.ipv6 || !String(r['dst']).startsWith('fd00:65:')),
+    (r) =>
+      !gone(r['dev']) &&
+      !(r['protocol'] === '80' && !v6(r)) &&
+      (opts.ipv6 || !String(r['dst']).startsWith('fd00:65:')),
   );
   doc.routes.push(...routes);
   return doc;
@@ -50,7 +52,16 @@ export function iprouteRoute(
   protocol: string,
   onlink: boolean,
 ): IprouteObject {
-  return { type: 'unicast', dst, gateway, dev, table: 'main', protocol, scope: 'global', flags: onlink ? ['onlink'] : [] };
+  return {
+    type: 'unicast',
+    dst,
+    gateway,
+    dev,
+    table: 'main',
+    protocol,
+    scope: 'global',
+    flags: onlink ? ['onlink'] : [],
+  };
 }
 
 export function iprouteBlackhole(dst: string, protocol: string): IprouteObject {
