@@ -4,7 +4,7 @@ import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js
 import { datastoreFlags, textOrJsonOutputFlag } from '../../src/cli/flags.js';
 import { runNodeCheck, type NodeCheckResult } from '../../src/cli/handlers/node-check.js';
 
-export default class NodeCheckCommand extends CalicoCommand<NodeCheckResult> {
+export default class NodeCheckCommand extends CalicoCommand<NodeCheckResult | undefined> {
   static override summary =
     "Compare this node's kernel (routes, devices, neighbours, FDB, sysctls) with what Calico says it should have.";
   static override description =
@@ -34,6 +34,10 @@ export default class NodeCheckCommand extends CalicoCommand<NodeCheckResult> {
       description: 'Check the saved states of several nodes, and that they agree with each other',
       command: '<%= config.bin %> node check --load n1.json --load n2.json --load n3.json',
     },
+    {
+      description: 'Keep checking, printing the findings that appear and go away, until Ctrl-C',
+      command: '<%= config.bin %> node check --watch',
+    },
   ];
   static override flags = {
     node: Flags.string({
@@ -60,10 +64,20 @@ export default class NodeCheckCommand extends CalicoCommand<NodeCheckResult> {
       env: 'CALICO_BIRD_SOCKET',
       helpValue: '<PATH>',
     }),
+    watch: Flags.boolean({
+      summary:
+        'After the check, check again whenever the kernel or the datastore changes, printing only what changed.',
+      description:
+        'Follows the kernel (links, addresses, routes, neighbours, FDB) through `ip monitor` in this network ' +
+        'namespace and the datastore through a watch; changes within 200 ms are checked once. Each finding that ' +
+        'appears is printed as `+ <severity> <code> <subject> ...`, each that goes away as `- resolved <code> ' +
+        '<subject>`; with -o json, the first report then one JSON object per change per line. Ctrl-C ends it ' +
+        '(exit 0). Not with --load or --save.',
+    }),
     ...datastoreFlags,
   };
 
-  protected async execute(): Promise<CommandResult<NodeCheckResult>> {
+  protected async execute(): Promise<CommandResult<NodeCheckResult | undefined>> {
     const { flags } = await this.parse(NodeCheckCommand);
     return runNodeCheck(flags);
   }

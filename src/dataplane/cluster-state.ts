@@ -79,6 +79,16 @@ export interface ClusterState {
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const mode = (v: unknown): EncapMode => (v === 'Always' || v === 'CrossSubnet' ? v : 'Never');
 
+/** The prefixes readClusterState reads for these nodes: what a watch of it follows. */
+export function clusterStatePrefixes(checkedNodes: readonly string[]): string[] {
+  const kinds = ['IPPool', 'Node', 'WorkloadEndpoint', 'FelixConfiguration', 'BGPConfiguration'];
+  return [
+    ...kinds.map((k) => resourcePrefix(kindDescriptor(k)!)),
+    BLOCK_PREFIX,
+    ...checkedNodes.map(affinityPrefix),
+  ];
+}
+
 export async function readClusterState(
   ds: Datastore,
   checkedNodes: readonly string[],
@@ -182,7 +192,7 @@ export function blockFacts(block: DecodedBlock): BlockFacts {
 const AFFINITY_BLOCK = /\/ipv[46]\/block\/([^/]+)$/;
 
 async function readAffinities(ds: Datastore, node: string): Promise<string[]> {
-  const stream = await ds.list(`${IPAM_PREFIX}host/${node}/`);
+  const stream = await ds.list(affinityPrefix(node));
   const cidrs: string[] = [];
   for await (const kv of stream) {
     const m = AFFINITY_BLOCK.exec(kv.key);
@@ -258,4 +268,9 @@ function workloadFacts(w: ResourceObject): WorkloadFacts {
     ipNetworks: nets.filter((n): n is string => typeof n === 'string'),
     ...(mac ? { mac } : {}),
   };
+}
+
+/** Where a host's block affinities are. */
+function affinityPrefix(node: string): string {
+  return `${IPAM_PREFIX}host/${node}/`;
 }

@@ -74,3 +74,27 @@ export function summarize(findings: readonly Finding[], checked: number): CheckS
   const errors = findings.filter((f) => f.severity === 'error').length;
   return { errors, warnings: findings.length - errors, checked };
 }
+
+/** A finding that appeared since the previous check, or one that went away. */
+export interface FindingChange {
+  change: 'appeared' | 'resolved';
+  finding: Finding;
+}
+
+/**
+ * What changed between two checks: the findings of `after` not in `before` (appeared), then those of
+ * `before` not in `after` (resolved). A finding whose expected or actual state changed is both.
+ */
+export function findingChanges(before: readonly Finding[], after: readonly Finding[]): FindingChange[] {
+  const identity = (f: Finding): string => JSON.stringify(f);
+  const had = new Set(before.map(identity));
+  const has = new Set(after.map(identity));
+  return [
+    ...after
+      .filter((f) => !had.has(identity(f)))
+      .map((finding) => ({ change: 'appeared' as const, finding })),
+    ...before
+      .filter((f) => !has.has(identity(f)))
+      .map((finding) => ({ change: 'resolved' as const, finding })),
+  ];
+}

@@ -4,7 +4,7 @@
  */
 import { renderTable } from '../output/tablewriter.js';
 import type { NodeCheckReport } from './check.js';
-import { AREAS, type CheckSummary, type Finding } from './findings.js';
+import { AREAS, type CheckSummary, type Finding, type FindingChange } from './findings.js';
 
 const HEADERS = ['#', 'AREA', 'SEVERITY', 'CODE', 'SUBJECT', 'EXPECTED', 'ACTUAL'];
 
@@ -33,7 +33,7 @@ export function renderFindings(findings: readonly Finding[], summary: CheckSumma
       f.area,
       f.severity,
       f.code,
-      f.node !== undefined ? `${f.subject} (${f.node} vs ${f.peer ?? '?'})` : f.subject,
+      subjectText(f),
       f.expected ?? '-',
       f.actual ?? '-',
     ]);
@@ -52,4 +52,15 @@ export function summaryLine(s: CheckSummary): string {
     'entrys',
     'entries',
   );
+}
+
+/** One line per change of `node check --watch` (docs/node-check.md). */
+export function renderFindingChange({ change, finding: f }: FindingChange): string {
+  if (change === 'resolved') return `- resolved ${f.code} ${subjectText(f)}\n`;
+  return `+ ${f.severity} ${f.code} ${subjectText(f)} expected ${f.expected ?? '-'} actual ${f.actual ?? '-'}; ${f.hint}\n`;
+}
+
+/** The subject, with the two nodes of a cross-node finding. */
+function subjectText(f: Finding): string {
+  return f.node !== undefined ? `${f.subject} (${f.node} vs ${f.peer ?? '?'})` : f.subject;
 }

@@ -14,6 +14,7 @@ import {
   saveKernelState,
   type BgpSessions,
   type KernelState,
+  type NodeSource,
 } from '../../dataplane/kernel-state.js';
 import { resolveNodeName } from '../../dataplane/node-name.js';
 import { checkPeers } from '../../dataplane/peers.js';
@@ -29,6 +30,13 @@ export interface NodeCheckFlags extends DatastoreFlags {
   save?: string;
   load?: string[];
   'bird-socket'?: string;
+  watch?: boolean;
+}
+
+/** The node checked live, and where its name came from. */
+export interface NodeTarget {
+  node: string;
+  nodeSource: NodeSource;
 }
 
 /** Several --load files: each node's report, then the findings between them. */
@@ -43,7 +51,8 @@ export type NodeCheckResult = NodeCheckReport | MultiNodeCheckReport;
 export async function runNodeCheck(
   flags: NodeCheckFlags,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<CommandResult<NodeCheckResult>> {
+): Promise<CommandResult<NodeCheckResult | undefined>> {
+  if (flags.watch) return (await import('./node-check-watch.js')).watchNodeCheck(flags, env);
   const loads = flags.load ?? [];
   if (flags.save !== undefined && loads.length > 0) {
     throw new InputError('--save and --load cannot be used together', {
@@ -69,16 +78,9 @@ export async function runNodeCheck(
       );
 
   // The kernel and BIRD are read while the datastore is.
-  const iproute = live ? readIproute(timeoutMs) : undefined;
-  const bgp = live ? readBgpSessions(flags['bird-socket'], timeoutMs) : undefined;
-  iproute?.catch(() => undefined); // awaited below; a datastore failure must not leave it unhandled
+  const read = live ? startKernelRead(live, flags['bird-socket'], timeoutMs) : undefined;
   const capture = async (felix: ClusterState['felixConfigurations']): Promise<KernelState> => {
-    const state = kernelState(await iproute!, {
-      node: live!.node,
-      nodeSource: live!.nodeSource,
-      interfacePrefixes: interfacePrefixes(felix, live!.node),
-    });
-    state.bgp = await bgp!;
+    const state = await read!(felix);
     if (flags.save !== undefined) saveKernelState(flags.save, state);
     return state;
   };
@@ -121,6 +123,29 @@ export async function runNodeCheck(
     renderFindings(peers.findings, summarize(peers.findings, peers.checked)) +
     `\nAll nodes: ${renderFindings([], data.summary)}`;
   return { data, json, text, exitCode: data.summary.errors > 0 ? ExitCode.Failed : ExitCode.Ok };
+}
+
+/**
+ * Starts reading this node's kernel and BIRD's sessions; the function returned completes the state
+ * once the FelixConfigurations (which name the workload interfaces) have been read.
+ */
+export function startKernelRead(
+  live: NodeTarget,
+  birdSocket: string | undefined,
+  timeoutMs: number,
+): (felix: ClusterState['felixConfigurations']) => Promise<KernelState> {
+  const iproute = readIproute(timeoutMs);
+  const bgp = readBgpSessions(birdSocket, timeoutMs);
+  iproute.catch(() => undefined); // awaited below; a datastore failure must not leave it unhandled
+  return async (felix) => {
+    const state = kernelState(await iproute, {
+      node: live.node,
+      nodeSource: live.nodeSource,
+      interfacePrefixes: interfacePrefixes(felix, live.node),
+    });
+    state.bgp = await bgp;
+    return state;
+  };
 }
 
 function interfacePrefixes(felix: Record<string, Record<string, unknown>>, node: string): string[] {

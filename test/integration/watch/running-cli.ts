@@ -2,7 +2,7 @@
  * The built CLI as a running process whose output a test watches as it comes: wait for a line, act,
  * wait for the next. Optionally inside a pseudo-terminal (util-linux `script`), where stdin is the
  * terminal's keyboard (a "\x03" written there is a real Ctrl-C) and stdout and stderr both arrive
- * on script's stdout.
+ * on script's stdout. Optionally inside a network namespace (`ip netns exec`, which becomes the CLI).
  */
 import { spawn } from 'node:child_process';
 
@@ -27,20 +27,20 @@ export interface RunningCli {
 export function startCli(
   args: string[],
   env: Record<string, string>,
-  opts: { terminal?: boolean; columns?: number } = {},
+  opts: { terminal?: boolean; columns?: number; ns?: string } = {},
 ): RunningCli {
-  const quoted = [process.execPath, CLI, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  const child = opts.terminal
-    ? spawn('script', ['-q', '-e', '-c', `stty cols ${opts.columns ?? 160}; exec ${quoted}`, '/dev/null'], {
-        cwd: REPO_ROOT,
-        env: { ...baseEnv(), TERM: 'xterm', ...env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      })
-    : spawn(process.execPath, [CLI, ...args], {
-        cwd: REPO_ROOT,
-        env: { ...baseEnv(), ...env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
+  const direct = [process.execPath, CLI, ...args];
+  const quoted = direct.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const [file, ...argv] = opts.terminal
+    ? ['script', '-q', '-e', '-c', `stty cols ${opts.columns ?? 160}; exec ${quoted}`, '/dev/null']
+    : opts.ns
+      ? ['ip', 'netns', 'exec', opts.ns, ...direct]
+      : direct;
+  const child = spawn(file!, argv, {
+    cwd: REPO_ROOT,
+    env: { ...baseEnv(), ...(opts.terminal ? { TERM: 'xterm' } : {}), ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const out = { stdout: '', stderr: '' };
   const waiters = new Set<() => void>();
   const changed = (): void => waiters.forEach((w) => w());
