@@ -5,9 +5,9 @@ import { withDatastore } from '../../src/cli/datastore-session.js';
 import { datastoreFlags } from '../../src/cli/flags.js';
 import {
   describeLocation,
+  descriptorSink,
   exportTo,
   exportToFile,
-  streamSink,
   type ExportSummary,
 } from '../../src/datastore/transfer.js';
 import { InputError } from '../../src/errors.js';
@@ -55,7 +55,7 @@ export default class DatastoreExport extends CalicoCommand<ExportSummary> {
       throw new InputError('--json needs -o FILE: without it stdout carries the export itself');
     }
     const data = await withDatastore(flags, (ds) =>
-      file === '-' ? exportTo(ds, streamSink(process.stdout), { file }) : exportToFile(ds, file),
+      file === '-' ? exportTo(ds, descriptorSink(1), { file }) : exportToFile(ds, file),
     );
     if (file === '-') return { data };
     return {

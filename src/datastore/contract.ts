@@ -91,6 +91,12 @@ export interface KVBackend {
    * backend without it is read with range().
    */
   streamRange?(req: RangeRequest, onKeyValue: (kv: KeyValue) => void): Promise<RangeResponse>;
+  /**
+   * True when a streamed read costs nothing per key held (an in-process store): a scan then reads
+   * the whole range in one streamRange call instead of in pages, each of which would count the
+   * rest of the range again.
+   */
+  readonly streamWholeRange?: boolean;
   txn(req: TxnRequest): Promise<TxnResponse>;
   /**
    * Reports the changes to a key range from a revision on (etcd's Watch), until closed or until it

@@ -223,7 +223,12 @@ async function scanRange<T>(
     res.kvs.forEach(take);
     return res;
   };
-  const firstLimit = backend.streamRange ? MIN_STREAM_PAGE_SIZE : DEFAULT_PAGE_SIZE;
+  // A backend that streams the whole range at no cost reads it in one call (limit 0: none).
+  const firstLimit = backend.streamWholeRange
+    ? 0
+    : backend.streamRange
+      ? MIN_STREAM_PAGE_SIZE
+      : DEFAULT_PAGE_SIZE;
   const first = await read({ key: prefix, rangeEnd: end, revision: atRevision, limit: firstLimit });
   const revision = atRevision && atRevision > 0 ? atRevision : first.revision;
   const remaining = first.count - taken;

@@ -5,7 +5,7 @@
  * thing, and writes in transactions small enough for etcd's default limits.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeSync } from 'node:fs';
 import { mkdtemp, open, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -22,7 +22,6 @@ export const CALICO_PREFIX = '/calico/';
 export const MAX_OPS_PER_TXN = 128;
 /** Well under etcd's default --max-request-bytes (1.5 MiB); one larger value still goes alone. */
 export const MAX_BYTES_PER_TXN = 1024 * 1024;
-const EXPORT_PAGE_SIZE = 200;
 
 export interface ExportHeader {
   kind: typeof EXPORT_KIND;
@@ -63,8 +62,14 @@ export interface ImportSummary {
   revision: number;
 }
 
-/** Receives the export text in order; resolves when the chunk may be followed by the next. */
-export type Sink = (chunk: string) => Promise<void>;
+/**
+ * Receives the export as UTF-8 bytes, in order, and has written them when it returns: synchronous,
+ * so a scan's visitor can hand over its text as it goes and memory holds at most one chunk.
+ */
+export type Sink = (chunk: Buffer) => void;
+
+/** Text is handed to the sink in chunks of about this many characters. */
+const CHUNK_CHARS = 1024 * 1024;
 
 export function location(info: DatastoreInfo): DatastoreLocation {
   return info.type === 'embedded'
@@ -78,36 +83,47 @@ export function describeLocation(loc: DatastoreLocation): string {
     : `etcdv3 datastore ${loc.endpoints.join(',')}`;
 }
 
-/** Streams every key under /calico/ at one revision into sink: a header line, then one line per key. */
+/**
+ * Streams every key under /calico/ at one revision into sink: a header line, then one line per key,
+ * each `JSON.stringify({key, value})`. The revision is fixed first (the header goes first) and the
+ * keys are scanned at it, each turned into its line as it arrives and nothing of it kept.
+ */
 export async function exportTo(
   ds: Datastore,
   sink: Sink,
   opts: { file: string; now?: Date },
 ): Promise<ExportSummary> {
-  const stream = await ds.list(CALICO_PREFIX, { pageSize: EXPORT_PAGE_SIZE });
+  const revision = await ds.currentRevision();
   const exportedAt = rfc3339(opts.now ?? new Date());
   const header: ExportHeader = {
     kind: EXPORT_KIND,
     version: EXPORT_VERSION,
     source: ds.info.type,
-    revision: stream.revision,
+    revision,
     exportedAt,
   };
   let chunk = JSON.stringify(header) + '\n';
   let bytes = 0;
   let keys = 0;
-  for await (const kv of stream) {
-    chunk += JSON.stringify({ key: kv.key, value: kv.value }) + '\n';
-    keys++;
-    if (chunk.length >= 256 * 1024) {
-      bytes += Buffer.byteLength(chunk);
-      await sink(chunk);
-      chunk = '';
-    }
-  }
-  bytes += Buffer.byteLength(chunk);
-  await sink(chunk);
-  return { file: opts.file, source: location(ds.info), revision: stream.revision, keys, bytes, exportedAt };
+  const flush = (): void => {
+    const encoded = Buffer.from(chunk, 'utf8');
+    chunk = '';
+    bytes += encoded.length;
+    sink(encoded);
+  };
+  await ds.scan(
+    CALICO_PREFIX,
+    (kv) => {
+      // What JSON.stringify({ key, value }) writes, without the object.
+      chunk += '{"key":' + JSON.stringify(kv.key) + ',"value":' + JSON.stringify(kv.value) + '}\n';
+      keys++;
+      if (chunk.length >= CHUNK_CHARS) flush();
+      return undefined;
+    },
+    { revision },
+  );
+  flush();
+  return { file: opts.file, source: location(ds.info), revision, keys, bytes, exportedAt };
 }
 
 /**
@@ -126,7 +142,7 @@ export async function exportToFile(
   });
   let renamed = false;
   try {
-    const summary = await exportTo(ds, (chunk) => handle.appendFile(chunk), { file, ...opts });
+    const summary = await exportTo(ds, descriptorSink(handle.fd), { file, ...opts });
     await handle.sync();
     await handle.close();
     await rename(temp, file).catch((err: NodeJS.ErrnoException) => {
@@ -143,12 +159,23 @@ export async function exportToFile(
   }
 }
 
-/** A sink over a Node stream (stdout) that waits when the stream asks it to. */
-export function streamSink(stream: NodeJS.WritableStream): Sink {
-  return (chunk) =>
-    new Promise((resolve, reject) => {
-      stream.write(chunk, (err) => (err ? reject(err) : resolve()));
-    });
+/**
+ * A sink writing to an open descriptor (the export's file, or stdout) with write(2). A descriptor
+ * that is non-blocking and full (a pipe to a slow reader) is waited for, a millisecond at a time,
+ * so the export never holds more than one chunk however slow the reader is.
+ */
+export function descriptorSink(fd: number): Sink {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  return (chunk) => {
+    for (let done = 0; done < chunk.length; ) {
+      try {
+        done += writeSync(fd, chunk, done);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        Atomics.wait(pause, 0, 0, 1);
+      }
+    }
+  };
 }
 
 export interface ImportOptions {

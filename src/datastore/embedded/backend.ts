@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { InputError, OperationError, UnreachableError, isCalicoError } from '../../errors.js';
 import type {
   DatastoreInfo,
+  KeyValue,
   KVBackend,
   RangeRequest,
   RangeResponse,
@@ -57,6 +58,27 @@ class EmbeddedBackend implements KVBackend {
 
   async range(req: RangeRequest): Promise<RangeResponse> {
     return this.guard(() => this.readable().range(req));
+  }
+
+  /** Reads in-process with nothing held per key, so scan reads all it can in one call. */
+  readonly streamWholeRange = true;
+
+  async streamRange(req: RangeRequest, onKeyValue: (kv: KeyValue) => void): Promise<RangeResponse> {
+    // What the visitor throws is its own failure, not the store's: it passes through guard unchanged.
+    let visitorFailure: { error: unknown } | undefined;
+    const visit = (kv: KeyValue): void => {
+      try {
+        onKeyValue(kv);
+      } catch (error) {
+        visitorFailure = { error };
+        throw error;
+      }
+    };
+    try {
+      return this.guard(() => this.readable().streamRange(req, visit));
+    } catch (err) {
+      throw visitorFailure ? visitorFailure.error : err;
+    }
   }
 
   async txn(req: TxnRequest): Promise<TxnResponse> {

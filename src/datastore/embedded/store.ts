@@ -57,8 +57,9 @@ export function toKeyValue(row: Row): KeyValue {
   };
 }
 
-const COLUMNS = 'key, create_rev, mod_rev, version, value';
-const KEY_COLUMNS = "key, create_rev, mod_rev, version, '' AS value";
+/** Columns named as KeyValue's fields, so a row read with them is a KeyValue as it is. */
+const COLUMNS = 'key, value, create_rev AS createRevision, mod_rev AS modRevision, version';
+const KEY_COLUMNS = "key, '' AS value, create_rev AS createRevision, mod_rev AS modRevision, version";
 
 export class SqlStore {
   private readonly statements = new Map<string, Statement>();
@@ -69,7 +70,17 @@ export class SqlStore {
   ) {}
 
   range(req: RangeRequest): RangeResponse {
-    return this.db.transaction(() => this.rangeInSnapshot(req)).deferred();
+    const kvs: KeyValue[] = [];
+    const res = this.db.transaction(() => this.rangeInSnapshot(req, (kv) => kvs.push(kv))).deferred();
+    return { ...res, kvs };
+  }
+
+  /**
+   * range() with each KeyValue handed to onKeyValue as SQLite reads it, in one read transaction
+   * (one snapshot): nothing is collected, so a whole prefix can be read in one call.
+   */
+  streamRange(req: RangeRequest, onKeyValue: (kv: KeyValue) => void): RangeResponse {
+    return this.db.transaction(() => this.rangeInSnapshot(req, onKeyValue)).deferred();
   }
 
   txn(req: TxnRequest): TxnResponse {
@@ -82,15 +93,16 @@ export class SqlStore {
     return this.meta('revision');
   }
 
-  private rangeInSnapshot(req: RangeRequest): RangeResponse {
+  /** The response without its kvs: they go to emit, in key order. */
+  private rangeInSnapshot(req: RangeRequest, emit: (kv: KeyValue) => void): RangeResponse {
     const current = this.meta('revision');
     const rev = this.readRevision(req.revision, current);
     const b = bound(req.key, req.rangeEnd);
     const count = this.countAt(b, rev, current);
     if (req.countOnly) return { kvs: [], more: false, count, revision: current };
     const limit = req.limit && req.limit > 0 ? req.limit : -1;
-    const kvs = this.rowsAt(b, rev, current, limit, req.keysOnly ?? false);
-    return { kvs, more: limit > 0 && count > kvs.length, count, revision: current };
+    const emitted = this.rowsAt(b, rev, current, limit, req.keysOnly ?? false, emit);
+    return { kvs: [], more: limit > 0 && count > emitted, count, revision: current };
   }
 
   /** The revision a read is served at, or etcd's error for one outside what is kept. */
@@ -125,24 +137,37 @@ export class SqlStore {
     return live + old;
   }
 
-  private rowsAt(b: Bound, rev: number, current: number, limit: number, keysOnly: boolean): KeyValue[] {
+  /** Emits the rows of the range at rev in key order; returns how many. */
+  private rowsAt(
+    b: Bound,
+    rev: number,
+    current: number,
+    limit: number,
+    keysOnly: boolean,
+    emit: (kv: KeyValue) => void,
+  ): number {
     const cols = keysOnly ? KEY_COLUMNS : COLUMNS;
     if (rev >= current) {
       const rows = this.stmt(`SELECT ${cols} FROM kv WHERE ${b.sql} ORDER BY key LIMIT ?`).iterate(
         ...b.params,
         limit,
-      ) as IterableIterator<Row>;
-      return Array.from(rows, toKeyValue);
+      ) as IterableIterator<KeyValue>;
+      let emitted = 0;
+      for (const kv of rows) {
+        emit(kv);
+        emitted++;
+      }
+      return emitted;
     }
     // Live keys unchanged since rev, and superseded versions that were current at rev: the two
     // sets never share a key, and each is read in key order, so a merge gives the range in order.
     const live = this.stmt(
       `SELECT ${cols} FROM kv WHERE ${b.sql} AND mod_rev <= ? ORDER BY key LIMIT ?`,
-    ).iterate(...b.params, rev, limit) as IterableIterator<Row>;
+    ).iterate(...b.params, rev, limit) as IterableIterator<KeyValue>;
     const old = this.stmt(
       `SELECT ${cols} FROM history WHERE ${b.sql} AND mod_rev <= ? AND superseded_rev > ? ORDER BY key LIMIT ?`,
-    ).iterate(...b.params, rev, rev, limit) as IterableIterator<Row>;
-    return mergeByKey(live, old, limit);
+    ).iterate(...b.params, rev, rev, limit) as IterableIterator<KeyValue>;
+    return mergeByKey(live, old, limit, emit);
   }
 
   private txnLocked(req: TxnRequest): TxnResponse {
@@ -180,10 +205,10 @@ export class SqlStore {
       }
       case 'get': {
         const b = bound(op.key, op.rangeEnd);
-        const rows = this.stmt(`SELECT ${COLUMNS} FROM kv WHERE ${b.sql} ORDER BY key`).iterate(
+        const kvs = this.stmt(`SELECT ${COLUMNS} FROM kv WHERE ${b.sql} ORDER BY key`).all(
           ...b.params,
-        ) as IterableIterator<Row>;
-        return { type: 'get', kvs: Array.from(rows, toKeyValue) };
+        ) as KeyValue[];
+        return { type: 'get', kvs };
       }
     }
   }
@@ -284,23 +309,29 @@ function inRange(key: string, start: string, end: string | undefined): boolean {
   return end === '\0' || Buffer.compare(k, Buffer.from(end)) < 0;
 }
 
-function mergeByKey(a: IterableIterator<Row>, b: IterableIterator<Row>, limit: number): KeyValue[] {
-  const out: KeyValue[] = [];
+function mergeByKey(
+  a: IterableIterator<KeyValue>,
+  b: IterableIterator<KeyValue>,
+  limit: number,
+  emit: (kv: KeyValue) => void,
+): number {
+  let emitted = 0;
   let x = a.next();
   let y = b.next();
-  while ((limit < 0 || out.length < limit) && !(x.done && y.done)) {
+  while ((limit < 0 || emitted < limit) && !(x.done && y.done)) {
     // SQLite's BINARY collation compares UTF-8 bytes; Buffer.compare does the same here.
     const takeA =
       y.done || (!x.done && Buffer.compare(Buffer.from(x.value.key), Buffer.from(y.value.key)) < 0);
     if (takeA && !x.done) {
-      out.push(toKeyValue(x.value));
+      emit(x.value);
       x = a.next();
     } else if (!y.done) {
-      out.push(toKeyValue(y.value));
+      emit(y.value);
       y = b.next();
     }
+    emitted++;
   }
   a.return?.();
   b.return?.();
-  return out;
+  return emitted;
 }

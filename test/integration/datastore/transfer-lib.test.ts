@@ -38,7 +38,7 @@ describe('exportTo', () => {
   it('writes the header and one line per /calico/ key in key order', async () => {
     const ds = await store(scratch());
     let text = '';
-    const summary = await exportTo(ds, async (chunk) => void (text += chunk), {
+    const summary = await exportTo(ds, (chunk) => void (text += chunk.toString('utf8')), {
       file: '-',
       now: new Date('2026-06-01T10:00:00.123Z'),
     });
@@ -58,7 +58,7 @@ describe('exportTo', () => {
     writeFileSync(out, 'previous export\n');
     const failing: Datastore = {
       ...ds,
-      list: async () => {
+      scan: async () => {
         throw new Error('datastore went away');
       },
     };
