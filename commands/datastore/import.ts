@@ -15,7 +15,8 @@ export default class DatastoreImport extends CalicoCommand<ImportSummary> {
   static override description =
     'Checks every line of the file first and writes nothing if one is wrong. Refuses a datastore that ' +
     'already has keys under /calico/ unless --allow-non-empty is given (keys in the file then overwrite ' +
-    'the ones there; other keys stay). Writes in transactions of at most 128 keys and 1 MiB. ' +
+    'the ones there; other keys stay). Writes etcd in transactions of at most 128 keys and 1 MiB, the ' +
+    'embedded store in transactions of at most 10,000 keys and 8 MiB. ' +
     'See docs/datastore.md.';
   static override examples = [
     {

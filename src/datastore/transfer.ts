@@ -9,7 +9,6 @@ import { createWriteStream, writeSync } from 'node:fs';
 import { mkdtemp, open, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 
 import { InputError, OperationError, RefusedError } from '../errors.js';
@@ -18,10 +17,22 @@ import type { Datastore, DatastoreInfo, TxnOp } from './contract.js';
 export const EXPORT_KIND = 'CalicoctlTsDatastoreExport';
 export const EXPORT_VERSION = 1;
 export const CALICO_PREFIX = '/calico/';
-/** etcd's default --max-txn-ops. */
-export const MAX_OPS_PER_TXN = 128;
-/** Well under etcd's default --max-request-bytes (1.5 MiB); one larger value still goes alone. */
-export const MAX_BYTES_PER_TXN = 1024 * 1024;
+interface TransactionLimits {
+  ops: number;
+  /** Bytes of keys and values; one larger value still goes alone. */
+  bytes: number;
+  /** Transactions sent before the first of them has answered. */
+  inFlight: number;
+}
+
+/**
+ * etcd: its default --max-txn-ops, and well under its default --max-request-bytes (1.5 MiB). Each
+ * transaction waits for a raft round and a disk sync, and etcd commits the transactions that arrive
+ * together in one, so several are sent at once (they write different keys: order does not matter).
+ */
+const ETCD_TRANSACTIONS: TransactionLimits = { ops: 128, bytes: 1024 * 1024, inFlight: 8 };
+/** The embedded store pays a disk sync per transaction and little per key: large transactions. */
+const EMBEDDED_TRANSACTIONS: TransactionLimits = { ops: 10_000, bytes: 8 * 1024 * 1024, inFlight: 1 };
 
 export interface ExportHeader {
   kind: typeof EXPORT_KIND;
@@ -204,29 +215,54 @@ export async function importFrom(ds: Datastore, path: string, opts: ImportOption
     );
   }
 
+  const limits = ds.info.type === 'embedded' ? EMBEDDED_TRANSACTIONS : ETCD_TRANSACTIONS;
   let keys = 0;
   let bytes = 0;
   let transactions = 0;
   let batch: TxnOp[] = [];
   let batchBytes = 0;
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     transactions++;
-    if (!opts.dryRun) await ds.txn({ compare: [], success: batch });
+    const success = batch;
     batch = [];
     batchBytes = 0;
-  };
-  for await (const { key, value } of records(path, display)) {
-    const size = Buffer.byteLength(key) + Buffer.byteLength(value);
-    if (batch.length >= MAX_OPS_PER_TXN || (batch.length > 0 && batchBytes + size > MAX_BYTES_PER_TXN)) {
-      await flush();
+    if (opts.dryRun) return;
+    const sent: Promise<void> = ds.txn({ compare: [], success }).then(
+      () => void inFlight.delete(sent),
+      (error: unknown) => {
+        inFlight.delete(sent);
+        failure ??= { error };
+      },
+    );
+    inFlight.add(sent);
+    if (inFlight.size >= limits.inFlight) await Promise.race(inFlight);
+    // The first failure stops the import; what is already sent is let finish (partial, as documented).
+    if (failure) {
+      await Promise.all(inFlight);
+      throw failure.error;
     }
-    batch.push({ type: 'put', key, value });
-    batchBytes += size;
-    keys++;
-    bytes += size;
+  };
+  let lineNo = 0;
+  for await (const lines of lineBatches(path, display)) {
+    for (const line of lines) {
+      if (++lineNo === 1) continue;
+      const { key, value } = parseRecord(line, display, lineNo);
+      const size = Buffer.byteLength(key) + Buffer.byteLength(value);
+      if (batch.length >= limits.ops || (batch.length > 0 && batchBytes + size > limits.bytes)) {
+        await flush();
+      }
+      batch.push({ type: 'put', key, value });
+      batchBytes += size;
+      keys++;
+      bytes += size;
+    }
   }
   await flush();
+  await Promise.all(inFlight);
+  if (failure) throw failure.error;
   return {
     file: opts.file,
     target,
@@ -245,49 +281,73 @@ export async function validateExport(path: string, display: string): Promise<Exp
   let header: ExportHeader | undefined;
   let previous: Buffer | undefined;
   let lineNo = 0;
-  for await (const line of lines(path, display)) {
-    lineNo++;
-    if (lineNo === 1) {
-      header = parseHeader(line, display);
-      continue;
+  for await (const lines of lineBatches(path, display)) {
+    for (const line of lines) {
+      lineNo++;
+      if (lineNo === 1) {
+        header = parseHeader(line, display);
+        continue;
+      }
+      const { key } = parseRecord(line, display, lineNo);
+      const current = Buffer.from(key);
+      if (previous && Buffer.compare(previous, current) >= 0) {
+        throw lineError(
+          display,
+          lineNo,
+          `key ${key} is out of order or repeated (keys must be in ascending byte order)`,
+        );
+      }
+      previous = current;
     }
-    const { key } = parseRecord(line, display, lineNo);
-    const current = Buffer.from(key);
-    if (previous && Buffer.compare(previous, current) >= 0) {
-      throw lineError(
-        display,
-        lineNo,
-        `key ${key} is out of order or repeated (keys must be in ascending byte order)`,
-      );
-    }
-    previous = current;
   }
   if (!header) throw lineError(display, 1, 'the file is empty: expected the export header');
   return header;
 }
 
-async function* records(path: string, display: string): AsyncGenerator<{ key: string; value: string }> {
-  let lineNo = 0;
-  for await (const line of lines(path, display)) {
-    lineNo++;
-    if (lineNo > 1) yield parseRecord(line, display, lineNo);
-  }
-}
-
-async function* lines(path: string, display: string): AsyncGenerator<string> {
+/**
+ * The file's lines, split as readline splits them (at \n, \r\n and a lone \r), read in 1 MiB
+ * pieces and handed over a piece's worth at a time: readline's stream and regular expression, and
+ * a promise per line (each costly while an AsyncLocalStorage is active), cost more than parsing.
+ */
+async function* lineBatches(path: string, display: string): AsyncGenerator<string[]> {
   const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
     throw fileError('read', display, err);
   });
-  const input = handle.createReadStream({ encoding: 'utf8' });
-  const reader = createInterface({ input, crlfDelay: Infinity });
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  let carry: Buffer | undefined;
   try {
-    for await (const line of reader) yield line;
-  } catch (err) {
-    throw fileError('read', display, err as NodeJS.ErrnoException);
+    for (;;) {
+      const { bytesRead } = await handle
+        .read(buf, 0, buf.length, null)
+        .catch((err: NodeJS.ErrnoException) => {
+          throw fileError('read', display, err);
+        });
+      if (bytesRead === 0) break;
+      const data = carry ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+      const lines: string[] = [];
+      let start = 0;
+      for (let end = data.indexOf(10, start); end >= 0; end = data.indexOf(10, start)) {
+        pushSplitAtCarriageReturns(lines, data.toString('utf8', start, end));
+        start = end + 1;
+      }
+      // A line cut by the end of the piece: a copy, since buf is read into again.
+      carry = start < data.length ? Buffer.from(data.subarray(start)) : undefined;
+      if (lines.length > 0) yield lines;
+    }
+    if (carry) {
+      const lines: string[] = [];
+      pushSplitAtCarriageReturns(lines, carry.toString('utf8'));
+      yield lines;
+    }
   } finally {
-    reader.close();
-    input.destroy();
+    await handle.close();
   }
+}
+
+/** A line ended by \n: its \r before the \n ends it, any other \r ends a line of its own. */
+function pushSplitAtCarriageReturns(lines: string[], text: string): void {
+  if (!text.includes('\r')) lines.push(text);
+  else lines.push(...(text.endsWith('\r') ? text.slice(0, -1) : text).split('\r'));
 }
 
 /**

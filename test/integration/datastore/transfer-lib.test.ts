@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Datastore } from '../../../src/datastore/contract.js';
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
-import { exportTo, exportToFile } from '../../../src/datastore/transfer.js';
+import { exportTo, exportToFile, importFrom } from '../../../src/datastore/transfer.js';
 import { tempDir } from '../../helpers/cli.js';
 
 const dirs: string[] = [];
@@ -69,6 +69,30 @@ describe('exportTo', () => {
     expect(readFileSync(out, 'utf8')).toMatch(
       /^\{"kind":"CalicoctlTsDatastoreExport".*\n.*\/calico\/a.*\n.*\/calico\/b.*\n$/,
     );
+    await ds.close();
+  });
+});
+
+describe('importFrom', () => {
+  it('reads lines across read pieces and multi-byte characters, and CRLF line ends', async () => {
+    const dir = scratch();
+    const file = join(dir, 'in.jsonl');
+    // 3 MiB of a three-byte character: the reader's 1 MiB pieces end inside characters and lines.
+    const large = '☃'.repeat(1024 * 1024) + '"\\';
+    const header =
+      '{"kind":"CalicoctlTsDatastoreExport","version":1,"source":"etcdv3","revision":7,"exportedAt":"2026-06-01T10:00:00Z"}';
+    const records = [
+      { key: '/calico/a', value: 'first' },
+      { key: '/calico/b', value: large },
+      { key: '/calico/c', value: 'é\r\n' },
+    ];
+    writeFileSync(file, [header, ...records.map((r) => JSON.stringify(r))].join('\r\n') + '\r\n');
+    const ds = createDatastore(
+      await openEmbeddedBackend({ path: join(dir, 'target.db'), source: 't', timeoutMs: 1000 }),
+    );
+    const summary = await importFrom(ds, file, { file, allowNonEmpty: false, dryRun: false });
+    expect(summary).toMatchObject({ keys: 3, exportedFrom: { revision: 7 }, transactions: 1 });
+    for (const r of records) expect((await ds.get(r.key))?.value).toBe(r.value);
     await ds.close();
   });
 });
