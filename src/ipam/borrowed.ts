@@ -73,19 +73,22 @@ export function borrowedInBlock(block: DecodedBlock): { borrowed: BorrowedIP[]; 
   return { borrowed, unclassified };
 }
 
+/** Blocks are scanned (each decoded while it is visited, nothing of it kept but its borrowed rows). */
 export async function collectBorrowed(ds: Datastore): Promise<BorrowedReport> {
-  const stream = await ds.list(BLOCK_PREFIX);
-  const report: BorrowedReport = { revision: stream.revision, borrowed: [], unclassified: 0, skipped: [] };
-  for await (const kv of stream) {
-    if (!parseBlockKey(kv.key)) continue;
+  const borrowed: BorrowedIP[] = [];
+  const skipped: SkippedValue[] = [];
+  let unclassified = 0;
+  const { revision } = await ds.scan(BLOCK_PREFIX, (kv) => {
+    if (!parseBlockKey(kv.key)) return undefined;
     try {
-      const { borrowed, unclassified } = borrowedInBlock(decodeBlock(kv));
-      report.borrowed.push(...borrowed);
-      report.unclassified += unclassified;
+      const inBlock = borrowedInBlock(decodeBlock(kv));
+      for (const row of inBlock.borrowed) borrowed.push(row);
+      unclassified += inBlock.unclassified;
     } catch (err) {
       if (!(err instanceof CorruptBlockError)) throw err;
-      report.skipped.push({ key: err.key, reason: err.reason });
+      skipped.push({ key: err.key, reason: err.reason });
     }
-  }
-  return report;
+    return undefined;
+  });
+  return { revision, borrowed, unclassified, skipped };
 }

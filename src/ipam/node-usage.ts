@@ -81,18 +81,19 @@ export class NodeUsageCounter {
   }
 }
 
+/** Blocks are scanned (each decoded while it is visited and only counted). */
 export async function collectNodeUsage(ds: Datastore): Promise<NodeUsageReport> {
-  const stream = await ds.list(BLOCK_PREFIX);
   const counter = new NodeUsageCounter();
   const skipped: SkippedValue[] = [];
-  for await (const kv of stream) {
-    if (!parseBlockKey(kv.key)) continue;
+  const { revision } = await ds.scan(BLOCK_PREFIX, (kv) => {
+    if (!parseBlockKey(kv.key)) return undefined;
     try {
       counter.add(decodeBlock(kv));
     } catch (err) {
       if (!(err instanceof CorruptBlockError)) throw err;
       skipped.push({ key: err.key, reason: err.reason });
     }
-  }
-  return { revision: stream.revision, nodes: counter.result(), unclassified: counter.unclassified, skipped };
+    return undefined;
+  });
+  return { revision, nodes: counter.result(), unclassified: counter.unclassified, skipped };
 }
