@@ -14,6 +14,12 @@ export interface DatasetOptions {
   /** IPAM blocks in total (IPv4 and IPv6). */
   blocks: number;
   seed?: number;
+  /**
+   * The shape of issue 14's cluster: one node per four IPv4 blocks, handles whose allocations are
+   * gone (about 3 a block, to ~32 handles a block in all) and allocations whose handle is gone (2%),
+   * so `ipam check` has leaks to find.
+   */
+  leaks?: boolean;
 }
 
 export interface DatasetStats {
@@ -25,7 +31,13 @@ export interface DatasetStats {
   allocatedAddresses: number;
   borrowedAddresses: number;
   handles: number;
+  /** Handles that no allocation names (leaks option). */
+  leakedHandles: number;
+  /** Allocations whose handle is missing (leaks option). */
+  handlelessAllocations: number;
   affinities: number;
+  /** An assigned address (the first node's tunnel address), for `ipam show --ip`. */
+  sampleAddress: string;
   keys: number;
   blockValueBytes: number;
   totalBytes: number;
@@ -46,6 +58,9 @@ const IPV6_SHARE = 0.02;
 const ORPHAN_SHARE = 0.003;
 const CHURNED_SHARE = 0.3;
 const BORROWING_SHARE = 0.04;
+/** Leaks option: the share of allocations whose handle is missing, and leaked handles per block. */
+const HANDLELESS_SHARE = 0.02;
+const MAX_LEAKED_HANDLES_PER_BLOCK = 6;
 /** "Now" for the data: every timestamp is before it, so the output never depends on the clock. */
 const NOW_MS = Date.UTC(2026, 5, 1, 12, 0, 0);
 const DAY_MS = 86_400_000;
@@ -92,7 +107,10 @@ export function emptyStats(): DatasetStats {
     allocatedAddresses: 0,
     borrowedAddresses: 0,
     handles: 0,
+    leakedHandles: 0,
+    handlelessAllocations: 0,
     affinities: 0,
+    sampleAddress: '',
     keys: 0,
     blockValueBytes: 0,
     totalBytes: 0,
@@ -110,7 +128,7 @@ export function* generateDataset(opts: DatasetOptions, stats: DatasetStats = emp
   const rng = new Prng(opts.seed ?? DEFAULT_SEED);
   const blocksV6 = opts.blocks >= 50 ? Math.round(opts.blocks * IPV6_SHARE) : 0;
   const blocksV4 = opts.blocks - blocksV6;
-  const nodeCount = Math.max(1, Math.round(blocksV4 / 2));
+  const nodeCount = Math.max(1, Math.round(blocksV4 / (opts.leaks ? 4 : 2)));
   stats.blocksV4 = blocksV4;
   stats.blocksV6 = blocksV6;
   stats.nodes = nodeCount;
@@ -146,7 +164,10 @@ export function* generateDataset(opts: DatasetOptions, stats: DatasetStats = emp
       nodes,
       stats,
     });
-    if (block.tunnelAddress) owner.tunnelAddress = block.tunnelAddress;
+    if (block.tunnelAddress) {
+      owner.tunnelAddress = block.tunnelAddress;
+      stats.sampleAddress ||= block.tunnelAddress;
+    }
     const family = v6 ? 'ipv6' : 'ipv4';
     const dashed = block.cidr.replace('/', '-');
     yield emit(`${BLOCK_PREFIX}${family}/block/${dashed}`, block.json);
@@ -157,9 +178,20 @@ export function* generateDataset(opts: DatasetOptions, stats: DatasetStats = emp
         '{"state":"confirmed","deleted":false}',
       );
     }
+    const handleValue = `{"block":{"${block.cidr}":1},"deleted":false}`;
     for (const handle of block.handles) {
+      if (opts.leaks && rng.chance(HANDLELESS_SHARE)) {
+        stats.handlelessAllocations++;
+        continue;
+      }
       stats.handles++;
-      yield emit(`/calico/ipam/v2/handle/${handle}`, `{"block":{"${block.cidr}":1},"deleted":false}`);
+      yield emit(`/calico/ipam/v2/handle/${handle}`, handleValue);
+    }
+    // Handles of pods whose addresses were released without them (a crashed CNI DEL, say).
+    for (let n = opts.leaks ? rng.int(0, MAX_LEAKED_HANDLES_PER_BLOCK) : 0; n > 0; n--) {
+      stats.handles++;
+      stats.leakedHandles++;
+      yield emit(`/calico/ipam/v2/handle/k8s-pod-network.${rng.hex(64)}`, handleValue);
     }
   }
 

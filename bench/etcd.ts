@@ -12,6 +12,8 @@ import { etcdHealthy, freePort } from '../test/helpers/etcd-server.js';
 
 export interface BenchEtcd {
   endpoint: string;
+  /** Stops it and starts it again, empty, at the same endpoint (an import target per round). */
+  reset(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -21,9 +23,21 @@ const START_TIMEOUT_MS = 30_000;
 export async function startBenchEtcd(): Promise<BenchEtcd> {
   const clientPort = await freePort();
   const peerPort = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'calicoctl-ts-bench-etcd-'));
   const endpoint = `http://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
+  let running = await launch(endpoint, peerUrl);
+  return {
+    endpoint,
+    async reset() {
+      await running.stop();
+      running = await launch(endpoint, peerUrl);
+    },
+    stop: () => running.stop(),
+  };
+}
+
+async function launch(endpoint: string, peerUrl: string): Promise<{ stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'calicoctl-ts-bench-etcd-'));
   const child = spawn(
     'etcd',
     [
@@ -64,5 +78,5 @@ export async function startBenchEtcd(): Promise<BenchEtcd> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { endpoint, stop };
+  return { stop };
 }

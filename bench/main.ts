@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { loadBuiltCli, type BuiltCli } from './built-cli.js';
-import { BLOCK_PREFIX, DEFAULT_SEED, emptyStats, generateDataset, type DatasetStats } from './dataset.js';
+import {
+  BLOCK_PREFIX,
+  DEFAULT_SEED,
+  emptyStats,
+  generateDataset,
+  type DatasetOptions,
+  type DatasetStats,
+} from './dataset.js';
 import { startBenchEtcd } from './etcd.js';
 import { startFakeBird } from './fake-bird.js';
 import { loadIntoEmbedded, loadIntoEtcd } from './load.js';
@@ -21,11 +28,21 @@ import { applyManifest, ASSIGN_POOL, ASSIGN_POOL_YAML, SMALL_POOL_YAML } from '.
 import { describeMachine, machineText, markdownTable, textTable } from './report.js';
 import { stopAllRuns } from './measure.js';
 import { runGroup, type Group, type Row, type RunLimits, type Subject } from './suite.js';
+import {
+  blockReaders,
+  etcdGroups,
+  importGroup,
+  RELEASE_ADDRESSES,
+  releaseRow,
+  reportPath,
+  snapshotEmbedded,
+  wholeReaders,
+} from './whole-datastore.js';
 
 const USAGE = `usage:
   node bench/run.js [run] [--sizes 10000,50000] [--runs 5] [--group-budget 240] [--deadline 300] [--embedded-sizes 10000] [--seed N]
-                    [--skip-startup] [--skip-writes] [--results-dir bench/results]
-  node bench/run.js generate --blocks 10000 [--seed N] [--out FILE]   (key<TAB>value lines; stats on stderr)
+                    [--leaks] [--skip-startup] [--skip-writes] [--results-dir bench/results]
+  node bench/run.js generate --blocks 10000 [--leaks] [--seed N] [--out FILE]   (key<TAB>value lines; stats on stderr)
   node bench/run.js watch [--blocks 10000] [--seconds 60]   (the CPU of ipam show --watch, docs/performance.md)
   node bench/run.js node-check [--blocks 10000] [--runs 5] [--seed N]   (root: node check in a network namespace)
 Build the CLI first: npm run build.
@@ -58,13 +75,14 @@ async function generateCommand(args: string[]): Promise<number> {
     options: {
       blocks: { type: 'string', default: '1000' },
       seed: { type: 'string' },
+      leaks: { type: 'boolean', default: false },
       out: { type: 'string' },
     },
   });
   const stats = emptyStats();
   const out: NodeJS.WritableStream = values.out ? createWriteStream(values.out) : process.stdout;
   for (const [key, value] of generateDataset(
-    { blocks: positive(values.blocks, '--blocks'), seed: seed(values.seed) },
+    { blocks: positive(values.blocks, '--blocks'), seed: seed(values.seed), leaks: values.leaks },
     stats,
   )) {
     if (!out.write(`${key}\t${value}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
@@ -79,6 +97,7 @@ interface RunOptions {
   limits: RunLimits;
   embeddedSizes: Set<number>;
   seed: number;
+  leaks: boolean;
   skipStartup: boolean;
   skipWrites: boolean;
   resultsDir: string;
@@ -94,6 +113,7 @@ async function runCommand(args: string[], repoRoot: string): Promise<number> {
       deadline: { type: 'string', default: '300' },
       'embedded-sizes': { type: 'string', default: '10000' },
       seed: { type: 'string' },
+      leaks: { type: 'boolean', default: false },
       'skip-startup': { type: 'boolean', default: false },
       'skip-writes': { type: 'boolean', default: false },
       'results-dir': { type: 'string', default: join(repoRoot, 'bench', 'results') },
@@ -108,6 +128,7 @@ async function runCommand(args: string[], repoRoot: string): Promise<number> {
     },
     embeddedSizes: new Set(list(values['embedded-sizes'])),
     seed: seed(values.seed),
+    leaks: values.leaks,
     skipStartup: values['skip-startup'],
     skipWrites: values['skip-writes'],
     resultsDir: values['results-dir'],
@@ -162,7 +183,8 @@ async function runAll(
     const stopEtcd = (): Promise<void> => etcd.stop();
     cleanups.push(stopEtcd);
     const stats = emptyStats();
-    const etcdLoad = await loadIntoEtcd(etcd.endpoint, generateDataset({ blocks, seed: opts.seed }, stats));
+    const datasetOptions = (n: number): DatasetOptions => ({ blocks: n, seed: opts.seed, leaks: opts.leaks });
+    const etcdLoad = await loadIntoEtcd(etcd.endpoint, generateDataset(datasetOptions(blocks), stats));
     log(
       `  etcd: ${etcdLoad.keys} keys in ${etcdLoad.seconds.toFixed(1)} s; ` +
         `${(stats.blockValueBytes / 1e6).toFixed(1)} MB of block values`,
@@ -171,77 +193,73 @@ async function runAll(
     datasets.push(dataset);
     const size = blocks >= 1000 ? `${blocks / 1000}k` : String(blocks);
     const etcdEnv = { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: etcd.endpoint };
-    const etcdctl: Subject = {
-      label: `etcdctl get --prefix ${BLOCK_PREFIX}`,
-      command: {
-        // etcdctl gives up after 5 s by default, which 50k blocks can exceed on a slow machine.
-        argv: [
-          'etcdctl',
-          '--endpoints',
-          etcd.endpoint,
-          '--command-timeout',
-          '300s',
-          'get',
-          '--prefix',
-          BLOCK_PREFIX,
-        ],
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ETCDCTL_API: '3' },
-      },
-    };
     const rssBudget = blocks === 10_000 ? 200 : undefined;
-    const ratio = (max: number) => ({
+    const checkRss = blocks === 10_000 ? 250 : undefined;
+    const ratio = (max: number, rssMaxMiB = rssBudget) => ({
       kind: 'ratio' as const,
       max,
-      ...(rssBudget ? { rssMaxMiB: rssBudget } : {}),
+      ...(rssMaxMiB ? { rssMaxMiB } : {}),
     });
-    const show = cli.subject('ipam show (etcd)', 'ipam:show', ['ipam', 'show'], etcdEnv);
-    const showBlocks = cli.subject(
-      'ipam show --show-blocks (etcd)',
-      'ipam:show',
-      ['ipam', 'show', '--show-blocks'],
-      etcdEnv,
-    );
-    log(`etcd ${size}: ipam show against etcdctl`);
-    rows.push(
-      ...(await runGroup(
-        {
-          title: `etcd ${size}`,
-          reference: etcdctl,
-          cases: [
-            { subject: show, budget: ratio(1.0) },
-            { subject: showBlocks, budget: ratio(1.0) },
-          ],
-        },
-        opts.limits,
-        scratch,
-        log,
-      )),
-    );
+    const run = async (group: Group): Promise<void> => {
+      log(`${group.title}: ${group.cases.map((c) => c.subject.label).join(', ')}`);
+      rows.push(...(await runGroup(group, opts.limits, scratch, log)));
+    };
+    for (const group of etcdGroups(cli, etcd, scratch, size, stats.sampleAddress, ratio, checkRss)) {
+      await run(group);
+    }
+    const importTarget = await startBenchEtcd();
+    cleanups.push(() => importTarget.stop());
+    await run(importGroup(cli, etcdEnv, importTarget, scratch, size, ratio));
+    await importTarget.stop();
 
     if (opts.embeddedSizes.has(blocks)) {
       const path = join(scratch, `embedded-${blocks}.db`);
       cleanups.push(() => rmSync(path, { force: true }));
-      const load = await loadIntoEmbedded(path, generateDataset({ blocks, seed: opts.seed }));
+      const load = await loadIntoEmbedded(path, generateDataset(datasetOptions(blocks)));
       dataset.embeddedLoad = load.seconds;
       log(`  embedded: ${load.keys} keys in ${load.seconds.toFixed(1)} s`);
       const env = { DATASTORE_TYPE: 'embedded', EMBEDDED_DATASTORE_PATH: path };
-      for (const [reference, args] of [
-        [show, ['ipam', 'show']],
-        [showBlocks, ['ipam', 'show', '--show-blocks']],
-      ] as const) {
-        log(`embedded ${size}: ${args.join(' ')} against the same on etcd`);
-        const subject = cli.subject(`${args.join(' ')} (embedded)`, 'ipam:show', args, env);
+      // Each command on the embedded store against the same command on etcd, in the same rounds.
+      const onEtcd = [
+        ...blockReaders(cli, etcdEnv, 'etcd'),
+        ...wholeReaders(cli, etcdEnv, 'etcd', scratch, size),
+      ];
+      const onEmbedded = [
+        ...blockReaders(cli, env, 'embedded'),
+        ...wholeReaders(cli, env, 'embedded', scratch, size),
+      ];
+      for (const [i, subject] of onEmbedded.entries()) {
+        await run({
+          title: `embedded ${size}`,
+          reference: onEtcd[i]!,
+          cases: [
+            { subject, budget: ratio(1.0, subject.label.startsWith('ipam check') ? checkRss : rssBudget) },
+          ],
+        });
+      }
+      if (!opts.skipWrites) {
+        log(`embedded ${size}: ipam release --from-report of ${RELEASE_ADDRESSES} addresses`);
+        const snapshot = snapshotEmbedded(path);
         rows.push(
-          ...(await runGroup(
-            { title: `embedded ${size}`, reference, cases: [{ subject, budget: ratio(1.0) }] },
-            opts.limits,
-            scratch,
-            log,
-          )),
-        );
+          await releaseRow(cli, env, reportPath(scratch, `embedded-${size}`), scratch, 'ipam release --from-report (embedded)', `writes embedded ${size}`, {
+            runs: opts.limits.runs,
+            restore: () => snapshot.restore(),
+            deadlineMs: opts.limits.deadlineMs,
+          }),
+        ); // prettier-ignore
       }
     }
 
+    if (!opts.skipWrites) {
+      // Once, last: it changes the store (the released addresses are free afterwards).
+      log(`writes on etcd ${size}: ipam release --from-report of ${RELEASE_ADDRESSES} addresses`);
+      rows.push(
+        await releaseRow(cli, etcdEnv, reportPath(scratch, `etcd-${size}`), scratch, 'ipam release --from-report (etcd, one run)', `writes etcd ${size}`, {
+          runs: 1,
+          deadlineMs: opts.limits.deadlineMs,
+        }),
+      ); // prettier-ignore
+    }
     if (index === 0 && !opts.skipWrites) {
       log(`writes on etcd ${size}: apply and ipam assign throughput`);
       createAssignPool(repoRoot, home, etcdEnv, scratch);
@@ -257,7 +275,8 @@ async function runAll(
   for (const d of datasets) {
     process.stdout.write(
       `dataset ${d.blocks} blocks: ${d.stats.blocksV4} IPv4 + ${d.stats.blocksV6} IPv6 blocks, ${d.stats.nodes} nodes, ` +
-        `${d.stats.allocatedAddresses} addresses (${d.stats.borrowedAddresses} borrowed), ${d.stats.handles} handles, ` +
+        `${d.stats.allocatedAddresses} addresses (${d.stats.borrowedAddresses} borrowed), ${d.stats.handles} handles ` +
+        `(${d.stats.leakedHandles} leaked; ${d.stats.handlelessAllocations} allocations without one), ${d.stats.affinities} affinities, ` +
         `${d.stats.orphanedBlocks} orphaned and ${d.stats.churnedBlocks} churned blocks, ` +
         `${(d.stats.blockValueBytes / 1e6).toFixed(1)} MB block values, ${d.stats.keys} keys; ` +
         `load etcd ${d.etcdLoad.toFixed(1)} s${d.embeddedLoad !== undefined ? `, embedded ${d.embeddedLoad.toFixed(1)} s` : ''}\n`,
@@ -392,9 +411,18 @@ function rssGrowthRows(rows: readonly Row[], sizes: readonly number[]): Row[] {
   for (const label of [
     'ipam show (etcd)',
     'ipam show --show-blocks (etcd)',
+    'ipam show --by-node (etcd)',
+    'ipam show --show-borrowed (etcd)',
     `etcdctl get --prefix ${BLOCK_PREFIX}`,
+    'ipam check (etcd)',
+    'ipam check --json (etcd)',
+    'datastore export -o FILE (etcd)',
+    'etcdctl get --prefix /calico/',
   ]) {
-    const at = (n: number) => rows.find((r) => r.group === `etcd ${name(n)}` && r.label === label)?.rssMiB;
+    const at = (n: number) =>
+      rows.find(
+        (r) => (r.group === `etcd ${name(n)}` || r.group === `etcd ${name(n)} whole`) && r.label === label,
+      )?.rssMiB;
     const a = at(small);
     const b = at(large);
     if (a === undefined || b === undefined) continue;

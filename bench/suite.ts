@@ -11,6 +11,8 @@ export interface Subject {
   command: Command;
   /** Why this command cannot run (e.g. it does not exist in the built CLI). */
   unavailable?: string;
+  /** Run before every run of the command, untimed (e.g. empty the store an import writes to). */
+  prepare?: () => Promise<void>;
 }
 
 export type Budget =
@@ -80,6 +82,7 @@ export async function runGroup(
       outcomes.set(subject, { samples: [], error: subject.unavailable });
       continue;
     }
+    await subject.prepare?.();
     const warmup = await measure(subject.command, scratchDir, {
       countStdout: true,
       deadlineMs: limits.deadlineMs,
@@ -99,6 +102,7 @@ export async function runGroup(
   for (let round = 0; round < runs; round++) {
     for (let i = 0; i < live.length; i++) {
       const subject = live[(i + round) % live.length]!;
+      await subject.prepare?.();
       const sample = await measure(subject.command, scratchDir, { deadlineMs: limits.deadlineMs });
       const outcome = outcomes.get(subject)!;
       if (sample.exitCode !== 0) outcome.error ??= failure(sample);

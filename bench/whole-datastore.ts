@@ -1,0 +1,229 @@
+/**
+ * Issue 14's cases: the commands that read a whole cluster's IPAM, each against etcdctl reading the
+ * keys it reads, in the same rounds; the export/import pair; and the throughput of `ipam release
+ * --from-report` for a report of RELEASE_ADDRESSES leaked addresses.
+ */
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { readReportFile, writeReportFile } from '../src/ipam/report.js';
+import type { BuiltCli } from './built-cli.js';
+import { BLOCK_PREFIX } from './dataset.js';
+import type { BenchEtcd } from './etcd.js';
+import { measure } from './measure.js';
+import type { Group, Row, Subject } from './suite.js';
+
+export const RELEASE_ADDRESSES = 10_000;
+const POOLS_PREFIX = '/calico/resources/v3/projectcalico.org/ippools/';
+
+type Env = Record<string, string>;
+
+export function etcdctlSubject(endpoint: string, prefix: string): Subject {
+  return {
+    label: `etcdctl get --prefix ${prefix}`,
+    command: {
+      // etcdctl gives up after 5 s by default, which 50k blocks can exceed on a slow machine.
+      argv: ['etcdctl', '--endpoints', endpoint, '--command-timeout', '300s', 'get', '--prefix', prefix],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ETCDCTL_API: '3' },
+    },
+  };
+}
+
+type Ratio = (max: number, rssMiB?: number) => { kind: 'ratio'; max: number; rssMaxMiB?: number };
+
+/** `ipam show` variants that read the blocks (and one key more), against etcdctl reading the blocks. */
+export function blockReaders(cli: BuiltCli, env: Env, where: string): Subject[] {
+  return [
+    cli.subject(`ipam show (${where})`, 'ipam:show', ['ipam', 'show'], env),
+    cli.subject(`ipam show --show-blocks (${where})`, 'ipam:show', ['ipam', 'show', '--show-blocks'], env),
+    cli.subject(`ipam show --by-node (${where})`, 'ipam:show', ['ipam', 'show', '--by-node'], env),
+    cli.subject(
+      `ipam show --show-borrowed (${where})`,
+      'ipam:show',
+      ['ipam', 'show', '--show-borrowed'],
+      env,
+    ),
+  ];
+}
+
+/** Commands that read (about) the whole datastore, against `etcdctl get --prefix /calico/`. */
+export function wholeReaders(
+  cli: BuiltCli,
+  env: Env,
+  where: string,
+  scratch: string,
+  size: string,
+): Subject[] {
+  const tag = `${where}-${size}`;
+  return [
+    cli.subject(`ipam check (${where})`, 'ipam:check', ['ipam', 'check'], env),
+    cli.subject(`ipam check --json (${where})`, 'ipam:check', ['ipam', 'check', '--json'], env),
+    cli.subject(`ipam check -o REPORT (${where})`, 'ipam:check', ['ipam', 'check', '-o', reportPath(scratch, tag)], env),
+    cli.subject(`datastore export -o FILE (${where})`, 'datastore:export', ['datastore', 'export', '-o', exportPath(scratch, tag)], env),
+  ]; // prettier-ignore
+}
+
+export const reportPath = (scratch: string, tag: string): string => join(scratch, `report-${tag}.json`);
+export const exportPath = (scratch: string, tag: string): string => join(scratch, `export-${tag}.jsonl`);
+
+export function etcdGroups(
+  cli: BuiltCli,
+  etcd: BenchEtcd,
+  scratch: string,
+  size: string,
+  sampleAddress: string,
+  ratio: Ratio,
+  checkRss: number | undefined,
+): Group[] {
+  const env = { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: etcd.endpoint };
+  const whole = wholeReaders(cli, env, 'etcd', scratch, size);
+  return [
+    {
+      title: `etcd ${size}`,
+      reference: etcdctlSubject(etcd.endpoint, BLOCK_PREFIX),
+      cases: blockReaders(cli, env, 'etcd').map((subject) => ({ subject, budget: ratio(1.0) })),
+    },
+    {
+      title: `etcd ${size} --ip`,
+      reference: etcdctlSubject(etcd.endpoint, POOLS_PREFIX),
+      cases: [
+        {
+          subject: cli.subject(
+            'ipam show --ip (etcd)',
+            'ipam:show',
+            ['ipam', 'show', '--ip', sampleAddress],
+            env,
+          ),
+          budget: ratio(1.0),
+        },
+      ],
+    },
+    {
+      title: `etcd ${size} whole`,
+      reference: etcdctlSubject(etcd.endpoint, '/calico/'),
+      cases: whole.map((subject) => ({
+        subject,
+        budget: subject.label.startsWith('ipam check') ? ratio(1.0, checkRss) : ratio(1.0),
+      })),
+    },
+  ];
+}
+
+/**
+ * The export (from etcd, written by the whole group's export case) loaded into an empty embedded
+ * store and an empty etcd, against the export itself.
+ */
+export function importGroup(
+  cli: BuiltCli,
+  etcdEnv: Env,
+  target: BenchEtcd,
+  scratch: string,
+  size: string,
+  ratio: Ratio,
+): Group {
+  const file = exportPath(scratch, `import-${size}`);
+  const store = join(scratch, `import-target-${size}.db`);
+  const embeddedEnv = { DATASTORE_TYPE: 'embedded', EMBEDDED_DATASTORE_PATH: store };
+  const args = ['datastore', 'import', '-f', file];
+  return {
+    title: `import ${size}`,
+    reference: cli.subject('datastore export -o FILE (etcd)', 'datastore:export', ['datastore', 'export', '-o', file], etcdEnv), // prettier-ignore
+    cases: [
+      {
+        subject: {
+          ...cli.subject(
+            'datastore import into an empty embedded store',
+            'datastore:import',
+            args,
+            embeddedEnv,
+          ),
+          prepare: async () => {
+            for (const suffix of ['', '-wal', '-shm']) rmSync(store + suffix, { force: true });
+          },
+        },
+        budget: ratio(1.5),
+      },
+      {
+        subject: {
+          ...cli.subject('datastore import into an empty etcd', 'datastore:import', args, {
+            DATASTORE_TYPE: 'etcdv3',
+            ETCD_ENDPOINTS: target.endpoint,
+          }),
+          prepare: () => target.reset(),
+        },
+        budget: ratio(1.5),
+      },
+    ],
+  };
+}
+
+/**
+ * `ipam release --from-report` of RELEASE_ADDRESSES leaked addresses, once per store state: the
+ * report of the whole group's `ipam check -o` cut to that many addresses (and no handles), then
+ * released with --force (the store is not locked). restore, when given, puts the store back before
+ * each of `runs` rounds; without it the release runs once.
+ */
+export async function releaseRow(
+  cli: BuiltCli,
+  env: Env,
+  fullReport: string,
+  scratch: string,
+  label: string,
+  group: string,
+  opts: { runs: number; restore?: () => void; deadlineMs: number },
+): Promise<Row> {
+  const report = readReportFile(fullReport);
+  const leaked = [...report.allocations].filter(([, allocs]) => allocs.every((a) => !a.inUse));
+  const cut = join(scratch, `release-${label.replace(/\W+/g, '-')}.json`);
+  rmSync(cut, { force: true });
+  writeReportFile(cut, {
+    ...report,
+    allocations: new Map(leaked.slice(0, RELEASE_ADDRESSES)),
+    leakedHandles: [],
+  });
+  const addresses = Math.min(RELEASE_ADDRESSES, leaked.length);
+  const subject = cli.subject(
+    label,
+    'ipam:release',
+    ['ipam', 'release', '--from-report', cut, '--force'],
+    env,
+  );
+  const seconds: number[] = [];
+  let rssMiB = 0;
+  let error: string | undefined;
+  const rounds = opts.restore ? opts.runs : 1;
+  for (let i = 0; i < rounds && !error; i++) {
+    opts.restore?.();
+    const sample = await measure(subject.command, scratch, { deadlineMs: opts.deadlineMs });
+    if (sample.exitCode !== 0)
+      error = `exit ${sample.exitCode}: ${sample.stderr.trim().split('\n')[0] ?? ''}`;
+    seconds.push(sample.seconds);
+    rssMiB = Math.max(rssMiB, sample.rssMiB);
+  }
+  if (error) return { group, label, budget: 'report throughput', status: 'error', note: error };
+  seconds.sort((a, b) => a - b);
+  const median = seconds[Math.floor(seconds.length / 2)]!;
+  return {
+    group,
+    label,
+    seconds: median,
+    runs: seconds.length,
+    rssMiB,
+    budget: 'report throughput',
+    status: 'info',
+    throughput: `${Math.round(addresses / median).toLocaleString('en-US')} addresses/s`,
+    note: `${addresses} leaked addresses`,
+  };
+}
+
+/** A copy of an embedded store (its file, and its WAL if one is left), put back before each release round. */
+export function snapshotEmbedded(path: string): { restore(): void } {
+  const files = ['', '-wal'].map((suffix) => path + suffix).filter((f) => existsSync(f));
+  for (const f of files) copyFileSync(f, `${f}.pristine`);
+  return {
+    restore() {
+      for (const suffix of ['-wal', '-shm']) rmSync(path + suffix, { force: true });
+      for (const f of files) copyFileSync(`${f}.pristine`, f);
+    },
+  };
+}
