@@ -107,7 +107,7 @@ function skipArray(b: Buffer, i: number, stop: number, nulls: boolean): number {
   return -1;
 }
 
-const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+export const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const CIDR = ascii('{"cidr":');
 const AFFINITY = ascii(',"affinity":');
 const CLAIM_TIME = ascii(',"affinity_claim_time":');
@@ -128,7 +128,8 @@ function countList(b: Buffer, start: number, end: number): number {
   return entries;
 }
 
-function equalsAscii(b: Buffer, start: number, end: number, text: string): boolean {
+/** Whether b[start, end) is the ASCII text. */
+export function equalsAscii(b: Buffer, start: number, end: number, text: string): boolean {
   if (end - start !== text.length) return false;
   for (let k = 0; k < text.length; k++) if (b[start + k] !== text.charCodeAt(k)) return false;
   return true;

@@ -133,7 +133,10 @@ function checkArray(
 }
 
 /** The attribute of an allocated ordinal, or undefined when the ordinal is free. */
-export function attributeOf(block: DecodedBlock, ord: number): AllocationAttribute | undefined {
+export function attributeOf<A extends object = AllocationAttribute>(
+  block: { key: string; value: { allocations: (number | null)[] | null; attributes: A[] | null } },
+  ord: number,
+): A | undefined {
   const idx = block.value.allocations?.[ord];
   if (idx === undefined || idx === null) return undefined;
   const attr = block.value.attributes?.[idx];

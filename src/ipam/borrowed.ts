@@ -4,8 +4,9 @@
  * Allocations without a node attribute cannot be classified and are only counted.
  */
 import type { Datastore } from '../datastore/contract.js';
-import { BLOCK_PREFIX, ipText, networkText, ordinalToIP, parseBlockKey } from './block-key.js';
-import { attributeOf, CorruptBlockError, decodeBlock, type DecodedBlock } from './block.js';
+import { BLOCK_PREFIX, blockKeyNetwork, ipText, networkText, ordinalToIP } from './block-key.js';
+import { readBlockOwners, type BlockOwners } from './block-owners.js';
+import { attributeOf, CorruptBlockError, decodeBlock } from './block.js';
 import type { SkippedValue } from './utilization.js';
 
 export interface BorrowedIP {
@@ -34,7 +35,7 @@ export function blockOwner(affinity: string | null): string {
   return parts.length === 2 ? parts[1]! : parts[0]!;
 }
 
-export function borrowedInBlock(block: DecodedBlock): { borrowed: BorrowedIP[]; unclassified: number } {
+export function borrowedInBlock(block: BlockOwners): { borrowed: BorrowedIP[]; unclassified: number } {
   const owner = blockOwner(block.value.affinity);
   const borrowed: BorrowedIP[] = [];
   let unclassified = 0;
@@ -73,15 +74,20 @@ export function borrowedInBlock(block: DecodedBlock): { borrowed: BorrowedIP[]; 
   return { borrowed, unclassified };
 }
 
-/** Blocks are scanned (each decoded while it is visited, nothing of it kept but its borrowed rows). */
+/**
+ * Blocks are scanned (each read while it is visited, nothing of it kept but its borrowed rows): who
+ * holds each address is read from the block's bytes (block-owners.ts), or decoded in full when
+ * the bytes are not in the usual form.
+ */
 export async function collectBorrowed(ds: Datastore): Promise<BorrowedReport> {
   const borrowed: BorrowedIP[] = [];
   const skipped: SkippedValue[] = [];
   let unclassified = 0;
   const { revision } = await ds.scan(BLOCK_PREFIX, (kv) => {
-    if (!parseBlockKey(kv.key)) return undefined;
+    const fromKey = blockKeyNetwork(kv.key);
+    if (!fromKey) return undefined;
     try {
-      const inBlock = borrowedInBlock(decodeBlock(kv));
+      const inBlock = borrowedInBlock(readBlockOwners(kv, fromKey) ?? decodeBlock(kv));
       for (const row of inBlock.borrowed) borrowed.push(row);
       unclassified += inBlock.unclassified;
     } catch (err) {

@@ -5,8 +5,9 @@
  */
 import { compareGoStrings } from '../codec/go-json.js';
 import type { Datastore } from '../datastore/contract.js';
-import { BLOCK_PREFIX, parseBlockKey } from './block-key.js';
-import { affinityHost, attributeOf, CorruptBlockError, decodeBlock, type DecodedBlock } from './block.js';
+import { BLOCK_PREFIX, blockKeyNetwork } from './block-key.js';
+import { readBlockOwners, type BlockOwners } from './block-owners.js';
+import { affinityHost, attributeOf, CorruptBlockError, decodeBlock } from './block.js';
 import type { SkippedValue } from './utilization.js';
 
 export interface NodeUsage {
@@ -38,7 +39,7 @@ export class NodeUsageCounter {
     return n;
   }
 
-  add(block: DecodedBlock): void {
+  add(block: BlockOwners): void {
     const allocations = block.value.allocations ?? [];
     // Check every index first so a corrupt block adds nothing.
     for (let ord = 0; ord < allocations.length; ord++) attributeOf(block, ord);
@@ -81,14 +82,15 @@ export class NodeUsageCounter {
   }
 }
 
-/** Blocks are scanned (each decoded while it is visited and only counted). */
+/** Blocks are scanned (each read while it is visited and only counted; see collectBorrowed). */
 export async function collectNodeUsage(ds: Datastore): Promise<NodeUsageReport> {
   const counter = new NodeUsageCounter();
   const skipped: SkippedValue[] = [];
   const { revision } = await ds.scan(BLOCK_PREFIX, (kv) => {
-    if (!parseBlockKey(kv.key)) return undefined;
+    const fromKey = blockKeyNetwork(kv.key);
+    if (!fromKey) return undefined;
     try {
-      counter.add(decodeBlock(kv));
+      counter.add(readBlockOwners(kv, fromKey) ?? decodeBlock(kv));
     } catch (err) {
       if (!(err instanceof CorruptBlockError)) throw err;
       skipped.push({ key: err.key, reason: err.reason });
