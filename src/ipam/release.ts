@@ -136,8 +136,17 @@ function poolBlock(pools: readonly PoolInfo[], ip: IPAddr): Network | undefined 
 }
 
 /**
+ * Blocks released at once. Calico's ReleaseIPs does its blocks in parallel too (GOMAXPROCS
+ * goroutines, each serving a single block): each block is its own compare-and-swap, and a release
+ * spends most of its time waiting for the store's disk sync after every write.
+ */
+const BLOCKS_IN_PARALLEL = 8;
+
+/**
  * ReleaseIPs: frees each address. A block whose release fails (corrupt value, a report's stale
- * handle or sequence number) is recorded in failures and the other blocks still go ahead.
+ * handle or sequence number) is recorded in failures and the other blocks still go ahead. Blocks
+ * are released BLOCKS_IN_PARALLEL at a time, each into a result of its own; the results are joined
+ * in block order, so what is reported does not depend on which block finished first.
  */
 export async function releaseIPs(
   ds: Datastore,
@@ -145,18 +154,39 @@ export async function releaseIPs(
   opts: { dryRun?: boolean } = {},
 ): Promise<ReleaseResult> {
   const result = emptyResult(opts.dryRun ?? false);
-  const groups = await groupByBlock(ds, requests, result);
-  for (const { net, requests: reqs } of groups.values()) {
-    try {
-      await releaseFromBlock(ds, net, reqs, result);
-    } catch (err) {
-      if (!(err instanceof OperationError || err instanceof ConflictError)) throw err;
-      result.failures.push({
-        block: networkText(net),
-        message: err.message,
-        stale: err instanceof StaleReleaseError,
-      });
+  const groups = [...(await groupByBlock(ds, requests, result)).values()];
+  const perBlock = groups.map(() => emptyResult(result.dryRun));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < groups.length; i = next++) {
+      const { net, requests: reqs } = groups[i]!;
+      const own = perBlock[i]!;
+      try {
+        await releaseFromBlock(ds, net, reqs, own);
+      } catch (err) {
+        if (!(err instanceof OperationError || err instanceof ConflictError)) {
+          next = groups.length; // no block more; those under way finish
+          throw err;
+        }
+        own.failures.push({
+          block: networkText(net),
+          message: err.message,
+          stale: err instanceof StaleReleaseError,
+        });
+      }
     }
+  };
+  const workers = Array.from({ length: Math.min(BLOCKS_IN_PARALLEL, groups.length) }, worker);
+  const failed = (await Promise.allSettled(workers)).find((w) => w.status === 'rejected');
+  if (failed) throw failed.reason;
+  for (const own of perBlock) {
+    result.released.push(...own.released);
+    result.notAssigned.push(...own.notAssigned);
+    result.blocks.push(...own.blocks);
+    result.handles.push(...own.handles);
+    result.affinitiesReleased.push(...own.affinitiesReleased);
+    result.warnings.push(...own.warnings);
+    result.failures.push(...own.failures);
   }
   return result;
 }

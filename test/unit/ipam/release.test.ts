@@ -221,6 +221,56 @@ describe('releaseIPs', () => {
   });
 });
 
+describe('releaseIPs over many blocks', () => {
+  let cleanup: (() => Promise<void>) | undefined;
+  afterEach(async () => cleanup?.());
+
+  it('releases blocks eight at a time and reports them in block order, whichever finishes first', async () => {
+    // 20 affine /29 blocks of pool-a's /24... each with one pod at ordinal 1.
+    const kvs: Record<string, string> = { [POOL_KEY]: pool() };
+    const requests: { ip: IPAddr }[] = [];
+    for (let b = 0; b < 20; b++) {
+      const base = b * 8;
+      const pod = `k8s-pod-network.p${b}`;
+      kvs[`/calico/ipam/v2/assignment/ipv4/block/10.0.1.${base}-29`] =
+        `{"cidr":"10.0.1.${base}/29","affinity":"host:node1","allocations":[null,0,null,null,null,null,null,null],` +
+        `"unallocated":[0,2,3,4,5,6,7],"attributes":[{"handle_id":"${pod}","secondary":{"namespace":"ns","node":"node1","pod":"p${b}"}}],` +
+        `"sequenceNumber":7,"sequenceNumberForAllocation":{"1":6},"deleted":false}`;
+      kvs[`/calico/ipam/v2/handle/${pod}`] = `{"block":{"10.0.1.${base}/29":1},"deleted":false}`;
+      requests.push({ ip: ip(`10.0.1.${base + 1}`) });
+    }
+    const store = await datastoreWith(kvs);
+    cleanup = store.cleanup;
+    let inFlight = 0;
+    let most = 0;
+    // Block writes answer in reverse order of their block: later blocks finish first.
+    const slowWrites: Datastore = {
+      ...store.ds,
+      update: async (key, value, modRevision) => {
+        most = Math.max(most, ++inFlight);
+        const block = Number(/10\.0\.1\.(\d+)-29$/.exec(key)?.[1] ?? 0) / 8;
+        await new Promise((r) => setTimeout(r, 20 - block));
+        inFlight--;
+        return store.ds.update(key, value, modRevision);
+      },
+    };
+    const result = await releaseIPs(slowWrites, requests);
+    expect(most).toBe(8);
+    expect(result.released.map((r) => r.ip)).toEqual(
+      requests.map((r) => `10.0.1.${Number(r.ip.value & 255n)}`),
+    );
+    expect(result.blocks.map((b) => b.block)).toEqual(requests.map((_, b) => `10.0.1.${b * 8}/29`));
+    expect(result.handles.map((h) => h.handle)).toEqual(requests.map((_, b) => `k8s-pod-network.p${b}`));
+    expect(result.failures).toEqual([]);
+    for (let b = 0; b < 20; b++) {
+      expect(await store.ds.get(`/calico/ipam/v2/handle/k8s-pod-network.p${b}`)).toBeUndefined();
+      expect(
+        (await store.ds.get(`/calico/ipam/v2/assignment/ipv4/block/10.0.1.${b * 8}-29`))?.value,
+      ).toContain('"allocations":[null,null,');
+    }
+  });
+});
+
 describe('releaseByHandle', () => {
   let cleanup: (() => Promise<void>) | undefined;
   afterEach(async () => cleanup?.());
