@@ -13,9 +13,8 @@
  */
 import type { KeyValue } from '../datastore/contract.js';
 import { valueHead } from '../datastore/value-head.js';
-import { parseCIDR } from '../resources/ip.js';
 import type { Network } from './block-key.js';
-import { ascii, equalsAscii, type ExpectedNetwork } from './block-summary.js';
+import { ascii, cidrNetwork, type ExpectedNetwork } from './block-summary.js';
 
 /** The part of a decoded block that says who holds its addresses (what attributeOf reads). */
 export interface BlockOwners {
@@ -273,17 +272,8 @@ export function readBlockOwners(kv: KeyValue, expected?: ExpectedNetwork): Block
     if (err === UNUSUAL) return undefined;
     throw err;
   }
-  const [start, end] = cidr;
-  const net =
-    expected && equalsAscii(head.buf, start, end, expected.text)
-      ? expected.net
-      : parseCIDR(head.buf.toString('utf8', start, end));
-  if (!net) return undefined;
-  return {
-    key: kv.key,
-    net: net === expected?.net ? net : { network: net.network, prefix: net.prefix },
-    value: { affinity, allocations, attributes },
-  };
+  const net = cidrNetwork(head.buf, cidr[0], cidr[1], expected);
+  return net && { key: kv.key, net, value: { affinity, allocations, attributes } };
 }
 
 /** One AllocationAttribute: only `secondary` is kept. */

@@ -56,13 +56,10 @@ export function scanBlockHead(
   const free = b[listStart - 1] === OPEN ? countList(b, listStart, i - 1) : 0;
   if (free < 0) return undefined;
 
-  const cidr =
-    expected && equalsAscii(b, cidrStart, cidrEnd, expected.text)
-      ? expected.net
-      : parseCIDR(b.toString('utf8', cidrStart, cidrEnd));
-  if (!cidr) return undefined;
+  const net = cidrNetwork(b, cidrStart, cidrEnd, expected);
+  if (!net) return undefined;
   return {
-    net: cidr === expected?.net ? cidr : { network: cidr.network, prefix: cidr.prefix },
+    net,
     affinity: b[affinityStart - 1] === QUOTE ? b.toString('utf8', affinityStart, affinityEnd) : null,
     free,
   };
@@ -129,7 +126,7 @@ function countList(b: Buffer, start: number, end: number): number {
 }
 
 /** Whether b[start, end) is the ASCII text. */
-export function equalsAscii(b: Buffer, start: number, end: number, text: string): boolean {
+function equalsAscii(b: Buffer, start: number, end: number, text: string): boolean {
   if (end - start !== text.length) return false;
   for (let k = 0; k < text.length; k++) if (b[start + k] !== text.charCodeAt(k)) return false;
   return true;
@@ -142,6 +139,21 @@ export function equalsAscii(b: Buffer, start: number, end: number, text: string)
 export interface ExpectedNetwork {
   text: string;
   net: Network;
+}
+
+/**
+ * The network of a block value's cidr, the text b[start, end): expected's own object when it is
+ * exactly expected's text (no second parse), else parsed; undefined when it is not a CIDR.
+ */
+export function cidrNetwork(
+  b: Buffer,
+  start: number,
+  end: number,
+  expected: ExpectedNetwork | undefined,
+): Network | undefined {
+  if (expected && equalsAscii(b, start, end, expected.text)) return expected.net;
+  const cidr = parseCIDR(b.toString('utf8', start, end));
+  return cidr ? { network: cidr.network, prefix: cidr.prefix } : undefined;
 }
 
 /** Summarises a stored block; throws CorruptBlockError (naming the key) for a value Calico would reject. */
