@@ -163,6 +163,18 @@ export interface ScanResult<T> {
   results: T[];
 }
 
+export interface ScanOptions {
+  /** Read at this revision; by default at the revision of the first page. */
+  revision?: number;
+  /**
+   * On etcd, the rest of the range after the first page is read in about this many pages (by
+   * default 10; a page is still never larger than about 45 MB). etcd counts the rest of the range
+   * for every page, so a caller reading a whole datastore (hundreds of thousands of keys) asks for a
+   * few large ones.
+   */
+  pages?: number;
+}
+
 /** What the rest of the tool uses. Implemented once over any KVBackend (see datastore.ts). */
 export interface Datastore {
   readonly info: DatastoreInfo;
@@ -173,11 +185,7 @@ export interface Datastore {
    * (undefined dropped) comes back as results. Unlike list(), a KeyValue is valid only while visit
    * runs (a streaming backend reuses its bytes): read its value there, keep only what visit returns.
    */
-  scan<T>(
-    prefix: string,
-    visit: (kv: KeyValue) => T | undefined,
-    opts?: { revision?: number },
-  ): Promise<ScanResult<T>>;
+  scan<T>(prefix: string, visit: (kv: KeyValue) => T | undefined, opts?: ScanOptions): Promise<ScanResult<T>>;
   count(prefix: string): Promise<number>;
   currentRevision(): Promise<number>;
   /** Put only if the key does not exist (version == 0). */

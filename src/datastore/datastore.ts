@@ -12,6 +12,7 @@ import {
   type KeyValueStream,
   type RangeRequest,
   type RangeResponse,
+  type ScanOptions,
   type ScanResult,
   type TxnRequest,
   type TxnResponse,
@@ -63,8 +64,8 @@ export function createDatastore(backend: KVBackend): Datastore {
       return pagedStream(revision, first, (from) => readPage(from, revision, pageSize), prefix);
     },
 
-    scan: <T>(prefix: string, visit: (kv: KeyValue) => T | undefined, opts: { revision?: number } = {}) =>
-      scanRange(backend, prefix, visit, opts.revision),
+    scan: <T>(prefix: string, visit: (kv: KeyValue) => T | undefined, opts: ScanOptions = {}) =>
+      scanRange(backend, prefix, visit, opts),
 
     async count(prefix) {
       const res = await backend.range({ key: prefix, rangeEnd: prefixEnd(prefix), countOnly: true });
@@ -167,9 +168,9 @@ function pagedStream(
  * Streamed pages hold nothing in memory, so they can be larger: fewer requests, each of which makes
  * etcd count the rest of its range (docs/performance.md, "Concurrent segments, then streaming").
  */
-function streamPageSize(keys: number, averageBytes: number): number {
+function streamPageSize(keys: number, averageBytes: number, pages: number | undefined): number {
   const max = Math.max(MAX_STREAM_PAGE_SIZE, Math.floor(MAX_STREAM_PAGE_BYTES / Math.max(1, averageBytes)));
-  return Math.min(max, Math.max(MIN_STREAM_PAGE_SIZE, Math.ceil(keys / STREAM_PAGES)));
+  return Math.min(max, Math.max(MIN_STREAM_PAGE_SIZE, Math.ceil(keys / (pages ?? STREAM_PAGES))));
 }
 
 function autoPageSize(keys: number): number {
@@ -199,8 +200,9 @@ async function scanRange<T>(
   backend: KVBackend,
   prefix: string,
   visit: (kv: KeyValue) => T | undefined,
-  atRevision: number | undefined,
+  opts: ScanOptions,
 ): Promise<ScanResult<T>> {
+  const atRevision = opts.revision;
   const end = prefixEnd(prefix);
   const results: T[] = [];
   let last: string | undefined;
@@ -234,7 +236,7 @@ async function scanRange<T>(
   const remaining = first.count - taken;
   const averageBytes = sampledBytes / Math.max(1, sampled);
   const limit = backend.streamRange
-    ? streamPageSize(remaining, averageBytes)
+    ? streamPageSize(remaining, averageBytes, opts.pages)
     : scanPageSize(remaining, averageBytes);
   for (let more = first.more && taken > 0; more && last !== undefined; ) {
     const res = await read({ key: last + '\0', rangeEnd: end, revision, limit, serializable: true });
