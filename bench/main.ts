@@ -210,7 +210,7 @@ async function runAll(
     }
     const importTarget = await startBenchEtcd();
     cleanups.push(() => importTarget.stop());
-    await run(importGroup(cli, etcdEnv, importTarget, scratch, size, ratio));
+    await run(importGroup(cli, etcdEnv, importTarget, scratch, size));
     await importTarget.stop();
 
     if (opts.embeddedSizes.has(blocks)) {

@@ -116,8 +116,11 @@ export function etcdGroups(
   ];
 }
 
+/** Issue 14 gives the import no memory budget (its RSS is reported all the same). */
+const IMPORT_BUDGET = { kind: 'ratio', max: 1.5 } as const;
+
 /**
- * The export (from etcd, written by the whole group's export case) loaded into an empty embedded
+ * The export (from etcd, written by this group's reference) loaded into an empty embedded
  * store and an empty etcd, against the export itself.
  */
 export function importGroup(
@@ -126,7 +129,6 @@ export function importGroup(
   target: BenchEtcd,
   scratch: string,
   size: string,
-  ratio: Ratio,
 ): Group {
   const file = exportPath(scratch, `import-${size}`);
   const store = join(scratch, `import-target-${size}.db`);
@@ -148,7 +150,7 @@ export function importGroup(
             for (const suffix of ['', '-wal', '-shm']) rmSync(store + suffix, { force: true });
           },
         },
-        budget: ratio(1.5),
+        budget: IMPORT_BUDGET,
       },
       {
         subject: {
@@ -158,7 +160,7 @@ export function importGroup(
           }),
           prepare: () => target.reset(),
         },
-        budget: ratio(1.5),
+        budget: IMPORT_BUDGET,
       },
     ],
   };
