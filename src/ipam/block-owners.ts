@@ -16,7 +16,10 @@ import { valueHead } from '../datastore/value-head.js';
 import type { Network } from './block-key.js';
 import { ascii, cidrNetwork, type ExpectedNetwork } from './block-summary.js';
 
-/** The part of a decoded block that says who holds its addresses (what attributeOf reads). */
+/**
+ * The part of a decoded block that says who holds its addresses (what attributeOf reads); an
+ * attribute's `secondary` holds only the SECONDARY_KEYS it has.
+ */
 export interface BlockOwners {
   key: string;
   net: Network;
@@ -82,6 +85,12 @@ const BLOCK_FIELDS = [
 ].map(ascii);
 const [HANDLE_ID, SECONDARY, ALTERNATE] = [0, 1, 2];
 const ATTRIBUTE_FIELDS = ['handle_id', 'secondary', 'alternateOwnerAttrs'].map(ascii);
+/**
+ * The keys of `secondary` the commands read (ActiveOwnerAttrs: the node, and what the address is
+ * for); the others (the pod's timestamp, ...) are checked to be strings and not kept.
+ */
+export const SECONDARY_KEYS = ['node', 'namespace', 'pod', 'vmi-name', 'type'] as const;
+const SECONDARY_KEY_BYTES = SECONDARY_KEYS.map(ascii);
 
 class Walker {
   i: number;
@@ -194,13 +203,22 @@ class Walker {
     return true;
   }
 
-  /** A map of strings, or null; a key twice or `__proto__` is left to the full decoder. */
-  stringMap(): Record<string, string> | null {
+  /**
+   * A map of strings, or null, of which only the keys in keep are kept (each value of the others is
+   * checked to be a string and skipped); a kept key twice is left to the full decoder.
+   */
+  stringMap(keep: readonly Uint8Array[]): Record<string, string> | null {
     const map: Record<string, string> = {};
+    const seen = { bits: 0 };
     const present = this.object((start, end) => {
-      const key = this.b.toString('utf8', start, end);
-      if (key === '__proto__' || Object.hasOwn(map, key)) throw UNUSUAL;
-      map[key] = this.string();
+      const n = keep.findIndex((name) => equalsBytes(this.b, start, end, name));
+      if (n < 0) {
+        this.stringBounds();
+        return;
+      }
+      if (seen.bits & (1 << n)) throw UNUSUAL;
+      seen.bits |= 1 << n;
+      map[SECONDARY_KEYS[n]!] = this.string();
     });
     return present ? map : null;
   }
@@ -286,10 +304,10 @@ function attribute(w: Walker): { secondary?: Record<string, string> | null } {
         if (w.notNull()) w.stringBounds();
         break;
       case SECONDARY:
-        attr.secondary = w.stringMap();
+        attr.secondary = w.stringMap(SECONDARY_KEY_BYTES);
         break;
       case ALTERNATE:
-        w.stringMap();
+        w.stringMap([]);
         break;
     }
   });
