@@ -189,11 +189,9 @@ export async function releaseRow(
   const leaked = [...report.allocations].filter(([, allocs]) => allocs.every((a) => !a.inUse));
   const cut = join(scratch, `release-${label.replace(/\W+/g, '-')}.json`);
   rmSync(cut, { force: true });
-  writeReportFile(cut, {
-    ...report,
-    allocations: new Map(leaked.slice(0, RELEASE_ADDRESSES)),
-    leakedHandles: [],
-  });
+  // The report's order (Go's sorted keys) is kept: the first addresses of the full report.
+  const { allocations: _all, ...head } = report;
+  writeReportFile(cut, { ...head, leakedHandles: [] }, leaked.slice(0, RELEASE_ADDRESSES));
   const addresses = Math.min(RELEASE_ADDRESSES, leaked.length);
   const subject = cli.subject(
     label,
