@@ -36,7 +36,10 @@ export async function withDatastore<T>(
     env: opts.env ?? process.env,
   });
   for (const warning of config.warnings ?? []) process.stderr.write(`${warning}\n`);
-  const ds = await openDatastore(config, { timeoutMs });
+  const ds = await openDatastore(config, {
+    timeoutMs,
+    ...(flags.debug ? { trace: (line: string) => process.stderr.write(`debug: ${line}\n`) } : {}),
+  });
   try {
     if ((opts.versionCheck ?? true) && !flags['allow-version-mismatch']) {
       await checkVersionMismatch(ds, clientVersion());

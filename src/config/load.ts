@@ -360,36 +360,40 @@ function buildEtcdConfig(raw: RawSettings): EtcdConfig {
   return config;
 }
 
+/**
+ * ETCD_ENDPOINTS: comma-separated http(s)://HOST:PORT. The port is kept exactly as written (the URL
+ * parser drops a scheme's default port, :80 or :443, and gRPC would then dial :443 for either); an
+ * endpoint without one is refused, as etcdctl does not connect to one either.
+ */
 function parseEndpoints(text: string, where: string): string[] {
   const endpoints: string[] = [];
   for (const entry of text.split(',')) {
     const endpoint = entry.trim();
     if (endpoint === '') continue;
+    const invalid = (hint: string): InputError =>
+      new InputError(
+        `invalid etcd endpoint '${shorten(endpoint)}' (${where}): expected http://HOST:PORT or https://HOST:PORT`,
+        { code: 'InvalidConfig', hint },
+      );
     let url: URL | undefined;
     try {
       url = new URL(endpoint);
     } catch {
       url = undefined;
     }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-      throw new InputError(
-        `invalid etcd endpoint '${shorten(endpoint)}' (${where}): expected http://HOST:PORT or https://HOST:PORT`,
-        {
-          code: 'InvalidConfig',
-          hint: 'each endpoint needs a scheme, e.g. https://10.0.0.1:2379',
-        },
-      );
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(endpoint)?.[1]?.toLowerCase();
+    if (!url || scheme === undefined)
+      throw invalid('each endpoint needs a scheme, e.g. https://10.0.0.1:2379');
+    if ((scheme !== 'http' && scheme !== 'https') || url.hostname === '') {
+      throw invalid(`use http:// or https:// (not ${scheme}://), e.g. https://10.0.0.1:2379`);
     }
     if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
-      throw new InputError(
-        `invalid etcd endpoint '${shorten(endpoint)}' (${where}): expected http://HOST:PORT or https://HOST:PORT`,
-        {
-          code: 'InvalidConfig',
-          hint: 'remove any path, query or credentials from the endpoint URL',
-        },
-      );
+      throw invalid('remove any path, query or credentials from the endpoint URL');
     }
-    endpoints.push(`${url.protocol}//${url.host}`);
+    // The port as written: after the host (a bracketed IPv6 address may hold colons itself).
+    const port = /^[^/]*\/\/(?:\[[^\]]*\]|[^:/]*):(\d+)\/?$/.exec(endpoint)?.[1];
+    if (port === undefined) throw invalid(`add the port, e.g. ${scheme}://${url.host}:2379`);
+    endpoints.push(`${url.protocol}//${url.hostname}:${Number(port)}`);
   }
   if (endpoints.length === 0) {
     throw new InputError(`no etcd endpoints specified (${where})`, { code: 'InvalidConfig' });

@@ -3,9 +3,14 @@
  * calico's compare-and-swap rules (libcalico-go etcdv3 backend): create puts only when the key's
  * version is 0, update and delete compare the mod revision, and a failed compare reads the key
  * back so the caller learns why.
+ *
+ * Every write goes through writeResolvingLostAnswers(): a write whose answer was lost (the member
+ * hung, the leader died) is resolved by reading what is stored, never taken as lost or applied.
  */
+import { isCalicoError } from '../errors.js';
 import {
   prefixEnd,
+  WRITE_OUTCOME_UNKNOWN,
   type Datastore,
   type KVBackend,
   type KeyValue,
@@ -14,6 +19,7 @@ import {
   type RangeResponse,
   type ScanOptions,
   type ScanResult,
+  type TxnOpResult,
   type TxnRequest,
   type TxnResponse,
   type WriteOutcome,
@@ -44,6 +50,7 @@ const MAX_STREAM_PAGE_SIZE = 5000;
 const SIZE_SAMPLE = 100;
 
 export function createDatastore(backend: KVBackend): Datastore {
+  const write = (req: TxnRequest): Promise<TxnResponse> => writeResolvingLostAnswers(backend, req);
   return {
     info: backend.info,
 
@@ -78,7 +85,7 @@ export function createDatastore(backend: KVBackend): Datastore {
     },
 
     async create(key, value) {
-      const res = await backend.txn({
+      const res = await write({
         compare: [{ key, target: 'version', op: '==', value: 0 }],
         success: [{ type: 'put', key, value }],
         failure: [{ type: 'get', key }],
@@ -88,7 +95,7 @@ export function createDatastore(backend: KVBackend): Datastore {
     },
 
     async update(key, value, modRevision) {
-      const res = await backend.txn({
+      const res = await write({
         compare: [{ key, target: 'modRevision', op: '==', value: modRevision }],
         success: [{ type: 'put', key, value }],
         failure: [{ type: 'get', key }],
@@ -106,7 +113,7 @@ export function createDatastore(backend: KVBackend): Datastore {
               success: [{ type: 'delete', key }],
               failure: [{ type: 'get', key }],
             };
-      const res = await backend.txn(req);
+      const res = await write(req);
       if (!res.succeeded) return failed('conflict', res);
       const deleted = res.results[0]?.type === 'delete' ? res.results[0].deleted : 0;
       return deleted > 0 ? { ok: true, revision: res.revision } : { ok: false, reason: 'missing' };
@@ -119,7 +126,7 @@ export function createDatastore(backend: KVBackend): Datastore {
       return backend.watch({ ...req, outageMs: opts.outageMs }, onChanges);
     },
 
-    txn: (req: TxnRequest) => backend.txn(req),
+    txn: (req: TxnRequest) => (writes(req) ? write(req) : backend.txn(req)),
     close: () => backend.close(),
   };
 }
@@ -243,4 +250,82 @@ async function scanRange<T>(
     more = res.more && taken > 0;
   }
   return { revision, results };
+}
+
+/** Whether err says that a write was sent and its answer lost (the backend's failure mapping). */
+export function isWriteOutcomeUnknown(err: unknown): boolean {
+  return isCalicoError(err) && err.exitCode === 3 && (err.hint?.startsWith(WRITE_OUTCOME_UNKNOWN) ?? false);
+}
+
+/** How many times one write is sent again after its answer was lost and a read showed it had not landed. */
+const LOST_ANSWER_RESENDS = 3;
+
+/**
+ * One write transaction, exact when its answer is lost. Every write of this tool is a
+ * compare-and-swap (or puts values that are the same whoever writes them), so what is stored says
+ * whether it landed: after a lost answer the keys it writes are read back, and
+ * - every key it puts holds its value at one mod revision, and every key it deletes is gone: it
+ *   landed, and its success is returned as etcd would have;
+ * - otherwise it is sent again, and etcd's answer decides: it succeeds, or its compare fails
+ *   because someone else changed the keys, and that failure is returned (after one more look for
+ *   this write's own values, which a member that had held the first request may have applied
+ *   in between). A first request that a resumed member applies even later can only fail its compare.
+ * After LOST_ANSWER_RESENDS lost answers in a row the last one is thrown (exit 3, the hint says the
+ * write may or may not have been applied).
+ */
+async function writeResolvingLostAnswers(backend: KVBackend, req: TxnRequest): Promise<TxnResponse> {
+  let lost = 0;
+  for (;;) {
+    let res: TxnResponse;
+    try {
+      res = await backend.txn(req);
+    } catch (err) {
+      if (!isWriteOutcomeUnknown(err) || lost >= LOST_ANSWER_RESENDS) throw err;
+      lost++;
+      const landed = await landedAs(backend, req);
+      if (landed) return landed;
+      continue;
+    }
+    if (!res.succeeded && lost > 0) return (await landedAs(backend, req)) ?? res;
+    return res;
+  }
+}
+
+/** The response req would have had if what is stored now shows that it was applied; else undefined. */
+async function landedAs(backend: KVBackend, req: TxnRequest): Promise<TxnResponse | undefined> {
+  const puts = req.success.filter((op) => op.type === 'put');
+  const deletes = req.success.filter((op) => op.type === 'delete');
+  const stored = await Promise.all(
+    [...puts, ...deletes].map((op) =>
+      backend.range(
+        op.type === 'delete' && op.rangeEnd !== undefined
+          ? { key: op.key, rangeEnd: op.rangeEnd, countOnly: true }
+          : { key: op.key },
+      ),
+    ),
+  );
+  const putRevisions = new Set<number>();
+  for (const [i, op] of puts.entries()) {
+    const kv = stored[i]!.kvs[0];
+    if (op.type !== 'put' || !kv || kv.value !== op.value) return undefined;
+    putRevisions.add(kv.modRevision);
+  }
+  // One transaction writes all its keys at one revision.
+  if (putRevisions.size > 1) return undefined;
+  if (stored.slice(puts.length).some((res) => res.count > 0)) return undefined;
+  const revision =
+    putRevisions.size === 1 ? [...putRevisions][0]! : Math.max(0, ...stored.map((r) => r.revision));
+  const results = await Promise.all(
+    req.success.map(async (op): Promise<TxnOpResult> => {
+      if (op.type === 'put') return { type: 'put' };
+      // The keys it deleted are gone; how many there were is not known: at least one.
+      if (op.type === 'delete') return { type: 'delete', deleted: 1 };
+      return { type: 'get', kvs: (await backend.range({ key: op.key, rangeEnd: op.rangeEnd })).kvs };
+    }),
+  );
+  return { succeeded: true, revision, results };
+}
+
+function writes(req: TxnRequest): boolean {
+  return [...req.success, ...(req.failure ?? [])].some((op) => op.type !== 'get');
 }

@@ -7,14 +7,20 @@ import { OperationError } from '../errors.js';
 import type { Datastore, KVBackend } from './contract.js';
 import { createDatastore } from './datastore.js';
 
-export async function openDatastore(config: ClientConfig, opts: { timeoutMs: number }): Promise<Datastore> {
-  return createDatastore(await openBackend(config, opts.timeoutMs));
+export interface OpenOptions {
+  timeoutMs: number;
+  /** --debug: called with one line per datastore request attempt (etcd). */
+  trace?: (line: string) => void;
 }
 
-async function openBackend(config: ClientConfig, timeoutMs: number): Promise<KVBackend> {
+export async function openDatastore(config: ClientConfig, opts: OpenOptions): Promise<Datastore> {
+  return createDatastore(await openBackend(config, opts));
+}
+
+async function openBackend(config: ClientConfig, { timeoutMs, trace }: OpenOptions): Promise<KVBackend> {
   if (config.datastoreType === 'etcdv3' && config.etcd) {
     const { openEtcdBackend } = await import('./etcd/backend.js');
-    return openEtcdBackend(config.etcd, { timeoutMs, source: config.source });
+    return openEtcdBackend(config.etcd, { timeoutMs, source: config.source, ...(trace ? { trace } : {}) });
   }
   if (config.datastoreType === 'embedded' && config.embedded) {
     const { openEmbeddedBackend } = await import('./embedded/backend.js');

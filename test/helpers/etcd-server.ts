@@ -269,3 +269,194 @@ export function etcdHealthy(endpoint: string, certs?: EtcdCerts): Promise<boolea
     req.end();
   });
 }
+
+export interface EtcdMember {
+  name: string;
+  endpoint: string;
+  /** The member's client port. */
+  port: number;
+  /** The running etcd's pid (changes on restart). */
+  readonly pid: number;
+  /** SIGSTOP: the kernel still accepts connections, nothing answers (a hung process, a disk stall). */
+  freeze(): void;
+  /** SIGCONT after freeze(). */
+  resume(): void;
+  /** SIGKILL, and waits for the process to be gone. */
+  kill(): Promise<void>;
+  /** Starts the member again on its ports and data dir (after kill()) and waits until it answers. */
+  restart(): Promise<void>;
+}
+
+export interface EtcdCluster {
+  members: EtcdMember[];
+  /** Every member's client URL, in member order. */
+  endpoints: string[];
+  /** DATASTORE_TYPE and ETCD_ENDPOINTS for the CLI (in member order unless endpoints are given). */
+  env(endpoints?: string[]): Record<string, string>;
+  /** The index of the member that is the leader now, as the live members see it. */
+  leader(): Promise<number>;
+  /** Makes member `to` the leader (etcdctl move-leader) and waits until it is. */
+  moveLeader(to: number): Promise<void>;
+  /** Runs etcdctl against the given endpoints (all members by default) and returns its stdout. */
+  etcdctl(args: string[], endpoints?: string[]): Promise<string>;
+  /** Resumes frozen members, kills every member and removes every data dir. */
+  stop(): Promise<void>;
+}
+
+interface MemberProcess {
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+/**
+ * A real etcd cluster of `size` members (3 or 5) on 127.0.0.1: free client and peer ports, one
+ * temporary data dir each, etcd's default heartbeat and election timeouts (as in production).
+ */
+export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startClusterOnce(size);
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+async function startClusterOnce(size: number): Promise<EtcdCluster> {
+  const specs: { name: string; clientPort: number; peerUrl: string; dataDir: string }[] = [];
+  for (let i = 0; i < size; i++) {
+    specs.push({
+      name: `m${i}`,
+      clientPort: await freePort(),
+      peerUrl: `http://127.0.0.1:${await freePort()}`,
+      dataDir: mkdtempSync(join(tmpdir(), 'calicoctl-ts-etcd-cluster-')),
+    });
+  }
+  const initialCluster = specs.map((s) => `${s.name}=${s.peerUrl}`).join(',');
+  const logs = specs.map(() => '');
+  const spawnMember = (i: number, state: 'new' | 'existing'): MemberProcess => {
+    const s = specs[i]!;
+    const endpoint = `http://127.0.0.1:${s.clientPort}`;
+    const child = spawn(
+      'etcd',
+      [
+        '--name', s.name,
+        '--data-dir', s.dataDir,
+        '--listen-client-urls', endpoint,
+        '--advertise-client-urls', endpoint,
+        '--listen-peer-urls', s.peerUrl,
+        '--initial-advertise-peer-urls', s.peerUrl,
+        '--initial-cluster', initialCluster,
+        '--initial-cluster-state', state,
+        '--initial-cluster-token', `calicoctl-ts-${process.pid}-${specs[0]!.clientPort}`,
+        '--logger', 'zap',
+        '--log-outputs', 'stderr',
+        '--max-request-bytes', String(8 * 1024 * 1024),
+      ], // prettier-ignore
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      logs[i] = (logs[i]! + d).slice(-20_000);
+    });
+    return { child, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) };
+  };
+  const procs = specs.map((_, i) => spawnMember(i, 'new'));
+  const frozen = new Set<number>();
+  const endpoints = specs.map((s) => `http://127.0.0.1:${s.clientPort}`);
+
+  const stop = async (): Promise<void> => {
+    for (const i of frozen) procs[i]!.child.kill('SIGCONT');
+    frozen.clear();
+    await Promise.all(procs.map((p) => killChild(p.child, p.exited)));
+    for (const s of specs) rmSync(s.dataDir, { recursive: true, force: true });
+  };
+
+  const etcdctl = async (args: string[], at = endpoints): Promise<string> => {
+    const { stdout } = await run('etcdctl', ['--endpoints', at.join(','), ...args], {
+      env: { ...process.env, ETCDCTL_API: '3' },
+    });
+    return stdout;
+  };
+
+  const memberIds = async (): Promise<{ leader: number; ids: string[] }> => {
+    const live = endpoints.filter((_, i) => !frozen.has(i) && procs[i]!.child.exitCode === null);
+    const status = JSON.parse(
+      await etcdctl(['endpoint', 'status', '-w', 'json', '--command-timeout', '2s'], live).catch(
+        (err: { stdout?: string }) => err.stdout ?? '[]',
+      ),
+    ) as { Endpoint: string; Status: { header: { member_id: string | number }; leader: string | number } }[];
+    const ids = endpoints.map((e) => {
+      const s = status.find((x) => x.Endpoint === e);
+      return s ? BigInt(s.Status.header.member_id).toString(16) : '';
+    });
+    const leaders = status.map((s) => BigInt(s.Status.leader).toString(16)).filter((l) => l !== '0');
+    return { leader: ids.indexOf(leaders[0] ?? '-'), ids };
+  };
+
+  const leader = async (): Promise<number> => {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      const { leader: index } = await memberIds();
+      if (index >= 0) return index;
+      if (Date.now() > deadline) throw new Error('the etcd cluster elected no leader');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  const members = specs.map(
+    (s, i): EtcdMember => ({
+      name: s.name,
+      endpoint: endpoints[i]!,
+      port: s.clientPort,
+      get pid() {
+        return procs[i]!.child.pid!;
+      },
+      freeze() {
+        procs[i]!.child.kill('SIGSTOP');
+        frozen.add(i);
+      },
+      resume() {
+        procs[i]!.child.kill('SIGCONT');
+        frozen.delete(i);
+      },
+      async kill() {
+        if (frozen.delete(i)) procs[i]!.child.kill('SIGCONT');
+        procs[i]!.child.kill('SIGKILL');
+        await procs[i]!.exited;
+      },
+      async restart() {
+        procs[i] = spawnMember(i, 'existing');
+        await waitHealthy(endpoints[i]!, undefined, procs[i]!.child, () => logs[i]!);
+      },
+    }),
+  );
+
+  try {
+    await Promise.all(endpoints.map((e, i) => waitHealthy(e, undefined, procs[i]!.child, () => logs[i]!)));
+    await leader();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return {
+    members,
+    endpoints,
+    env: (at = endpoints) => ({ DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: at.join(',') }),
+    leader,
+    async moveLeader(to) {
+      const { leader: from, ids } = await memberIds();
+      if (from === to) return;
+      await etcdctl(['move-leader', ids[to]!], [endpoints[from]!]);
+      const deadline = Date.now() + START_TIMEOUT_MS;
+      while ((await memberIds()).leader !== to) {
+        if (Date.now() > deadline) throw new Error(`member ${to} did not become the leader`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    etcdctl,
+    stop,
+  };
+}

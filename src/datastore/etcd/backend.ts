@@ -2,14 +2,17 @@
  * The etcd v3 backend: the KVBackend contract (range, txn) over etcd's KV service, with etcd's own
  * semantics, because the contract is etcd's.
  *
- * Reads (Range) go through range-reader.ts, a lean client over node:http2; writes, and any read
- * after the lean reader failed once, go through etcd3. etcd3 (and with it gRPC, ~190 ms to load)
- * is imported here and only here, dynamically, on the first call that needs it, so commands that
- * only read never load it. The etcd3 defaults are wrong for a CLI and are replaced:
- * - its retry policy and per-host circuit breaker turn an unreachable host into a minute of retries
- *   (dialTimeout is not honoured): we try each endpoint at most once per call, within one deadline;
- * - responses are capped at 4 MiB: raised to 256 MiB (pages of a big prefix can exceed 4 MiB);
- * - every call, and the password-to-token exchange, carries the --timeout deadline.
+ * Every call goes through one failover loop (call-budget.ts) that gives it its deadline, tries the
+ * members in order (a member that failed goes last) and decides, from how an attempt failed, whether
+ * the call may move on: a hung member costs one attempt budget, a refused one nothing, a member
+ * without a leader a short wait; a write whose answer was lost is never resent here (the datastore
+ * resolves it by reading, datastore.ts).
+ *
+ * Reads (Range) go through range-reader.ts, a lean client over node:http2, one per member; writes go
+ * through etcd3, one client per member. etcd3 (and with it gRPC, ~190 ms to load) is imported here
+ * and only here, dynamically, on the first write, so commands that only read never load it. Its
+ * defaults are wrong for a CLI and are replaced: its retry policy and circuit breaker (a minute of
+ * retries on an unreachable host) by one attempt per member; its 4 MiB response cap by 256 MiB.
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -18,31 +21,39 @@ import type { Etcd3, IKeyValue, IOptions, IRequestOp, IResponseOp, ICompare } fr
 
 import type { EtcdConfig } from '../../config/types.js';
 import { InputError } from '../../errors.js';
-import type {
-  Compare,
-  KVBackend,
-  KeyValue,
-  RangeRequest,
-  RangeResponse,
-  TxnOp,
-  TxnOpResult,
-  TxnRequest,
+import {
+  prefixEnd,
+  type Compare,
+  type KVBackend,
+  type KeyValue,
+  type RangeRequest,
+  type RangeResponse,
+  type TxnOp,
+  type TxnOpResult,
+  type TxnRequest,
+  type TxnResponse,
 } from '../contract.js';
+import {
+  etcdCallBudget,
+  MemberOrder,
+  messageOf,
+  runOnMembers,
+  type EtcdCallBudget,
+  type EtcdTrace,
+  type MemberCall,
+} from './call-budget.js';
 import { withOwnSockets } from './client-sockets.js';
 import { resolveEndpoints } from './discovery.js';
-import {
-  describeEtcdFailure,
-  describeWriteFailure,
-  isAuthNotEnabled,
-  type FailureContext,
-} from './failures.js';
+import { describeCallFailure, isAuthNotEnabled, type FailureContext } from './failures.js';
 import { openRangeReader, RangeDeadlineError, type RangeReader } from './range-reader.js';
 
 export interface EtcdBackendOptions {
-  /** Deadline of each etcd call (including failover to another endpoint and authentication). */
+  /** --timeout: what one etcd call may take in all, every attempt included (call-budget.ts). */
   timeoutMs: number;
   /** Where the configuration came from, for messages: "environment", "config file /etc/calico/calicoctl.cfg". */
   source: string;
+  /** --debug: one line per attempt of every call (method, key, member, time, outcome). */
+  trace?: EtcdTrace;
 }
 
 const MAX_RECEIVE_BYTES = 256 * 1024 * 1024;
@@ -63,83 +74,134 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
     caCert: cfg.caCertFile !== undefined || cfg.caCert !== undefined,
     ...(cfg.username !== undefined ? { username: cfg.username } : {}),
   };
-
-  // Reads go through the lean range reader until one fails; from then on, and for every write,
-  // through etcd3, loaded on first use (a read-only command never loads gRPC).
-  let reader: RangeReader | undefined = openRangeReader({
-    endpoint: endpoints[0]!,
-    timeoutMs: opts.timeoutMs,
-    ...(credentials ? { tls: tlsOptions(credentials) } : {}),
-    ...(cfg.username !== undefined && cfg.password !== undefined
-      ? { auth: { username: cfg.username, password: cfg.password } }
-      : {}),
-  });
-  let grpc: Promise<KVBackend> | undefined;
-  const viaGrpc = (): Promise<KVBackend> =>
-    (grpc ??= openGrpcBackend(cfg, opts, endpoints, credentials, ctx));
-
-  const range = async (req: RangeRequest): Promise<RangeResponse> => {
-    if (reader) {
-      try {
-        return await reader.range(req, keyBytes(req.key), rangeEndOf(req));
-      } catch (err) {
-        // etcd3 would wait out the same deadline on the same endpoint: report it, do not wait twice.
-        if (err instanceof RangeDeadlineError) throw await describeEtcdFailure(err, ctx);
-        // Concurrent reads fail together: the first to get here closes the reader.
-        reader?.close();
-        reader = undefined;
-      }
+  const members = new MemberOrder(endpoints);
+  const budget = (): EtcdCallBudget => etcdCallBudget(opts.timeoutMs, endpoints.length);
+  const run = async <T>(call: MemberCall<T>): Promise<T> => {
+    try {
+      return await runOnMembers(members, budget(), call, opts.trace);
+    } catch (err) {
+      throw await describeCallFailure(err, ctx);
     }
-    return (await viaGrpc()).range(req);
   };
 
-  // Streamed ranges go through the reader's own connection until one fails; a failed one goes on
-  // from the last key it handed over through range(), so no key is handed over twice.
-  let streaming = true;
-  const streamRange = async (
-    req: RangeRequest,
-    onKeyValue: (kv: KeyValue) => void,
-  ): Promise<RangeResponse> => {
+  // Reads go through the lean range reader, one per member (its auth token is the member's own);
+  // writes through etcd3, loaded on first use (a read-only command never loads gRPC), one client
+  // per member so that the failover loop, not etcd3, chooses where each attempt goes.
+  const readers = new Map<string, RangeReader>();
+  const reader = (member: string): RangeReader => {
+    let r = readers.get(member);
+    if (!r) {
+      r = openRangeReader({
+        endpoint: member,
+        ...(credentials ? { tls: tlsOptions(credentials) } : {}),
+        ...(cfg.username !== undefined && cfg.password !== undefined
+          ? { auth: { username: cfg.username, password: cfg.password } }
+          : {}),
+      });
+      readers.set(member, r);
+    }
+    return r;
+  };
+  const writers = new Map<string, Promise<GrpcMember>>();
+  const writer = (member: string): Promise<GrpcMember> => {
+    let w = writers.get(member);
+    if (!w) {
+      w = openGrpcMember(cfg, member, credentials);
+      writers.set(member, w);
+    }
+    return w;
+  };
+
+  const range = (req: RangeRequest): Promise<RangeResponse> =>
+    run({
+      what: `Range ${describeRange(req)}`,
+      write: false,
+      ...(req.serializable ? { serializable: true } : {}),
+      attempt: (member, ms) => reader(member).range(req, keyBytes(req.key), rangeEndOf(req), ms),
+      summary: (res) => `${req.countOnly ? res.count : res.kvs.length} keys, revision ${res.revision}`,
+    });
+
+  // A streamed range goes on, on whichever member takes over, from the last key it handed over and
+  // at the revision it was read at, so no key is handed over twice. A member whose stream fails
+  // for a reason the streaming client cannot tell (it does not decode error headers) is asked the
+  // rest in one unary call, which reports etcd's answer properly.
+  const unstreamable = new Set<string>();
+  const streamRange = (req: RangeRequest, onKeyValue: (kv: KeyValue) => void): Promise<RangeResponse> => {
     let handed = 0;
     let last: string | undefined;
     const progress = { revision: 0 };
-    if (reader && streaming) {
-      try {
-        return await reader.streamRange(
-          req,
-          keyBytes(req.key),
+    const take = (kv: KeyValue): void => {
+      onKeyValue(kv);
+      handed++;
+      last = kv.key;
+    };
+    const rest = (): RangeRequest =>
+      last === undefined
+        ? req
+        : {
+            ...req,
+            key: last + '\0',
+            revision: req.revision || progress.revision,
+            ...(req.limit ? { limit: req.limit - handed } : {}),
+          };
+    const attempt = async (member: string, ms: number): Promise<RangeResponse> => {
+      if (req.limit && handed >= req.limit) {
+        // Everything asked for arrived, but not the end of the answer: is there more?
+        const more = await reader(member).range(
+          { ...rest(), limit: 0, countOnly: true },
+          keyBytes(last! + '\0'),
           rangeEndOf(req),
-          (kv) => {
-            onKeyValue(kv);
-            handed++;
-            last = kv.key;
-          },
-          progress,
+          ms,
         );
-      } catch (err) {
-        if (err instanceof RangeDeadlineError) throw await describeEtcdFailure(err, ctx);
-        streaming = false;
+        return { kvs: [], more: more.count > 0, count: handed + more.count, revision: more.revision };
       }
-    }
-    // The rest, after the keys already handed over and at the revision they were read at.
-    const from =
-      last === undefined ? req : { ...req, key: last + '\0', revision: req.revision || progress.revision };
-    if (req.limit && handed >= req.limit) {
-      // Everything asked for arrived, but not the end of the answer: is there more?
-      const rest = await range({ ...from, limit: 0, countOnly: true });
-      return { kvs: [], more: rest.count > 0, count: handed + rest.count, revision: rest.revision };
-    }
-    const res = await range(req.limit ? { ...from, limit: req.limit - handed } : from);
-    res.kvs.forEach((kv) => onKeyValue(kv));
-    return { ...res, kvs: [], count: handed + res.count };
+      const from = rest();
+      const before = handed;
+      if (!unstreamable.has(member)) {
+        try {
+          const res = await reader(member).streamRange(
+            from,
+            keyBytes(from.key),
+            rangeEndOf(from),
+            take,
+            progress,
+            ms,
+          );
+          return { ...res, count: before + res.count };
+        } catch (err) {
+          if (err instanceof RangeDeadlineError || /^14 UNAVAILABLE/.test(messageOf(err))) throw err;
+          unstreamable.add(member);
+        }
+      }
+      const again = rest();
+      const res = await reader(member).range(again, keyBytes(again.key), rangeEndOf(again), ms);
+      const counted = handed;
+      res.kvs.forEach(take);
+      return { ...res, kvs: [], count: counted + res.count };
+    };
+    return run({
+      what: `Range ${describeRange(req)} (streamed)`,
+      write: false,
+      ...(req.serializable ? { serializable: true } : {}),
+      attempt,
+      summary: (res) => `${handed} keys, revision ${res.revision}`,
+    });
   };
+
+  const txn = (req: TxnRequest): Promise<TxnResponse> =>
+    run({
+      what: `Txn ${describeTxn(req)}`,
+      write: writes(req),
+      attempt: async (member, ms) => (await writer(member)).txn(req, ms),
+      summary: (res) => `${res.succeeded ? 'succeeded' : 'compare failed'}, revision ${res.revision}`,
+    });
 
   let closed = false;
   return withOwnSockets({
     info: { type: 'etcdv3', endpoints, source: opts.source },
     range,
     streamRange,
-    txn: async (req) => (await viaGrpc()).txn(req),
+    txn,
     watch: async (req, onChanges) =>
       (await import('./watch.js')).watchEtcd(
         { cfg, endpoints, credentials, timeoutMs: opts.timeoutMs, failure: ctx, patch: patchTransport },
@@ -149,10 +211,34 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
     close: async () => {
       if (closed) return;
       closed = true;
-      reader?.close();
-      if (grpc) await (await grpc.catch(() => undefined))?.close();
+      for (const r of readers.values()) r.close();
+      await Promise.all([...writers.values()].map(async (w) => (await w.catch(() => undefined))?.close()));
     },
   });
+}
+
+/** For --debug: the key, or the range as "prefix P" when it is one. */
+function describeRange(req: RangeRequest): string {
+  if (req.rangeEnd === undefined) return req.key;
+  const flags = [
+    req.countOnly ? 'count' : '',
+    req.keysOnly ? 'keys only' : '',
+    req.limit ? `limit ${req.limit}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const what =
+    prefixEnd(req.key) === req.rangeEnd
+      ? `prefix ${req.key}`
+      : `[${req.key}, ${JSON.stringify(req.rangeEnd)})`;
+  return flags ? `${what} (${flags})` : what;
+}
+
+/** For --debug: the keys a transaction compares and writes; never a value. */
+function describeTxn(req: TxnRequest): string {
+  const ops = req.success.map((op) => `${op.type} ${op.key}`);
+  const shown = ops.slice(0, 3).join(', ') + (ops.length > 3 ? ` and ${ops.length - 3} more` : '');
+  return `${req.compare.length} compare(s), ${shown || 'no ops'}`;
 }
 
 /** The same key material etcd3 gets, for node:tls. */
@@ -170,28 +256,31 @@ function tlsOptions(credentials: NonNullable<IOptions['credentials']>): {
   return out;
 }
 
-/** The backend over etcd3: every call through gRPC, with the fault handling described above. */
-async function openGrpcBackend(
+interface GrpcMember {
+  txn(req: TxnRequest, timeoutMs: number): Promise<TxnResponse>;
+  close(): void;
+}
+
+/** etcd3 on one member: every attempt once, within its own deadline; failures thrown as they come. */
+async function openGrpcMember(
   cfg: EtcdConfig,
-  opts: EtcdBackendOptions,
-  endpoints: string[],
+  member: string,
   credentials: IOptions['credentials'] | undefined,
-  ctx: FailureContext,
-): Promise<KVBackend> {
+): Promise<GrpcMember> {
   const { Etcd3: Etcd3Class } = await import('etcd3');
 
   // The password-to-token exchange shares the deadline of the call that triggered it.
-  let deadline = Date.now() + opts.timeoutMs;
+  let deadline = Date.now();
   const makeClient = (withAuth: boolean): Etcd3 => {
     const options: IOptions = {
-      hosts: endpoints,
+      hosts: [member],
       grpcOptions: {
         'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
         'grpc.max_send_message_length': MAX_RECEIVE_BYTES,
         // Subchannels (and their sockets, destroyed on close) belong to this client alone.
         'grpc.use_local_subchannel_pool': 1,
       },
-      faultHandling: { host: () => oncePolicy(1), global: oncePolicy(endpoints.length) },
+      faultHandling: { host: () => oncePolicy(), global: oncePolicy() },
       defaultCallOptions: () => ({ deadline }),
     };
     if (credentials) options.credentials = credentials;
@@ -210,47 +299,29 @@ async function openGrpcBackend(
   let client = makeClient(true);
   let authFallbackDone = cfg.username === undefined;
 
-  const call = async <R>(fn: (c: Etcd3, opts: { deadline: number }) => Promise<R>): Promise<R> => {
-    deadline = Date.now() + opts.timeoutMs;
-    try {
-      return await fn(client, { deadline });
-    } catch (err) {
-      // calicoctl's Go client carries on without a token when the server has auth disabled.
-      if (!authFallbackDone && isAuthNotEnabled(err)) {
-        authFallbackDone = true;
-        client.close();
-        client = makeClient(false);
-        deadline = Date.now() + opts.timeoutMs;
-        try {
-          return await fn(client, { deadline });
-        } catch (retryErr) {
-          throw await describeEtcdFailure(retryErr, ctx);
-        }
-      }
-      throw await describeEtcdFailure(err, ctx);
-    }
-  };
-
-  let closed = false;
   return {
-    info: { type: 'etcdv3', endpoints, source: opts.source },
-    range: (req) => call((c, o) => c.kv.range(toRangeRequest(req), o)).then(fromRangeResponse),
-    txn: (req) =>
-      call((c, o) => c.kv.txn(toTxnRequest(req), o)).then(
-        (res) => ({
+    async txn(req, timeoutMs) {
+      deadline = Date.now() + timeoutMs;
+      const send = async (): Promise<TxnResponse> => {
+        const res = await client.kv.txn(toTxnRequest(req), { deadline });
+        return {
           succeeded: res.succeeded,
           revision: Number(res.header.revision),
           results: fromTxnResponses(res.succeeded ? req.success : (req.failure ?? []), res.responses),
-        }),
-        (err: Error) => {
-          throw writes(req) ? describeWriteFailure(err, ctx) : err;
-        },
-      ),
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      client.close();
+        };
+      };
+      try {
+        return await send();
+      } catch (err) {
+        // calicoctl's Go client carries on without a token when the server has auth disabled.
+        if (authFallbackDone || !isAuthNotEnabled(err)) throw err;
+        authFallbackDone = true;
+        client.close();
+        client = makeClient(false);
+        return await send();
+      }
     },
+    close: () => client.close(),
   };
 }
 
@@ -291,42 +362,20 @@ function readCredentials(cfg: EtcdConfig, source: string): NonNullable<IOptions[
 }
 
 /**
- * A cockatiel-compatible policy that runs the call up to `attempts` times, retrying only errors
- * etcd3 marks recoverable (unavailable, deadline, ...). As the global policy it moves on to the next
- * endpoint on each attempt; every attempt shares the caller's deadline, so the total stays bounded.
+ * A cockatiel-compatible policy that runs the call once: etcd3's own retries and circuit breakers
+ * are replaced by the failover loop (call-budget.ts), which knows the call's deadline and whether
+ * a failed write may be resent.
  */
-function oncePolicy(attempts: number): GlobalPolicy {
+function oncePolicy(): GlobalPolicy {
   const noEvent = () => ({ dispose: () => undefined });
   const policy = {
     onSuccess: noEvent,
     onFailure: noEvent,
-    async execute<T>(
-      fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T,
-      signal?: AbortSignal,
-    ): Promise<T> {
-      const context = { signal: signal ?? new AbortController().signal };
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await fn(context);
-        } catch (err) {
-          if (attempt >= attempts || !isRecoverable(err) || isDeadlineExceeded(err)) throw err;
-        }
-      }
+    execute<T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T, signal?: AbortSignal) {
+      return Promise.resolve(fn({ signal: signal ?? new AbortController().signal }));
     },
   };
   return policy as unknown as GlobalPolicy;
-}
-
-function isRecoverable(err: unknown): boolean {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    Object.getOwnPropertySymbols(err).some((s) => s.description === 'RecoverableError')
-  );
-}
-
-function isDeadlineExceeded(err: unknown): boolean {
-  return err instanceof Error && /DEADLINE_EXCEEDED|Deadline exceeded/.test(err.message);
 }
 
 interface SecureConnector {
@@ -394,18 +443,6 @@ export function rangeEndBytes(end: string): Buffer {
   return /^[\u0000-\u00ff]*$/.test(end) ? Buffer.from(end, 'latin1') : Buffer.from(end, 'utf8');
 }
 
-function toRangeRequest(req: RangeRequest) {
-  return {
-    key: keyBytes(req.key),
-    ...(req.rangeEnd !== undefined ? { range_end: rangeEndBytes(req.rangeEnd) } : {}),
-    ...(req.revision ? { revision: req.revision } : {}),
-    ...(req.limit ? { limit: req.limit } : {}),
-    ...(req.keysOnly ? { keys_only: true } : {}),
-    ...(req.countOnly ? { count_only: true } : {}),
-    ...(req.serializable ? { serializable: true } : {}),
-  };
-}
-
 export function fromKeyValue(kv: IKeyValue): KeyValue {
   return {
     key: kv.key.toString('utf8'),
@@ -413,20 +450,6 @@ export function fromKeyValue(kv: IKeyValue): KeyValue {
     createRevision: Number(kv.create_revision),
     modRevision: Number(kv.mod_revision),
     version: Number(kv.version),
-  };
-}
-
-function fromRangeResponse(res: {
-  header: { revision: string };
-  kvs: IKeyValue[];
-  more: boolean;
-  count: string;
-}): RangeResponse {
-  return {
-    kvs: res.kvs.map(fromKeyValue),
-    more: res.more,
-    count: Number(res.count),
-    revision: Number(res.header.revision),
   };
 }
 

@@ -10,6 +10,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { EtcdSetting } from '../../config/types.js';
 import { isCalicoError, OperationError, UnreachableError } from '../../errors.js';
 import { WRITE_OUTCOME_UNKNOWN } from '../contract.js';
+import { MembersFailedError, WriteLostError, type AttemptFailure } from './call-budget.js';
 
 export interface FailureContext {
   endpoints: string[];
@@ -176,41 +177,95 @@ export async function describeEtcdFailure(
 }
 
 /**
- * For a write that failed with an UnreachableError (from describeEtcdFailure): when the request may
- * have reached etcd before the answer was lost, etcd may have applied it, and the hint says so.
- * It cannot have when no connection was ever established, when the call was still waiting for one
- * at its deadline, or when etcd answered with an error of its own; with several endpoints an
- * earlier attempt may have reached one, so the hint is always given there.
+ * What a call that got no answer says, from the failover loop's record of its attempts
+ * (call-budget.ts): per member, what happened; "no leader" when members answered but cannot commit;
+ * and for a write whose answer was lost, the hint that it may or may not have been applied. Any
+ * other error (etcd's own answer, or one already described) is described as it is.
  */
-export function describeWriteFailure(err: Error, ctx: FailureContext): Error {
-  if (
-    !(err instanceof UnreachableError) ||
-    !['EtcdUnreachable', 'EtcdTimeout', 'EtcdFailed'].includes(err.code)
-  )
-    return err;
-  if (ctx.endpoints.length === 1 && !mayHaveReachedEtcd(causeMessage(err))) return err;
-  return new UnreachableError(err.message, {
-    code: err.code,
-    cause: err.cause,
-    hint: err.hint ? `${WRITE_OUTCOME_UNKNOWN}; ${err.hint}` : WRITE_OUTCOME_UNKNOWN,
+export async function describeCallFailure(err: unknown, ctx: FailureContext): Promise<Error> {
+  if (!(err instanceof MembersFailedError) && !(err instanceof WriteLostError)) {
+    return describeEtcdFailure(err, ctx);
+  }
+  // The last attempt on each member says what that member does now.
+  const last = new Map<string, AttemptFailure>();
+  for (const f of err.failures) last.set(f.member, f);
+  const perMember = await Promise.all(
+    [...last.values()].map(async (f) => ({
+      failure: f,
+      described:
+        f.outcome === 'noLeader'
+          ? undefined
+          : await describeEtcdFailure(f.error, { ...ctx, endpoints: [f.member], timeoutMs: f.budgetMs }),
+    })),
+  );
+  const from = `(from ${ctx.source})`;
+  const all = ctx.endpoints.join(',');
+  const reasonOf = (p: (typeof perMember)[number]): string =>
+    p.described ? memberReason(p.described.message, p.failure.member) : 'no leader';
+  let described: Error;
+  if (perMember.some((p) => p.failure.outcome === 'noLeader')) {
+    // Members answered, but cannot commit: without a quorum of members no leader can be elected.
+    const n = ctx.endpoints.length;
+    const reachable = perMember.filter((p) => p.failure.outcome !== 'unsent').length;
+    const why =
+      reachable < Math.floor(n / 2) + 1
+        ? `no leader, no quorum (${reachable} of ${n} members reachable)`
+        : 'no leader elected within the time';
+    described = new UnreachableError(
+      `etcd at ${all} ${from} cannot commit: ${why}; ${perMember.map((p) => `${hostOf(p.failure.member)} ${reasonOf(p)}`).join('; ')}`,
+      {
+        code: 'EtcdNoLeader',
+        cause: err,
+        hint: 'a majority of the etcd members must be running and reach each other (etcdctl endpoint status --cluster)',
+      },
+    );
+  } else {
+    const first = perMember[0]!.described!;
+    const same = perMember.every(
+      (p) =>
+        p.described &&
+        p.described.message.replace(p.failure.member, all) ===
+          first.message.replace(perMember[0]!.failure.member, all),
+    );
+    if (same) {
+      // One story for every member: told once, naming them all (a single endpoint: its own message).
+      described = new UnreachableError(first.message.replace(perMember[0]!.failure.member, all), {
+        code: (first as UnreachableError).code,
+        cause: err,
+        ...(first instanceof UnreachableError && first.hint ? { hint: first.hint } : {}),
+      });
+      if (!(first instanceof UnreachableError)) described = first;
+    } else {
+      const timeouts = perMember.every((p) => (p.described as UnreachableError).code === 'EtcdTimeout');
+      described = new UnreachableError(
+        `cannot reach etcd at ${all} ${from}: ${perMember.map((p) => `${hostOf(p.failure.member)} ${reasonOf(p)}`).join('; ')}`,
+        {
+          code: timeouts ? 'EtcdTimeout' : 'EtcdUnreachable',
+          cause: err,
+          hint: 'check that the etcd members run and answer, or raise --timeout',
+        },
+      );
+    }
+  }
+  if (!(err instanceof WriteLostError) || !(described instanceof UnreachableError)) return described;
+  return new UnreachableError(described.message, {
+    code: described.code,
+    cause: err,
+    hint: described.hint ? `${WRITE_OUTCOME_UNKNOWN}; ${described.hint}` : WRITE_OUTCOME_UNKNOWN,
   });
 }
 
-function causeMessage(err: Error): string {
-  return err.cause instanceof Error ? err.cause.message : String(err.cause ?? '');
+/** "cannot reach etcd at M (from x): connection refused" -> "connection refused". */
+function memberReason(message: string, member: string): string {
+  const at = message.indexOf(member);
+  const rest = at >= 0 ? message.slice(at + member.length) : message;
+  const m = /^ \(from [^)]*\)(?: failed)?: (.*)$/.exec(rest);
+  if (!m) return message;
+  return message.startsWith('TLS handshake') ? `TLS handshake failed: ${m[1]}` : m[1]!;
 }
 
-/** Whether the gRPC failure of a call says that its request may have been sent (and applied). */
-export function mayHaveReachedEtcd(message: string): boolean {
-  if (/No connection established|Waiting for LB pick/.test(message)) return false;
-  // etcd's own timeouts: the proposal may still be committed.
-  if (/etcdserver: request timed out/.test(message)) return true;
-  // grpc-js names the peer of a call that was sent on a connection.
-  if (/DEADLINE_EXCEEDED|Deadline exceeded/.test(message)) return /remote_addr=/.test(message);
-  // Any other answer from etcd refused the request.
-  if (/etcdserver: /.test(message)) return false;
-  // The connection broke (reset, dropped, closed) while the call was on it.
-  return true;
+function hostOf(member: string): string {
+  return member.replace(/^https?:\/\//, '');
 }
 
 /** "14 UNAVAILABLE: No connection established. Last error: X (time). Resolution note: " -> "X". */

@@ -1,33 +1,47 @@
 /**
- * etcd's KV/Range over node:http2 with a hand-written protobuf codec: the read path of the etcd
- * backend. `ipam show` on 10,000 blocks reads 90 MB of values; through etcd3 that costs loading
- * gRPC and protobufjs (~190 ms) and decoding every page into JS objects twice. Here a page is one
- * Buffer, and keys and values are sliced out of it as they are decoded.
+ * etcd's KV/Range on one member over node:http2 with a hand-written protobuf codec (protobuf.ts):
+ * the read path of the etcd backend. `ipam show` on 10,000 blocks reads 90 MB of values; through
+ * etcd3 that costs loading gRPC and protobufjs (~190 ms) and decoding every page into JS objects
+ * twice. Here a page is one Buffer, and keys and values are sliced out of it as they are decoded.
  *
- * It speaks only what Range needs: one unary call per request (gRPC's 5-byte length prefix,
- * `grpc-status` in the trailers), plain or TLS (CA, client certificate), and a token from
- * Auth/Authenticate when a user is configured. It talks to the first endpoint only. The backend
- * hands a failed call, and every later one, to etcd3, which then fails over, authenticates and
- * describes failures as before; this reader never has to describe one (a timeout excepted).
+ * It speaks only what Range needs: one unary call per request (unary-call.ts), or a streamed one
+ * (h2-stream.ts), plain or TLS (CA, client certificate), and a token from Auth/Authenticate when a
+ * user is configured (tokens are the member's own: one reader per member). Each call gets its
+ * deadline from the caller (call-budget.ts), which also moves the call to another member.
  */
-import { connect, constants, type ClientHttp2Session, type SecureClientSessionOptions } from 'node:http2';
+import { connect, type ClientHttp2Session, type SecureClientSessionOptions } from 'node:http2';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
 import type { KeyValue, RangeRequest, RangeResponse } from '../contract.js';
-import { lazyKeyValue, TransientKeyValue } from '../value-head.js';
 import { openStreamingConnection, type StreamingConnection } from './h2-stream.js';
+import {
+  decodeAuthenticateToken,
+  decodeRangeResponse,
+  encodeAuthenticate,
+  encodeRangeRequest,
+  StreamingRangeDecoder,
+} from './protobuf.js';
+import { RangeDeadlineError, REQUIRE_LEADER, unary } from './unary-call.js';
+
+export { RangeDeadlineError } from './unary-call.js';
+export { StreamingRangeDecoder } from './protobuf.js';
 
 export interface RangeReaderOptions {
+  /** The member's client URL. */
   endpoint: string;
   /** PEM buffers for TLS (https:// endpoints); no ca means the system's trust store. */
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
   auth?: { username: string; password: string };
-  timeoutMs: number;
 }
 
 export interface RangeReader {
-  range(req: RangeRequest, key: Buffer, rangeEnd: Buffer | undefined): Promise<RangeResponse>;
+  range(
+    req: RangeRequest,
+    key: Buffer,
+    rangeEnd: Buffer | undefined,
+    timeoutMs: number,
+  ): Promise<RangeResponse>;
   /**
    * The same call with each KeyValue handed to onKeyValue as soon as its bytes have arrived (see
    * h2-stream.ts), valid only until onKeyValue returns; the response without its kvs. The
@@ -39,16 +53,10 @@ export interface RangeReader {
     key: Buffer,
     rangeEnd: Buffer | undefined,
     onKeyValue: (kv: KeyValue) => void,
-    progress?: { revision: number },
+    progress: { revision: number },
+    timeoutMs: number,
   ): Promise<RangeResponse>;
   close(): void;
-}
-
-/** A call that got no complete answer within the deadline (grpc-js words it the same way). */
-export class RangeDeadlineError extends Error {
-  constructor(timeoutMs: number) {
-    super(`4 DEADLINE_EXCEEDED: Deadline exceeded after ${timeoutMs} ms`);
-  }
 }
 
 // Flow-control windows: etcd may send a whole page without waiting for window updates.
@@ -100,14 +108,14 @@ export function openRangeReader(opts: RangeReaderOptions): RangeReader {
   };
 
   let token: Promise<string> | undefined;
-  const authToken = (): Promise<string> | undefined => {
+  const authToken = (timeoutMs: number): Promise<string> | undefined => {
     if (!opts.auth) return undefined;
     token ??= unary(
       open(),
       '/etcdserverpb.Auth/Authenticate',
       encodeAuthenticate(opts.auth),
-      {},
-      opts.timeoutMs,
+      REQUIRE_LEADER,
+      timeoutMs,
     )
       .then(decodeAuthenticateToken)
       .catch((err: unknown) => {
@@ -117,26 +125,36 @@ export function openRangeReader(opts: RangeReaderOptions): RangeReader {
     return token;
   };
 
+  /** The token is fetched within the time of the call that needs it first. */
+  const callMetadata = async (timeoutMs: number): Promise<Record<string, string>> => {
+    const t = authToken(timeoutMs);
+    return t ? { ...REQUIRE_LEADER, token: await t } : REQUIRE_LEADER;
+  };
+
   return {
-    async range(req, key, rangeEnd) {
-      const t = authToken();
-      const metadata: Record<string, string> = t ? { token: await t } : {};
+    async range(req, key, rangeEnd, timeoutMs) {
+      const metadata = await callMetadata(timeoutMs);
       const body = encodeRangeRequest(req, key, rangeEnd);
-      return decodeRangeResponse(
-        await unary(open(), '/etcdserverpb.KV/Range', body, metadata, opts.timeoutMs),
-      );
+      return decodeRangeResponse(await unary(open(), '/etcdserverpb.KV/Range', body, metadata, timeoutMs));
     },
-    async streamRange(req, key, rangeEnd, onKeyValue, progress) {
-      const t = authToken();
-      const metadata: Record<string, string> = t ? { token: await t } : {};
+    async streamRange(req, key, rangeEnd, onKeyValue, progress, timeoutMs) {
+      const metadata = await callMetadata(timeoutMs);
       const decoder = new StreamingRangeDecoder(onKeyValue, progress);
-      await streamingConnection().call(
-        '/etcdserverpb.KV/Range',
-        encodeRangeRequest(req, key, rangeEnd),
-        metadata,
-        (buf, start, end) => decoder.feed(buf, start, end),
-        { ms: opts.timeoutMs, error: () => new RangeDeadlineError(opts.timeoutMs) },
-      );
+      const connection = streamingConnection();
+      try {
+        await connection.call(
+          '/etcdserverpb.KV/Range',
+          encodeRangeRequest(req, key, rangeEnd),
+          metadata,
+          (buf, start, end) => decoder.feed(buf, start, end),
+          { ms: timeoutMs, error: () => new RangeDeadlineError(timeoutMs) },
+        );
+      } catch (err) {
+        // A failed connection stays failed: the next streamed call opens a new one.
+        if (streaming === connection) streaming = undefined;
+        connection.close();
+        throw err;
+      }
       return decoder.finish();
     },
     close() {
@@ -146,467 +164,4 @@ export function openRangeReader(opts: RangeReaderOptions): RangeReader {
       streaming?.close();
     },
   };
-}
-
-/** One gRPC unary call: the response message, or an Error worded as grpc-js words it. */
-function unary(
-  session: ClientHttp2Session,
-  path: string,
-  message: Buffer,
-  metadata: Record<string, string>,
-  timeoutMs: number,
-): Promise<ChunkReader> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': path,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      'grpc-timeout': `${timeoutMs}m`,
-      ...metadata,
-    });
-    const received = new GrpcMessage();
-    let status: string | undefined;
-    let statusMessage = '';
-    const timer = setTimeout(() => {
-      stream.close(constants.NGHTTP2_CANCEL);
-      reject(new RangeDeadlineError(timeoutMs));
-    }, timeoutMs);
-    const take = (headers: Record<string, unknown>): void => {
-      if (headers['grpc-status'] !== undefined) status = String(headers['grpc-status']);
-      if (headers['grpc-message'] !== undefined)
-        statusMessage = decodeURIComponent(String(headers['grpc-message']));
-    };
-    stream.on('response', take);
-    stream.on('trailers', take);
-    stream.on('data', (chunk: Buffer) => received.add(chunk));
-    stream.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    stream.on('close', () => {
-      clearTimeout(timer);
-      if (status === undefined) {
-        reject(new Error(`14 UNAVAILABLE: stream closed without a gRPC status (${stream.rstCode ?? 0})`));
-        return;
-      }
-      if (status !== '0') {
-        reject(new Error(`${status} ${GRPC_CODES[Number(status)] ?? 'UNKNOWN'}: ${statusMessage}`));
-        return;
-      }
-      const message = received.body();
-      if (!message) {
-        reject(new Error('13 INTERNAL: malformed gRPC response framing'));
-        return;
-      }
-      resolve(message);
-    });
-    stream.end(frame(message));
-  });
-}
-
-const GRPC_CODES = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
-  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE',
-  'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
-]; // prettier-ignore
-
-/**
- * One length-prefixed gRPC message (uncompressed) as the chunks it arrived in. A page is not copied
- * into one buffer of its own: at 90 MB of blocks that copy, into freshly mapped memory, cost more
- * than receiving the data. Each KeyValue is decoded from a view of its chunk, or from a copy of its
- * own few kilobytes when it straddles two.
- */
-class GrpcMessage {
-  private readonly chunks: Buffer[] = [];
-  private total = 0;
-
-  add(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.total += chunk.length;
-  }
-
-  /** A reader over the message, or undefined when the response was not exactly one uncompressed message. */
-  body(): ChunkReader | undefined {
-    if (this.total < 5) return undefined;
-    const reader = new ChunkReader(this.chunks, this.total);
-    const head = reader.take(5);
-    if (head[0] !== 0 || head.readUInt32BE(1) !== this.total - 5) return undefined;
-    return reader;
-  }
-}
-
-const SLAB_BYTES = 256 * 1024;
-
-const truncated = (): Error => new Error('13 INTERNAL: truncated protobuf message');
-
-/** Reads a byte sequence held as a list of buffers, front to back. */
-class ChunkReader {
-  private index = 0;
-  private pos = 0;
-  private spare: Buffer | undefined;
-
-  constructor(
-    private readonly chunks: readonly Buffer[],
-    private left: number,
-  ) {}
-
-  get done(): boolean {
-    return this.left === 0;
-  }
-
-  varint(): number {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      const b = this.byte();
-      result += (b & 0x7f) * scale;
-      if (b < 0x80) return result;
-      scale *= 0x80;
-    }
-  }
-
-  /** The next len bytes as one buffer: a view of the chunk holding them, or a copy if two do. */
-  take(len: number): Buffer {
-    if (len > this.left) throw truncated();
-    this.left -= len;
-    let chunk = this.current();
-    if (this.pos + len <= chunk.length) {
-      this.pos += len;
-      return chunk.subarray(this.pos - len, this.pos);
-    }
-    const out = this.slab(len);
-    let filled = 0;
-    while (filled < len) {
-      chunk = this.current();
-      const n = Math.min(len - filled, chunk.length - this.pos);
-      chunk.copy(out, filled, this.pos, this.pos + n);
-      filled += n;
-      this.pos += n;
-    }
-    return out;
-  }
-
-  /**
-   * len bytes for a copy, cut from a slab shared by the copies of this message: one allocation per
-   * 256 KB instead of one per straddling KeyValue (each its own ArrayBuffer, which V8 counts as
-   * external memory: at 50,000 blocks they alone set off garbage collections).
-   */
-  private slab(len: number): Buffer {
-    if (len > SLAB_BYTES / 4) return Buffer.allocUnsafe(len);
-    if (!this.spare || this.spare.length < len) this.spare = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    const out = this.spare.subarray(0, len);
-    this.spare = this.spare.subarray(len);
-    return out;
-  }
-
-  skip(wireType: number): void {
-    if (wireType === 0) this.varint();
-    else if (wireType === 2) this.take(this.varint());
-    else if (wireType === 1) this.take(8);
-    else if (wireType === 5) this.take(4);
-    else throw new Error(`13 INTERNAL: unsupported protobuf wire type ${wireType}`);
-  }
-
-  private byte(): number {
-    if (this.left === 0) throw truncated();
-    this.left--;
-    const chunk = this.current();
-    return chunk[this.pos++]!;
-  }
-
-  /** The chunk holding the next byte (there is one: callers check left first). */
-  private current(): Buffer {
-    let chunk = this.chunks[this.index]!;
-    while (this.pos >= chunk.length) {
-      chunk = this.chunks[++this.index]!;
-      this.pos = 0;
-    }
-    return chunk;
-  }
-}
-
-function frame(message: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + message.length);
-  out[0] = 0; // not compressed
-  out.writeUInt32BE(message.length, 1);
-  message.copy(out, 5);
-  return out;
-}
-
-// --- protobuf (etcd's rpc.proto and kv.proto) ------------------------------------------------
-
-class Writer {
-  private readonly bytes: number[] = [];
-  varint(value: number): void {
-    let v = value;
-    while (v >= 0x80) {
-      this.bytes.push(v % 0x80 | 0x80);
-      v = Math.floor(v / 0x80);
-    }
-    this.bytes.push(v);
-  }
-  tag(field: number, wireType: number): void {
-    this.varint(field * 8 + wireType);
-  }
-  bytesField(field: number, value: Buffer): void {
-    this.tag(field, 2);
-    this.varint(value.length);
-    for (const b of value) this.bytes.push(b);
-  }
-  intField(field: number, value: number): void {
-    this.tag(field, 0);
-    this.varint(value);
-  }
-  finish(): Buffer {
-    return Buffer.from(this.bytes);
-  }
-}
-
-/** RangeRequest: key 1, range_end 2, limit 3, revision 4, serializable 7, keys_only 8, count_only 9. */
-export function encodeRangeRequest(req: RangeRequest, key: Buffer, rangeEnd: Buffer | undefined): Buffer {
-  const w = new Writer();
-  w.bytesField(1, key);
-  if (rangeEnd) w.bytesField(2, rangeEnd);
-  if (req.limit) w.intField(3, req.limit);
-  if (req.revision) w.intField(4, req.revision);
-  if (req.serializable) w.intField(7, 1);
-  if (req.keysOnly) w.intField(8, 1);
-  if (req.countOnly) w.intField(9, 1);
-  return w.finish();
-}
-
-/** AuthenticateRequest: name 1, password 2. */
-function encodeAuthenticate(auth: { username: string; password: string }): Buffer {
-  const w = new Writer();
-  w.bytesField(1, Buffer.from(auth.username, 'utf8'));
-  w.bytesField(2, Buffer.from(auth.password, 'utf8'));
-  return w.finish();
-}
-
-/** Reads one message held in buf[start, end) (a KeyValue, a ResponseHeader). */
-class BufferReader {
-  pos: number;
-  constructor(
-    readonly buf: Buffer,
-    start = 0,
-    readonly end = buf.length,
-  ) {
-    this.pos = start;
-  }
-  varint(): number {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      if (this.pos >= this.end) throw new Error('13 INTERNAL: truncated protobuf varint');
-      const b = this.buf[this.pos++]!;
-      result += (b & 0x7f) * scale;
-      if (b < 0x80) return result;
-      scale *= 0x80;
-    }
-  }
-  /** A length-delimited field's bytes (a view); moves past them. */
-  take(): Buffer {
-    return this.buf.subarray(...this.span());
-  }
-  /** The [start, end) of a length-delimited field's bytes; moves past them. */
-  span(): [number, number] {
-    const len = this.varint();
-    const start = this.pos;
-    this.pos += len;
-    if (this.pos > this.end) throw new Error('13 INTERNAL: truncated protobuf field');
-    return [start, this.pos];
-  }
-  skip(wireType: number): void {
-    if (wireType === 0) this.varint();
-    else if (wireType === 2) this.span();
-    else if (wireType === 1) this.pos += 8;
-    else if (wireType === 5) this.pos += 4;
-    else throw new Error(`13 INTERNAL: unsupported protobuf wire type ${wireType}`);
-  }
-}
-
-/** RangeResponse: header 1 (ResponseHeader: revision 3), kvs 2, more 3, count 4. */
-function decodeRangeResponse(r: ChunkReader): RangeResponse {
-  const kvs: KeyValue[] = [];
-  let more = false;
-  let count = 0;
-  let revision = 0;
-  while (!r.done) {
-    const tag = r.varint();
-    if (tag === ((1 << 3) | 2)) revision = decodeHeaderRevision(r.take(r.varint()));
-    else if (tag === ((2 << 3) | 2)) kvs.push(decodeKeyValue(r.take(r.varint())));
-    else if (tag === 3 << 3) more = r.varint() !== 0;
-    else if (tag === 4 << 3) count = r.varint();
-    else r.skip(tag & 7);
-  }
-  return { kvs, more, count, revision };
-}
-
-function decodeHeaderRevision(buf: Buffer): number {
-  const r = new BufferReader(buf);
-  let revision = 0;
-  while (r.pos < r.end) {
-    const tag = r.varint();
-    if (tag === 3 << 3) revision = r.varint();
-    else r.skip(tag & 7);
-  }
-  return revision;
-}
-
-/**
- * KeyValue: key 1, create_revision 2, mod_revision 3, version 4, value 5 (lease 6 unused). The
- * value stays in the page's buffer until it is read (value-head.ts).
- */
-function decodeKeyValue(buf: Buffer, start = 0, end = buf.length, transient = false): KeyValue {
-  const r = new BufferReader(buf, start, end);
-  let key = '';
-  let valueStart = 0;
-  let valueEnd = 0;
-  let createRevision = 0;
-  let modRevision = 0;
-  let version = 0;
-  while (r.pos < r.end) {
-    const tag = r.varint();
-    switch (tag) {
-      case (1 << 3) | 2:
-        key = buf.toString('utf8', ...r.span());
-        break;
-      case 2 << 3:
-        createRevision = r.varint();
-        break;
-      case 3 << 3:
-        modRevision = r.varint();
-        break;
-      case 4 << 3:
-        version = r.varint();
-        break;
-      case (5 << 3) | 2:
-        [valueStart, valueEnd] = r.span();
-        break;
-      default:
-        r.skip(tag & 7);
-    }
-  }
-  return transient
-    ? new TransientKeyValue(key, createRevision, modRevision, version, buf, valueStart, valueEnd)
-    : lazyKeyValue({ key, createRevision, modRevision, version }, buf, valueStart, valueEnd);
-}
-
-/**
- * A RangeResponse decoded from its bytes as they arrive: each KeyValue is decoded in place when its
- * bytes are all there (from the caller's buffer, or from a carry buffer when they arrived in
- * pieces) and handed on at once; nothing is kept.
- */
-export class StreamingRangeDecoder {
-  private carry: Buffer = Buffer.allocUnsafe(16 * 1024);
-  private carried = 0;
-  /** Bytes still needed to complete the carried field; -1 while its tag and length are incomplete. */
-  private needed = 0;
-  private readonly response: RangeResponse = { kvs: [], more: false, count: 0, revision: 0 };
-
-  constructor(
-    private readonly onKeyValue: (kv: KeyValue) => void,
-    private readonly progress?: { revision: number },
-  ) {}
-
-  feed(buf: Buffer, start: number, end: number): void {
-    let i = start;
-    while (i < end) {
-      if (this.carried > 0) {
-        i = this.fill(buf, i, end);
-        continue;
-      }
-      const size = fieldSize(buf, i, end);
-      if (size > 0 && i + size <= end) {
-        this.field(buf, i, i + size);
-        i += size;
-        continue;
-      }
-      // The field goes on in the next piece: carry what there is.
-      this.needed = size > 0 ? size - (end - i) : -1;
-      this.carry = grow(this.carry, Math.max(size, end - i, 16));
-      buf.copy(this.carry, 0, i, end);
-      this.carried = end - i;
-      i = end;
-    }
-  }
-
-  finish(): RangeResponse {
-    if (this.carried > 0) throw truncated();
-    return this.response;
-  }
-
-  /** Adds bytes to the carried field; decodes it once complete. Returns the position after what it took. */
-  private fill(buf: Buffer, start: number, end: number): number {
-    let i = start;
-    if (this.needed < 0) {
-      // Tag and length: a byte at a time until they are complete (at most ~15 bytes).
-      this.carry[this.carried++] = buf[i++]!;
-      const size = fieldSize(this.carry, 0, this.carried);
-      if (size < 0) return i;
-      this.carry = grow(this.carry, size, this.carried);
-      this.needed = size - this.carried;
-    }
-    const k = Math.min(this.needed, end - i);
-    buf.copy(this.carry, this.carried, i, i + k);
-    this.carried += k;
-    this.needed -= k;
-    if (this.needed === 0) {
-      const size = this.carried;
-      this.carried = 0;
-      this.field(this.carry, 0, size);
-    }
-    return i + k;
-  }
-
-  /** One top-level field, whole in buf[start, end). */
-  private field(buf: Buffer, start: number, end: number): void {
-    const r = new BufferReader(buf, start, end);
-    const tag = r.varint();
-    if (tag === ((1 << 3) | 2)) {
-      this.response.revision = decodeHeaderRevision(r.take());
-      if (this.progress) this.progress.revision = this.response.revision;
-    } else if (tag === ((2 << 3) | 2)) this.onKeyValue(decodeKeyValue(buf, ...r.span(), true));
-    else if (tag === 3 << 3) this.response.more = r.varint() !== 0;
-    else if (tag === 4 << 3) this.response.count = r.varint();
-  }
-}
-
-/** The size of the field starting at buf[start] (tag, length and value), or -1 if buf ends first. */
-function fieldSize(buf: Buffer, start: number, end: number): number {
-  const tagEnd = varintEnd(buf, start, end);
-  if (tagEnd < 0) return -1;
-  const wireType = buf[start]! & 7; // in the tag's first byte
-  if (wireType === 1) return tagEnd - start + 8;
-  if (wireType === 5) return tagEnd - start + 4;
-  if (wireType !== 0 && wireType !== 2)
-    throw new Error(`13 INTERNAL: unsupported protobuf wire type ${wireType}`);
-  const valueEnd = varintEnd(buf, tagEnd, end);
-  if (valueEnd < 0) return -1;
-  return wireType === 0 ? valueEnd - start : valueEnd - start + new BufferReader(buf, tagEnd).varint();
-}
-
-/** The position after the varint starting at buf[start], or -1 if buf ends first. */
-function varintEnd(buf: Buffer, start: number, end: number): number {
-  for (let i = start; i < end; i++) if (buf[i]! < 0x80) return i + 1;
-  return -1;
-}
-
-/** buf, or a larger copy of its first `keep` bytes when it has fewer than `size`. */
-function grow(buf: Buffer, size: number, keep = 0): Buffer {
-  if (buf.length >= size) return buf;
-  const bigger = Buffer.allocUnsafe(Math.max(size, 2 * buf.length));
-  buf.copy(bigger, 0, 0, keep);
-  return bigger;
-}
-
-/** AuthenticateResponse: header 1, token 2. */
-function decodeAuthenticateToken(r: ChunkReader): string {
-  while (!r.done) {
-    const tag = r.varint();
-    if (tag === ((2 << 3) | 2)) return r.take(r.varint()).toString('utf8');
-    r.skip(tag & 7);
-  }
-  throw new Error('13 INTERNAL: etcd returned no authentication token');
 }

@@ -26,7 +26,6 @@ async function readerOptions(overrides: Partial<RangeReaderOptions> = {}): Promi
   const certs = etcd.certs!;
   return {
     endpoint: etcd.endpoint,
-    timeoutMs: 5000,
     tls: {
       ca: await readFile(certs.caFile),
       cert: await readFile(certs.certFile),
@@ -58,7 +57,7 @@ describe('range reader over TLS with a client certificate and a password user', 
   it('reads keys, values, revisions and versions as etcd stores them', async () => {
     const reader = openRangeReader(await readerOptions());
     try {
-      const one = await reader.range(range('/calico/rr/a'), bytes('/calico/rr/a'), undefined);
+      const one = await reader.range(range('/calico/rr/a'), bytes('/calico/rr/a'), undefined, 5000);
       expect(one.kvs).toHaveLength(1);
       const kv = one.kvs[0]!;
       expect(kv).toMatchObject({ key: '/calico/rr/a', value: 'héllo ✓', version: 2 });
@@ -70,6 +69,7 @@ describe('range reader over TLS with a client certificate and a password user', 
         range('/calico/rr/', { limit: 2 }),
         bytes('/calico/rr/'),
         endBytes('/calico/rr/'),
+        5000,
       );
       expect(page.kvs.map((k) => [k.key, k.value])).toEqual([
         ['/calico/rr/a', 'héllo ✓'],
@@ -82,6 +82,7 @@ describe('range reader over TLS with a client certificate and a password user', 
         range('/calico/rr/a', { revision: kv.createRevision }),
         bytes('/calico/rr/a'),
         undefined,
+        5000,
       );
       expect(old.kvs[0]?.value).toBe('v-a');
 
@@ -89,6 +90,7 @@ describe('range reader over TLS with a client certificate and a password user', 
         range('/calico/rr/', { keysOnly: true }),
         bytes('/calico/rr/'),
         endBytes('/calico/rr/'),
+        5000,
       );
       expect(keys.kvs.map((k) => [k.key, k.value])).toEqual([
         ['/calico/rr/a', ''],
@@ -99,9 +101,10 @@ describe('range reader over TLS with a client certificate and a password user', 
         range('/calico/rr/', { countOnly: true }),
         bytes('/calico/rr/'),
         endBytes('/calico/rr/'),
+        5000,
       );
       expect(count).toMatchObject({ kvs: [], count: 3 });
-      const missing = await reader.range(range('/calico/rr/zz'), bytes('/calico/rr/zz'), undefined);
+      const missing = await reader.range(range('/calico/rr/zz'), bytes('/calico/rr/zz'), undefined, 5000);
       expect(missing).toMatchObject({ kvs: [], count: 0, more: false });
     } finally {
       reader.close();
@@ -118,10 +121,15 @@ describe('range reader over TLS with a client certificate and a password user', 
     try {
       for (const extra of [{}, { limit: 25 }, { limit: 60 }, { limit: 1 }]) {
         const req = range(prefix, extra);
-        const whole = await reader.range(req, bytes(prefix), endBytes(prefix));
+        const whole = await reader.range(req, bytes(prefix), endBytes(prefix), 5000);
         const seen: string[][] = [];
-        const streamed = await reader.streamRange(req, bytes(prefix), endBytes(prefix), (kv) =>
-          seen.push([kv.key, kv.value, String(kv.modRevision), String(kv.version)]),
+        const streamed = await reader.streamRange(
+          req,
+          bytes(prefix),
+          endBytes(prefix),
+          (kv) => seen.push([kv.key, kv.value, String(kv.modRevision), String(kv.version)]),
+          { revision: 0 },
+          5000,
         );
         expect(seen).toEqual(
           whole.kvs.map((kv) => [kv.key, kv.value, String(kv.modRevision), String(kv.version)]),
@@ -129,13 +137,15 @@ describe('range reader over TLS with a client certificate and a password user', 
         expect(streamed).toEqual({ ...whole, kvs: [] });
       }
       // Pinned to a revision, as a scan reads its later pages.
-      const at = await reader.range(range(prefix, { limit: 1 }), bytes(prefix), endBytes(prefix));
+      const at = await reader.range(range(prefix, { limit: 1 }), bytes(prefix), endBytes(prefix), 5000);
       const pinned: string[] = [];
       await reader.streamRange(
         range(`${prefix}010`, { revision: at.revision, serializable: true }),
         bytes(`${prefix}010`),
         endBytes(prefix),
         (kv) => pinned.push(kv.key),
+        { revision: 0 },
+        5000,
       );
       expect(pinned).toHaveLength(50);
       // An etcd error (a future revision) fails the call; the caller falls back to range().
@@ -145,6 +155,8 @@ describe('range reader over TLS with a client certificate and a password user', 
           bytes(prefix),
           endBytes(prefix),
           () => undefined,
+          { revision: 0 },
+          5000,
         )
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
@@ -170,7 +182,7 @@ describe('range reader over TLS with a client certificate and a password user', 
       const reader = openRangeReader(await readerOptions(overrides));
       const started = Date.now();
       const err = await reader
-        .range(range('/calico/rr/a'), bytes('/calico/rr/a'), undefined)
+        .range(range('/calico/rr/a'), bytes('/calico/rr/a'), undefined, 5000)
         .catch((e: unknown) => e);
       reader.close();
       expect(err).toBeInstanceOf(Error);
@@ -187,14 +199,14 @@ describe('range reader deadline', () => {
   it('gives up on a server that accepts and never answers, within the timeout', async () => {
     const port = await freePort();
     silent = createServer(() => undefined).listen(port, '127.0.0.1');
-    const reader = openRangeReader({ endpoint: `http://127.0.0.1:${port}`, timeoutMs: 500 });
+    const reader = openRangeReader({ endpoint: `http://127.0.0.1:${port}` });
     const started = Date.now();
-    const err = await reader.range(range('/x'), bytes('/x'), undefined).catch((e: unknown) => e);
+    const err = await reader.range(range('/x'), bytes('/x'), undefined, 500).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RangeDeadlineError);
     expect(Date.now() - started).toBeLessThan(2000);
     const streamStarted = Date.now();
     const streamErr = await reader
-      .streamRange(range('/x'), bytes('/x'), undefined, () => undefined)
+      .streamRange(range('/x'), bytes('/x'), undefined, () => undefined, { revision: 0 }, 500)
       .catch((e: unknown) => e);
     reader.close();
     expect(streamErr).toBeInstanceOf(RangeDeadlineError);

@@ -8,9 +8,15 @@ import type { EtcdSetting } from '../../../src/config/types.js';
 import { resolveEndpoints } from '../../../src/datastore/etcd/discovery.js';
 import { WRITE_OUTCOME_UNKNOWN } from '../../../src/datastore/contract.js';
 import {
+  classifyAttempt,
+  MembersFailedError,
+  WriteLostError,
+  type AttemptFailure,
+} from '../../../src/datastore/etcd/call-budget.js';
+import {
   cleanGrpcMessage,
+  describeCallFailure,
   describeEtcdFailure,
-  describeWriteFailure,
   type FailureContext,
 } from '../../../src/datastore/etcd/failures.js';
 import { OperationError, UnreachableError } from '../../../src/errors.js';
@@ -157,76 +163,105 @@ describe('describeEtcdFailure', () => {
   });
 });
 
-describe('describeWriteFailure: a write whose answer was lost may have been applied', () => {
+describe('a failed attempt: where the call may go next, and what the user is told', () => {
   const plain = ctx({ endpoints: ['http://127.0.0.1:23791'], tls: false, clientCert: false, caCert: false });
-  const forWrite = async (message: string, c = plain) =>
-    describeWriteFailure(
-      await describeEtcdFailure(new Error(message), c, { speaksTls: noTls, speaksPlainHttp2: noTls }),
-      c,
+  const member = 'http://127.0.0.1:23791';
+  const attempt = (message: string, outcome: AttemptFailure['outcome'], at = member): AttemptFailure => ({
+    member: at,
+    error: new Error(message),
+    outcome,
+    budgetMs: 5000,
+  });
+  const describe_ = (err: Error, c = plain) => describeCallFailure(err, c).then((e) => e as UnreachableError);
+
+  // Captured from etcd3 1.1.2 / grpc-js 1.14 / the lean reader against etcd 3.4.
+  const FROZEN_SENT =
+    '4 DEADLINE_EXCEEDED: Deadline exceeded after 1.500s,LB pick: 0.001s,remote_addr=127.0.0.1:23791';
+  const FROZEN_UNSENT =
+    '4 DEADLINE_EXCEEDED: Deadline exceeded after 1.498s,name resolution: 0.008s,metadata filters: 0.001s,time to current attempt start: 0.001s,Waiting for LB pick';
+  const REFUSED =
+    '14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:23791. Resolution note: ';
+
+  it.each([
+    // The kernel of a frozen member accepts the connection: whether grpc-js had put the request on
+    // it is not something the tool can prove either way, so any deadline of a write is "lost".
+    [FROZEN_SENT, 'lost'],
+    [FROZEN_UNSENT, 'lost'],
+    ['4 DEADLINE_EXCEEDED: Deadline exceeded after 2500 ms', 'lost'],
+    ['14 UNAVAILABLE: read ECONNRESET', 'lost'],
+    ['14 UNAVAILABLE: etcdserver: request timed out', 'lost'],
+    ['2 UNKNOWN: etcdserver: request timed out, possibly due to previous leader failure', 'lost'],
+    [REFUSED, 'unsent'],
+    ['14 UNAVAILABLE: etcdserver: no leader', 'noLeader'],
+    ['2 UNKNOWN: raft proposal dropped', 'noLeader'],
+    ['3 INVALID_ARGUMENT: etcdserver: request is too large', 'final'],
+    ['3 INVALID_ARGUMENT: etcdserver: authentication failed, invalid user ID or password', 'final'],
+  ])('%s: %s', (message, outcome) => {
+    expect(classifyAttempt(new Error(message), { write: true })).toBe(outcome);
+  });
+
+  it('a write whose answer was lost: the hint says it may or may not have been applied', async () => {
+    const err = await describe_(new WriteLostError([attempt(FROZEN_SENT, 'lost')]));
+    expect(err.message).toBe(`cannot reach etcd at ${member} (from environment): no answer within 5s`);
+    expect(err.hint).toBe(
+      `${WRITE_OUTCOME_UNKNOWN}; check that etcd runs there and answers, or raise --timeout`,
     );
-
-  // Captured from etcd3 1.1.2 / grpc-js 1.14 against etcd 3.4, each for a txn that puts one key.
-  it.each([
-    [
-      'etcd frozen (SIGSTOP) after the connection was made: the call was sent',
-      '4 DEADLINE_EXCEEDED: Deadline exceeded after 1.500s,LB pick: 0.001s,remote_addr=127.0.0.1:23791',
-      'no answer within 5s',
-    ],
-    [
-      'etcd killed (SIGKILL) while the call was on the connection',
-      '14 UNAVAILABLE: read ECONNRESET',
-      'connection reset by the server',
-    ],
-    [
-      "etcd's own timeout: the proposal may still commit",
-      '14 UNAVAILABLE: etcdserver: request timed out',
-      'etcdserver: request timed out',
-    ],
-  ])('%s: the hint says so', async (_what, message, why) => {
-    const err = await forWrite(message);
-    expect(err).toBeInstanceOf(UnreachableError);
-    expect(err.message).toBe(`cannot reach etcd at http://127.0.0.1:23791 (from environment): ${why}`);
-    expect((err as UnreachableError).hint).toMatch(new RegExp(`^${WRITE_OUTCOME_UNKNOWN}(; |$)`));
-    expect((err as UnreachableError).exitCode).toBe(3);
+    expect(err.exitCode).toBe(3);
   });
 
-  it.each([
-    [
-      'etcd frozen before the connection was made: the call never left',
-      '4 DEADLINE_EXCEEDED: Deadline exceeded after 1.498s,name resolution: 0.008s,metadata filters: 0.001s,time to current attempt start: 0.001s,Waiting for LB pick',
-    ],
-    [
-      'connection refused',
-      '14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:23791. Resolution note: ',
-    ],
-    ['etcd answered with an error', '3 INVALID_ARGUMENT: etcdserver: request is too large'],
-    [
-      'authentication failed',
-      '3 INVALID_ARGUMENT: etcdserver: authentication failed, invalid user ID or password',
-    ],
-  ])('%s: the hint does not claim it', async (_what, message) => {
-    const asRead = await describeEtcdFailure(new Error(message), plain, {
-      speaksTls: noTls,
-      speaksPlainHttp2: noTls,
-    });
-    const asWrite = await forWrite(message);
-    expect(asWrite.message).toBe(asRead.message);
-    expect((asWrite as UnreachableError).hint).toBe((asRead as UnreachableError).hint);
-    expect((asWrite as UnreachableError).hint ?? '').not.toContain(WRITE_OUTCOME_UNKNOWN);
+  it('a write that reached no member: the hint does not claim it may have been applied', async () => {
+    const err = await describe_(new MembersFailedError([attempt(REFUSED, 'unsent')]));
+    expect(err.message).toBe(`cannot reach etcd at ${member} (from environment): connection refused`);
+    expect(err.hint ?? '').not.toContain(WRITE_OUTCOME_UNKNOWN);
   });
 
-  it('with several endpoints an earlier attempt may have reached one: always said', async () => {
+  it('several members: what happened at each, or one story told once', async () => {
     const two = { ...plain, endpoints: ['http://127.0.0.1:1', 'http://127.0.0.1:2'] };
-    const err = await forWrite(
-      '14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:2. Resolution note: ',
+    const mixed = await describe_(
+      new MembersFailedError([
+        attempt('4 DEADLINE_EXCEEDED: Deadline exceeded after 2500 ms', 'lost', 'http://127.0.0.1:1'),
+        attempt(REFUSED, 'unsent', 'http://127.0.0.1:2'),
+      ]),
       two,
     );
-    expect((err as UnreachableError).hint).toBe(WRITE_OUTCOME_UNKNOWN);
+    expect(mixed.message).toBe(
+      'cannot reach etcd at http://127.0.0.1:1,http://127.0.0.1:2 (from environment): ' +
+        '127.0.0.1:1 no answer within 5s; 127.0.0.1:2 connection refused',
+    );
+    const same = await describe_(
+      new MembersFailedError([
+        attempt(REFUSED, 'unsent', 'http://127.0.0.1:1'),
+        attempt(REFUSED, 'unsent', 'http://127.0.0.1:2'),
+      ]),
+      two,
+    );
+    expect(same.message).toBe(
+      'cannot reach etcd at http://127.0.0.1:1,http://127.0.0.1:2 (from environment): connection refused',
+    );
   });
 
-  it('leaves errors that are not about reaching etcd alone', () => {
+  it('members that answer but have no leader: "no leader", and "no quorum" when too few are reachable', async () => {
+    const three = { ...plain, endpoints: ['http://127.0.0.1:1', 'http://127.0.0.1:2', 'http://127.0.0.1:3'] };
+    const err = await describe_(
+      new MembersFailedError([
+        attempt(REFUSED, 'unsent', 'http://127.0.0.1:1'),
+        attempt('14 UNAVAILABLE: etcdserver: no leader', 'noLeader', 'http://127.0.0.1:2'),
+        attempt(REFUSED, 'unsent', 'http://127.0.0.1:3'),
+      ]),
+      three,
+    );
+    expect(err.code).toBe('EtcdNoLeader');
+    expect(err.message).toBe(
+      'etcd at http://127.0.0.1:1,http://127.0.0.1:2,http://127.0.0.1:3 (from environment) cannot commit: ' +
+        'no leader, no quorum (1 of 3 members reachable); 127.0.0.1:1 connection refused; ' +
+        '127.0.0.1:2 no leader; 127.0.0.1:3 connection refused',
+    );
+    expect(err.exitCode).toBe(3);
+  });
+
+  it('leaves errors that are not about reaching etcd alone', async () => {
     const err = new OperationError('etcd at x: the requested revision has been compacted');
-    expect(describeWriteFailure(err, plain)).toBe(err);
+    expect(await describeCallFailure(err, plain)).toBe(err);
   });
 });
 
