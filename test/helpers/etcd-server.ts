@@ -380,19 +380,23 @@ async function startClusterOnce(size: number): Promise<EtcdCluster> {
     return stdout;
   };
 
+  // Member ids are 64-bit: read as text (JSON.parse would round them to doubles).
   const memberIds = async (): Promise<{ leader: number; ids: string[] }> => {
     const live = endpoints.filter((_, i) => !frozen.has(i) && procs[i]!.child.exitCode === null);
-    const status = JSON.parse(
-      await etcdctl(['endpoint', 'status', '-w', 'json', '--command-timeout', '2s'], live).catch(
-        (err: { stdout?: string }) => err.stdout ?? '[]',
-      ),
-    ) as { Endpoint: string; Status: { header: { member_id: string | number }; leader: string | number } }[];
-    const ids = endpoints.map((e) => {
-      const s = status.find((x) => x.Endpoint === e);
-      return s ? BigInt(s.Status.header.member_id).toString(16) : '';
-    });
-    const leaders = status.map((s) => BigInt(s.Status.leader).toString(16)).filter((l) => l !== '0');
-    return { leader: ids.indexOf(leaders[0] ?? '-'), ids };
+    const text = await etcdctl(['endpoint', 'status', '-w', 'json', '--command-timeout', '2s'], live).catch(
+      (err: { stdout?: string }) => err.stdout ?? '',
+    );
+    const ids = endpoints.map(() => '');
+    const leaders: string[] = [];
+    for (const m of text.matchAll(
+      /"Endpoint":"([^"]+)","Status":\{"header":\{[^}]*"member_id":(\d+)[^}]*\}([^\]]*?)\}\}/g,
+    )) {
+      const i = endpoints.indexOf(m[1]!);
+      if (i >= 0) ids[i] = BigInt(m[2]!).toString(16);
+      const leaderId = /"leader":(\d+)/.exec(m[3]!)?.[1];
+      if (leaderId && leaderId !== '0') leaders.push(BigInt(leaderId).toString(16));
+    }
+    return { leader: leaders[0] ? ids.indexOf(leaders[0]) : -1, ids };
   };
 
   const leader = async (): Promise<number> => {

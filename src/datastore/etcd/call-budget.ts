@@ -79,7 +79,7 @@ export function classifyAttempt(
   if (/etcdserver: no leader|raft proposal dropped|etcdserver: not leader|too many requests/.test(m))
     return 'noLeader';
   if (/etcdserver: leader changed/.test(m)) return kind.write ? 'lost' : 'noLeader';
-  if (/etcdserver: request timed out|DEADLINE_EXCEEDED|Deadline exceeded/.test(m)) return 'lost';
+  if (/etcdserver: request timed out|DEADLINE_EXCEEDED|Deadline exceeded|context deadline exceeded/.test(m)) return 'lost';
   // A member behind the revision a paged read is pinned to: another member may have it.
   if (kind.serializable && /required revision is a future revision/.test(m)) return 'unsent';
   if (/etcdserver: |PERMISSION_DENIED|UNAUTHENTICATED/.test(m)) return 'final';

@@ -25,8 +25,10 @@ export interface FailureContext {
   settingNames: Record<EtcdSetting, string>;
 }
 
+export const AUTH_NOT_ENABLED = 'etcdserver: authentication is not enabled';
+
 export function isAuthNotEnabled(err: unknown): boolean {
-  return err instanceof Error && err.message.includes('etcdserver: authentication is not enabled');
+  return err instanceof Error && err.message.includes(AUTH_NOT_ENABLED);
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   encodeRangeRequest,
   StreamingRangeDecoder,
 } from './protobuf.js';
+import { AUTH_NOT_ENABLED } from './failures.js';
 import { RangeDeadlineError, REQUIRE_LEADER, unary } from './unary-call.js';
 
 export { RangeDeadlineError } from './unary-call.js';
@@ -107,8 +108,10 @@ export function openRangeReader(opts: RangeReaderOptions): RangeReader {
     return s;
   };
 
-  let token: Promise<string> | undefined;
-  const authToken = (timeoutMs: number): Promise<string> | undefined => {
+  // The member's token; undefined once the member said authentication is not enabled (calicoctl's
+  // Go client then carries on without one, and so do we).
+  let token: Promise<string | undefined> | undefined;
+  const authToken = (timeoutMs: number): Promise<string | undefined> | undefined => {
     if (!opts.auth) return undefined;
     token ??= unary(
       open(),
@@ -119,6 +122,7 @@ export function openRangeReader(opts: RangeReaderOptions): RangeReader {
     )
       .then(decodeAuthenticateToken)
       .catch((err: unknown) => {
+        if (err instanceof Error && err.message.includes(AUTH_NOT_ENABLED)) return undefined;
         token = undefined;
         throw err;
       });
@@ -127,8 +131,8 @@ export function openRangeReader(opts: RangeReaderOptions): RangeReader {
 
   /** The token is fetched within the time of the call that needs it first. */
   const callMetadata = async (timeoutMs: number): Promise<Record<string, string>> => {
-    const t = authToken(timeoutMs);
-    return t ? { ...REQUIRE_LEADER, token: await t } : REQUIRE_LEADER;
+    const t = await authToken(timeoutMs);
+    return t !== undefined ? { ...REQUIRE_LEADER, token: t } : REQUIRE_LEADER;
   };
 
   return {
