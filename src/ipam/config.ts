@@ -6,7 +6,8 @@
  * report the defaults (and whether the key exists). configure writes the whole value, as Calico does.
  */
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
-import type { Datastore } from '../datastore/contract.js';
+import { updateKey, type CasDecision } from '../datastore/cas.js';
+import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { ConflictError, InputError, OperationError } from '../errors.js';
 import { IPAM_CONFIG_KEY } from './block-key.js';
 import { ipamConfigSchema } from './schemas.js';
@@ -37,7 +38,10 @@ export const DEFAULT_IPAM_CONFIG: IPAMConfig = {
 };
 
 export async function readIPAMConfig(ds: Datastore): Promise<StoredIPAMConfig> {
-  const kv = await ds.get(IPAM_CONFIG_KEY);
+  return decodeIPAMConfig(await ds.get(IPAM_CONFIG_KEY));
+}
+
+function decodeIPAMConfig(kv: KeyValue | undefined): StoredIPAMConfig {
   if (!kv) return { config: { ...DEFAULT_IPAM_CONFIG }, stored: false, modRevision: 0, raw: {} };
   const fail = (reason: string): never => {
     throw new OperationError(`IPAM config ${IPAM_CONFIG_KEY} has a corrupt value: ${reason}`, {
@@ -141,53 +145,56 @@ export interface ConfigureResult {
   messages: string[];
 }
 
-/** Applies a change with SetIPAMConfig's rules; retries a lost compare-and-swap a few times. */
+/** Applies a change with SetIPAMConfig's rules, as one compare-and-swap update (datastore/cas.ts). */
 export async function configureIPAM(
   ds: Datastore,
   change: ConfigChange,
   opts: { dryRun?: boolean } = {},
 ): Promise<ConfigureResult> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const current = await readIPAMConfig(ds);
-    const next: IPAMConfig = { ...current.config };
-    // A missing key is first created with the defaults by GetIPAMConfig, so the defaults apply.
-    if (change.strictAffinity !== undefined) next.strictAffinity = change.strictAffinity;
-    if (change.maxBlocksPerHost !== undefined) next.maxBlocksPerHost = change.maxBlocksPerHost;
-    if (change.kubeVirtVMAddressPersistence !== undefined) {
-      next.kubeVirtVMAddressPersistence = change.kubeVirtVMAddressPersistence;
-    }
-    if (!next.strictAffinity && !next.autoAllocateBlocks) {
-      throw new InputError(
-        "error: Cannot disable 'StrictAffinity' and 'AutoAllocateBlocks' at the same time",
-      );
-    }
-    if (next.maxBlocksPerHost > 0 && !next.strictAffinity) {
-      throw new InputError('error: MaxBlocksPerHost requires StrictAffinity to be enabled', {
-        hint: 'add --strictaffinity=true',
-      });
-    }
-    const messages = successLines(change);
-    const unchanged = current.stored && sameConfig(current.config, next);
-    if (unchanged || opts.dryRun) return { config: next, written: false, messages };
+  const { result } = await updateKey(
+    ds,
+    IPAM_CONFIG_KEY,
+    (kv): CasDecision<ConfigureResult> => {
+      const current = decodeIPAMConfig(kv);
+      const next: IPAMConfig = { ...current.config };
+      // A missing key is first created with the defaults by GetIPAMConfig, so the defaults apply.
+      if (change.strictAffinity !== undefined) next.strictAffinity = change.strictAffinity;
+      if (change.maxBlocksPerHost !== undefined) next.maxBlocksPerHost = change.maxBlocksPerHost;
+      if (change.kubeVirtVMAddressPersistence !== undefined) {
+        next.kubeVirtVMAddressPersistence = change.kubeVirtVMAddressPersistence;
+      }
+      if (!next.strictAffinity && !next.autoAllocateBlocks) {
+        throw new InputError(
+          "error: Cannot disable 'StrictAffinity' and 'AutoAllocateBlocks' at the same time",
+        );
+      }
+      if (next.maxBlocksPerHost > 0 && !next.strictAffinity) {
+        throw new InputError('error: MaxBlocksPerHost requires StrictAffinity to be enabled', {
+          hint: 'add --strictaffinity=true',
+        });
+      }
+      const messages = successLines(change);
+      const unchanged = current.stored && sameConfig(current.config, next);
+      if (unchanged || opts.dryRun) return { done: { config: next, written: false, messages } };
 
-    const value = encodeGoJson(
-      {
-        ...current.raw,
-        strict_affinity: next.strictAffinity,
-        auto_allocate_blocks: next.autoAllocateBlocks,
-        maxBlocksPerHost: next.maxBlocksPerHost,
-        kubeVirtVMAddressPersistence: next.kubeVirtVMAddressPersistence,
-      },
-      ipamConfigSchema,
-    );
-    const outcome = current.stored
-      ? await ds.update(IPAM_CONFIG_KEY, value, current.modRevision)
-      : await ds.create(IPAM_CONFIG_KEY, value);
-    if (outcome.ok) return { config: next, written: true, messages };
-  }
-  throw new ConflictError(`IPAM config ${IPAM_CONFIG_KEY} kept changing while it was being updated`, {
-    hint: 'run the command again',
-  });
+      const value = encodeGoJson(
+        {
+          ...current.raw,
+          strict_affinity: next.strictAffinity,
+          auto_allocate_blocks: next.autoAllocateBlocks,
+          maxBlocksPerHost: next.maxBlocksPerHost,
+          kubeVirtVMAddressPersistence: next.kubeVirtVMAddressPersistence,
+        },
+        ipamConfigSchema,
+      );
+      return { put: value, result: { config: next, written: true, messages } };
+    },
+    () =>
+      new ConflictError(`IPAM config ${IPAM_CONFIG_KEY} kept changing while it was being updated`, {
+        hint: 'run the command again',
+      }),
+  );
+  return result;
 }
 
 function sameConfig(a: IPAMConfig, b: IPAMConfig): boolean {

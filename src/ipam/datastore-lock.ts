@@ -10,6 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
 import { encodeGoJson, parseGoJson, S } from '../codec/go-json.js';
+import { updateKey, type CasDecision } from '../datastore/cas.js';
 import type { Datastore } from '../datastore/contract.js';
 import { ConflictError, OperationError } from '../errors.js';
 import { CLUSTER_INFORMATION_KEY } from '../resources/well-known-keys.js';
@@ -56,52 +57,48 @@ function newClusterInformation(ready: boolean, now = new Date()): string {
 /** Sets datastoreReady = !locked with a compare-and-swap update (retried a few times). */
 export async function setDatastoreLock(ds: Datastore, locked: boolean): Promise<LockResult> {
   const verb = locked ? 'locking' : 'unlocking';
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const kv = await ds.get(CLUSTER_INFORMATION_KEY);
-    if (!kv) {
-      if (!locked) {
+  const { result: created, revision } = await updateKey(
+    ds,
+    CLUSTER_INFORMATION_KEY,
+    (kv): CasDecision<boolean> => {
+      if (!kv) {
+        if (!locked) {
+          throw new OperationError(
+            `error retrieving ClusterInformation for unlocking: resource does not exist: ClusterInformation(default) with error: <nil>`,
+            {
+              code: 'ResourceNotFound',
+              hint: "the datastore was never locked; 'datastore migrate lock' creates it",
+            },
+          );
+        }
+        return { put: newClusterInformation(false), result: true };
+      }
+      let obj: Record<string, unknown>;
+      try {
+        const parsed = parseGoJson(kv.value);
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+          throw new Error('not an object');
+        obj = parsed as Record<string, unknown>;
+      } catch (err) {
         throw new OperationError(
-          `error retrieving ClusterInformation for unlocking: resource does not exist: ClusterInformation(default) with error: <nil>`,
-          {
-            code: 'ResourceNotFound',
-            hint: "the datastore was never locked; 'datastore migrate lock' creates it",
-          },
+          `error retrieving ClusterInformation for ${verb}: cannot decode ${CLUSTER_INFORMATION_KEY}: ${(err as Error).message}`,
+          { code: 'CorruptData' },
         );
       }
-      const created = await ds.create(CLUSTER_INFORMATION_KEY, newClusterInformation(false));
-      if (created.ok) return { locked, created: true, revision: created.revision };
-      continue;
-    }
-    let obj: Record<string, unknown>;
-    try {
-      const parsed = parseGoJson(kv.value);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-        throw new Error('not an object');
-      obj = parsed as Record<string, unknown>;
-    } catch (err) {
-      throw new OperationError(
-        `error retrieving ClusterInformation for ${verb}: cannot decode ${CLUSTER_INFORMATION_KEY}: ${(err as Error).message}`,
-        { code: 'CorruptData' },
-      );
-    }
-    const spec = (typeof obj['spec'] === 'object' && obj['spec'] !== null ? obj['spec'] : {}) as Record<
-      string,
-      unknown
-    >;
-    // EnsureInitialized (run by lock only) also gives a cluster without a GUID its GUID.
-    const guid = locked && !spec['clusterGUID'] ? { clusterGUID: randomBytes(16).toString('hex') } : {};
-    const updated = { ...obj, spec: { ...spec, ...guid, datastoreReady: !locked } };
-    const outcome = await ds.update(
-      CLUSTER_INFORMATION_KEY,
-      encodeGoJson(updated, clusterInformationSchema),
-      kv.modRevision,
-    );
-    if (outcome.ok) return { locked, created: false, revision: outcome.revision };
-  }
-  throw new ConflictError(
-    `error updating ClusterInformation for ${verb}: update conflict: ClusterInformation(default)`,
-    {
-      hint: 'run the command again',
+      const spec = (typeof obj['spec'] === 'object' && obj['spec'] !== null ? obj['spec'] : {}) as Record<
+        string,
+        unknown
+      >;
+      // EnsureInitialized (run by lock only) also gives a cluster without a GUID its GUID.
+      const guid = locked && !spec['clusterGUID'] ? { clusterGUID: randomBytes(16).toString('hex') } : {};
+      const updated = { ...obj, spec: { ...spec, ...guid, datastoreReady: !locked } };
+      return { put: encodeGoJson(updated, clusterInformationSchema), result: false };
     },
+    () =>
+      new ConflictError(
+        `error updating ClusterInformation for ${verb}: update conflict: ClusterInformation(default)`,
+        { hint: 'run the command again' },
+      ),
   );
+  return { locked, created, revision };
 }

@@ -5,6 +5,7 @@
  * empty map deletes the handle, each with a compare-and-swap (ipamClient.decrementHandle).
  */
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
+import { updateKey, type CasDecision } from '../datastore/cas.js';
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { HANDLE_PREFIX } from './block-key.js';
 import { ipamHandleSchema } from './schemas.js';
@@ -64,38 +65,33 @@ export async function decrementHandle(
   num: number,
 ): Promise<DecrementOutcome> {
   const key = handleKey(handleID);
-  for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
-    const kv = await ds.get(key);
-    if (!kv) throw new Error(`resource does not exist: IPAMHandleKey(id=${handleID}) with error: <nil>`);
-    const handle = decodeHandle(kv);
-    const current = handle.block?.[blockCIDR];
-    if (current === undefined) {
-      throw new Error(
-        `Tried to decrement block ${blockCIDR} by ${num} but it isn't linked to handle ${handleID}`,
+  const { result } = await updateKey(
+    ds,
+    key,
+    (kv): CasDecision<DecrementOutcome> => {
+      if (!kv) throw new Error(`resource does not exist: IPAMHandleKey(id=${handleID}) with error: <nil>`);
+      const handle = decodeHandle(kv);
+      const current = handle.block?.[blockCIDR];
+      if (current === undefined) {
+        throw new Error(
+          `Tried to decrement block ${blockCIDR} by ${num} but it isn't linked to handle ${handleID}`,
+        );
+      }
+      const left = BigInt(current) - BigInt(num);
+      if (left < 0n) {
+        throw new Error(
+          `Tried to decrement block ${blockCIDR} by ${num} but it only has ${current} addresses on handle ${handleID}`,
+        );
+      }
+      const blocks = Object.fromEntries(
+        Object.entries(handle.block ?? {}).flatMap(([b, n]) =>
+          b !== blockCIDR ? [[b, n]] : left === 0n ? [] : [[b, left]],
+        ),
       );
-    }
-    const left = BigInt(current) - BigInt(num);
-    if (left < 0n) {
-      throw new Error(
-        `Tried to decrement block ${blockCIDR} by ${num} but it only has ${current} addresses on handle ${handleID}`,
-      );
-    }
-    const blocks = Object.fromEntries(
-      Object.entries(handle.block ?? {}).flatMap(([b, n]) =>
-        b !== blockCIDR ? [[b, n]] : left === 0n ? [] : [[b, left]],
-      ),
-    );
-    if (Object.keys(blocks).length === 0) {
-      const outcome = await ds.delete(key, kv.modRevision);
-      if (outcome.ok || outcome.reason === 'missing') return 'deleted';
-      continue;
-    }
-    const outcome = await ds.update(
-      key,
-      encodeGoJson({ ...handle, block: blocks }, ipamHandleSchema),
-      kv.modRevision,
-    );
-    if (outcome.ok) return 'updated';
-  }
-  throw new Error('Max retries hit - excessive concurrent IPAM requests');
+      if (Object.keys(blocks).length === 0) return { delete: true, result: 'deleted' };
+      return { put: encodeGoJson({ ...handle, block: blocks }, ipamHandleSchema), result: 'updated' };
+    },
+    () => new Error('Max retries hit - excessive concurrent IPAM requests'),
+  );
+  return result;
 }

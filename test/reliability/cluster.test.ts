@@ -75,7 +75,7 @@ async function storedIpam(): Promise<{
   return { blocks, handles };
 }
 
-let down = new Set<number>();
+const down = new Set<number>();
 const liveEndpoints = (): string[] => cluster.endpoints.filter((_, i) => !down.has(i));
 
 /** The addresses a handle holds, as stored; fails on a block whose free list and allocations disagree. */

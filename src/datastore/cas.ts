@@ -1,0 +1,54 @@
+/**
+ * The compare-and-swap update of one key, for every writer: read the key, decide what it should
+ * become, write that only if the key has not changed since it was read, and start again from a
+ * fresh read when it had. The retry policy, one for the whole tool:
+ *
+ * - up to CAS_ATTEMPTS rounds (libcalico-go's datastoreRetries for IPAM), each from a fresh read, no
+ *   wait in between (a lost compare means someone else just wrote: the next read sees it);
+ * - only a lost compare is retried here. A write whose answer was lost (a hung member, a leader that
+ *   died) is resolved below, in the datastore's write path (datastore.ts), by reading the stored
+ *   value and mod revision: it comes back here as applied or as a lost compare, never as an unknown;
+ * - when every round lost, the caller's own error is thrown (its message and exit code: a conflict,
+ *   exit 4, or Calico's text).
+ */
+import type { Datastore, KeyValue } from './contract.js';
+
+export const CAS_ATTEMPTS = 100;
+
+/** What the key should become, decided from what it holds now (undefined: missing). */
+export type CasDecision<R> =
+  | { put: string; result: R }
+  | { delete: true; result: R }
+  /** Nothing to write: the key already says what it should. */
+  | { done: R };
+
+export interface CasResult<R> {
+  result: R;
+  /** The revision of the write; the key's mod revision (0 when missing) when nothing was written. */
+  revision: number;
+}
+
+export async function updateKey<R>(
+  ds: Datastore,
+  key: string,
+  decide: (current: KeyValue | undefined) => CasDecision<R> | Promise<CasDecision<R>>,
+  exhausted: () => Error,
+): Promise<CasResult<R>> {
+  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    const current = await ds.get(key);
+    const decision = await decide(current);
+    if ('done' in decision) return { result: decision.done, revision: current?.modRevision ?? 0 };
+    if ('delete' in decision) {
+      if (!current) return { result: decision.result, revision: 0 };
+      const outcome = await ds.delete(key, current.modRevision);
+      if (outcome.ok) return { result: decision.result, revision: outcome.revision };
+      if (outcome.reason === 'missing') return { result: decision.result, revision: 0 };
+      continue;
+    }
+    const outcome = current
+      ? await ds.update(key, decision.put, current.modRevision)
+      : await ds.create(key, decision.put);
+    if (outcome.ok) return { result: decision.result, revision: outcome.revision };
+  }
+  throw exhausted();
+}
