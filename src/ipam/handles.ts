@@ -95,3 +95,22 @@ export async function decrementHandle(
   );
   return result;
 }
+
+/**
+ * Removes blockCIDR from the handle whatever its count (a count left behind by a release that was
+ * cut off after its block write); deletes the handle when no block is left.
+ */
+export async function dropHandleBlock(ds: Datastore, handleID: string, blockCIDR: string): Promise<void> {
+  await updateKey(
+    ds,
+    handleKey(handleID),
+    (kv): CasDecision<void> => {
+      const handle = kv ? decodeHandle(kv) : undefined;
+      if (!handle || handle.block?.[blockCIDR] === undefined) return { done: undefined };
+      const blocks = Object.fromEntries(Object.entries(handle.block).filter(([b]) => b !== blockCIDR));
+      if (Object.keys(blocks).length === 0) return { delete: true, result: undefined };
+      return { put: encodeGoJson({ ...handle, block: blocks }, ipamHandleSchema), result: undefined };
+    },
+    () => new Error('Max retries hit - excessive concurrent IPAM requests'),
+  );
+}

@@ -11,8 +11,8 @@
  * free by then. A dry run reads and computes the same and writes nothing.
  */
 import { compareGoStrings, encodeGoJson } from '../codec/go-json.js';
-import type { Datastore } from '../datastore/contract.js';
-import { ConflictError, OperationError } from '../errors.js';
+import { WRITE_OUTCOME_UNKNOWN, type Datastore } from '../datastore/contract.js';
+import { ConflictError, OperationError, UnreachableError } from '../errors.js';
 import { cidrContains, parseCIDR, type IPAddr } from '../resources/ip.js';
 import { ensureConsistentAffinity } from './affinity.js';
 import {
@@ -29,7 +29,7 @@ import {
 } from './block-key.js';
 import { bumpSequenceNumber, isBlockEmpty, releaseHandleOrdinals, releaseOrdinals } from './block-ops.js';
 import { decodeBlock, sanitizeHandle, type DecodedBlock } from './block.js';
-import { DATASTORE_RETRIES, decodeHandle, decrementHandle, handleKey } from './handles.js';
+import { DATASTORE_RETRIES, decodeHandle, decrementHandle, dropHandleBlock, handleKey } from './handles.js';
 import { listPools, type PoolInfo } from './pools.js';
 import { allocationBlockSchema } from './schemas.js';
 
@@ -178,7 +178,6 @@ export async function releaseIPs(
   };
   const workers = Array.from({ length: Math.min(BLOCKS_IN_PARALLEL, groups.length) }, worker);
   const failed = (await Promise.allSettled(workers)).find((w) => w.status === 'rejected');
-  if (failed) throw failed.reason;
   for (const own of perBlock) {
     result.released.push(...own.released);
     result.notAssigned.push(...own.notAssigned);
@@ -187,6 +186,12 @@ export async function releaseIPs(
     result.affinitiesReleased.push(...own.affinitiesReleased);
     result.warnings.push(...own.warnings);
     result.failures.push(...own.failures);
+  }
+  if (failed?.status === 'rejected') {
+    // The datastore went away: what the blocks written before that released is said exactly.
+    if (failed.reason instanceof UnreachableError)
+      throw stoppedPartWay(result, failed.reason, 'the same command');
+    throw failed.reason;
   }
   return result;
 }
@@ -323,6 +328,8 @@ async function afterBlockWrite(
         : await decrementHandle(ds, handle, cidr, count);
       result.handles.push({ handle, block: cidr, count, action });
     } catch (err) {
+      // The datastore went away: the caller reports the addresses released and this count.
+      if (err instanceof UnreachableError) throw err;
       result.warnings.push(`failed to decrement handle ${handle}: ${(err as Error).message}`);
     }
   }
@@ -381,9 +388,57 @@ export async function releaseByHandle(
       result.warnings.push(`handle ${id} names block ${JSON.stringify(text)}, which is not a CIDR; skipped`);
       continue;
     }
-    await releaseHandleFromBlock(ds, id, { network: cidr.network, prefix: cidr.prefix }, text, result);
+    try {
+      await releaseHandleFromBlock(ds, id, { network: cidr.network, prefix: cidr.prefix }, text, result);
+    } catch (err) {
+      if (err instanceof UnreachableError) {
+        throw stoppedPartWay(result, err, `'calicoctl-ts ipam release --handle ${id}'`);
+      }
+      throw err;
+    }
   }
   return result;
+}
+
+/** How many addresses a partial result names before `and N more`. */
+const LISTED_ADDRESSES = 5;
+
+/**
+ * The datastore went away after some blocks were written: those addresses stay released (exit 1,
+ * failed in part, as `ipam assign` reports it), and the message says exactly which; a handle whose
+ * count was not lowered yet is named, and a re-run lowers it (releaseHandleFromBlock). Nothing
+ * written: the datastore's own error (exit 3).
+ */
+function stoppedPartWay(result: ReleaseResult, cause: UnreachableError, rerun: string): Error {
+  const n = result.released.length;
+  if (n === 0 && result.blocks.length === 0) return cause;
+  const listed = result.released
+    .slice(0, LISTED_ADDRESSES)
+    .map((r) => r.ip)
+    .join(', ');
+  const more = n > LISTED_ADDRESSES ? ` and ${n - LISTED_ADDRESSES} more` : '';
+  const counted = new Set(result.handles.map((h) => `${h.handle} ${h.block}`));
+  const uncounted = [
+    ...new Set(
+      result.released
+        .filter((r) => r.handle !== null && !counted.has(`${r.handle} ${r.block}`))
+        .map((r) => `${r.handle} (block ${r.block})`),
+    ),
+  ];
+  const counts =
+    uncounted.length > 0 ? `; the count of handle ${uncounted.join(', ')} was not lowered yet` : '';
+  const inFlight = cause.hint?.startsWith(WRITE_OUTCOME_UNKNOWN)
+    ? '; the write in flight when the datastore was lost may have released more'
+    : '';
+  return new OperationError(
+    `ipam release stopped part-way: ${cause.message}; ${n} address(es) were released before that` +
+      `${n > 0 ? `: ${listed}${more}` : ''}${counts}${inFlight}`,
+    {
+      code: 'PartiallyReleased',
+      cause,
+      hint: `run ${rerun} again to release the rest and bring the handle counts in line`,
+    },
+  );
 }
 
 async function releaseHandleFromBlock(
@@ -396,18 +451,18 @@ async function releaseHandleFromBlock(
   const key = blockKey(net);
   for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
     const kv = await ds.get(key);
-    if (!kv) {
-      result.warnings.push(
-        `block ${handleBlockText} of handle ${handleID} does not exist; its count is left as it is`,
-      );
-      return;
-    }
-    const block = decodeBlock(kv, { exact: true });
-    const ordinals = releaseHandleOrdinals(block.value, handleID);
-    if (ordinals.length === 0) {
-      result.warnings.push(
-        `block ${handleBlockText} holds no address of handle ${handleID}; its count is left as it is`,
-      );
+    const block = kv ? decodeBlock(kv, { exact: true }) : undefined;
+    const ordinals = block ? releaseHandleOrdinals(block.value, handleID) : [];
+    if (!block || ordinals.length === 0) {
+      // A count without addresses (a release cut off between its block write and its handle
+      // update): dropped, so that the handle's counts equal its allocations again.
+      const where = block ? `holds no address of handle ${handleID}` : `of handle ${handleID} does not exist`;
+      if (result.dryRun) {
+        result.warnings.push(`block ${handleBlockText} ${where}; its count would be dropped from the handle`);
+        return;
+      }
+      await dropHandleBlock(ds, handleID, handleBlockText);
+      result.warnings.push(`block ${handleBlockText} ${where}; its count was dropped from the handle`);
       return;
     }
     const action = await writeBlock(ds, block, result.dryRun);

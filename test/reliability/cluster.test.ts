@@ -212,6 +212,25 @@ async function leaderFaultDuring(
   fault: 'SIGKILL' | 'SIGSTOP',
 ): Promise<CliResult & { elapsedMs: number }> {
   const leader = await cluster.leader();
+  try {
+    return await atFirstWrite(args, async () => {
+      if (fault === 'SIGKILL') await cluster.members[leader]!.kill();
+      else cluster.members[leader]!.freeze();
+      down.add(leader);
+    });
+  } finally {
+    if (fault === 'SIGSTOP') cluster.members[leader]!.resume();
+    else await cluster.members[leader]!.restart();
+    down.delete(leader);
+    await cluster.leader();
+  }
+}
+
+/** Runs the CLI with --debug; at its first successful write, freezes it, runs fault(), resumes it. */
+async function atFirstWrite(
+  args: string[],
+  fault: () => Promise<void>,
+): Promise<CliResult & { elapsedMs: number }> {
   const started = Date.now();
   const child = spawn(process.execPath, [CLI, ...args, '--debug'], {
     env: { ...baseEnv(), ...cluster.env() },
@@ -239,17 +258,11 @@ async function leaderFaultDuring(
   try {
     await Promise.race([firstWrite, exited]);
     expect(child.exitCode, 'the command ended before its first write was seen').toBeNull();
-    if (fault === 'SIGKILL') await cluster.members[leader]!.kill();
-    else cluster.members[leader]!.freeze();
-    down.add(leader);
+    await fault();
     child.kill('SIGCONT');
     return await exited;
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
-    if (fault === 'SIGSTOP') cluster.members[leader]!.resume();
-    else await cluster.members[leader]!.restart();
-    down.delete(leader);
-    await cluster.leader();
   }
 }
 
@@ -279,6 +292,51 @@ describe('the leader killed or frozen in the middle of a long write', () => {
       await expectHandleConsistent(handle, []);
     },
   );
+});
+
+describe('ipam release cut off part-way', () => {
+  it('says exactly what it released (exit 1), and a re-run converges: handle counts equal allocations', async () => {
+    const handle = 'cut-off';
+    const assign = await cli([
+      'ipam',
+      'assign',
+      '--node',
+      'n3',
+      '--num',
+      '640',
+      '--handle',
+      handle,
+      '-o',
+      'json',
+    ]);
+    expect(assign.code, assign.stderr).toBe(0);
+    const printed = (JSON.parse(assign.stdout) as { addresses: string[] }).addresses;
+    // Every member frozen right after the first block was written: the rest cannot be.
+    const release = await atFirstWrite(
+      ['ipam', 'release', '--handle', handle, '--timeout', '2s'],
+      async () => {
+        for (const m of cluster.members) m.freeze();
+      },
+    );
+    for (const m of cluster.members) m.resume();
+    await cluster.leader();
+    expect(release.code, release.stderr).toBe(1);
+    const message = release.stderr.split('\n').find((l) => l.startsWith('ipam release stopped part-way: '))!;
+    const m = /; (\d+) address\(es\) were released before that: ([0-9., ]+?)(?: and (\d+) more)?(;|$)/.exec(
+      message,
+    );
+    expect(m, message).not.toBeNull();
+    const { blocks } = await storedIpam();
+    const left = addressesOf(blocks, handle).addresses;
+    // What the message says was released is exactly what is no longer allocated.
+    expect(Number(m![1])).toBe(printed.length - left.length);
+    for (const ip of m![2]!.split(', ')) expect(left).not.toContain(ip);
+    expect(release.stderr).toContain(`hint: run 'calicoctl-ts ipam release --handle ${handle}' again`);
+
+    const rerun = await cli(['ipam', 'release', '--handle', handle]);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    await expectHandleConsistent(handle, []);
+  });
 });
 
 describe('quorum lost', () => {
