@@ -1,0 +1,55 @@
+/** The two consistency checks `ipam check` takes from src/ipam/consistency.ts, on stored values. */
+import { describe, expect, it } from 'vitest';
+
+import { handleCountMismatches, pendingAffinitiesWithoutBlock } from '../../../src/ipam/consistency.js';
+
+// Block values as Calico stores them (trimmed to the fields the check reads).
+const block = (cidr: string, handles: (string | null)[]) => ({
+  cidr,
+  allocations: handles.map((h, i) => (h === null ? null : i)),
+  attributes: handles.map((h) => ({ handle_id: h, secondary: null })),
+});
+
+describe('handleCountMismatches', () => {
+  it('finds nothing when every count equals the allocations', () => {
+    const blocks = [block('10.70.0.0/26', ['a', 'a', null, 'b']), block('10.70.0.64/26', ['a'])];
+    const handles = new Map<string, Record<string, number>>([
+      ['a', { '10.70.0.0/26': 2, '10.70.0.64/26': 1 }],
+      ['b', { '10.70.0.0/26': 1 }],
+    ]);
+    expect(handleCountMismatches(blocks, handles)).toEqual([]);
+  });
+
+  it('a release cut off after its block write: the handle still counts addresses the block no longer holds', () => {
+    const blocks = [block('10.70.0.0/26', [null, null]), block('10.70.0.64/26', ['a'])];
+    const handles = new Map<string, Record<string, number>>([
+      ['a', { '10.70.0.0/26': 2, '10.70.0.64/26': 1 }],
+    ]);
+    expect(handleCountMismatches(blocks, handles)).toEqual([
+      { handle: 'a', block: '10.70.0.0/26', counted: 2, allocated: 0 },
+    ]);
+  });
+
+  it('an assignment cut off before its handle write: the block holds more than the handle counts', () => {
+    const blocks = [block('10.70.0.0/26', ['a', 'a', 'a'])];
+    const handles = new Map<string, Record<string, number>>([['a', { '10.70.0.0/26': 1 }]]);
+    expect(handleCountMismatches(blocks, handles)).toEqual([
+      { handle: 'a', block: '10.70.0.0/26', counted: 1, allocated: 3 },
+    ]);
+  });
+});
+
+describe('pendingAffinitiesWithoutBlock', () => {
+  it('names pending affinities whose block does not exist, whatever else is there', () => {
+    const affinities = [
+      { key: '/calico/ipam/v2/host/n1/ipv4/block/10.70.0.0-26', state: 'pending' },
+      { key: '/calico/ipam/v2/host/n1/ipv4/block/10.70.0.64-26', state: 'pending' },
+      { key: '/calico/ipam/v2/host/n1/ipv4/block/10.70.0.128-26', state: 'confirmed' },
+      { key: '/calico/ipam/v2/host/n2/ipv6/block/fd00::-122', state: 'pending' },
+    ];
+    expect(pendingAffinitiesWithoutBlock(affinities, new Set(['10.70.0.0/26']))).toEqual([
+      '/calico/ipam/v2/host/n1/ipv4/block/10.70.0.64-26',
+      '/calico/ipam/v2/host/n2/ipv6/block/fd00::-122',
+    ]);
+  });
+});
