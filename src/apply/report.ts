@@ -140,6 +140,12 @@ export function buildReport(
   for (const r of failed)
     if (r.source && r.error?.exitCode === ExitCode.BadInput)
       stderr += `hint: ${r.source.file === '-' ? 'stdin' : r.source.file}, document ${r.source.document}, ${r.kind} '${r.name}': ${r.error.hint ?? 'fix the resource'}\n`;
+  // A datastore that could not be reached says how to go on (and whether the last write may have
+  // been applied): once per distinct hint, as the error choke point prints it for other commands.
+  const datastoreHints = new Set(
+    failed.flatMap((r) => (r.error?.exitCode === ExitCode.Unreachable && r.error.hint ? [r.error.hint] : [])),
+  );
+  for (const hint of datastoreHints) stderr += `hint: ${hint}\n`;
   return {
     stdout,
     stderr,

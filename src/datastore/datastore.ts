@@ -282,7 +282,10 @@ async function writeResolvingLostAnswers(backend: KVBackend, req: TxnRequest): P
     } catch (err) {
       if (!isWriteOutcomeUnknown(err) || lost >= LOST_ANSWER_RESENDS) throw err;
       lost++;
-      const landed = await landedAs(backend, req);
+      // A read that fails too leaves the outcome unknown: the write's own error says so.
+      const landed = await landedAs(backend, req).catch(() => {
+        throw err;
+      });
       if (landed) return landed;
       continue;
     }

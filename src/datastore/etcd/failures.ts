@@ -204,6 +204,10 @@ export async function describeCallFailure(err: unknown, ctx: FailureContext): Pr
   const all = ctx.endpoints.join(',');
   const reasonOf = (p: (typeof perMember)[number]): string =>
     p.described ? memberReason(p.described.message, p.failure.member) : 'no leader';
+  // Members the call had no time left for.
+  const untried = ctx.endpoints
+    .filter((e) => !last.has(e))
+    .map((e) => `${hostOf(e)} not tried (no time left)`);
   let described: Error;
   if (perMember.some((p) => p.failure.outcome === 'noLeader')) {
     // Members answered, but cannot commit: without a quorum of members no leader can be elected.
@@ -214,7 +218,7 @@ export async function describeCallFailure(err: unknown, ctx: FailureContext): Pr
         ? `no leader, no quorum (${reachable} of ${n} members reachable)`
         : 'no leader elected within the time';
     described = new UnreachableError(
-      `etcd at ${all} ${from} cannot commit: ${why}; ${perMember.map((p) => `${hostOf(p.failure.member)} ${reasonOf(p)}`).join('; ')}`,
+      `etcd at ${all} ${from} cannot commit: ${why}; ${[...perMember.map((p) => `${hostOf(p.failure.member)} ${reasonOf(p)}`), ...untried].join('; ')}`,
       {
         code: 'EtcdNoLeader',
         cause: err,
@@ -240,7 +244,7 @@ export async function describeCallFailure(err: unknown, ctx: FailureContext): Pr
     } else {
       const timeouts = perMember.every((p) => (p.described as UnreachableError).code === 'EtcdTimeout');
       described = new UnreachableError(
-        `cannot reach etcd at ${all} ${from}: ${perMember.map((p) => `${hostOf(p.failure.member)} ${reasonOf(p)}`).join('; ')}`,
+        `cannot reach etcd at ${all} ${from}: ${[...perMember.map((p) => `${hostOf(p.failure.member)} ${reasonOf(p)}`), ...untried].join('; ')}`,
         {
           code: timeouts ? 'EtcdTimeout' : 'EtcdUnreachable',
           cause: err,
