@@ -7,10 +7,12 @@
  * own process first, so no test depends on how fast anything runs.
  */
 import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { baseEnv, CLI, runCli, type CliResult } from '../helpers/cli.js';
+import { baseEnv, CLI, runCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { startEtcdCluster, type EtcdCluster } from '../helpers/etcd-server.js';
 import { waitFor } from './outage-tools.js';
 
@@ -292,6 +294,30 @@ describe('the leader killed or frozen in the middle of a long write', () => {
       await expectHandleConsistent(handle, []);
     },
   );
+});
+
+describe('the leader killed in the middle of an apply of many resources', () => {
+  it('exit 0, every resource stored once, as printed', async () => {
+    const sets = Array.from(
+      { length: 80 },
+      (_, i) =>
+        `apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata:\n  name: set-${i}\nspec:\n  nets: [10.${i}.0.0/16]\n`,
+    ).join('---\n');
+    const file = join(tempDir(), 'sets.yaml');
+    writeFileSync(file, sets);
+    try {
+      const res = await leaderFaultDuring(['apply', '-f', file], 'SIGKILL');
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stdout).toBe("Successfully applied 80 'GlobalNetworkSet' resource(s)\n");
+      const stored = await cluster.etcdctl(
+        ['get', '--prefix', '--keys-only', '/calico/resources/v3/projectcalico.org/globalnetworksets/'],
+        liveEndpoints(),
+      );
+      expect(stored.split('\n').filter(Boolean)).toHaveLength(80);
+    } finally {
+      rmSync(dirname(file), { recursive: true, force: true });
+    }
+  });
 });
 
 describe('ipam release cut off part-way', () => {
