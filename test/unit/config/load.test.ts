@@ -154,6 +154,28 @@ describe('environment', () => {
     );
   });
 
+  it('keeps the port as written, default ports included; refuses an endpoint without one', () => {
+    expect(
+      load({ ETCD_ENDPOINTS: 'http://10.0.0.1:80, http://[fd00::1]:2379,http://h:2379/' }).etcd?.endpoints,
+    ).toEqual(['http://10.0.0.1:80', 'http://[fd00::1]:2379', 'http://h:2379']);
+    expect(load({ ETCD_ENDPOINTS: 'https://10.0.0.1:443' }).etcd?.endpoints).toEqual([
+      'https://10.0.0.1:443',
+    ]);
+    const noPort = errorOf(() => load({ ETCD_ENDPOINTS: 'http://10.0.0.1:2379,http://10.0.0.2' }));
+    expect(noPort.message).toBe(
+      "invalid etcd endpoint 'http://10.0.0.2' (ETCD_ENDPOINTS from environment): expected http://HOST:PORT or https://HOST:PORT",
+    );
+    expect(noPort.hint).toBe('add the port, e.g. http://10.0.0.2:2379');
+    expect(noPort.exitCode).toBe(2);
+    // A scheme that is there but not http(s) is not told it needs one.
+    expect(errorOf(() => load({ ETCD_ENDPOINTS: 'unix:///run/etcd.sock' })).hint).toBe(
+      'use http:// or https:// (not unix://), e.g. https://10.0.0.1:2379',
+    );
+    expect(errorOf(() => load({ ETCD_ENDPOINTS: '10.0.0.2:2379' })).hint).toBe(
+      'each endpoint needs a scheme, e.g. https://10.0.0.1:2379',
+    );
+  });
+
   it('rejects mixing http and https endpoints', () => {
     expect(errorOf(() => load({ ETCD_ENDPOINTS: 'http://a:2379,https://b:2379' })).message).toBe(
       'etcd endpoints mix http:// and https:// (ETCD_ENDPOINTS from environment)',
