@@ -66,6 +66,21 @@ export class UnreachableError extends CalicoError {
   }
 }
 
+/**
+ * A write was sent and its answer lost: the store may or may not have applied it (exit 3; the hint
+ * says so). worthReading: another member may answer a read now, so the datastore resolves the
+ * outcome by reading (false when the only member did not answer in time: a read would wait as long).
+ */
+export class WriteOutcomeUnknownError extends UnreachableError {
+  constructor(
+    message: string,
+    readonly worthReading: boolean,
+    options: CalicoErrorOptions & { code?: string } = {},
+  ) {
+    super(message, options);
+  }
+}
+
 /** A compare-and-swap lost: someone else changed the data first (exit 4). */
 export class ConflictError extends CalicoError {
   readonly code = 'UpdateConflict';

@@ -7,10 +7,9 @@
  * Every write goes through writeResolvingLostAnswers(): a write whose answer was lost (the member
  * hung, the leader died) is resolved by reading what is stored, never taken as lost or applied.
  */
-import { isCalicoError } from '../errors.js';
+import { WriteOutcomeUnknownError } from '../errors.js';
 import {
   prefixEnd,
-  WRITE_OUTCOME_UNKNOWN,
   type Datastore,
   type KVBackend,
   type KeyValue,
@@ -252,11 +251,6 @@ async function scanRange<T>(
   return { revision, results };
 }
 
-/** Whether err says that a write was sent and its answer lost (the backend's failure mapping). */
-export function isWriteOutcomeUnknown(err: unknown): boolean {
-  return isCalicoError(err) && err.exitCode === 3 && (err.hint?.startsWith(WRITE_OUTCOME_UNKNOWN) ?? false);
-}
-
 /** How many times one write is sent again after its answer was lost and a read showed it had not landed. */
 const LOST_ANSWER_RESENDS = 3;
 
@@ -280,7 +274,8 @@ async function writeResolvingLostAnswers(backend: KVBackend, req: TxnRequest): P
     try {
       res = await backend.txn(req);
     } catch (err) {
-      if (!isWriteOutcomeUnknown(err) || lost >= LOST_ANSWER_RESENDS) throw err;
+      if (!(err instanceof WriteOutcomeUnknownError) || !err.worthReading || lost >= LOST_ANSWER_RESENDS)
+        throw err;
       lost++;
       // A read that fails too leaves the outcome unknown: the write's own error says so.
       const landed = await landedAs(backend, req).catch(() => {

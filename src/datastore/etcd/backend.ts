@@ -36,7 +36,6 @@ import {
 import {
   etcdCallBudget,
   MemberOrder,
-  messageOf,
   runOnMembers,
   type EtcdCallBudget,
   type EtcdTrace,
@@ -123,8 +122,8 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
 
   // A streamed range goes on, on whichever member takes over, from the last key it handed over and
   // at the revision it was read at, so no key is handed over twice. A member whose stream fails
-  // for a reason the streaming client cannot tell (it does not decode error headers) is asked the
-  // rest in one unary call, which reports etcd's answer properly.
+  // other than by its deadline (a cut connection, or an error the streaming client cannot tell: it
+  // does not decode error headers) is asked the rest in one unary call, which reports etcd's answer.
   const unstreamable = new Set<string>();
   const streamRange = (req: RangeRequest, onKeyValue: (kv: KeyValue) => void): Promise<RangeResponse> => {
     let handed = 0;
@@ -169,7 +168,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
           );
           return { ...res, count: before + res.count };
         } catch (err) {
-          if (err instanceof RangeDeadlineError || /^14 UNAVAILABLE/.test(messageOf(err))) throw err;
+          if (err instanceof RangeDeadlineError) throw err;
           unstreamable.add(member);
         }
       }

@@ -71,6 +71,9 @@ export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+const TIMED_OUT =
+  /etcdserver: request timed out|DEADLINE_EXCEEDED|Deadline exceeded|context deadline exceeded/;
+
 export function classifyAttempt(
   err: unknown,
   kind: { write: boolean; serializable?: boolean },
@@ -133,6 +136,9 @@ export interface MemberCall<T> {
   summary?(result: T): string;
 }
 
+/** An attempt with less time than this left is not started: it could only time out. */
+const MIN_LAST_ATTEMPT_MS = 50;
+
 /** How long to wait before another round over the members. */
 const NO_LEADER_BACKOFF_MS = 200;
 
@@ -141,7 +147,7 @@ const NO_LEADER_BACKOFF_MS = 200;
  * AttemptOutcome) hands it to the next; when every member was tried and one of them said it has no
  * leader or did not answer in time, the round starts again after a short wait (an election takes
  * about a second, and a member that lost its leader says so only after that), until the call's time
- * is up. A round in which every member refused ends the call at once. Throws the member's own error for a final answer, WriteLostError for a write
+ * is up. A round in which every member refused or reset the connection ends the call at once. Throws the member's own error for a final answer, WriteLostError for a write
  * whose answer was lost (never resent here: the datastore resolves it by reading), and
  * MembersFailedError when the time ran out.
  */
@@ -156,7 +162,7 @@ export async function runOnMembers<T>(
     let again = false;
     for (const member of members.list()) {
       const budgetMs = budget.attemptMs();
-      if (budgetMs <= 0) throw new MembersFailedError(failures);
+      if (budgetMs < MIN_LAST_ATTEMPT_MS) throw new MembersFailedError(failures);
       const started = Date.now();
       try {
         const result = await call.attempt(member, budgetMs);
@@ -173,7 +179,9 @@ export async function runOnMembers<T>(
         failures.push({ member, error: err, outcome, budgetMs: Math.round(budgetMs / 100) * 100 });
         if (outcome === 'final') throw err;
         if (outcome === 'lost' && call.write) throw new WriteLostError(failures);
-        if (outcome !== 'unsent') again = true;
+        // A member without a leader, or one that did not answer in time (it may have been waiting
+        // for an election), may answer in the next round; one that refused or reset will not.
+        if (outcome === 'noLeader' || (outcome === 'lost' && TIMED_OUT.test(messageOf(err)))) again = true;
         if (outcome !== 'noLeader') members.demote(member);
       }
     }

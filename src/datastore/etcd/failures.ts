@@ -8,9 +8,9 @@ import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
 import type { EtcdSetting } from '../../config/types.js';
-import { isCalicoError, OperationError, UnreachableError } from '../../errors.js';
+import { isCalicoError, OperationError, UnreachableError, WriteOutcomeUnknownError } from '../../errors.js';
 import { WRITE_OUTCOME_UNKNOWN } from '../contract.js';
-import { MembersFailedError, WriteLostError, type AttemptFailure } from './call-budget.js';
+import { MembersFailedError, messageOf, WriteLostError, type AttemptFailure } from './call-budget.js';
 
 export interface FailureContext {
   endpoints: string[];
@@ -189,8 +189,9 @@ export async function describeCallFailure(err: unknown, ctx: FailureContext): Pr
     return describeEtcdFailure(err, ctx);
   }
   // The last attempt on each member says what that member does now.
+  // What each member said last, "no leader" before a later attempt that merely ran out of time.
   const last = new Map<string, AttemptFailure>();
-  for (const f of err.failures) last.set(f.member, f);
+  for (const f of err.failures) if (last.get(f.member)?.outcome !== 'noLeader') last.set(f.member, f);
   const perMember = await Promise.all(
     [...last.values()].map(async (f) => ({
       failure: f,
@@ -254,7 +255,10 @@ export async function describeCallFailure(err: unknown, ctx: FailureContext): Pr
     }
   }
   if (!(err instanceof WriteLostError) || !(described instanceof UnreachableError)) return described;
-  return new UnreachableError(described.message, {
+  // A read may settle it unless the one member there is did not answer in time.
+  const lost = err.failures[err.failures.length - 1]!;
+  const worthReading = ctx.endpoints.length > 1 || !/deadline|timed out/i.test(messageOf(lost.error));
+  return new WriteOutcomeUnknownError(described.message, worthReading, {
     code: described.code,
     cause: err,
     hint: described.hint ? `${WRITE_OUTCOME_UNKNOWN}; ${described.hint}` : WRITE_OUTCOME_UNKNOWN,
