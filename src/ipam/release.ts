@@ -11,6 +11,7 @@
  * free by then. A dry run reads and computes the same and writes nothing.
  */
 import { compareGoStrings, encodeGoJson } from '../codec/go-json.js';
+import { updateKey, type CasDecision } from '../datastore/cas.js';
 import { WRITE_OUTCOME_UNKNOWN, type Datastore } from '../datastore/contract.js';
 import { ConflictError, OperationError, UnreachableError } from '../errors.js';
 import { cidrContains, parseCIDR, type IPAddr } from '../resources/ip.js';
@@ -29,7 +30,7 @@ import {
 } from './block-key.js';
 import { bumpSequenceNumber, isBlockEmpty, releaseHandleOrdinals, releaseOrdinals } from './block-ops.js';
 import { decodeBlock, sanitizeHandle, type DecodedBlock } from './block.js';
-import { DATASTORE_RETRIES, decodeHandle, decrementHandle, dropHandleBlock, handleKey } from './handles.js';
+import { decodeHandle, decrementHandle, dropHandleBlock, handleKey } from './handles.js';
 import { listPools, type PoolInfo } from './pools.js';
 import { allocationBlockSchema } from './schemas.js';
 
@@ -216,30 +217,53 @@ async function releaseFromBlock(
   const cidr = networkText(net);
   // The same address twice counts once; the last request for it wins (Go map semantics).
   const unique = new Map(requests.map((r) => [ipText(r.ip), r]));
-  for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
-    const kv = await ds.get(key);
-    if (!kv) {
-      result.notAssigned.push(...unique.keys());
-      return;
-    }
-    const block = decodeBlock(kv, { exact: true });
-    const { ordinals, released, notAssigned } = selectOrdinals(block, [...unique.values()]);
-    if (ordinals.length === 0) {
-      result.notAssigned.push(...notAssigned);
-      return;
-    }
-    const byHandle = releaseOrdinals(block.value, ordinals);
-    const action = await writeBlock(ds, block, result.dryRun);
-    if (action === 'conflict') continue;
-    result.notAssigned.push(...notAssigned);
-    result.released.push(...released.map((r) => ({ ...r, block: cidr })));
-    result.blocks.push({ block: cidr, key, action });
-    await afterBlockWrite(ds, net, block, byHandle, result);
-    return;
-  }
-  throw new ConflictError('Max retries hit - excessive concurrent IPAM requests', {
-    hint: `${key} kept changing while we tried to update it; run the command again`,
-  });
+  const { result: outcome } = await updateKey(
+    ds,
+    key,
+    (kv): CasDecision<BlockRelease | { notAssigned: string[] }> => {
+      if (!kv) return { done: { notAssigned: [...unique.keys()] } };
+      const block = decodeBlock(kv, { exact: true });
+      const { ordinals, released, notAssigned } = selectOrdinals(block, [...unique.values()]);
+      if (ordinals.length === 0) return { done: { notAssigned } };
+      const byHandle = releaseOrdinals(block.value, ordinals);
+      return blockWrite(block, { block, byHandle, released, notAssigned }, result.dryRun);
+    },
+    () =>
+      new ConflictError('Max retries hit - excessive concurrent IPAM requests', {
+        hint: `${key} kept changing while we tried to update it; run the command again`,
+      }),
+  );
+  result.notAssigned.push(...outcome.notAssigned);
+  if (!('block' in outcome)) return;
+  result.released.push(...outcome.released.map((r) => ({ ...r, block: cidr })));
+  result.blocks.push({ block: cidr, key, action: outcome.action });
+  await afterBlockWrite(ds, net, outcome.block, outcome.byHandle, result);
+}
+
+/** A block's addresses released in memory, and what writing it back does. */
+interface BlockRelease {
+  block: DecodedBlock;
+  byHandle: ReadonlyMap<string, number>;
+  released: Omit<ReleasedIP, 'block'>[];
+  notAssigned: string[];
+  action: 'updated' | 'deleted';
+}
+
+/**
+ * The write of a block whose addresses were released in memory: deleted when empty and without
+ * affinity, else written back with sequenceNumber + 1; nothing with --dry-run.
+ */
+function blockWrite(
+  block: DecodedBlock,
+  release: Omit<BlockRelease, 'action'>,
+  dryRun: boolean,
+): CasDecision<BlockRelease> {
+  const remove = isBlockEmpty(block.value) && block.value.affinity === null;
+  const result = { ...release, action: remove ? ('deleted' as const) : ('updated' as const) };
+  if (dryRun) return { done: result };
+  if (remove) return { delete: true, result };
+  bumpSequenceNumber(block.value);
+  return { put: encodeGoJson(block.value, allocationBlockSchema), result };
 }
 
 /** block.release's checks, in Calico's order: sequence number, allocated, handle. */
@@ -289,27 +313,6 @@ function selectOrdinals(
     released.push({ ip, handle: handle === '' ? null : handle });
   }
   return { ordinals, released, notAssigned };
-}
-
-/** Deletes the block when empty and without affinity, else writes it back with sequenceNumber + 1. */
-async function writeBlock(
-  ds: Datastore,
-  block: DecodedBlock,
-  dryRun: boolean,
-): Promise<'updated' | 'deleted' | 'conflict'> {
-  const remove = isBlockEmpty(block.value) && block.value.affinity === null;
-  if (dryRun) return remove ? 'deleted' : 'updated';
-  if (remove) {
-    const outcome = await ds.delete(block.key, block.modRevision);
-    return outcome.ok ? 'deleted' : 'conflict';
-  }
-  bumpSequenceNumber(block.value);
-  const outcome = await ds.update(
-    block.key,
-    encodeGoJson(block.value, allocationBlockSchema),
-    block.modRevision,
-  );
-  return outcome.ok ? 'updated' : 'conflict';
 }
 
 /** Handle decrements and the affinity re-check; their failures are warnings (Calico logs them). */
@@ -449,33 +452,47 @@ async function releaseHandleFromBlock(
   result: ReleaseResult,
 ): Promise<void> {
   const key = blockKey(net);
-  for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
-    const kv = await ds.get(key);
-    const block = kv ? decodeBlock(kv, { exact: true }) : undefined;
-    const ordinals = block ? releaseHandleOrdinals(block.value, handleID) : [];
-    if (!block || ordinals.length === 0) {
-      // A count without addresses (a release cut off between its block write and its handle
-      // update): dropped, so that the handle's counts equal its allocations again.
-      const where = block ? `holds no address of handle ${handleID}` : `of handle ${handleID} does not exist`;
-      if (result.dryRun) {
-        result.warnings.push(`block ${handleBlockText} ${where}; its count would be dropped from the handle`);
-        return;
+  const { result: outcome } = await updateKey(
+    ds,
+    key,
+    (kv): CasDecision<BlockRelease | { missing: string }> => {
+      const block = kv ? decodeBlock(kv, { exact: true }) : undefined;
+      const ordinals = block ? releaseHandleOrdinals(block.value, handleID) : [];
+      if (!block || ordinals.length === 0) {
+        return {
+          done: {
+            missing: block
+              ? `holds no address of handle ${handleID}`
+              : `of handle ${handleID} does not exist`,
+          },
+        };
       }
-      await dropHandleBlock(ds, handleID, handleBlockText);
-      result.warnings.push(`block ${handleBlockText} ${where}; its count was dropped from the handle`);
+      const released = ordinals.map((ord) => ({ ip: ipText(ordinalToIP(block.net, ord)), handle: handleID }));
+      const byHandle = new Map([[handleID, ordinals.length]]);
+      return blockWrite(block, { block, byHandle, released, notAssigned: [] }, result.dryRun);
+    },
+    () =>
+      new ConflictError('Hit max retries', {
+        hint: `${key} kept changing while we tried to update it; run the command again`,
+      }),
+  );
+  if ('missing' in outcome) {
+    // A count without addresses (a release cut off between its block write and its handle
+    // update): dropped, so that the handle's counts equal its allocations again.
+    if (result.dryRun) {
+      result.warnings.push(
+        `block ${handleBlockText} ${outcome.missing}; its count would be dropped from the handle`,
+      );
       return;
     }
-    const action = await writeBlock(ds, block, result.dryRun);
-    if (action === 'conflict') continue;
-    const cidr = networkText(block.net);
-    result.released.push(
-      ...ordinals.map((ord) => ({ ip: ipText(ordinalToIP(block.net, ord)), block: cidr, handle: handleID })),
+    await dropHandleBlock(ds, handleID, handleBlockText);
+    result.warnings.push(
+      `block ${handleBlockText} ${outcome.missing}; its count was dropped from the handle`,
     );
-    result.blocks.push({ block: cidr, key, action });
-    await afterBlockWrite(ds, net, block, new Map([[handleID, ordinals.length]]), result);
     return;
   }
-  throw new ConflictError('Hit max retries', {
-    hint: `${key} kept changing while we tried to update it; run the command again`,
-  });
+  const cidr = networkText(outcome.block.net);
+  result.released.push(...outcome.released.map((r) => ({ ...r, block: cidr })));
+  result.blocks.push({ block: cidr, key, action: outcome.action });
+  await afterBlockWrite(ds, net, outcome.block, outcome.byHandle, result);
 }
