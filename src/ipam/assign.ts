@@ -667,7 +667,7 @@ function stoppedPartWay(s: Session, req: AssignRequest, cause: UnreachableError)
       {
         code: 'PartiallyAssigned',
         cause,
-        hint: `a block claimed for node ${s.node} stays with it for its next assignment; re-run to assign`,
+        hint: `a block claimed for node ${s.node}, and a block affinity left pending, stay with it for its next assignment; re-run to assign`,
       },
     );
   }
