@@ -327,6 +327,49 @@ describe('the leader killed in the middle of an apply of many resources', () => 
   });
 });
 
+describe('the leader killed in the middle of a datastore import', () => {
+  it('exit 0, every key of the file stored with its value', async () => {
+    const prefix = '/calico/resources/v3/projectcalico.org/globalnetworksets/';
+    const entries = Array.from({ length: 1000 }, (_, i) => ({
+      key: `${prefix}import-${String(i).padStart(4, '0')}`,
+      value: JSON.stringify({
+        kind: 'GlobalNetworkSet',
+        apiVersion: 'projectcalico.org/v3',
+        metadata: { name: `import-${String(i).padStart(4, '0')}` },
+        spec: { nets: [`10.200.${i % 256}.0/24`] },
+      }),
+    }));
+    const header = {
+      kind: 'CalicoctlTsDatastoreExport',
+      version: 1,
+      source: 'embedded',
+      revision: 1,
+      exportedAt: '2026-12-07T06:00:00Z',
+    };
+    const file = join(tempDir(), 'export.jsonl');
+    writeFileSync(file, [header, ...entries].map((e) => JSON.stringify(e)).join('\n') + '\n');
+    try {
+      // 1000 keys are eight transactions: the fault lands after the first.
+      const res = await leaderFaultDuring(
+        ['datastore', 'import', '-f', file, '--allow-non-empty'],
+        'SIGKILL',
+      );
+      expect(res.code, res.stderr).toBe(0);
+      const stored = JSON.parse(
+        await cluster.etcdctl(['get', '--prefix', `${prefix}import-`, '-w', 'json'], liveEndpoints()),
+      ) as { kvs: { key: string; value: string }[] };
+      expect(
+        stored.kvs.map((kv) => ({
+          key: Buffer.from(kv.key, 'base64').toString(),
+          value: Buffer.from(kv.value, 'base64').toString(),
+        })),
+      ).toEqual(entries);
+    } finally {
+      rmSync(dirname(file), { recursive: true, force: true });
+    }
+  });
+});
+
 describe('ipam release cut off part-way', () => {
   it('says exactly what it released (exit 1), and a re-run converges: handle counts equal allocations', async () => {
     const handle = 'cut-off';
