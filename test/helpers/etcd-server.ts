@@ -451,13 +451,18 @@ async function startClusterOnce(size: number): Promise<EtcdCluster> {
     env: (at = endpoints) => ({ DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: at.join(',') }),
     leader,
     async moveLeader(to) {
-      const { leader: from, ids } = await memberIds();
-      if (from === to) return;
-      await etcdctl(['move-leader', ids[to]!], [endpoints[from]!]);
+      // A member just resumed or restarted may be missing from the status for a moment: ask again.
       const deadline = Date.now() + START_TIMEOUT_MS;
-      while ((await memberIds()).leader !== to) {
+      for (;;) {
+        const { leader: from, ids } = await memberIds();
+        if (from === to) return;
+        if (from >= 0 && ids[to]) {
+          await etcdctl(['move-leader', ids[to]], [endpoints[from]!]).catch((err: unknown) => {
+            if (Date.now() > deadline) throw err;
+          });
+        }
         if (Date.now() > deadline) throw new Error(`member ${to} did not become the leader`);
-        await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 100));
       }
     },
     etcdctl,

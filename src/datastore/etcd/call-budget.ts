@@ -178,11 +178,12 @@ export async function runOnMembers<T>(
         // Said as "no answer within <budget>": to a tenth of a second, as the user set it.
         failures.push({ member, error: err, outcome, budgetMs: Math.round(budgetMs / 100) * 100 });
         if (outcome === 'final') throw err;
+        // The next call (the read that resolves a lost write, first of all) starts elsewhere.
+        if (outcome !== 'noLeader') members.demote(member);
         if (outcome === 'lost' && call.write) throw new WriteLostError(failures);
         // A member without a leader, or one that did not answer in time (it may have been waiting
         // for an election), may answer in the next round; one that refused or reset will not.
         if (outcome === 'noLeader' || (outcome === 'lost' && TIMED_OUT.test(messageOf(err)))) again = true;
-        if (outcome !== 'noLeader') members.demote(member);
       }
     }
     const wait = Math.min(NO_LEADER_BACKOFF_MS, budget.deadline - Date.now());
