@@ -122,8 +122,11 @@ async function expectHandleConsistent(handle: string, expected: string[]): Promi
 
 describe('a hung member anywhere in the list', () => {
   it.each([0, 1, 2])(
-    'member %i frozen: reads and writes of every family succeed within 7 s (9 s loaded)',
+    'member %i (a follower) frozen: reads and writes of every family succeed within 7 s (9 s loaded)',
     async (hung) => {
+      // A follower: the position in the list is what is tested here. A frozen leader adds an
+      // election, whose length on a loaded machine no bound can promise (the leader tests cover it).
+      await cluster.moveLeader((hung + 1) % 3);
       cluster.members[hung]!.freeze();
       try {
         const handle = `hung-${hung}`;
