@@ -14,6 +14,8 @@
 export interface EtcdCallBudget {
   /** When the whole call, every attempt included, is over (Date.now() time). */
   readonly deadline: number;
+  /** Moves the deadline ms later (once per call: an election in progress, see runOnMembers). */
+  extend(ms: number): void;
   /** The most one member gets for one attempt. */
   readonly perMemberMs: number;
   /** What the next attempt gets: perMemberMs, or what is left of the call if that is less. */
@@ -26,9 +28,14 @@ const MIN_ATTEMPT_MS = 500;
 export function etcdCallBudget(timeoutMs: number, memberCount: number): EtcdCallBudget {
   const tolerated = Math.floor((Math.max(1, memberCount) - 1) / 2);
   const perMemberMs = Math.min(timeoutMs, Math.max(MIN_ATTEMPT_MS, Math.floor(timeoutMs / (tolerated + 1))));
-  const deadline = Date.now() + timeoutMs;
+  let deadline = Date.now() + timeoutMs;
   return {
-    deadline,
+    get deadline() {
+      return deadline;
+    },
+    extend: (ms) => {
+      deadline += ms;
+    },
     perMemberMs,
     attemptMs: () => Math.max(0, Math.min(perMemberMs, deadline - Date.now())),
   };
@@ -139,6 +146,9 @@ export interface MemberCall<T> {
 /** An attempt with less time than this left is not started: it could only time out. */
 const MIN_LAST_ATTEMPT_MS = 50;
 
+/** How much longer a call waits for an election under way (see runOnMembers). */
+export const ELECTION_GRACE_MS = 10_000;
+
 /** How long to wait before another round over the members. */
 const NO_LEADER_BACKOFF_MS = 200;
 
@@ -158,8 +168,11 @@ export async function runOnMembers<T>(
   trace?: EtcdTrace,
 ): Promise<T> {
   const failures: AttemptFailure[] = [];
+  let extended = false;
   for (;;) {
     let again = false;
+    let noLeader = false;
+    let reachable = 0;
     for (const member of members.list()) {
       const budgetMs = budget.attemptMs();
       if (budgetMs < MIN_LAST_ATTEMPT_MS) throw new MembersFailedError(failures);
@@ -184,7 +197,16 @@ export async function runOnMembers<T>(
         // A member without a leader, or one that did not answer in time (it may have been waiting
         // for an election), may answer in the next round; one that refused or reset will not.
         if (outcome === 'noLeader' || (outcome === 'lost' && TIMED_OUT.test(messageOf(err)))) again = true;
+        if (outcome === 'noLeader') noLeader = true;
+        if (outcome !== 'unsent') reachable++;
       }
+    }
+    // Members say they have no leader while a quorum of them can be reached: an election is under
+    // way (etcd's takes about a second, longer on a loaded machine). The call waits for it, once,
+    // ELECTION_GRACE_MS more, rather than fail a command half done; without a quorum it does not.
+    if (noLeader && !extended && reachable >= Math.floor(members.size / 2) + 1) {
+      budget.extend(ELECTION_GRACE_MS);
+      extended = true;
     }
     const wait = Math.min(NO_LEADER_BACKOFF_MS, budget.deadline - Date.now());
     if (!again || wait <= 0) throw new MembersFailedError(failures);
