@@ -6,10 +6,12 @@
  * A new check implements ExtraCheck and is added to extraChecks().
  */
 import type { KeyValue } from '../datastore/contract.js';
-import { cidrContains, formatIP, type IPAddr } from '../resources/ip.js';
+import { cidrContains, formatCIDR, formatIP, parseCIDR, type IPAddr } from '../resources/ip.js';
 import { bitsOf, ordinalToIP, type Network } from './block-key.js';
 import { validateBlock } from './block-validate.js';
 import type { CheckedBlock, RejectedBlock } from './check-values.js';
+import { HeldByHandle, pendingAffinitiesWithoutBlock, type HandleCountMismatch } from './consistency.js';
+import { decodeHandle } from './handles.js';
 
 export interface ExtraCheckContext {
   /** The networks of the enabled pools. */
@@ -149,7 +151,95 @@ class OutsideActivePools implements ExtraCheck {
   }
 }
 
+/**
+ * Handles whose per-block counts differ from what the blocks hold for them: a release or an
+ * assignment cut off between its block write and its handle write (`ipam release --handle H` brings
+ * them back in line). Blocks come before handles in key order, so each handle is compared as read.
+ */
+class HandleCounts implements ExtraCheck {
+  private readonly held = new HeldByHandle();
+  private readonly found: HandleCountMismatch[] = [];
+
+  block(b: CheckedBlock): void {
+    // Under the header's CIDR text (Go's), not the stored one, which may be spelled otherwise.
+    this.held.addBlock({ cidr: b.cidr, allocations: b.value.allocations, attributes: b.value.attributes });
+  }
+
+  handle(id: string, kv: KeyValue): void {
+    const value = kv.value;
+    if (this.held.matchesOneAddress(id, value)) return;
+    // Blocks are counted under Go's CIDR text; a handle's keys are compared in the same spelling.
+    const counts: Record<string, number | bigint> = {};
+    for (const [cidr, n] of Object.entries(decodeHandle(kv).block ?? {})) {
+      const parsed = parseCIDR(cidr);
+      const key = parsed ? formatCIDR(parsed) : cidr;
+      counts[key] = Number(counts[key] ?? 0) + Number(n);
+    }
+    this.found.push(...this.held.compare(id, counts));
+  }
+
+  finish(ctx: ExtraCheckContext): ExtraFindings {
+    const details = ctx.showProblemIPs
+      ? this.found.map(
+          (m) =>
+            `  Handle ${m.handle} counts ${m.counted} address(es) in block ${m.block}, which holds ${m.allocated} for it.`,
+        )
+      : [];
+    return {
+      problemCount: this.found.length,
+      lines: [
+        'Scanning for handles whose counts differ from their allocations...',
+        ...details,
+        `Found ${this.found.length} handle counts that differ from their allocations.`,
+      ],
+      json: { handleCountMismatches: this.found },
+    };
+  }
+}
+
+/** Affinities left `pending` whose block was never written (a block claim cut off part-way). */
+class PendingAffinities implements ExtraCheck {
+  private readonly blockCidrs = new Set<string>();
+  private readonly pending: { key: string; state: string }[] = [];
+
+  block(b: CheckedBlock): void {
+    this.blockCidrs.add(b.cidr);
+  }
+
+  affinity(kv: KeyValue): void {
+    // Only pending ones are kept; a value that cannot be read is not this check's to report.
+    try {
+      const state = (JSON.parse(kv.value) as { state?: unknown }).state;
+      if (state === 'pending') this.pending.push({ key: kv.key, state });
+    } catch {
+      return;
+    }
+  }
+
+  finish(ctx: ExtraCheckContext): ExtraFindings {
+    const keys = pendingAffinitiesWithoutBlock(this.pending, this.blockCidrs);
+    const details = ctx.showProblemIPs
+      ? keys.map((k) => `  Affinity ${k} is pending and its block does not exist.`)
+      : [];
+    return {
+      problemCount: keys.length,
+      lines: [
+        'Scanning for pending block affinities without a block...',
+        ...details,
+        `Found ${keys.length} pending block affinities without a block.`,
+      ],
+      json: { pendingAffinitiesWithoutBlock: keys },
+    };
+  }
+}
+
 /** The checks after calicoctl's, in the order their sections are printed. */
 export function extraChecks(): ExtraCheck[] {
-  return [new InvalidBlocks(), new OrphanedOwnership(), new OutsideActivePools()];
+  return [
+    new InvalidBlocks(),
+    new OrphanedOwnership(),
+    new OutsideActivePools(),
+    new HandleCounts(),
+    new PendingAffinities(),
+  ];
 }

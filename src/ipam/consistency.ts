@@ -19,33 +19,67 @@ export interface HandleCountMismatch {
   allocated: number;
 }
 
+/**
+ * What blocks hold for each handle, gathered block by block as a check streams them, so that each
+ * handle can be compared as it is read. A handle holding one address (the usual case) costs one
+ * map entry pointing at the block's CIDR string; more than that, a small map of CIDR to count.
+ */
+export class HeldByHandle {
+  private readonly held = new Map<string, string | Map<string, number>>();
+
+  addBlock(block: Pick<AllocationBlock, 'cidr' | 'allocations' | 'attributes'>): void {
+    for (const index of block.allocations ?? []) {
+      if (index === null) continue;
+      const handle = block.attributes?.[index]?.handle_id;
+      if (typeof handle !== 'string' || handle === '') continue;
+      const now = this.held.get(handle);
+      if (now === undefined) {
+        this.held.set(handle, block.cidr);
+        continue;
+      }
+      const counts = typeof now === 'string' ? new Map([[now, 1]]) : now;
+      counts.set(block.cidr, (counts.get(block.cidr) ?? 0) + 1);
+      this.held.set(handle, counts);
+    }
+  }
+
+  /**
+   * Whether a handle's stored value is the usual one-address form for what the blocks hold
+   * (`"block":{"<cidr>":1}`, as Go encodes it), answered from the text without decoding it;
+   * forgets the handle when it is. False means: decode it and compare().
+   */
+  matchesOneAddress(handle: string, storedValue: string): boolean {
+    const now = this.held.get(handle);
+    if (typeof now !== 'string' || !storedValue.includes(`"block":{"${now}":1}`)) return false;
+    this.held.delete(handle);
+    return true;
+  }
+
+  /** The mismatches of one handle's stored counts; forgets the handle (each is compared once). */
+  compare(handle: string, counts: Readonly<Record<string, number | bigint>> | null): HandleCountMismatch[] {
+    const now = this.held.get(handle);
+    // A handle no block holds anything for is calicoctl's own "handle without IPs" (a leaked handle).
+    if (now === undefined) return [];
+    this.held.delete(handle);
+    const held = typeof now === 'string' ? new Map([[now, 1]]) : now;
+    const out: HandleCountMismatch[] = [];
+    for (const block of [...new Set([...Object.keys(counts ?? {}), ...held.keys()])].sort()) {
+      const counted = Number(counts?.[block] ?? 0);
+      const allocated = held.get(block) ?? 0;
+      if (counted !== allocated) out.push({ handle, block, counted, allocated });
+    }
+    return out;
+  }
+}
+
 /** Every (handle, block) pair whose stored count differs from the block's allocations for it. */
 export function handleCountMismatches(
   blocks: readonly Pick<AllocationBlock, 'cidr' | 'allocations' | 'attributes'>[],
   handles: ReadonlyMap<string, Readonly<Record<string, number | bigint>> | null>,
 ): HandleCountMismatch[] {
-  const allocated = new Map<string, Map<string, number>>();
-  for (const block of blocks) {
-    for (const index of block.allocations ?? []) {
-      if (index === null) continue;
-      const handle = block.attributes?.[index]?.handle_id;
-      if (typeof handle !== 'string' || handle === '') continue;
-      const perBlock = allocated.get(handle) ?? new Map<string, number>();
-      perBlock.set(block.cidr, (perBlock.get(block.cidr) ?? 0) + 1);
-      allocated.set(handle, perBlock);
-    }
-  }
-  const out: HandleCountMismatch[] = [];
-  for (const [handle, counts] of handles) {
-    const held = allocated.get(handle) ?? new Map<string, number>();
-    const cidrs = new Set([...Object.keys(counts ?? {}), ...held.keys()]);
-    for (const block of [...cidrs].sort()) {
-      const counted = Number(counts?.[block] ?? 0);
-      const has = held.get(block) ?? 0;
-      if (counted !== has) out.push({ handle, block, counted, allocated: has });
-    }
-  }
-  return out;
+  const held = new HeldByHandle();
+  for (const block of blocks) held.addBlock(block);
+  return [...handles].flatMap(([handle, counts]) => held.compare(handle, counts));
 }
 
 export interface AffinityEntry {

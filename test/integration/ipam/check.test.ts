@@ -397,6 +397,25 @@ const CASES: Case[] = [
       ),
   },
   {
+    name: 'a handle count that differs from its allocations and a pending affinity without a block: our sections',
+    keys: Object.fromEntries([
+      handle('k8s-pod-network.a', '10.0.1.0/29', 2),
+      ['/calico/ipam/v2/host/node1/ipv4/block/10.0.1.64-29', '{"state":"pending","deleted":false}'],
+    ]),
+    args: ['--show-problem-ips'],
+    stdout:
+      calicoctl({}) +
+      lines(
+        'Scanning for handles whose counts differ from their allocations...',
+        '  Handle k8s-pod-network.a counts 2 address(es) in block 10.0.1.0/29, which holds 1 for it.',
+        'Found 1 handle counts that differ from their allocations.',
+        'Scanning for pending block affinities without a block...',
+        '  Affinity /calico/ipam/v2/host/node1/ipv4/block/10.0.1.64-29 is pending and its block does not exist.',
+        'Found 1 pending block affinities without a block.',
+        'Additional checks complete; found 2 problems.',
+      ),
+  },
+  {
     name: 'an undecodable handle is skipped and listed; one a block names counts as missing, as in calicoctl',
     keys: {
       '/calico/ipam/v2/handle/k8s-pod-network.zzzz': '{"block":{"10.0.1.0/29":"one"},"deleted":false}',

@@ -1,7 +1,11 @@
 /** The two consistency checks `ipam check` takes from src/ipam/consistency.ts, on stored values. */
 import { describe, expect, it } from 'vitest';
 
-import { handleCountMismatches, pendingAffinitiesWithoutBlock } from '../../../src/ipam/consistency.js';
+import {
+  HeldByHandle,
+  handleCountMismatches,
+  pendingAffinitiesWithoutBlock,
+} from '../../../src/ipam/consistency.js';
 
 // Block values as Calico stores them (trimmed to the fields the check reads).
 const block = (cidr: string, handles: (string | null)[]) => ({
@@ -50,6 +54,39 @@ describe('pendingAffinitiesWithoutBlock', () => {
     expect(pendingAffinitiesWithoutBlock(affinities, new Set(['10.70.0.0/26']))).toEqual([
       '/calico/ipam/v2/host/n1/ipv4/block/10.70.0.64-26',
       '/calico/ipam/v2/host/n2/ipv6/block/fd00::-122',
+    ]);
+  });
+});
+
+describe('HeldByHandle.matchesOneAddress', () => {
+  const held = () => {
+    const h = new HeldByHandle();
+    h.addBlock(block('10.70.0.0/26', ['a', 'b', 'b']));
+    return h;
+  };
+
+  it('answers from the stored text for a handle holding one address, as Go encodes it', () => {
+    const h = held();
+    expect(h.matchesOneAddress('a', '{"handleID":"a","block":{"10.70.0.0/26":1},"deleted":false}')).toBe(
+      true,
+    );
+    // Forgotten once matched: a second value for the same handle is left to the leaked-handle check.
+    expect(h.compare('a', { '10.70.0.0/26': 1 })).toEqual([]);
+  });
+
+  it('declines a different count, another block, or a handle holding more than one address', () => {
+    const h = held();
+    expect(h.matchesOneAddress('a', '{"handleID":"a","block":{"10.70.0.0/26":2},"deleted":false}')).toBe(
+      false,
+    );
+    expect(h.matchesOneAddress('a', '{"handleID":"a","block":{"10.70.0.64/26":1},"deleted":false}')).toBe(
+      false,
+    );
+    expect(h.matchesOneAddress('b', '{"handleID":"b","block":{"10.70.0.0/26":1},"deleted":false}')).toBe(
+      false,
+    );
+    expect(h.compare('b', { '10.70.0.0/26': 1 })).toEqual([
+      { handle: 'b', block: '10.70.0.0/26', counted: 1, allocated: 2 },
     ]);
   });
 });
