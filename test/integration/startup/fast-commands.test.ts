@@ -22,7 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BIRD1, BirdLab, baseConfig, bgpProtocol, type Daemon } from '../../helpers/bird-lab.js';
-import { REPO_ROOT, runCli, tempDir, type CliOptions } from '../../helpers/cli.js';
+import { REPO_ROOT, runCli, type CliOptions } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 import { bothPaths, observable } from './parity.js';
 
 const dir = tempDir('calicoctl-ts-startup-');
