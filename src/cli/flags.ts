@@ -11,7 +11,7 @@ export const configFlag = Flags.string({
 });
 
 export const timeoutFlag = Flags.string({
-  summary: 'Deadline for each datastore or socket operation, e.g. 5s, 1500ms, 2m.',
+  summary: 'Deadline for each datastore or socket operation, a Go duration: 5s, 1500ms, 1m30s.',
   default: '5s',
   helpValue: '<DURATION>',
 });

@@ -1,10 +1,10 @@
 /**
  * The cells of calicoctl's `ipam show` tables (REL v3.32.1 `showBlockUtilization`,
  * `showBorrowedDetails`), plus the `-o wide` owner column and the `--by-node` table of our own.
- * Counts are float64 in calicoctl, hence `%.5g` and `%.f` (ties to even) from go-format.
+ * Counts are float64 in calicoctl, hence `%.5g` and `%.f` (ties to even) from src/codec/go-float.ts.
  */
 import { PLAIN, paintUsage, type Palette } from '../output/colour.js';
-import { formatG5, formatPercent0 } from '../output/go-format.js';
+import { formatG5, formatPercent0 } from '../codec/go-float.js';
 import { renderTable } from '../output/tablewriter.js';
 import type { BorrowedIP } from './borrowed.js';
 import type { NodeUsage } from './node-usage.js';

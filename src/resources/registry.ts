@@ -2,6 +2,7 @@
  * One descriptor per kind: names and aliases on the command line, etcd key layout, Go struct
  * layout, defaults, validation, read-only operations and table columns (calicoctl's resourcemgr).
  */
+import { formatShortest } from '../codec/go-float.js';
 import type { Schema } from '../codec/go-json.js';
 import { InputError } from '../errors.js';
 import { defaultPolicy, KNP_PREFIX, restorePolicyName, withStoredPolicyName } from './policy.js';
@@ -78,21 +79,8 @@ const spec =
 /** text/template's printing of a field: nil pointer `<nil>`, zero values as Go prints them. */
 function goText(v: unknown, zero: string): string {
   if (v === undefined || v === null) return zero;
-  if (typeof v === 'number' && !Number.isInteger(v)) return goFloatV(v);
+  if (typeof v === 'number' && !Number.isInteger(v)) return formatShortest(v);
   return String(v);
-}
-
-/** fmt's %v of a float64: shortest digits, exponent form from 1e+06 up or below 1e-04. */
-export function goFloatV(n: number): string {
-  if (n === 0) return '0';
-  const exp = Math.floor(Math.log10(Math.abs(n)));
-  if (exp < -4 || exp >= 21 || exp >= 6) {
-    const [mant, e] = n.toExponential().split('e') as [string, string];
-    const sign = e.startsWith('-') ? '-' : '+';
-    const digits = e.replace(/^[-+]/, '').padStart(2, '0');
-    return `${mant}e${sign}${digits}`;
-  }
-  return String(n);
 }
 
 const name: Column = { heading: 'NAME', cell: (r) => r.metadata.name ?? '' };
@@ -105,7 +93,7 @@ const floatCol = (heading: string, get: Getter): Column => ({
   heading,
   cell: (r) => {
     const v = get(r);
-    return typeof v === 'number' ? goFloatV(v) : goText(v, '<nil>');
+    return typeof v === 'number' ? formatShortest(v) : goText(v, '<nil>');
   },
 });
 const joined = (heading: string, get: Getter): Column => ({
