@@ -7,9 +7,9 @@ import type { Schema } from '../codec/go-json.js';
 import { InputError } from '../errors.js';
 import { defaultPolicy, KNP_PREFIX, restorePolicyName, withStoredPolicyName } from './policy.js';
 import { passThroughSchema, resourceSchemas } from './schemas.js';
-import type { ErroredField, ResourceObject } from './types.js';
+import { API_VERSION, type ErroredField, type ResourceObject } from './types.js';
+import { ippoolReadDefaults } from './kinds/ippool.js';
 import {
-  defaultIPPoolSpec,
   validateBGPConfiguration,
   validateBGPPeer,
   validateIPAMConfiguration,
@@ -58,6 +58,10 @@ export interface KindDescriptor {
   needsTier?: boolean;
   /** Refuses an operation for this particular object: calicoctl's operation text and reason. */
   refuseObject?: (res: ResourceObject, op: 'create' | 'update' | 'delete') => RefusalText | undefined;
+  /** Objects libcalico-go returns for this kind without storing them (get by name, and every list). */
+  virtual?: readonly ResourceObject[];
+  /** The order of a list when it is not the key order (Tiers: by spec.order). */
+  sortList?: (items: ResourceObject[]) => void;
 }
 
 export interface RefusalText {
@@ -148,7 +152,7 @@ function passThrough(
   plural: string,
   aliases: string[],
   namespaced: boolean,
-  columns: { ps: Column[]; wide: Column[] },
+  columns: Pick<KindDescriptor, 'ps' | 'wide' | 'virtual'>,
   hasStatus = false,
 ): KindDescriptor {
   return {
@@ -200,7 +204,7 @@ const descriptors: KindDescriptor[] = [
       col('SELECTOR', spec('nodeSelector')),
       col('ASSIGNMENTMODE', spec('assignmentMode'), '<nil>'),
     ],
-    readDefaults: (res) => defaultIPPoolSpec((res.spec ??= {})),
+    readDefaults: ippoolReadDefaults,
   },
   {
     kind: 'IPReservation',
@@ -332,6 +336,14 @@ const descriptors: KindDescriptor[] = [
     modelled: true,
     ps: [name, floatCol('ORDER', spec('order'))],
     wide: [name, floatCol('ORDER', spec('order'))],
+    // calicoctl stable-sorts tiers by order, unset orders last.
+    sortList: (items) => {
+      const order = (r: ResourceObject) => {
+        const o = r.spec?.order;
+        return typeof o === 'number' ? o : Number.POSITIVE_INFINITY;
+      };
+      items.sort((a, b) => order(a) - order(b));
+    },
   },
   policy('GlobalNetworkPolicy', 'globalnetworkpolicies', [
     'globalnetworkpolicy',
@@ -440,6 +452,15 @@ const descriptors: KindDescriptor[] = [
     },
   ),
   passThrough('Profile', 'profiles', ['profile', 'profiles', 'pro', 'pros'], false, {
+    // The profile libcalico-go returns with every profile list (never stored).
+    virtual: [
+      {
+        kind: 'Profile',
+        apiVersion: API_VERSION,
+        metadata: { name: 'projectcalico-default-allow', resourceVersion: '1' },
+        spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] },
+      },
+    ],
     ps: [name],
     wide: [
       name,
