@@ -9,7 +9,7 @@ import { parseGoAtoi, parseGoBool } from '../codec/go-strconv.js';
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
 import type { Datastore } from '../datastore/contract.js';
 import { ConflictError, InputError, OperationError } from '../errors.js';
-import { IPAM_CONFIG_KEY } from './block-key.js';
+import { IPAM_CONFIG_KEY } from './keys.js';
 import { ipamConfigSchema } from './schemas.js';
 
 export interface IPAMConfig {

@@ -8,7 +8,7 @@ import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { parseCIDR } from '../resources/ip.js';
 import { decodeStoredIPPool, IPPOOL_PREFIX } from '../resources/kinds/ippool.js';
 import type { ResourceObject } from '../resources/types.js';
-import type { Network } from './block-key.js';
+import type { Network } from './keys.js';
 
 export interface PoolInfo {
   key: string;

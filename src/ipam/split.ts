@@ -20,7 +20,7 @@ import { ResourceStore, encodeForStorage, nowTimestamp } from '../resources/stor
 import type { ResourceObject } from '../resources/types.js';
 import { validationMessage } from '../resources/types.js';
 import { validateIPPool, validateMetadata } from '../resources/validate.js';
-import { bitsOf } from './block-key.js';
+import { bitsOf } from './keys.js';
 
 const IPPOOL: KindDescriptor = kindDescriptor('IPPool')!;
 const CLUSTER_INFO: KindDescriptor = kindDescriptor('ClusterInformation')!;

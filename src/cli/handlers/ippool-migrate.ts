@@ -5,7 +5,7 @@ import { refusal, runOnDatastore } from '../datastore-command.js';
 import { InputError } from '../../errors.js';
 import { parseEncapRequest } from '../../pools/encap.js';
 import { migratePool, type MigrateRequest, type MigrateResult } from '../../pools/migrate.js';
-import { migrateText } from '../../pools/report.js';
+import { migrateText } from '../render/pools.js';
 import type { DatastoreFlags } from '../datastore-session.js';
 import type { CommandResult } from '../emit.js';
 import { runMigrateWait } from './ippool-migrate-wait.js';

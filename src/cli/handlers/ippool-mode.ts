@@ -6,7 +6,7 @@ import { paletteFor } from '../../output/colour.js';
 import { blockingChecks } from '../../pools/checks.js';
 import { parseEncapRequest } from '../../pools/encap.js';
 import { setPoolModes, type ModeResult } from '../../pools/mode.js';
-import { modeText } from '../../pools/report.js';
+import { modeText } from '../render/pools.js';
 import type { DatastoreFlags } from '../datastore-session.js';
 import type { CommandResult } from '../emit.js';
 

@@ -115,7 +115,7 @@ async function collect(
 ): Promise<{ data: NodeStatus; text: string }> {
   // Load the renderer (and chalk, on a terminal) while BIRD answers.
   const rendererLoad = wantText
-    ? import('../../bird/render.js').then(async (r) => [r, await r.paletteFor()] as const)
+    ? import('../render/bird.js').then(async (r) => [r, await r.paletteFor()] as const)
     : undefined;
   const result = await nodeStatus(options);
   const [renderer, palette] = (await rendererLoad) ?? [];

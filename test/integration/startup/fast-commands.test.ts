@@ -184,7 +184,7 @@ describe('modules the fast path loads', () => {
     await runCli(args, { env: { ...env, NODE_OPTIONS: `--import=${hook}`, LOAD_TRACE_FILE: trace } });
     return readFileSync(trace, 'utf8').split('\n').filter(Boolean);
   };
-  /** The bundle's files a run read, without their content hashes (render-AB12CD34.cjs: render.cjs). */
+  /** The bundle's files a run read, without their content hashes (bird-AB12CD34.cjs: bird.cjs). */
   const bundleFiles = (urls: string[]): string[] =>
     [...new Set(urls.filter((u) => u.startsWith(`${bundle}/`) && u.endsWith('.cjs')))]
       .map((u) => basename(u).replace(/-[A-Z0-9]{8}\.cjs$/, '.cjs'))
@@ -228,8 +228,8 @@ describe('modules the fast path loads', () => {
     const socket = ['--socket', join(dir, 'no-bird.ctl')];
     const text = await loaded(['node', 'status', ...socket]);
     const json = await loaded(['node', 'status', ...socket, '-o', 'json']);
-    expect(bundleFiles(text)).toContain('render.cjs');
-    expect(bundleFiles(json)).not.toContain('render.cjs');
+    expect(bundleFiles(text)).toContain('bird.cjs');
+    expect(bundleFiles(json)).not.toContain('bird.cjs');
     for (const urls of [text, json]) {
       expect(urls.filter((u) => chalkChunks.includes(basename(u)) || u.includes('node_modules/'))).toEqual(
         [],
