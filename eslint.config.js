@@ -44,6 +44,9 @@ export default tseslint.config(
     },
   },
   {
+    // Where rendering lives (docs/architecture.md, "Dependency direction"): the domain layers return
+    // data; src/cli/render turns it into text with the src/output toolkit. So no domain module
+    // imports src/output, src/cli, or the drawing and colour packages.
     files: ['src/**/*.ts'],
     ignores: ['src/cli/**', 'src/output/**'],
     rules: {
@@ -54,6 +57,12 @@ export default tseslint.config(
             { name: '@oclif/core', message: 'only src/cli and commands import oclif' },
             { name: 'chalk', message: 'only src/output uses colour' },
             { name: 'cli-table3', message: 'only src/output draws tables' },
+          ],
+          patterns: [
+            {
+              group: ['**/output/*', '**/cli/*', '**/cli/**/*'],
+              message: 'domain code returns data; src/cli/render renders it with src/output',
+            },
           ],
         },
       ],

@@ -1,5 +1,5 @@
 import { FileVerbCommand } from '../src/cli/file-verb-command.js';
-import { fileVerbExamples } from '../src/cli/resource-command.js';
+import { fileVerbExamples } from '../src/cli/flags.js';
 
 export default class Apply extends FileVerbCommand {
   static override summary = 'Create resources, or update them when they exist.';

@@ -1,13 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../src/cli/base-command.js';
-import { completionModel, renderCompletion, SHELLS, type Shell } from '../src/cli/completion.js';
+import { completionModel, SHELLS } from '../src/cli/completion.js';
+import { runCompletion, type CompletionResult } from '../src/cli/handlers/completion.js';
 import { allKindNames } from '../src/resources/registry.js';
-
-export interface CompletionResult {
-  shell: Shell;
-  script: string;
-}
 
 export default class Completion extends CalicoCommand<CompletionResult> {
   static override summary = 'Print a shell completion script for bash, zsh or fish.';
@@ -56,8 +52,6 @@ export default class Completion extends CalicoCommand<CompletionResult> {
 
   protected async execute(): Promise<CommandResult<CompletionResult>> {
     const { args, flags } = await this.parse(Completion);
-    const shell = args.shell as Shell;
-    const script = renderCompletion(shell, completionModel(this.config, allKindNames()));
-    return { data: { shell, script }, json: flags.output === 'json', text: script };
+    return runCompletion(flags, args, completionModel(this.config, allKindNames()));
   }
 }

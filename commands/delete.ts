@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 
 import { FileVerbCommand, type WriteOptions } from '../src/cli/file-verb-command.js';
-import { fileVerbExamples, writeFlags } from '../src/cli/resource-command.js';
+import { fileVerbExamples, writeFlags } from '../src/cli/flags.js';
 
 export default class Delete extends FileVerbCommand {
   static override summary = 'Delete resources named in a file or on the command line.';

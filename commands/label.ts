@@ -1,12 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../src/cli/base-command.js';
-import {
-  parseLabelArg,
-  runLabel,
-  singleResourceFlags,
-  type SingleResourceFlags,
-} from '../src/cli/resource-command.js';
+import { singleResourceFlags } from '../src/cli/flags.js';
+import { runLabel } from '../src/cli/handlers/resources.js';
 
 export default class Label extends CalicoCommand<unknown> {
   static override summary = 'Set, overwrite or remove one label of a resource.';
@@ -53,7 +49,6 @@ export default class Label extends CalicoCommand<unknown> {
 
   protected async execute(): Promise<CommandResult<unknown>> {
     const { flags, args } = await this.parse(Label);
-    const change = parseLabelArg(args.label, { overwrite: flags.overwrite, remove: flags.remove });
-    return runLabel(flags as SingleResourceFlags, args.kind, args.name, change);
+    return runLabel(flags, args);
   }
 }

@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../src/cli/base-command.js';
-import { runPatch, singleResourceFlags, type SingleResourceFlags } from '../src/cli/resource-command.js';
+import { singleResourceFlags } from '../src/cli/flags.js';
+import { runPatch } from '../src/cli/handlers/resources.js';
 
 export default class Patch extends CalicoCommand<unknown> {
   static override summary = 'Change some fields of one resource in place (JSON merge patch).';
@@ -52,6 +53,6 @@ export default class Patch extends CalicoCommand<unknown> {
 
   protected async execute(): Promise<CommandResult<unknown>> {
     const { flags, args } = await this.parse(Patch);
-    return runPatch(flags as SingleResourceFlags, args.kind, args.name, flags.patch);
+    return runPatch(flags, args);
   }
 }

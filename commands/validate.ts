@@ -1,6 +1,6 @@
 import { CalicoCommand, type CommandResult } from '../src/cli/base-command.js';
 import { runValidate } from '../src/cli/handlers/validate.js';
-import { fileFlags, writeFlags } from '../src/cli/resource-command.js';
+import { fileFlags, writeFlags } from '../src/cli/flags.js';
 
 export default class Validate extends CalicoCommand<unknown> {
   static override summary = 'Check resource files offline (never opens a datastore).';

@@ -5,7 +5,7 @@
 // chunks, each with a V8 code cache). Runs after tsc and scripts/manifest.js.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -110,13 +110,13 @@ writeFileSync('dist/fast-path.json', JSON.stringify(data) + '\n');
 
 // Few files instead of dozens: most of a module's start-up cost is resolving and reading it. The
 // bundle sits two levels under dist/ like dist/src/version/, whose client-version.js finds
-// dist/build-info.json relative to its own URL. main.cjs (argv, help, dispatch) and each fast
-// command (dist/src/cli/fast/commands/*.js) are bundled apart, each split only at its own dynamic
+// dist/build-info.json relative to its own URL. main.cjs (argv, help, dispatch, printing) and each
+// fast command's handler (dist/src/cli/handlers/*.js) are bundled apart, each split only at its own dynamic
 // imports, so a command loads main.cjs, its own file and what its output needs (a shared chunk per
 // module used by two commands would cost a file each). esbuild writes ES modules; each file is then
 // turned into CommonJS, which bin/run.js compiles with a code cache (Node 20 has none for ES modules).
 const BUNDLE_DIR = 'dist/fast/bundle';
-const COMMANDS_DIR = 'dist/src/cli/fast/commands';
+const HANDLERS_DIR = 'dist/src/cli/handlers';
 rmSync(BUNDLE_DIR, { recursive: true, force: true });
 const noOclif = {
   name: 'no-oclif',
@@ -126,11 +126,11 @@ const noOclif = {
     }));
   },
 };
-// main.cjs loads a command's bundle by its file name, bin/run.js resolving the require().
-const commandsApart = {
-  name: 'commands-apart',
+// main.cjs loads a handler's bundle by its file name, bin/run.js resolving the require().
+const handlersApart = {
+  name: 'handlers-apart',
   setup(b) {
-    b.onResolve({ filter: /^\.\/commands\/[^/]+\.js$/ }, (args) => ({
+    b.onResolve({ filter: /^\.\.\/handlers\/[^/]+\.js$/ }, (args) => ({
       path: `./${basename(args.path, '.js')}.cjs`,
       external: true,
     }));
@@ -153,8 +153,8 @@ const bundleOptions = {
 };
 const outputs = new Map();
 for (const [entry, plugins] of [
-  ['dist/src/cli/fast/main.js', [noOclif, commandsApart]],
-  ...readdirSync(COMMANDS_DIR).map((f) => [join(COMMANDS_DIR, f), [noOclif]]),
+  ['dist/src/cli/fast/main.js', [noOclif, handlersApart]],
+  ...fastHandlerFiles().map((f) => [join(HANDLERS_DIR, f), [noOclif]]),
 ]) {
   const { outputFiles } = await build({ ...bundleOptions, entryPoints: [entry], plugins });
   for (const file of outputFiles) {
@@ -233,6 +233,17 @@ try {
 } finally {
   await Promise.all(birds.map((b) => b.close()));
   rmSync(scratch, { recursive: true, force: true });
+}
+
+/** The handler files FAST_COMMANDS imports, read from its compiled text (the ids' import() calls). */
+function fastHandlerFiles() {
+  const text = readFileSync('dist/src/cli/fast/handlers.js', 'utf8');
+  const files = [...text.matchAll(/import\('\.\.\/handlers\/([^/']+\.js)'\)/g)].map((m) => m[1]);
+  if (files.length !== Object.keys(FAST_COMMANDS).length)
+    throw new Error(
+      `fast-path: ${Object.keys(FAST_COMMANDS).length} fast commands, ${files.length} handler imports`,
+    );
+  return files;
 }
 
 /** A stand-in BIRD control socket replaying a recorded transcript (greeting, then one reply). */

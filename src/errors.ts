@@ -24,7 +24,14 @@ export interface CalicoErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Marks a CalicoError whichever copy of this module made it: each command's fast-path bundle has its
+ * own copy, and the fast path prints a handler's errors from another (docs/architecture.md, "Start-up").
+ */
+const CALICO_ERROR = Symbol.for('calicoctl-ts.CalicoError');
+
 export abstract class CalicoError extends Error {
+  readonly [CALICO_ERROR] = true;
   abstract readonly code: string;
   abstract readonly exitCode: ExitCode;
   readonly hint: string | undefined;
@@ -113,5 +120,7 @@ export class WatchCompactedError extends CalicoError {
 }
 
 export function isCalicoError(err: unknown): err is CalicoError {
-  return err instanceof CalicoError;
+  return (
+    typeof err === 'object' && err !== null && (err as { [CALICO_ERROR]?: unknown })[CALICO_ERROR] === true
+  );
 }

@@ -1,16 +1,9 @@
 import { Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
-import { withDatastore } from '../../src/cli/datastore-session.js';
 import { datastoreFlags } from '../../src/cli/flags.js';
-import {
-  describeLocation,
-  descriptorSink,
-  exportTo,
-  exportToFile,
-  type ExportSummary,
-} from '../../src/datastore/transfer.js';
-import { InputError } from '../../src/errors.js';
+import { runDatastoreExport } from '../../src/cli/handlers/datastore-export.js';
+import type { ExportSummary } from '../../src/datastore/transfer.js';
 
 export default class DatastoreExport extends CalicoCommand<ExportSummary> {
   static override summary = 'Write every Calico key (resources and IPAM) of the datastore to a file.';
@@ -45,25 +38,6 @@ export default class DatastoreExport extends CalicoCommand<ExportSummary> {
 
   protected async execute(): Promise<CommandResult<ExportSummary>> {
     const { flags } = await this.parse(DatastoreExport);
-    const file = flags.output;
-    if (file === 'json' || file === 'yaml' || file === 'text') {
-      throw new InputError(`-o ${file} would write the export to a file named '${file}'`, {
-        hint: `for a JSON summary use --json with -o FILE; to really write a file named ${file}, use -o ./${file}`,
-      });
-    }
-    if (flags.json && file === '-') {
-      throw new InputError('--json needs -o FILE: without it stdout carries the export itself');
-    }
-    const data = await withDatastore(flags, (ds) =>
-      file === '-' ? exportTo(ds, descriptorSink(1), { file }) : exportToFile(ds, file),
-    );
-    if (file === '-') return { data };
-    return {
-      data,
-      json: flags.json,
-      text:
-        `Exported ${data.keys} keys at revision ${data.revision} from ${describeLocation(data.source)} ` +
-        `to ${file} (${data.bytes} bytes)\n`,
-    };
+    return runDatastoreExport(flags);
   }
 }

@@ -1,14 +1,9 @@
 import { Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
-import { withDatastore } from '../../src/cli/datastore-session.js';
 import { datastoreFlags, dryRunFlag, textOrJsonOutputFlag } from '../../src/cli/flags.js';
-import {
-  describeLocation,
-  importFrom,
-  spoolToTempFile,
-  type ImportSummary,
-} from '../../src/datastore/transfer.js';
+import { runDatastoreImport } from '../../src/cli/handlers/datastore-import.js';
+import type { ImportSummary } from '../../src/datastore/transfer.js';
 
 export default class DatastoreImport extends CalicoCommand<ImportSummary> {
   static override summary = 'Load a file written by `datastore export` into the datastore.';
@@ -54,28 +49,6 @@ export default class DatastoreImport extends CalicoCommand<ImportSummary> {
 
   protected async execute(): Promise<CommandResult<ImportSummary>> {
     const { flags } = await this.parse(DatastoreImport);
-    const file = flags.filename;
-    const spooled = file === '-' ? await spoolToTempFile(process.stdin) : undefined;
-    try {
-      const data = await withDatastore(flags, (ds) =>
-        importFrom(ds, spooled?.path ?? file, {
-          file,
-          allowNonEmpty: flags['allow-non-empty'],
-          dryRun: flags['dry-run'],
-        }),
-      );
-      return { data, json: flags.output === 'json', text: importText(data) };
-    } finally {
-      await spooled?.remove();
-    }
+    return runDatastoreImport(flags);
   }
-}
-
-function importText(s: ImportSummary): string {
-  const from = s.file === '-' ? 'stdin' : s.file;
-  const what = `${s.keys} keys (${s.bytes} bytes) from ${from} into ${describeLocation(s.target)} in ${s.transactions} transactions`;
-  if (s.dryRun) {
-    return `Dry run: would import ${what}; it has ${s.targetKeysBefore} keys under /calico/ now. Nothing was written.\n`;
-  }
-  return `Imported ${what}; revision is now ${s.revision}\n`;
 }

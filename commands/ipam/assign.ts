@@ -1,29 +1,9 @@
 import { Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
-import { runOnDatastore } from '../../src/cli/datastore-command.js';
 import { datastoreFlags, textOrJsonOutputFlag } from '../../src/cli/flags.js';
-import { InputError } from '../../src/errors.js';
-import { assign, generateHandleID, type AssignResult } from '../../src/ipam/assign.js';
-import { parseIP } from '../../src/resources/ip.js';
-
-function parseAttrs(items: readonly string[]): Record<string, string> {
-  const attrs: Record<string, string> = {};
-  for (const item of items) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw new InputError(`invalid --attr ${JSON.stringify(item)}: use key=value`);
-    attrs[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return attrs;
-}
-
-function parseCount(text: string): number {
-  const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new InputError(`invalid --num ${text}: it must be a positive integer`);
-  }
-  return n;
-}
+import { runIpamAssign } from '../../src/cli/handlers/ipam-assign.js';
+import type { AssignResult } from '../../src/ipam/assign.js';
 
 export default class IpamAssign extends CalicoCommand<AssignResult> {
   static override summary = "Assign IP addresses to a node with Calico's allocator (beyond calicoctl).";
@@ -79,32 +59,6 @@ export default class IpamAssign extends CalicoCommand<AssignResult> {
 
   protected async execute(): Promise<CommandResult<AssignResult>> {
     const { flags } = await this.parse(IpamAssign);
-    let ip;
-    if (flags.ip !== undefined) {
-      ip = parseIP(flags.ip);
-      if (!ip) throw new InputError(`invalid IP address specified: ${flags.ip}`);
-    }
-    if ((flags.ip === undefined) === (flags.num === undefined)) {
-      throw new InputError('give exactly one of --ip and --num', {
-        hint: "run 'calicoctl-ts ipam assign --help' for usage",
-      });
-    }
-    const request = {
-      node: flags.node,
-      handleID: flags.handle ?? generateHandleID(),
-      attrs: parseAttrs(flags.attr ?? []),
-      ...(ip ? { ip } : { num: parseCount(flags.num!) }),
-      ...(flags.pool !== undefined ? { pool: flags.pool } : {}),
-      ...(flags['ip-version'] ? { version: Number(flags['ip-version']) as 4 | 6 } : {}),
-      use: flags.use as 'Workload' | 'Tunnel',
-    };
-    return runOnDatastore(
-      flags,
-      (ds) => assign(ds, request),
-      (result) =>
-        result.addresses
-          .map((a) => `Assigned ${a} to handle ${result.handle} on node ${result.node}\n`)
-          .join(''),
-    );
+    return runIpamAssign(flags);
   }
 }

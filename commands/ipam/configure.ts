@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
-import { runOnDatastore } from '../../src/cli/datastore-command.js';
 import { datastoreFlags, dryRunFlag, textOrJsonOutputFlag } from '../../src/cli/flags.js';
-import { configureIPAM, parseConfigFlags, type ConfigureResult } from '../../src/ipam/config.js';
+import { runIpamConfigure } from '../../src/cli/handlers/ipam-configure.js';
+import type { ConfigureResult } from '../../src/ipam/config.js';
 
 export default class IpamConfigure extends CalicoCommand<ConfigureResult> {
   static override summary = 'Change the global IPAM configuration (strict affinity, blocks per host).';
@@ -45,15 +45,6 @@ export default class IpamConfigure extends CalicoCommand<ConfigureResult> {
 
   protected async execute(): Promise<CommandResult<ConfigureResult>> {
     const { flags } = await this.parse(IpamConfigure);
-    const change = parseConfigFlags({
-      strictaffinity: flags.strictaffinity,
-      maxBlocksPerHost: flags['max-blocks-per-host'],
-      kubevirtIpPersistence: flags['kubevirt-ip-persistence'],
-    });
-    return runOnDatastore(
-      flags,
-      (ds) => configureIPAM(ds, change, { dryRun: flags['dry-run'] }),
-      (result) => result.messages.map((m) => m + '\n').join(''),
-    );
+    return runIpamConfigure(flags);
   }
 }

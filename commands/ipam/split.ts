@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
-import { runOnDatastore } from '../../src/cli/datastore-command.js';
 import { datastoreFlags, textOrJsonOutputFlag } from '../../src/cli/flags.js';
-import { splitPool, splitText, type SplitResult } from '../../src/ipam/split.js';
+import { runIpamSplit } from '../../src/cli/handlers/ipam-split.js';
+import type { SplitResult } from '../../src/ipam/split.js';
 
 export default class IpamSplit extends CalicoCommand<SplitResult> {
   static override summary = 'Split an IP pool into a power-of-2 number of equal smaller pools.';
@@ -41,15 +41,6 @@ export default class IpamSplit extends CalicoCommand<SplitResult> {
 
   protected async execute(): Promise<CommandResult<SplitResult>> {
     const { args, flags } = await this.parse(IpamSplit);
-    return runOnDatastore(
-      flags,
-      (ds) =>
-        splitPool(ds, {
-          number: args.number,
-          ...(flags.cidr !== undefined ? { cidr: flags.cidr } : {}),
-          ...(flags.name !== undefined ? { name: flags.name } : {}),
-        }),
-      splitText,
-    );
+    return runIpamSplit(flags, args);
   }
 }

@@ -1,13 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../../src/cli/base-command.js';
-import { refusal, runOnDatastore } from '../../src/cli/datastore-command.js';
 import { datastoreFlags, dryRunFlag, textOrJsonOutputFlag } from '../../src/cli/flags.js';
-import { paletteFor } from '../../src/output/colour.js';
-import { blockingChecks } from '../../src/pools/checks.js';
-import { parseEncapRequest } from '../../src/pools/encap.js';
-import { setPoolModes, type ModeResult } from '../../src/pools/mode.js';
-import { modeText } from '../../src/pools/report.js';
+import { runIppoolMode } from '../../src/cli/handlers/ippool-mode.js';
+import type { ModeResult } from '../../src/pools/mode.js';
 
 export default class IppoolMode extends CalicoCommand<ModeResult> {
   static override summary =
@@ -62,30 +58,6 @@ export default class IppoolMode extends CalicoCommand<ModeResult> {
 
   protected async execute(): Promise<CommandResult<ModeResult>> {
     const { flags, argv } = await this.parse(IppoolMode);
-    const encap = parseEncapRequest({ ipip: flags.ipip, vxlan: flags.vxlan });
-    const palette = await paletteFor();
-    const done = await runOnDatastore(
-      flags,
-      (ds) =>
-        setPoolModes(ds, {
-          names: argv as string[],
-          all: flags.all,
-          encap,
-          dryRun: flags['dry-run'],
-          force: flags.force,
-        }),
-      (r) => modeText(r, palette),
-    );
-    const result = done.data;
-    if (result.outcome !== 'refused') return done;
-    const blocking = blockingChecks(result.checks, flags.force).length;
-    return {
-      ...done,
-      ...refusal(
-        flags.output,
-        `ippool mode refused by ${blocking} check(s); nothing was written`,
-        'fix what the checks name; --force accepts warnings, never errors',
-      ),
-    };
+    return runIppoolMode(flags, argv as string[]);
   }
 }

@@ -16,7 +16,6 @@ import {
   type ResourceStore,
 } from '../resources/store.js';
 import type { ResourceObject } from '../resources/types.js';
-import type { ExistingPool } from '../resources/validate.js';
 
 /** etcd's default --max-txn-ops. */
 export const MAX_ATOMIC_OPS = 128;
@@ -67,7 +66,12 @@ export class AtomicPlan {
   }
 
   /** IPPools this plan creates, for the overlap check of later pools in the same file. */
-  plannedPools: ExistingPool[] = [];
+  /** What the plan creates, in order: a kind's checks against the store see it as stored. */
+  private readonly planned: Array<{ kind: string; res: ResourceObject }> = [];
+
+  plannedOf(d: KindDescriptor): ResourceObject[] {
+    return this.planned.filter((p) => p.kind === d.kind).map((p) => p.res);
+  }
 
   private add(w: PlannedWrite): void {
     if (this.byKey.has(w.key))
@@ -95,7 +99,7 @@ export class AtomicPlan {
       compare: { key, target: 'version', op: '==', value: 0 },
       txnOp: { type: 'put', key, value: encodeForStorage(d, toStore) },
     });
-    if (d.kind === 'IPPool') this.plannedPools.push({ name, cidr: String(res.spec?.cidr ?? '') });
+    this.planned.push({ kind: d.kind, res });
     return toStore;
   }
 

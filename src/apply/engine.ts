@@ -32,9 +32,9 @@ import {
   type ResourceObject,
   type ErroredField,
 } from '../resources/types.js';
-import { validateIPPool, validateMetadata, type ExistingPool } from '../resources/validate.js';
+import { validateMetadata } from '../resources/validate.js';
 import { AtomicPlan, MAX_ATOMIC_OPS, tooManyForAtomic } from './atomic.js';
-import { deleteIPPool, checkBlockSizeConflict } from './ippool-delete.js';
+import { hooksFor } from './kinds/hooks.js';
 import { mergePatch } from './merge-patch.js';
 
 export type Verb = 'create' | 'apply' | 'replace' | 'delete' | 'validate' | 'patch' | 'label';
@@ -176,31 +176,21 @@ function mergeForUpdate(stored: ResourceObject, input: ResourceObject): Resource
   };
 }
 
-/** The checks clientv3 runs before storing (needs the store for IPPool overlap/immutability). */
+/** The checks clientv3 runs before storing: the kind's checks against the store, then its fields. */
 async function validateForWrite(
   store: ResourceStore,
   d: KindDescriptor,
   res: ResourceObject,
   old: ResourceObject | undefined,
-  plannedPools: readonly ExistingPool[] = [],
+  planned: readonly ResourceObject[] = [],
 ): Promise<void> {
   d.writeDefaults?.(res);
-  if (d.kind === 'IPPool') {
-    const others = old
-      ? []
-      : [
-          ...(await store.list(d)).items.map((p) => ({
-            name: p.metadata.name ?? '',
-            cidr: String(p.spec?.cidr ?? ''),
-          })),
-          ...plannedPools,
-        ];
-    const poolErrs = validateIPPool(res, old, others);
-    if (poolErrs.length > 0) throw validationError(poolErrs);
-  }
+  const hooks = hooksFor(d);
+  const storeErrs = (await hooks.validateWithStore?.(store, d, res, old, planned)) ?? [];
+  if (storeErrs.length > 0) throw validationError(storeErrs);
   const errs = [...validateMetadata(res), ...(d.validate?.(res) ?? [])];
   if (errs.length > 0) throw validationError(errs);
-  if (d.kind === 'IPPool' && !old) await checkBlockSizeConflict(store.ds, res);
+  if (!old) await hooks.checkCreate?.(store, res);
 }
 
 /** Offline validation (`validate -f`): no datastore, so no overlap or immutability checks. */
@@ -209,7 +199,7 @@ export function validateOffline(d: KindDescriptor, res: ResourceObject): void {
   d.writeDefaults?.(copy);
   const errs = [
     ...validateMetadata(copy),
-    ...(d.kind === 'IPPool' ? validateIPPool(copy, undefined, []) : []),
+    ...(hooksFor(d).validateOffline?.(copy) ?? []),
     ...(d.validate?.(copy) ?? []),
   ];
   if (errs.length > 0) throw validationError(errs);
@@ -345,7 +335,7 @@ export class ApplyEngine {
     if (d.refuse?.create) throw refused(d.refuse.create, d);
     checkObjectAllowed(d, input, 'create');
     const res = createMetadata(input);
-    await validateForWrite(this.store, d, res, undefined, this.plan?.plannedPools);
+    await validateForWrite(this.store, d, res, undefined, this.plan?.plannedOf(d));
     await this.initOnce();
     if (d.needsTier) await this.requireTier(String(res.spec?.tier ?? 'default'));
     if (this.opts.dryRun) {
@@ -456,13 +446,9 @@ export class ApplyEngine {
         resourceVersion: stored.metadata.resourceVersion,
       };
     }
-    if (d.kind === 'IPPool') {
-      if (this.plan)
-        throw new InputError('deleting an IPPool cannot be part of an --atomic transaction', {
-          code: 'AtomicUnsupported',
-          hint: 'IPPool deletion disables the pool and releases its IPAM blocks first; delete pools without --atomic',
-        });
-      await deleteIPPool(this.store, d, name, rv);
+    const hooks = hooksFor(d);
+    if (hooks.delete) {
+      await hooks.delete(this.store, d, name, rv, this.plan !== undefined);
       return { outcome: 'deleted' };
     }
     await this.writer.delete(d, name, ns, rv);

@@ -3,7 +3,7 @@
  * result as JSON under `-o json` or as the text it renders to.
  */
 import type { Datastore } from '../datastore/contract.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, RefusedError } from '../errors.js';
 import type { CommandResult } from './base-command.js';
 import { withDatastore, type DatastoreFlags } from './datastore-session.js';
 
@@ -24,9 +24,7 @@ export function refusal(
   output: string,
   explanation: string,
   hint: string,
-): Pick<CommandResult<never>, 'exitCode' | 'stderr'> {
-  return {
-    exitCode: ExitCode.Refused,
-    stderr: output === 'json' ? '' : `${explanation}\nhint: ${hint}\n`,
-  };
+): Pick<CommandResult<never>, 'exitCode' | 'failure'> {
+  if (output === 'json') return { exitCode: ExitCode.Refused };
+  return { failure: { error: new RefusedError(explanation, { hint }) } };
 }

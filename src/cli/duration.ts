@@ -1,18 +1,24 @@
+import { DurationError, parseGoDuration } from '../codec/go-duration.js';
 import { InputError } from '../errors.js';
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses `5s`, `1500ms`, `2m`, `1h` or a bare number of seconds into milliseconds. */
+/**
+ * A `--timeout`-style flag in milliseconds: any Go duration (`5s`, `1500ms`, `1m30s`, `1h`), the
+ * syntax calicoctl's own flags and Calico's resources use, or a bare number of seconds.
+ */
 export function parseDuration(text: string, flag = '--timeout'): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) {
+  const trimmed = text.trim();
+  let ns: bigint;
+  try {
+    ns = parseGoDuration(/^\d+(?:\.\d+)?$/.test(trimmed) ? `${trimmed}s` : trimmed);
+  } catch (err) {
+    if (!(err instanceof DurationError)) throw err;
     throw new InputError(`invalid duration for ${flag}: '${text}'`, {
-      hint: 'use a number with a unit, for example 5s, 1500ms or 2m',
+      hint: 'use a number with a unit, for example 5s, 1500ms, 2m or 1m30s',
     });
   }
-  const ms = Number(match[1]) * (UNITS[match[2] ?? 's'] ?? 1000);
-  if (ms <= 0) {
+  if (ns <= 0n) {
     throw new InputError(`invalid duration for ${flag}: '${text}' (must be greater than zero)`);
   }
-  return Math.round(ms);
+  // A positive duration shorter than half a millisecond still waits a millisecond.
+  return Math.max(1, Math.round(Number(ns) / 1e6));
 }

@@ -2,7 +2,7 @@
  * Writing results and errors, without oclif, so that the fast start-up path (which never loads
  * oclif) and the oclif base command print exactly the same bytes.
  */
-import { ExitCode, isCalicoError } from '../errors.js';
+import { ExitCode, isCalicoError, type CalicoError } from '../errors.js';
 import { toJsonText } from './json.js';
 import { writeOut } from './write.js';
 
@@ -16,6 +16,13 @@ export interface CommandResult<T> {
   /** Diagnostics for stderr, written as is. */
   stderr?: string;
   exitCode?: ExitCode;
+  /**
+   * A failure reported after the result, which is printed first (as calicoctl prints what it has
+   * before the error): written by the one error printer below, and its exit code is the command's.
+   * shownInText: the text already holds the message (node status prints calicoctl's error line in
+   * its table), so in text mode only the hint is added.
+   */
+  failure?: { error: CalicoError; shownInText?: boolean };
 }
 
 /**
@@ -31,6 +38,11 @@ export function emitResult<T>(result: CommandResult<T>): void {
   else if (result.text) writeOut(1, result.text);
   if (result.stderr) writeOut(2, result.stderr);
   process.exitCode = result.exitCode ?? ExitCode.Ok;
+  const { failure } = result;
+  if (failure) {
+    const json = result.json === true;
+    emitError(reportFor(failure.error), { json, hintOnly: !json && failure.shownInText === true });
+  }
 }
 
 export interface ErrorReport {
@@ -54,13 +66,19 @@ export function reportFor(err: unknown): ErrorReport {
   return { code: 'InternalError', exitCode: ExitCode.Failed, message: `unexpected error: ${message}` };
 }
 
-/** One line on stderr plus an optional `hint:` line, or one JSON error object under -o json. */
-export function emitError(report: ErrorReport, opts: { json: boolean; stack?: string }): void {
+/**
+ * The one error printer: one line on stderr plus an optional `hint:` line (only the hint when the
+ * output already said what failed), or one JSON error object under -o json.
+ */
+export function emitError(
+  report: ErrorReport,
+  opts: { json: boolean; stack?: string; hintOnly?: boolean },
+): void {
   const { code, message, hint } = report;
   if (opts.json) {
     writeOut(2, toJsonText({ error: { code, message, ...(hint ? { hint } : {}) } }));
   } else {
-    writeOut(2, message.endsWith('\n') ? message : message + '\n');
+    if (!opts.hintOnly) writeOut(2, message.endsWith('\n') ? message : message + '\n');
     if (hint) writeOut(2, `hint: ${hint}\n`);
   }
   if (opts.stack) writeOut(2, opts.stack + '\n');

@@ -4,7 +4,9 @@
  */
 import type { FileVerb } from '../apply/engine.js';
 import { CalicoCommand, type CommandResult } from './base-command.js';
-import { fileVerbArgs, runWrite, writeFlags, type WriteFlags } from './resource-command.js';
+import { fileVerbArgs, writeFlags } from './flags.js';
+import { runWrite } from './handlers/resources.js';
+import type { WriteFlags } from './resource-items.js';
 
 export interface WriteOptions {
   skipExists?: boolean;

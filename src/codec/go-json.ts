@@ -7,11 +7,13 @@
  *   `<` `>` `&` as \u003c \u003e \u0026; U+2028/U+2029 as \u2028/\u2029; invalid UTF-8 as \ufffd
  *   (in JS: a lone surrogate); everything else raw.
  * - floats: shortest round-trip digits, 'e' form only below 1e-6 or from 1e21 on, exponent without
- *   zero padding (the same text as ECMAScript Number#toString, except -0).
+ *   zero padding (the same text as ECMAScript Number#toString, except -0; go-float.ts).
  * - map keys sorted as strings (byte order), struct fields in declaration order, omitempty drops
  *   false/0/""/nil/empty map/empty slice, never a non-pointer struct.
  * - MarshalIndent: `"key": value`, one element per line, empty objects and arrays stay `{}`/`[]`.
  */
+
+import { formatJSONFloat } from './go-float.js';
 
 export type GoJsonValue =
   | null
@@ -363,13 +365,6 @@ const SHORT_ESCAPES: Record<number, string> = {
   0x26: '\\u0026',
 };
 
-/** Go's float64 JSON text: ECMAScript's number-to-string has the same cut-offs and digits. */
-export function formatGoFloat(n: number): string {
-  if (!Number.isFinite(n)) throw new TypeError(`json: unsupported value: ${n}`);
-  if (Object.is(n, -0)) return '-0';
-  return String(n);
-}
-
 /** Byte-order comparison of the UTF-8 forms (what Go's sort of map keys uses). */
 export function compareGoStrings(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
@@ -432,8 +427,8 @@ class Encoder {
       case 'float':
         if (v === null || (v === undefined && schema.pointer)) this.out += 'null';
         else if (v === undefined) this.out += '0';
-        else if (typeof v === 'number') this.out += formatGoFloat(v);
-        else if (typeof v === 'bigint') this.out += formatGoFloat(Number(v));
+        else if (typeof v === 'number') this.out += formatJSONFloat(v);
+        else if (typeof v === 'bigint') this.out += formatJSONFloat(Number(v));
         else this.mismatch(path, 'a number', v);
         return;
       case 'any':
@@ -542,7 +537,7 @@ class Encoder {
     else if (typeof v === 'string') this.out += quoteGoString(v);
     else if (typeof v === 'boolean') this.out += v ? 'true' : 'false';
     else if (typeof v === 'bigint') this.out += v.toString();
-    else if (typeof v === 'number') this.out += formatGoFloat(v);
+    else if (typeof v === 'number') this.out += formatJSONFloat(v);
     else if (Array.isArray(v)) this.array(v, undefined, path, depth);
     else {
       const entries = this.entries(v, path).filter(([, x]) => x !== undefined);

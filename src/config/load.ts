@@ -10,6 +10,7 @@ import { accessSync, constants as fsConstants, readFileSync, statSync } from 'no
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
+import { parseGoBool } from '../codec/go-strconv.js';
 import { InputError } from '../errors.js';
 import { ConfigDecodeError, decodeConfigFile } from './config-file.js';
 import type { ClientConfig, EtcdConfig, EtcdSetting } from './types.js';
@@ -232,7 +233,7 @@ function parsesAs(value: string, type: 'bool' | 'float32' | 'int'): boolean {
   if (value === '') return true;
   switch (type) {
     case 'bool':
-      return /^(1|t|T|TRUE|true|True|0|f|F|FALSE|false|False)$/.test(value);
+      return parseGoBool(value) !== undefined;
     case 'float32':
       return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|infinity|nan)$/i.test(value);
     case 'int':

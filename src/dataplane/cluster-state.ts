@@ -5,7 +5,7 @@
  */
 import type { Datastore } from '../datastore/contract.js';
 import { affinityHost, decodeBlock, type DecodedBlock } from '../ipam/block.js';
-import { BLOCK_PREFIX, IPAM_PREFIX, networkText, ordinalToIP, ipText } from '../ipam/block-key.js';
+import { BLOCK_PREFIX, IPAM_PREFIX, networkText, ordinalToIP, ipText } from '../ipam/keys.js';
 import { scanBlockHead } from '../ipam/block-summary.js';
 import { listPools } from '../ipam/pools.js';
 import { valueHead } from '../datastore/value-head.js';

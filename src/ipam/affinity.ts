@@ -11,17 +11,15 @@ import { cidrContains } from '../resources/ip.js';
 import { kindDescriptor, resourceKey, resourcePrefix } from '../resources/registry.js';
 import { parseSelector, type Labels } from '../resources/selector.js';
 import { decodeFromStorage } from '../resources/store.js';
-import { IPAM_PREFIX, blockKey, networkText, type Network } from './block-key.js';
+import { affinityKey, blockKey, type AffinityType, type Network } from './keys.js';
 import { decodeBlock, type AllocationBlock } from './block.js';
-import { isBlockEmpty } from './block-ops.js';
+import { bumpSequenceNumber, isBlockEmpty } from './block-ops.js';
 import { listPools } from './pools.js';
-import { blockAffinitySchema } from './schemas.js';
+import { allocationBlockSchema, blockAffinitySchema } from './schemas.js';
 
 const NODE_KIND = kindDescriptor('Node')!;
 /** Where Node resources live (listed by ipam check). */
 export const NODE_PREFIX = resourcePrefix(NODE_KIND);
-
-export type AffinityType = 'host' | 'virtual';
 
 export interface AffinityOwner {
   type: AffinityType;
@@ -36,11 +34,6 @@ export function parseAffinity(affinity: string | null): AffinityOwner | undefine
   const type = affinity.slice(0, colon);
   if (type !== 'host' && type !== 'virtual') return undefined;
   return { type, host: affinity.slice(colon + 1) };
-}
-
-/** `/calico/ipam/v2/<type>/<host>/ipv<4|6>/block/<cidr-with-dash>` (BlockAffinityKey.defaultPath). */
-export function affinityKey(type: AffinityType, host: string, net: Network): string {
-  return `${IPAM_PREFIX}${type}/${host}/ipv${net.network.version}/block/${networkText(net).replace('/', '-')}`;
 }
 
 function objectOf(text: string): Record<string, unknown> {
@@ -92,32 +85,66 @@ function bitsOf(net: Network): number {
   return net.network.version === 4 ? 32 : 128;
 }
 
-/** releaseBlockAffinity(RequireEmpty): missing, mismatched or non-empty blocks are left alone. */
-async function releaseEmptyBlockAffinity(
+export type ReleaseOutcome = 'released' | 'conflict' | 'unchanged';
+
+/**
+ * blockReaderWriter.releaseBlockAffinity, the one release of a block's affinity: read the affinity,
+ * then the block; an affinity the block does not carry is stale and deleted; with requireEmpty a
+ * block still in use is left alone; otherwise the affinity is marked pendingDeletion, the block is
+ * deleted when empty or loses its affinity, and the affinity is deleted. A lost compare-and-swap
+ * returns 'conflict' (the caller decides whether to retry); nothing to do returns 'unchanged'.
+ */
+export async function releaseBlockAffinity(
   ds: Datastore,
   aff: AffinityOwner,
   net: Network,
-): Promise<string | undefined> {
+  opts: { requireEmpty: boolean },
+): Promise<ReleaseOutcome> {
   const key = affinityKey(aff.type, aff.host, net);
   const affKv = await ds.get(key);
-  if (!affKv) return undefined;
+  if (!affKv) return 'unchanged';
   const blockKv = await ds.get(blockKey(net));
-  if (!blockKv) return undefined;
+  if (!blockKv) return 'unchanged';
   const block = decodeBlock(blockKv, { exact: true }).value;
-  if (block.affinity !== null && block.affinity !== `${aff.type}:${aff.host}`) {
-    // A stale affinity: Calico deletes it and reports a claim conflict (ignored by the caller).
+  if (block.affinity !== `${aff.type}:${aff.host}`) {
+    // A stale affinity: Calico deletes it and reports a claim conflict.
     await ds.delete(key, affKv.modRevision);
-    return undefined;
+    return 'unchanged';
   }
-  if (!isBlockEmpty(block)) return undefined;
+  const empty = isBlockEmpty(block);
+  if (opts.requireEmpty && !empty) return 'unchanged';
   const pending = encodeGoJson(
     { ...objectOf(affKv.value), state: 'pendingDeletion', deleted: false },
     blockAffinitySchema,
   );
   const marked = await ds.update(key, pending, affKv.modRevision);
-  if (!marked.ok) throw new Error(`update conflict: BlockAffinityKey(${key})`);
-  const deleted = await ds.delete(blockKey(net), blockKv.modRevision);
-  if (!deleted.ok && deleted.reason !== 'missing') throw new Error(`update conflict: ${blockKey(net)}`);
+  if (!marked.ok) return 'conflict';
+  let written;
+  if (empty) {
+    written = await ds.delete(blockKey(net), blockKv.modRevision);
+    if (!written.ok && written.reason === 'missing') written = { ok: true as const };
+  } else {
+    const updated: AllocationBlock = { ...block, affinity: null, affinity_claim_time: undefined };
+    bumpSequenceNumber(updated);
+    written = await ds.update(
+      blockKey(net),
+      encodeGoJson(updated, allocationBlockSchema),
+      blockKv.modRevision,
+    );
+  }
+  if (!written.ok) return 'conflict';
   await ds.delete(key, marked.revision);
-  return key;
+  return 'released';
+}
+
+/** releaseBlockAffinity(RequireEmpty) after a release: a lost compare-and-swap is an error here. */
+async function releaseEmptyBlockAffinity(
+  ds: Datastore,
+  aff: AffinityOwner,
+  net: Network,
+): Promise<string | undefined> {
+  const outcome = await releaseBlockAffinity(ds, aff, net, { requireEmpty: true });
+  if (outcome === 'conflict')
+    throw new Error(`update conflict: BlockAffinityKey(${affinityKey(aff.type, aff.host, net)})`);
+  return outcome === 'released' ? affinityKey(aff.type, aff.host, net) : undefined;
 }

@@ -42,7 +42,7 @@ import {
   networkText,
   ordinalToIP,
   type Network,
-} from './block-key.js';
+} from './keys.js';
 import { bumpSequenceNumber, isBlockEmpty, releaseOrdinals } from './block-ops.js';
 import { BlockDirectory } from './block-search.js';
 import type { DecodedBlock } from './block.js';

@@ -5,7 +5,7 @@
  * sequenceNumber, see bumpSequenceNumber) with a compare-and-swap.
  */
 import { OperationError } from '../errors.js';
-import { networkSize, networkText, type Network } from './block-key.js';
+import { networkSize, networkText, type Network } from './keys.js';
 import type { AllocationAttribute, AllocationBlock } from './block.js';
 
 /** Who an assignment is for: the handle and the active owner attributes (`secondary`). */

@@ -13,7 +13,7 @@
  */
 import type { KeyValue } from '../datastore/contract.js';
 import { valueHead } from '../datastore/value-head.js';
-import type { Network } from './block-key.js';
+import type { Network } from './keys.js';
 import { ascii, cidrNetwork, type ExpectedNetwork } from './block-summary.js';
 
 /**

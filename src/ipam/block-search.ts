@@ -7,7 +7,7 @@
  */
 import type { Datastore } from '../datastore/contract.js';
 import { randomInt } from 'node:crypto';
-import { BLOCK_PREFIX, bitsOf, networkText, parseBlockKey, type Network } from './block-key.js';
+import { bitsOf, networkText, parseBlockKey, versionBlockPrefix, type Network } from './keys.js';
 import { decodeBlock } from './block.js';
 import { summarizeBlock } from './block-summary.js';
 import { numFreeAddresses } from './block-assign.js';
@@ -91,7 +91,7 @@ export class BlockDirectory {
   async load(): Promise<Map<string, KnownBlock>> {
     if (this.blocks) return this.blocks;
     const blocks = new Map<string, KnownBlock>();
-    for await (const kv of await this.ds.list(`${BLOCK_PREFIX}ipv${this.version}/block/`)) {
+    for await (const kv of await this.ds.list(versionBlockPrefix(this.version))) {
       const keyNet = parseBlockKey(kv.key);
       if (!keyNet) continue;
       let known: KnownBlock;

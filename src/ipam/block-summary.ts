@@ -7,7 +7,7 @@
 import type { KeyValue } from '../datastore/contract.js';
 import { valueHead, type ValueHead } from '../datastore/value-head.js';
 import { parseCIDR } from '../resources/ip.js';
-import type { Network } from './block-key.js';
+import type { Network } from './keys.js';
 import { decodeBlock } from './block.js';
 
 /** Enough for the head of a /26 or /122 block (64 allocations); larger blocks take the full decoder. */

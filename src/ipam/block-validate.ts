@@ -4,7 +4,7 @@
  * allocation points at an attribute, every attribute is used, `unallocated` holds each free ordinal
  * exactly once, and allocated + free = block size. Returns the first problem, or undefined.
  */
-import { networkSize } from './block-key.js';
+import { networkSize } from './keys.js';
 import type { DecodedBlock } from './block.js';
 
 export function validateBlock(block: DecodedBlock): string | undefined {

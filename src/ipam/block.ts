@@ -6,7 +6,7 @@ import { parseGoJson } from '../codec/go-json.js';
 import type { KeyValue } from '../datastore/contract.js';
 import { OperationError } from '../errors.js';
 import { parseCIDR } from '../resources/ip.js';
-import type { Network } from './block-key.js';
+import type { Network } from './keys.js';
 
 export interface AllocationAttribute {
   handle_id?: string | null;

@@ -4,7 +4,7 @@
  * Allocations without a node attribute cannot be classified and are only counted.
  */
 import type { Datastore } from '../datastore/contract.js';
-import { BLOCK_PREFIX, blockKeyNetwork, ipText, networkText, ordinalToIP } from './block-key.js';
+import { BLOCK_PREFIX, blockKeyNetwork, ipText, networkText, ordinalToIP } from './keys.js';
 import { readBlockOwners, type BlockOwners } from './block-owners.js';
 import { attributeOf, CorruptBlockError, decodeBlock } from './block.js';
 import type { SkippedValue } from './utilization.js';

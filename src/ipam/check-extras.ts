@@ -7,7 +7,7 @@
  */
 import type { KeyValue } from '../datastore/contract.js';
 import { cidrContains, formatCIDR, formatIP, parseCIDR, type IPAddr } from '../resources/ip.js';
-import { bitsOf, ordinalToIP, type Network } from './block-key.js';
+import { bitsOf, ordinalToIP, type Network } from './keys.js';
 import { validateBlock } from './block-validate.js';
 import type { CheckedBlock, RejectedBlock } from './check-values.js';
 import { HeldByHandle, pendingAffinitiesWithoutBlock, type HandleCountMismatch } from './consistency.js';

@@ -8,7 +8,7 @@
 import { parseGoJson } from '../codec/go-json.js';
 import type { KeyValue } from '../datastore/contract.js';
 import { formatCIDR, formatIP, parseCIDR, parseIP } from '../resources/ip.js';
-import { parseBlockKey, type Network } from './block-key.js';
+import { parseBlockKey, type Network } from './keys.js';
 import { CorruptBlockError, decodeBlock, type AllocationBlock } from './block.js';
 
 export interface Unreadable {

@@ -21,7 +21,7 @@ import {
 } from '../resources/well-known-keys.js';
 import { compareGoStrings } from '../codec/go-json.js';
 import { NODE_PREFIX } from './affinity.js';
-import { BLOCK_PREFIX, HANDLE_PREFIX, IPAM_PREFIX, bitsOf, ordinalToIP, type Network } from './block-key.js';
+import { BLOCK_PREFIX, HANDLE_PREFIX, IPAM_PREFIX, bitsOf, ordinalToIP, type Network } from './keys.js';
 import { WINDOWS_RESERVED_HANDLE, type AllocationAttribute } from './block.js';
 import { extraChecks as defaultExtraChecks, type ExtraCheck, type ExtraFindings } from './check-extras.js';
 import {

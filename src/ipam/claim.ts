@@ -12,7 +12,7 @@ import { encodeGoJson } from '../codec/go-json.js';
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { parseCIDR, type IPVersion } from '../resources/ip.js';
 import { hostAffinity, newBlock } from './block-assign.js';
-import { blockKey, networkText, type Network } from './block-key.js';
+import { affinityKey, affinityPrefix, blockKey, networkText, type Network } from './keys.js';
 import { bumpSequenceNumber } from './block-ops.js';
 import { decodeBlock, type AllocationBlock, type DecodedBlock } from './block.js';
 import { allocationBlockSchema, blockAffinitySchema } from './schemas.js';
@@ -36,14 +36,6 @@ export interface Affinity {
   raw: Record<string, unknown>;
 }
 
-export function hostAffinityPrefix(node: string, version: IPVersion): string {
-  return `/calico/ipam/v2/host/${node}/ipv${version}/block/`;
-}
-
-export function hostAffinityKey(node: string, net: Network): string {
-  return hostAffinityPrefix(node, net.network.version) + networkText(net).replace('/', '-');
-}
-
 function decodeAffinity(kv: KeyValue, net: Network): Affinity {
   let raw: Record<string, unknown> = {};
   if (kv.value.trim() !== '') {
@@ -58,7 +50,7 @@ function decodeAffinity(kv: KeyValue, net: Network): Affinity {
 
 /** The networks of the node's affinities of one family, in key order (getAffineBlocks). */
 export async function listAffineBlocks(ds: Datastore, node: string, version: IPVersion): Promise<Network[]> {
-  const prefix = hostAffinityPrefix(node, version);
+  const prefix = affinityPrefix('host', node, version);
   const nets: Network[] = [];
   for await (const kv of await ds.list(prefix)) {
     const rest = kv.key.slice(prefix.length);
@@ -70,7 +62,7 @@ export async function listAffineBlocks(ds: Datastore, node: string, version: IPV
 }
 
 export async function readAffinity(ds: Datastore, node: string, net: Network): Promise<Affinity | undefined> {
-  const kv = await ds.get(hostAffinityKey(node, net));
+  const kv = await ds.get(affinityKey('host', node, net));
   return kv ? decodeAffinity(kv, net) : undefined;
 }
 
@@ -113,7 +105,7 @@ export async function updateBlock(ds: Datastore, block: DecodedBlock): Promise<D
  * rewritten as pending and a confirmed one returned as it is.
  */
 export async function getPendingAffinity(ds: Datastore, node: string, net: Network): Promise<Affinity> {
-  const key = hostAffinityKey(node, net);
+  const key = affinityKey('host', node, net);
   const created = await ds.create(key, encodeAffinity({}, 'pending'));
   if (created.ok) {
     return {

@@ -5,11 +5,12 @@
  * Reading never writes: calicoctl v3.32.1 creates the key with the defaults on first read, we only
  * report the defaults (and whether the key exists). configure writes the whole value, as Calico does.
  */
+import { parseGoAtoi, parseGoBool } from '../codec/go-strconv.js';
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
 import { updateKey, type CasDecision } from '../datastore/cas.js';
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { ConflictError, InputError, OperationError } from '../errors.js';
-import { IPAM_CONFIG_KEY } from './block-key.js';
+import { IPAM_CONFIG_KEY } from './keys.js';
 import { ipamConfigSchema } from './schemas.js';
 
 export interface IPAMConfig {
@@ -90,22 +91,6 @@ export interface ConfigChange {
   kubeVirtVMAddressPersistence?: 'Enabled' | 'Disabled';
 }
 
-/** Go strconv.ParseBool. */
-export function parseGoBool(text: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
-  return undefined;
-}
-
-/** Go strconv.Atoi (64-bit int). */
-export function parseGoInt(text: string): number | undefined {
-  if (!/^[+-]?\d+$/.test(text)) return undefined;
-  const n = BigInt(text);
-  if (n > 9223372036854775807n || n < -9223372036854775808n) return undefined;
-  const asNumber = Number(n);
-  return Number.isSafeInteger(asNumber) ? asNumber : undefined;
-}
-
 /** Turns calicoctl's flag strings into a change, with its messages; '' means "not given", as in calicoctl. */
 export function parseConfigFlags(flags: {
   strictaffinity?: string;
@@ -119,7 +104,7 @@ export function parseConfigFlags(flags: {
     change.strictAffinity = b;
   }
   if (flags.maxBlocksPerHost) {
-    const n = parseGoInt(flags.maxBlocksPerHost);
+    const n = parseGoAtoi(flags.maxBlocksPerHost);
     if (n === undefined) throw new InputError('invalid value for maxblockhost. Use a valid number');
     change.maxBlocksPerHost = n;
   }

@@ -7,7 +7,7 @@
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
 import { updateKey, type CasDecision } from '../datastore/cas.js';
 import type { Datastore, KeyValue } from '../datastore/contract.js';
-import { HANDLE_PREFIX } from './block-key.js';
+import { HANDLE_PREFIX } from './keys.js';
 import { ipamHandleSchema } from './schemas.js';
 
 /** Calico retries a lost compare-and-swap this many times (ipam.go datastoreRetries). */

@@ -7,7 +7,7 @@ import { compareGoStrings } from '../codec/go-json.js';
 import type { Datastore } from '../datastore/contract.js';
 import { InputError, OperationError } from '../errors.js';
 import { cidrContains, parseIP, type IPAddr } from '../resources/ip.js';
-import { bitsOf, blockContaining, blockKey, ipText, ipToOrdinal, networkText } from './block-key.js';
+import { bitsOf, blockContaining, blockKey, ipText, ipToOrdinal, networkText } from './keys.js';
 import { attributeOf, decodeBlock, sanitizeHandle } from './block.js';
 import { listPools } from './pools.js';
 

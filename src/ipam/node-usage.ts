@@ -5,7 +5,7 @@
  */
 import { compareGoStrings } from '../codec/go-json.js';
 import type { Datastore } from '../datastore/contract.js';
-import { BLOCK_PREFIX, blockKeyNetwork } from './block-key.js';
+import { BLOCK_PREFIX, blockKeyNetwork } from './keys.js';
 import { readBlockOwners, type BlockOwners } from './block-owners.js';
 import { affinityHost, attributeOf, CorruptBlockError, decodeBlock } from './block.js';
 import type { SkippedValue } from './utilization.js';

@@ -1,17 +1,14 @@
 /**
- * The IPPool facts IPAM needs, decoded by the resources layer (decodeFromStorage with IPPool's read
- * defaults, as `convertIpPoolFromStorage`: blockSize 26/122, nodeSelector all(), allowedUses
- * Workload+Tunnel, assignmentMode Automatic), so there is one pool model.
+ * The IPPool facts IPAM needs, decoded as the resources layer decodes every IPPool
+ * (src/resources/kinds/ippool.ts: IPPool's read defaults, as `convertIpPoolFromStorage`: blockSize
+ * 26/122, nodeSelector all(), allowedUses Workload+Tunnel, assignmentMode Automatic), so there is
+ * one pool model, without loading the kind registry (`ipam show` does not).
  */
 import type { Datastore, KeyValue } from '../datastore/contract.js';
-import { kindDescriptor, type KindDescriptor } from '../resources/registry.js';
-import { decodeFromStorage } from '../resources/store.js';
-import type { ResourceObject } from '../resources/types.js';
-import { IPPOOL_PREFIX } from '../resources/well-known-keys.js';
 import { parseCIDR } from '../resources/ip.js';
-import type { Network } from './block-key.js';
-
-const IPPOOL: KindDescriptor = kindDescriptor('IPPool')!;
+import { decodeStoredIPPool, IPPOOL_PREFIX } from '../resources/kinds/ippool.js';
+import type { ResourceObject } from '../resources/types.js';
+import type { Network } from './keys.js';
 
 export interface PoolInfo {
   key: string;
@@ -39,7 +36,7 @@ export interface PoolProblem {
 export function decodePool(kv: KeyValue): PoolInfo | PoolProblem {
   let res: ResourceObject;
   try {
-    res = decodeFromStorage(IPPOOL, kv);
+    res = decodeStoredIPPool(kv);
   } catch (err) {
     return { key: kv.key, reason: (err as Error).message };
   }

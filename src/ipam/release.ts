@@ -17,7 +17,7 @@ import { ConflictError, OperationError, UnreachableError } from '../errors.js';
 import { cidrContains, parseCIDR, type IPAddr } from '../resources/ip.js';
 import { ensureConsistentAffinity } from './affinity.js';
 import {
-  BLOCK_PREFIX,
+  versionBlockPrefix,
   bitsOf,
   blockContaining,
   blockKey,
@@ -27,7 +27,7 @@ import {
   ordinalToIP,
   parseBlockKey,
   type Network,
-} from './block-key.js';
+} from './keys.js';
 import { bumpSequenceNumber, isBlockEmpty, releaseHandleOrdinals, releaseOrdinals } from './block-ops.js';
 import { decodeBlock, sanitizeHandle, type DecodedBlock } from './block.js';
 import { decodeHandle, decrementHandle, dropHandleBlock, handleKey } from './handles.js';
@@ -108,7 +108,7 @@ async function groupByBlock(
       let blocks = scanned.get(req.ip.version);
       if (!blocks) {
         blocks = [];
-        for await (const kv of await ds.list(`${BLOCK_PREFIX}ipv${req.ip.version}/block/`)) {
+        for await (const kv of await ds.list(versionBlockPrefix(req.ip.version))) {
           const n = parseBlockKey(kv.key);
           if (n) blocks.push(n);
         }

@@ -6,7 +6,7 @@
 import type { Datastore } from '../datastore/contract.js';
 import { cidrContains, cidrsOverlap, parseCIDROrIP, type CIDR, type IPAddr } from '../resources/ip.js';
 import { IPRESERVATION_PREFIX } from '../resources/well-known-keys.js';
-import { ordinalToIP, type Network } from './block-key.js';
+import { ordinalToIP, type Network } from './keys.js';
 
 export interface Reservations {
   readonly cidrs: readonly CIDR[];

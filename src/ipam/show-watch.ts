@@ -9,7 +9,7 @@
 import type { Datastore, KeyValue, WatchBatch } from '../datastore/contract.js';
 import type { FollowedView } from '../datastore/follow.js';
 import { IPPOOL_PREFIX } from '../resources/well-known-keys.js';
-import { BLOCK_PREFIX, parseBlockKey } from './block-key.js';
+import { BLOCK_PREFIX, parseBlockKey } from './keys.js';
 import { CorruptBlockError, decodeBlock } from './block.js';
 import { readIPAMConfig, type IPAMConfig } from './config.js';
 import { NodeUsageCounter, type NodeUsageReport } from './node-usage.js';

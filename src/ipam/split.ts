@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
+import { parseGoAtoi } from '../codec/go-strconv.js';
 import type { Datastore, TxnOp, Compare } from '../datastore/contract.js';
 import { ConflictError, InputError, OperationError, RefusedError, isCalicoError } from '../errors.js';
 import { formatCIDR, parseCIDR } from '../resources/ip.js';
@@ -19,8 +20,7 @@ import { ResourceStore, encodeForStorage, nowTimestamp } from '../resources/stor
 import type { ResourceObject } from '../resources/types.js';
 import { validationMessage } from '../resources/types.js';
 import { validateIPPool, validateMetadata } from '../resources/validate.js';
-import { parseGoInt } from './config.js';
-import { bitsOf } from './block-key.js';
+import { bitsOf } from './keys.js';
 
 const IPPOOL: KindDescriptor = kindDescriptor('IPPool')!;
 const CLUSTER_INFO: KindDescriptor = kindDescriptor('ClusterInformation')!;
@@ -70,7 +70,7 @@ export function splitCIDR(oldCIDR: string, parts: number): string[] {
 
 /** Go strconv.Atoi's error text. */
 function parseNumber(text: string): number {
-  const n = parseGoInt(text);
+  const n = parseGoAtoi(text);
   if (n === undefined) {
     const why = /^[+-]?\d+$/.test(text) ? 'value out of range' : 'invalid syntax';
     throw new InputError(

@@ -7,7 +7,7 @@
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { OperationError } from '../errors.js';
 import { parseCIDR } from '../resources/ip.js';
-import { BLOCK_PREFIX, blockKeyNetwork, networkSize, networkText, type Network } from './block-key.js';
+import { BLOCK_PREFIX, blockKeyNetwork, networkSize, networkText, type Network } from './keys.js';
 import { CorruptBlockError } from './block.js';
 import { summarizeBlock, type BlockSummary } from './block-summary.js';
 import { listPools, type PoolInfo, type PoolProblem } from './pools.js';

@@ -20,6 +20,9 @@
  *   printed with strconv.FormatFloat(f, 'g', -1, 64) (`0.5`, `1e+06`, `1e-07`).
  */
 
+import { formatShortest } from '../codec/go-float.js';
+import { isBase60Float, resolvePlain } from '../codec/go-yaml-resolve.js';
+
 /** Plain JSON-like data: objects, arrays, strings, numbers, bigints, booleans, null. */
 export type YamlData = unknown;
 
@@ -83,130 +86,19 @@ function stringNode(s: string): Node & { kind: 'scalar' } {
 /** A JSON integer after go-yaml's resolve: int64 or uint64 exactly, otherwise a float64. */
 function integerText(n: bigint): string {
   if (n >= INT64_MIN && n <= UINT64_MAX) return n.toString();
-  return formatFloatShortest(Number(n));
+  return formatShortest(Number(n));
 }
 
 function numberText(x: number): string {
   if (!Number.isFinite(x)) throw new TypeError(`cannot convert ${x} to YAML: JSON has no such number`);
-  return Number.isInteger(x) ? integerText(BigInt(x)) : formatFloatShortest(x);
-}
-
-/** strconv.FormatFloat(x, 'g', -1, 64): shortest round-trip digits, exponent form when exp < -4 || exp >= 6. */
-function formatFloatShortest(x: number): string {
-  const [mant, expText] = x.toExponential().split('e') as [string, string];
-  const negative = mant.startsWith('-');
-  const digits = mant.replace('-', '').replace('.', '');
-  const exp = Number(expText);
-  const sign = negative ? '-' : '';
-  if (exp < -4 || exp >= 6) {
-    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    const e = Math.abs(exp);
-    return `${sign}${m}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
-  }
-  const dp = exp + 1;
-  if (dp <= 0) return `${sign}0.${'0'.repeat(-dp)}${digits}`;
-  if (dp >= digits.length) return sign + digits + '0'.repeat(dp - digits.length);
-  return `${sign}${digits.slice(0, dp)}.${digits.slice(dp)}`;
+  return Number.isInteger(x) ? integerText(BigInt(x)) : formatShortest(x);
 }
 
 // ---------------------------------------------------------------------------------------------
 // resolve.go: would this text, written plain, read back as a string?
 
-const RESOLVE_MAP = new Set([
-  ...['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'],
-  ...['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'],
-  ...['', '~', 'null', 'Null', 'NULL'],
-  ...['.nan', '.NaN', '.NAN', '.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF', '-.inf', '-.Inf', '-.INF'],
-  '<<',
-]);
-
-const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
-// Go's ParseFloat of a string that starts with '.': digits may be separated by single underscores.
-const DOT_FLOAT = /^\.[0-9](_?[0-9])*([eE][-+]?[0-9](_?[0-9])*)?$/;
-const BASE60_FLOAT = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
-
 function resolvesAsString(s: string): boolean {
-  const first = s.charAt(0);
-  if (s !== '' && !/[-+0-9yYnNtTfFoO~.]/.test(first)) return true;
-  if (RESOLVE_MAP.has(s)) return false;
-  if (first === '.') return !(DOT_FLOAT.test(s) && Number.isFinite(Number(s.replaceAll('_', ''))));
-  if (/[-+0-9]/.test(first)) {
-    if (isTimestamp(s)) return false;
-    const plain = s.replaceAll('_', '');
-    if (parseGoInt(plain, 0, true) !== undefined || parseGoInt(plain, 0, false) !== undefined) return false;
-    if (YAML_STYLE_FLOAT.test(plain) && Number.isFinite(Number(plain))) return false;
-    if (plain.startsWith('0b')) {
-      const rest = plain.slice(2);
-      if (parseGoInt(rest, 2, true) !== undefined || parseGoInt(rest, 2, false) !== undefined) return false;
-    } else if (plain.startsWith('-0b')) {
-      if (parseGoInt('-' + plain.slice(3), 2, true) !== undefined) return false;
-    }
-  }
-  return true;
-}
-
-/** strconv.ParseInt (signed) / ParseUint (unsigned) with Go's syntax and 64-bit range. */
-function parseGoInt(s: string, base: 0 | 2, signed: boolean): bigint | undefined {
-  let text = s;
-  let negative = false;
-  if (signed && (text.startsWith('+') || text.startsWith('-'))) {
-    negative = text.startsWith('-');
-    text = text.slice(1);
-  }
-  let digits: RegExp;
-  let prefix = '';
-  if (base === 2) {
-    digits = /^[01]+$/;
-  } else if (/^0[xX]/.test(text)) {
-    digits = /^[0-9a-fA-F]+$/;
-    prefix = '0x';
-    text = text.slice(2);
-  } else if (/^0[oO]/.test(text)) {
-    digits = /^[0-7]+$/;
-    prefix = '0o';
-    text = text.slice(2);
-  } else if (/^0[bB]/.test(text)) {
-    digits = /^[01]+$/;
-    prefix = '0b';
-    text = text.slice(2);
-  } else if (text.startsWith('0') && text.length > 1) {
-    digits = /^[0-7]+$/;
-    prefix = '0o';
-    text = text.slice(1);
-  } else {
-    digits = /^[0-9]+$/;
-  }
-  if (!digits.test(text)) return undefined;
-  const magnitude = base === 2 ? BigInt('0b' + text) : BigInt(prefix + text);
-  const value = negative ? -magnitude : magnitude;
-  if (signed ? value < INT64_MIN || value > -INT64_MIN - 1n : value > UINT64_MAX) return undefined;
-  return value;
-}
-
-/** go-yaml's parseTimestamp: the time.Parse layouts it tries, with Go's range checks. */
-function isTimestamp(s: string): boolean {
-  const m =
-    /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,]\d+)?(?:Z|[+-](\d{2}):(\d{2})))|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,]\d+)?))?$/.exec(
-      s,
-    );
-  if (!m) return false;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  if (month < 1 || month > 12 || day < 1) return false;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const daysInMonth = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
-  if (day > daysInMonth) return false;
-  const hour = m[4] ?? m[9];
-  const minute = m[5] ?? m[10];
-  const second = m[6] ?? m[11];
-  if (hour !== undefined && (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59)) return false;
-  if (m[7] !== undefined && (Number(m[7]) > 24 || Number(m[8]) > 60)) return false;
-  return true;
-}
-
-function isBase60Float(s: string): boolean {
-  return s.includes(':') && BASE60_FLOAT.test(s);
+  return resolvePlain(s).tag === 'str';
 }
 
 // ---------------------------------------------------------------------------------------------

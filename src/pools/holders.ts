@@ -4,7 +4,7 @@
  * attribute carries `releasedAt` (Calico's release cooldown) counts as released, not held.
  */
 import type { Datastore, KeyValue } from '../datastore/contract.js';
-import { BLOCK_PREFIX, ipText, ordinalToIP, parseBlockKey } from '../ipam/block-key.js';
+import { ipText, ordinalToIP, parseBlockKey, versionBlockPrefix } from '../ipam/keys.js';
 import {
   affinityHost,
   attributeOf,
@@ -111,7 +111,7 @@ export function isDrained(report: { left: number; corrupt: readonly unknown[] })
 }
 
 /** The prefix holding the blocks of pool's address family. */
-export const blockPrefixOf = (pool: CIDR): string => `${BLOCK_PREFIX}ipv${pool.ip.version}/block/`;
+export const blockPrefixOf = (pool: CIDR): string => versionBlockPrefix(pool.ip.version);
 
 export async function poolHolders(ds: Datastore, pool: CIDR): Promise<HolderReport> {
   const stream = await ds.list(blockPrefixOf(pool));

@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { checkBlockSizeConflict, deleteIPPool } from '../apply/ippool-delete.js';
+import { checkBlockSizeConflict, deleteIPPool } from '../apply/kinds/ippool.js';
 import type { Compare, Datastore, TxnOp } from '../datastore/contract.js';
 import { ConflictError, InputError, RefusedError } from '../errors.js';
 import { parseCIDR, type CIDR } from '../resources/ip.js';

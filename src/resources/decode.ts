@@ -5,7 +5,8 @@
  * The result is a plain value ready for encodeGoJson with the same schema.
  */
 import type { Schema } from '../codec/go-json.js';
-import { DurationError, formatGoDuration, parseGoDuration } from './go-duration.js';
+import { formatShortest } from '../codec/go-float.js';
+import { DurationError, formatGoDuration, parseGoDuration } from '../codec/go-duration.js';
 import { goTypeName, hasCustomUnmarshal, isASNumber, isDuration } from './schemas.js';
 
 export class DecodeError extends Error {
@@ -84,25 +85,7 @@ function scalarText(v: unknown): string | undefined {
   if (typeof v !== 'number') return undefined;
   if (Number.isInteger(v)) return String(v);
   // strconv.FormatFloat(v, 'g', -1, 32): shortest text of the float32 value.
-  return goFloat32G(v);
-}
-
-function goFloat32G(v: number): string {
-  const f = Math.fround(v);
-  for (let p = 1; p <= 9; p++) {
-    const t = f.toPrecision(p);
-    if (Math.fround(Number(t)) === f) {
-      const n = Number(t);
-      const exp = n === 0 ? 0 : Math.floor(Math.log10(Math.abs(n)));
-      if (exp < -4 || exp >= p) {
-        const [mant, e] = n.toExponential(p - 1).split('e') as [string, string];
-        const digits = e.replace(/^[-+]/, '').padStart(2, '0');
-        return `${mant.replace(/\.?0+$/, '')}e${e.startsWith('-') ? '-' : '+'}${digits}`;
-      }
-      return String(n);
-    }
-  }
-  return String(f);
+  return formatShortest(v, 32);
 }
 
 /** metav1.Duration.UnmarshalJSON: a string Go's time.ParseDuration accepts, kept as Go prints it. */

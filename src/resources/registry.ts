@@ -2,13 +2,14 @@
  * One descriptor per kind: names and aliases on the command line, etcd key layout, Go struct
  * layout, defaults, validation, read-only operations and table columns (calicoctl's resourcemgr).
  */
+import { formatShortest } from '../codec/go-float.js';
 import type { Schema } from '../codec/go-json.js';
 import { InputError } from '../errors.js';
 import { defaultPolicy, KNP_PREFIX, restorePolicyName, withStoredPolicyName } from './policy.js';
 import { passThroughSchema, resourceSchemas } from './schemas.js';
-import type { ErroredField, ResourceObject } from './types.js';
+import { API_VERSION, type ErroredField, type ResourceObject } from './types.js';
+import { ippoolReadDefaults } from './kinds/ippool.js';
 import {
-  defaultIPPoolSpec,
   validateBGPConfiguration,
   validateBGPPeer,
   validateIPAMConfiguration,
@@ -57,6 +58,10 @@ export interface KindDescriptor {
   needsTier?: boolean;
   /** Refuses an operation for this particular object: calicoctl's operation text and reason. */
   refuseObject?: (res: ResourceObject, op: 'create' | 'update' | 'delete') => RefusalText | undefined;
+  /** Objects libcalico-go returns for this kind without storing them (get by name, and every list). */
+  virtual?: readonly ResourceObject[];
+  /** The order of a list when it is not the key order (Tiers: by spec.order). */
+  sortList?: (items: ResourceObject[]) => void;
 }
 
 export interface RefusalText {
@@ -78,21 +83,8 @@ const spec =
 /** text/template's printing of a field: nil pointer `<nil>`, zero values as Go prints them. */
 function goText(v: unknown, zero: string): string {
   if (v === undefined || v === null) return zero;
-  if (typeof v === 'number' && !Number.isInteger(v)) return goFloatV(v);
+  if (typeof v === 'number' && !Number.isInteger(v)) return formatShortest(v);
   return String(v);
-}
-
-/** fmt's %v of a float64: shortest digits, exponent form from 1e+06 up or below 1e-04. */
-export function goFloatV(n: number): string {
-  if (n === 0) return '0';
-  const exp = Math.floor(Math.log10(Math.abs(n)));
-  if (exp < -4 || exp >= 21 || exp >= 6) {
-    const [mant, e] = n.toExponential().split('e') as [string, string];
-    const sign = e.startsWith('-') ? '-' : '+';
-    const digits = e.replace(/^[-+]/, '').padStart(2, '0');
-    return `${mant}e${sign}${digits}`;
-  }
-  return String(n);
 }
 
 const name: Column = { heading: 'NAME', cell: (r) => r.metadata.name ?? '' };
@@ -105,7 +97,7 @@ const floatCol = (heading: string, get: Getter): Column => ({
   heading,
   cell: (r) => {
     const v = get(r);
-    return typeof v === 'number' ? goFloatV(v) : goText(v, '<nil>');
+    return typeof v === 'number' ? formatShortest(v) : goText(v, '<nil>');
   },
 });
 const joined = (heading: string, get: Getter): Column => ({
@@ -160,7 +152,7 @@ function passThrough(
   plural: string,
   aliases: string[],
   namespaced: boolean,
-  columns: { ps: Column[]; wide: Column[] },
+  columns: Pick<KindDescriptor, 'ps' | 'wide' | 'virtual'>,
   hasStatus = false,
 ): KindDescriptor {
   return {
@@ -212,7 +204,7 @@ const descriptors: KindDescriptor[] = [
       col('SELECTOR', spec('nodeSelector')),
       col('ASSIGNMENTMODE', spec('assignmentMode'), '<nil>'),
     ],
-    readDefaults: (res) => defaultIPPoolSpec((res.spec ??= {})),
+    readDefaults: ippoolReadDefaults,
   },
   {
     kind: 'IPReservation',
@@ -344,6 +336,14 @@ const descriptors: KindDescriptor[] = [
     modelled: true,
     ps: [name, floatCol('ORDER', spec('order'))],
     wide: [name, floatCol('ORDER', spec('order'))],
+    // calicoctl stable-sorts tiers by order, unset orders last.
+    sortList: (items) => {
+      const order = (r: ResourceObject) => {
+        const o = r.spec?.order;
+        return typeof o === 'number' ? o : Number.POSITIVE_INFINITY;
+      };
+      items.sort((a, b) => order(a) - order(b));
+    },
   },
   policy('GlobalNetworkPolicy', 'globalnetworkpolicies', [
     'globalnetworkpolicy',
@@ -452,6 +452,15 @@ const descriptors: KindDescriptor[] = [
     },
   ),
   passThrough('Profile', 'profiles', ['profile', 'profiles', 'pro', 'pros'], false, {
+    // The profile libcalico-go returns with every profile list (never stored).
+    virtual: [
+      {
+        kind: 'Profile',
+        apiVersion: API_VERSION,
+        metadata: { name: 'projectcalico-default-allow', resourceVersion: '1' },
+        spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] },
+      },
+    ],
     ps: [name],
     wide: [
       name,

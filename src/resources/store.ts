@@ -5,10 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
+import { encodeGoJson } from '../codec/go-json.js';
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { ConflictError, InputError, OperationError } from '../errors.js';
 import { parseResourceKey, resourceKey, resourcePrefix, type KindDescriptor } from './registry.js';
+import { decodeStored } from './stored.js';
 import { API_VERSION, resourceId, type ResourceObject } from './types.js';
 
 export function notFoundError(kind: string, name: string | undefined, namespace?: string): OperationError {
@@ -40,18 +41,6 @@ export function conflictError(kind: string, name: string | undefined, namespace?
   });
 }
 
-const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow';
-
-/** The virtual profile libcalico-go returns with every profile list (never stored). */
-export function defaultAllowProfile(): ResourceObject {
-  return {
-    kind: 'Profile',
-    apiVersion: API_VERSION,
-    metadata: { name: DEFAULT_ALLOW_PROFILE, resourceVersion: '1' },
-    spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] },
-  };
-}
-
 /** RFC 3339 UTC with second precision, as metav1.Time marshals. */
 export function nowTimestamp(now = new Date()): string {
   return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -68,12 +57,7 @@ export function encodeForStorage(d: KindDescriptor, res: ResourceObject): string
 }
 
 export function decodeFromStorage(d: KindDescriptor, kv: KeyValue): ResourceObject {
-  const res = parseGoJson(kv.value) as unknown as ResourceObject;
-  if (!res || typeof res !== 'object' || Array.isArray(res)) throw new Error('not an object');
-  res.metadata ??= {};
-  res.metadata.resourceVersion = String(kv.modRevision);
-  d.readDefaults?.(res);
-  return res;
+  return decodeStored(kv, d.readDefaults);
 }
 
 export interface ListResult {
@@ -108,7 +92,8 @@ export class ResourceStore {
     namespace?: string,
     resourceVersion?: string,
   ): Promise<ResourceObject> {
-    if (d.kind === 'Profile' && name === DEFAULT_ALLOW_PROFILE) return defaultAllowProfile();
+    const virtual = d.virtual?.find((v) => v.metadata.name === name);
+    if (virtual) return structuredClone(virtual);
     const key = resourceKey(d, name, namespace);
     const kv = await this.ds.get(key, { revision: this.revisionOf(resourceVersion) });
     if (!kv) throw notFoundError(d.kind, name, d.namespaced ? namespace : undefined);
@@ -140,8 +125,8 @@ export class ResourceStore {
         // libcalico-go silently skips entries it cannot decode in a list.
       }
     }
-    if (d.kind === 'Profile') items.push(defaultAllowProfile());
-    if (d.kind === 'Tier') sortTiers(items);
+    items.push(...(d.virtual ?? []).map((v) => structuredClone(v)));
+    d.sortList?.(items);
     return { items, revision: stream.revision };
   }
 
@@ -213,13 +198,4 @@ export class ResourceStore {
     }
     return current;
   }
-}
-
-/** calicoctl stable-sorts tiers by order, unset orders last. */
-function sortTiers(items: ResourceObject[]): void {
-  const order = (r: ResourceObject) => {
-    const o = r.spec?.order;
-    return typeof o === 'number' ? o : Number.POSITIVE_INFINITY;
-  };
-  items.sort((a, b) => order(a) - order(b));
 }

@@ -160,20 +160,6 @@ function cidrChangeOK(oldCIDR: string, newCIDR: string): boolean {
   );
 }
 
-/** The defaults IPPool reads and writes fill in (convertIpPoolFromStorage). */
-export function defaultIPPoolSpec(spec: Spec): void {
-  if (!spec.blockSize) {
-    const cidr = typeof spec.cidr === 'string' ? parseCIDR(spec.cidr) : undefined;
-    if (cidr) spec.blockSize = cidr.ip.version === 4 ? 26 : 122;
-  }
-  if (!Array.isArray(spec.allowedUses) || spec.allowedUses.length === 0)
-    spec.allowedUses = ['Workload', 'Tunnel'];
-  if (!spec.nodeSelector) spec.nodeSelector = 'all()';
-  if (!spec.ipipMode) spec.ipipMode = 'Never';
-  if (!spec.vxlanMode) spec.vxlanMode = 'Never';
-  if (spec.assignmentMode === undefined || spec.assignmentMode === null) spec.assignmentMode = 'Automatic';
-}
-
 /**
  * clientv3 ipPools.validateAndSetDefaults then the validator's IPPoolSpec checks. Normalises the
  * CIDR and fills defaults in place. `old` is the stored pool on update; `others` the other pools

@@ -4,11 +4,10 @@
  * exist only inside the namespaces: nothing is added to the host's network. Daemons run in the
  * foreground (`-d`) with control sockets in a temporary directory.
  *
- * Cleanup kills every daemon and deletes every namespace the lab made, from afterAll (cleanup()),
- * on process exit, and, for labs left behind by a killed test run, when the next lab starts:
- * namespace names carry the pid of the test process that made them.
+ * Cleanup kills every daemon and deletes every namespace the lab made, from afterAll (cleanup())
+ * and on process exit; namespaces of a killed test run go when the next run makes one (netns.ts).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,13 +15,12 @@ import { join } from 'node:path';
 import { queryBird } from '../../src/bird/client.js';
 import { parseProtocolTable, type ProtocolRow } from '../../src/bird/protocols.js';
 import { REPO_ROOT } from './cli.js';
-import { alive } from './process.js';
+import { addNamespace, deleteNamespace, ip, namespaceName } from './netns.js';
 
 export const BIRD1 = '/usr/sbin/bird';
 export const BIRD1_V6 = '/usr/sbin/bird6';
 export const BIRD2 = join(REPO_ROOT, '.tmp', 'bird2', 'usr', 'sbin', 'bird');
 
-const NS_PREFIX = 'cbl';
 const START_TIMEOUT_MS = 10_000;
 
 export interface LabNode {
@@ -40,39 +38,11 @@ export interface Daemon {
   log: () => string;
 }
 
-function ip(...args: string[]): string {
-  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** Deletes a namespace and kills whatever still runs in it. */
-function deleteNamespace(ns: string): void {
-  try {
-    for (const pid of ip('netns', 'pids', ns).split('\n').filter(Boolean)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    ip('netns', 'del', ns);
-  } catch {
-    // already gone
-  }
-}
-
-/** Removes namespaces of earlier test runs whose process no longer exists. */
-function removeStaleLabs(): void {
-  for (const line of ip('netns', 'list').split('\n')) {
-    const m = new RegExp(`^(${NS_PREFIX}(\\d+)-\\d+-\\w+)`).exec(line);
-    if (m && !alive(Number(m[2]))) deleteNamespace(m[1]!);
-  }
-}
-
 let labCounter = 0;
 
 export class BirdLab {
   readonly dir = mkdtempSync(join(tmpdir(), 'cts-bird-'));
-  private readonly tag = `${NS_PREFIX}${process.pid}-${++labCounter}`;
+  private readonly tag = namespaceName(`bird${++labCounter}`);
   private readonly hub = `${this.tag}-hub`;
   private readonly namespaces: string[] = [];
   private readonly daemons: Daemon[] = [];
@@ -80,9 +50,8 @@ export class BirdLab {
   private readonly onExit = (): void => this.cleanupSync();
 
   constructor() {
-    removeStaleLabs();
     process.on('exit', this.onExit);
-    ip('netns', 'add', this.hub);
+    addNamespace(this.hub);
     this.namespaces.push(this.hub);
     ip('-n', this.hub, 'link', 'add', 'br0', 'type', 'bridge');
     ip('-n', this.hub, 'link', 'set', 'br0', 'up');
@@ -91,7 +60,7 @@ export class BirdLab {
   /** A node namespace with 10.213.0.<id>/24 and fd00:213::<id>/64 on eth0, cabled to the hub. */
   addNode(id: number): LabNode {
     const ns = `${this.tag}-n${id}`;
-    ip('netns', 'add', ns);
+    addNamespace(ns);
     this.namespaces.push(ns);
     ip('-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `p${id}`, 'netns', this.hub);
     ip('-n', this.hub, 'link', 'set', `p${id}`, 'master', 'br0', 'up');

@@ -1,10 +1,10 @@
 /**
  * Runs the built CLI (bin/run.js -> dist/) as a user would, with a clean environment: no
  * ETCD_* / DATASTORE_* variables leak in from the machine, HOME and XDG_STATE_HOME point at a
- * fresh temporary directory, and stdin is closed unless input is given.
+ * fresh temporary directory (removed when the run ends), and stdin is closed unless input is given.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,25 +27,37 @@ export interface CliOptions {
   killAfterMs?: number;
 }
 
-/** A fresh directory under the OS temp dir. */
-export function tempDir(prefix = 'calicoctl-ts-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+/** A private HOME for one CLI process; whoever starts the process removes it when it ends. */
+export function makeHome(): string {
+  return mkdtempSync(join(tmpdir(), 'calicoctl-ts-home-'));
 }
 
-/** The environment a CLI run starts from: PATH only, plus a private HOME. */
-export function baseEnv(): Record<string, string> {
-  const home = tempDir('calicoctl-ts-home-');
+/**
+ * The environment a CLI run starts from: PATH, a private HOME, and the test run's TMPDIR (so a
+ * temporary file the CLI forgets is found by the end-of-run check, test/setup/run.ts).
+ */
+export function baseEnv(home: string): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: home,
     XDG_STATE_HOME: join(home, '.local', 'state'),
+    ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
   };
 }
 
-export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const home = makeHome();
+  try {
+    return await spawnCli(args, home, options);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+function spawnCli(args: string[], home: string, options: CliOptions): Promise<CliResult> {
   const overrides = Object.entries(options.env ?? {});
   const env = Object.fromEntries(
-    [...Object.entries(baseEnv()), ...overrides].filter(
+    [...Object.entries(baseEnv(home)), ...overrides].filter(
       ([k, v]) => v !== undefined && overrides.every(([ok, ov]) => ok !== k || ov !== undefined),
     ),
   ) as Record<string, string>;

@@ -4,14 +4,15 @@
  * the datastore revision unchanged, on the embedded store and on etcd. Huge, binary and deeply
  * nested files are generated at test time (bad-input-generated.ts).
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createDatastore } from '../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../src/datastore/embedded/backend.js';
-import { REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
 import { generateCase } from './bad-input-generated.js';
 
@@ -84,7 +85,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await etcd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function pathOf(c: Case): string {

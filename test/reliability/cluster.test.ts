@@ -12,7 +12,8 @@ import { dirname, join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { baseEnv, CLI, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { baseEnv, CLI, runCli, type CliResult } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 import { startEtcdCluster, type EtcdCluster } from '../helpers/etcd-server.js';
 import { waitFor } from './outage-tools.js';
 
@@ -245,7 +246,7 @@ async function atFirstWrite(
 ): Promise<CliResult & { elapsedMs: number }> {
   const started = Date.now();
   const child = spawn(process.execPath, [CLI, ...args, '--debug'], {
-    env: { ...baseEnv(), ...cluster.env() },
+    env: { ...baseEnv(tempDir('calicoctl-ts-home-')), ...cluster.env() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

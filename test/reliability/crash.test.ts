@@ -4,16 +4,15 @@
  * produced, and has lost no write the killed process had seen committed.
  */
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { createDatastore } from '../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../src/datastore/embedded/backend.js';
 import { COUNTER, checkWriteLoopState } from '../integration/datastore/workers/invariants.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 import { mulberry32, randInt } from './prng.js';
 import { bundleWorker } from './workers/bundle.js';
 
@@ -26,10 +25,6 @@ const dir = tempDir('calicoctl-ts-crash-');
 
 beforeAll(async () => {
   worker = await bundleWorker('test/reliability/workers/write-loop-worker.ts');
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-  if (worker) rmSync(worker, { force: true });
 });
 
 interface Round {

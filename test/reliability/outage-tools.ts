@@ -4,10 +4,10 @@
  * connection open to it, and run the CLI inside a network namespace.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 
-import { baseEnv, CLI, REPO_ROOT, type CliResult } from '../helpers/cli.js';
+import { baseEnv, CLI, makeHome, REPO_ROOT, type CliResult } from '../helpers/cli.js';
 
 export interface EtcdProcess {
   pid: number;
@@ -103,9 +103,10 @@ export function startNode(
     ? ['ip', 'netns', 'exec', ns, process.execPath, script, ...args]
     : [process.execPath, script, ...args];
   const started = Date.now();
+  const home = makeHome();
   const child = spawn(command[0]!, command.slice(1), {
     cwd: REPO_ROOT,
-    env: { ...baseEnv(), ...env },
+    env: { ...baseEnv(home), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -113,10 +114,14 @@ export function startNode(
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const result = new Promise<CliResult & { elapsedMs: number }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) =>
-      resolve({ stdout, stderr, code, signal, elapsedMs: Date.now() - started }),
-    );
+    child.on('error', (err) => {
+      rmSync(home, { recursive: true, force: true });
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      rmSync(home, { recursive: true, force: true });
+      resolve({ stdout, stderr, code, signal, elapsedMs: Date.now() - started });
+    });
   });
   return { pid: child.pid!, result };
 }

@@ -6,8 +6,7 @@
  * (or 1 for a write that got part-way, which then says exactly what it wrote), names the endpoint,
  * and leaves no half-written resource.
  */
-import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,8 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClientConfig } from '../../src/config/load.js';
 import type { Datastore } from '../../src/datastore/contract.js';
 import { openDatastore } from '../../src/datastore/open.js';
-import { CLI, runCli, tempDir } from '../helpers/cli.js';
+import { CLI, runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
+import { blockHoldings } from '../helpers/ipam-blocks.js';
+import { addNamespace, deleteNamespace, ip, namespaceName } from '../helpers/netns.js';
 import { alive } from '../helpers/process.js';
 import { connectedTo, findEtcd, restartEtcd, startCli, startNode, waitFor } from './outage-tools.js';
 import { bundleWorker } from './workers/bundle.js';
@@ -345,28 +347,9 @@ describe('etcd lost in the middle of an IPAM assignment and a pool switch', () =
   ): Promise<{ addresses: Set<string>; counts: Record<string, number>; doc: unknown }> {
     const ds = await openEtcd(etcd);
     try {
-      const addresses = new Set<string>();
-      const counts: Record<string, number> = {};
-      for await (const kv of await ds.list(BLOCK_PREFIX)) {
-        const b = JSON.parse(kv.value) as {
-          cidr: string;
-          allocations: (number | null)[];
-          attributes: { handle_id: string }[];
-          unallocated: number[];
-        };
-        expect(b.unallocated.length + b.allocations.filter((a) => a !== null).length).toBe(
-          b.allocations.length,
-        );
-        const [base, lastOctet] = [
-          b.cidr.split('.').slice(0, 3).join('.'),
-          Number(b.cidr.split('.')[3]!.split('/')[0]),
-        ];
-        for (const [ord, idx] of b.allocations.entries()) {
-          if (idx === null || b.attributes[idx]?.handle_id !== handle) continue;
-          addresses.add(`${base}.${lastOctet + ord}`);
-          counts[b.cidr] = (counts[b.cidr] ?? 0) + 1;
-        }
-      }
+      const blocks: string[] = [];
+      for await (const kv of await ds.list(BLOCK_PREFIX)) blocks.push(kv.value);
+      const { addresses, counts } = blockHoldings(blocks).get(handle) ?? { addresses: new Set(), counts: {} };
       const kv = await ds.get(`/calico/ipam/v2/handle/${handle}`);
       return { addresses, counts, doc: kv ? JSON.parse(kv.value) : undefined };
     } finally {
@@ -492,44 +475,25 @@ describe('etcd lost in the middle of an IPAM assignment and a pool switch', () =
 
 describe('an address that drops every packet (network namespaces made here; skipped unless root)', () => {
   const isRoot = process.getuid?.() === 0;
-  const tag = `crl${process.pid}`;
-  const client = `${tag}-c`;
-  const server = `${tag}-s`;
-  const ip = (...args: string[]): string =>
-    execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const cleanup = (): void => {
-    for (const ns of [client, server]) {
-      try {
-        ip('netns', 'del', ns);
-      } catch {
-        // not there
-      }
-    }
-  };
+  const client = namespaceName('client');
+  const server = namespaceName('server');
 
   beforeAll(() => {
     if (!isRoot) return;
-    cleanup();
-    // Namespaces left by an earlier run that was killed before its afterAll (the name holds its pid).
-    for (const line of ip('netns', 'list').split('\n')) {
-      const m = /^(crl(\d+)-[cs])\b/.exec(line);
-      if (m && !alive(Number(m[2]))) ip('netns', 'del', m[1]!);
-    }
-    ip('netns', 'add', client);
-    ip('netns', 'add', server);
-    ip('link', 'add', `${tag}a`, 'type', 'veth', 'peer', 'name', `${tag}b`);
-    ip('link', 'set', `${tag}a`, 'netns', client);
-    ip('link', 'set', `${tag}b`, 'netns', server);
-    ip('-n', client, 'addr', 'add', '10.231.0.1/30', 'dev', `${tag}a`);
-    ip('-n', server, 'addr', 'add', '10.231.0.2/30', 'dev', `${tag}b`);
+    addNamespace(client);
+    addNamespace(server);
+    // The cable is made inside the namespaces: nothing touches the host's network, even briefly.
+    ip('-n', client, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', server);
+    ip('-n', client, 'addr', 'add', '10.231.0.1/30', 'dev', 'eth0');
+    ip('-n', server, 'addr', 'add', '10.231.0.2/30', 'dev', 'eth0');
     for (const ns of [client, server]) {
       ip('-n', ns, 'link', 'set', 'lo', 'up');
-      ip('-n', ns, 'link', 'set', ns === client ? `${tag}a` : `${tag}b`, 'up');
+      ip('-n', ns, 'link', 'set', 'eth0', 'up');
     }
-    execFileSync('ip', ['netns', 'exec', server, 'iptables', '-A', 'INPUT', '-j', 'DROP']);
+    ip('netns', 'exec', server, 'iptables', '-A', 'INPUT', '-j', 'DROP');
   });
   afterAll(() => {
-    if (isRoot) cleanup();
+    if (isRoot) [client, server].forEach(deleteNamespace);
   });
 
   it.skipIf(!isRoot)(
@@ -556,29 +520,20 @@ describe('an address that drops every packet (network namespaces made here; skip
     'over TLS too, and a write before any read (gRPC from the first call): the process ends as soon as it has failed',
     async () => {
       const worker = await bundleWorker('test/reliability/workers/write-first-worker.ts');
-      try {
-        const runs: Array<[string, string, string[]]> = [
-          ['https read (range reader)', 'https://10.231.0.2:2379', [CLI, 'ipam', 'show', '--timeout', '1s']],
-          ['http write (gRPC)', 'http://10.231.0.2:2379', [worker]],
-          ['https write (gRPC)', 'https://10.231.0.2:2379', [worker]],
-        ];
-        for (const [what, endpoint, [script, ...args]] of runs) {
-          const run = startNode(
-            script!,
-            args,
-            { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: endpoint },
-            client,
-          );
-          // A process still alive well past its deadline is the regression: end it rather than wait.
-          const stop = setTimeout(() => process.kill(run.pid, 'SIGKILL'), 1000 + 2 * SLACK_MS);
-          const res = await run.result.finally(() => clearTimeout(stop));
-          expect(res.signal, `${what}: the process outlived its failure`).toBeNull();
-          expectUnreachable(res, endpoint, 1000);
-          expect(res.stderr.split('\n')[0], what).toMatch(/: no answer within 1s$/);
-          figures[`dropping address, ${what}, timeout 1s: process end (ms)`] = res.elapsedMs;
-        }
-      } finally {
-        rmSync(worker, { force: true });
+      const runs: Array<[string, string, string[]]> = [
+        ['https read (range reader)', 'https://10.231.0.2:2379', [CLI, 'ipam', 'show', '--timeout', '1s']],
+        ['http write (gRPC)', 'http://10.231.0.2:2379', [worker]],
+        ['https write (gRPC)', 'https://10.231.0.2:2379', [worker]],
+      ];
+      for (const [what, endpoint, [script, ...args]] of runs) {
+        const run = startNode(script!, args, { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: endpoint }, client);
+        // A process still alive well past its deadline is the regression: end it rather than wait.
+        const stop = setTimeout(() => process.kill(run.pid, 'SIGKILL'), 1000 + 2 * SLACK_MS);
+        const res = await run.result.finally(() => clearTimeout(stop));
+        expect(res.signal, `${what}: the process outlived its failure`).toBeNull();
+        expectUnreachable(res, endpoint, 1000);
+        expect(res.stderr.split('\n')[0], what).toMatch(/: no answer within 1s$/);
+        figures[`dropping address, ${what}, timeout 1s: process end (ms)`] = res.elapsedMs;
       }
     },
   );

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 import { freePort, startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
 
 const PASSWORD = 'pw-Secr3t-7f3a9c41d2';

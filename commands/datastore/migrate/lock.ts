@@ -1,7 +1,7 @@
 import { CalicoCommand, type CommandResult } from '../../../src/cli/base-command.js';
-import { runOnDatastore } from '../../../src/cli/datastore-command.js';
 import { datastoreFlags, textOrJsonOutputFlag } from '../../../src/cli/flags.js';
-import { setDatastoreLock, type LockResult } from '../../../src/ipam/datastore-lock.js';
+import { runDatastoreLock } from '../../../src/cli/handlers/datastore-migrate-lock.js';
+import type { LockResult } from '../../../src/ipam/datastore-lock.js';
 
 export default class DatastoreMigrateLock extends CalicoCommand<LockResult> {
   static override summary = 'Lock the datastore for migration (ClusterInformation datastoreReady: false).';
@@ -20,10 +20,6 @@ export default class DatastoreMigrateLock extends CalicoCommand<LockResult> {
 
   protected async execute(): Promise<CommandResult<LockResult>> {
     const { flags } = await this.parse(DatastoreMigrateLock);
-    return runOnDatastore(
-      flags,
-      (ds) => setDatastoreLock(ds, true),
-      () => 'Datastore locked.\n',
-    );
+    return runDatastoreLock(flags);
   }
 }

@@ -1,7 +1,7 @@
 import { CalicoCommand, type CommandResult } from '../../../src/cli/base-command.js';
-import { runOnDatastore } from '../../../src/cli/datastore-command.js';
 import { datastoreFlags, textOrJsonOutputFlag } from '../../../src/cli/flags.js';
-import { setDatastoreLock, type LockResult } from '../../../src/ipam/datastore-lock.js';
+import { runDatastoreUnlock } from '../../../src/cli/handlers/datastore-migrate-unlock.js';
+import type { LockResult } from '../../../src/ipam/datastore-lock.js';
 
 export default class DatastoreMigrateUnlock extends CalicoCommand<LockResult> {
   static override summary =
@@ -21,10 +21,6 @@ export default class DatastoreMigrateUnlock extends CalicoCommand<LockResult> {
 
   protected async execute(): Promise<CommandResult<LockResult>> {
     const { flags } = await this.parse(DatastoreMigrateUnlock);
-    return runOnDatastore(
-      flags,
-      (ds) => setDatastoreLock(ds, false),
-      () => 'Datastore unlocked.\n',
-    );
+    return runDatastoreUnlock(flags);
   }
 }

@@ -10,6 +10,7 @@ import { writeOut } from '../write.js';
 import { parseArgv } from './argv.js';
 import { FAST_COMMANDS } from './handlers.js';
 import { helpText } from './help.js';
+import { runAndEmit } from './run.js';
 import type { FastCommand, FastData } from './spec.js';
 
 /** dist: the dist/ directory, with fast-path.json and fast/help.txt written by scripts/fast-path.js. */
@@ -46,7 +47,8 @@ export async function runFast(argv: readonly string[], dist: string): Promise<bo
   if (!parsed) return false;
 
   trace(command.id);
-  await (await load()).run(parsed.flags, parsed.args, rest);
+  const handler = await load();
+  await runAndEmit(() => handler(parsed.flags, parsed.args), rest);
   return true;
 }
 

@@ -15,7 +15,7 @@ import {
   unclassifiedNote,
   utilizationTable,
   type TableData,
-} from '../../ipam/show-rows.js';
+} from '../render/ipam.js';
 import {
   collectUtilization,
   ORPHAN_POOL_NAME,

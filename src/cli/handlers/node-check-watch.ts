@@ -13,7 +13,7 @@ import { clusterStatePrefixes, readClusterState } from '../../dataplane/cluster-
 import { findingChanges, type Finding } from '../../dataplane/findings.js';
 import { monitorKernel } from '../../dataplane/kernel-monitor.js';
 import { resolveNodeName } from '../../dataplane/node-name.js';
-import { renderFindingChange, renderFindings, renderNodeHeader } from '../../dataplane/render.js';
+import { renderFindingChange, renderFindings, renderNodeHeader } from '../render/dataplane.js';
 import type { Datastore } from '../../datastore/contract.js';
 import { follow } from '../../datastore/follow.js';
 import { InputError } from '../../errors.js';

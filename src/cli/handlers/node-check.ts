@@ -18,7 +18,7 @@ import {
 } from '../../dataplane/kernel-state.js';
 import { resolveNodeName } from '../../dataplane/node-name.js';
 import { checkPeers } from '../../dataplane/peers.js';
-import { renderFindings, renderNodeHeader } from '../../dataplane/render.js';
+import { renderFindings, renderNodeHeader } from '../render/dataplane.js';
 import { ExitCode, InputError } from '../../errors.js';
 import { withDatastore, type DatastoreFlags } from '../datastore-session.js';
 import { parseDuration } from '../duration.js';

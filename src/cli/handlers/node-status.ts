@@ -11,10 +11,9 @@ import {
   type NodeStatus,
   type NodeStatusOptions,
 } from '../../bird/status.js';
-import { ExitCode, InputError, OperationError, UnreachableError } from '../../errors.js';
+import { InputError, OperationError, UnreachableError } from '../../errors.js';
 import { parseDuration } from '../duration.js';
 import type { CommandResult } from '../emit.js';
-import { toJsonText } from '../json.js';
 
 const WATCH_INTERVAL_MS = 2000;
 const SOCKET_HINT =
@@ -66,18 +65,8 @@ async function once(
   const { data, text } = await collect(options, peer, !json);
   const unreachable = data.daemons.filter((d) => d.status === 'unreachable');
   if (unreachable.length === 0) return { data, json, text };
-  const first = unreachable[0]!;
-  return {
-    data,
-    json,
-    text,
-    exitCode: ExitCode.Unreachable,
-    stderr: json
-      ? toJsonText({
-          error: { code: 'BirdSocketUnreachable', message: connectMessage(first), hint: SOCKET_HINT },
-        })
-      : `hint: ${SOCKET_HINT}\n`,
-  };
+  // calicoctl's text already holds the error line; the JSON error object names it.
+  return { data, json, text, failure: { error: unreachableError(unreachable[0]!), shownInText: true } };
 }
 
 async function watch(
@@ -126,7 +115,7 @@ async function collect(
 ): Promise<{ data: NodeStatus; text: string }> {
   // Load the renderer (and chalk, on a terminal) while BIRD answers.
   const rendererLoad = wantText
-    ? import('../../bird/render.js').then(async (r) => [r, await r.paletteFor()] as const)
+    ? import('../render/bird.js').then(async (r) => [r, await r.paletteFor()] as const)
     : undefined;
   const result = await nodeStatus(options);
   const [renderer, palette] = (await rendererLoad) ?? [];

@@ -5,14 +5,10 @@
 import { validateOffline, type ResourceResult } from '../../apply/engine.js';
 import { buildReport } from '../../apply/report.js';
 import { InputError, isCalicoError } from '../../errors.js';
-import { loadManifests, type ManifestResource } from '../../resources/manifest.js';
 import type { CommandResult } from '../emit.js';
+import { collectItems, type FileFlags } from '../resource-items.js';
 
-export interface ValidateFlags {
-  filename?: string;
-  recursive: boolean;
-  'skip-empty': boolean;
-  namespace?: string;
+export interface ValidateFlags extends FileFlags {
   output: string;
 }
 
@@ -21,7 +17,7 @@ export async function runValidate(flags: ValidateFlags): Promise<CommandResult<u
     throw new InputError('validate needs -f FILE', { hint: 'e.g. calicoctl-ts validate -f ippool.yaml' });
   }
   const json = flags.output === 'json';
-  const items = await readItems(flags.filename, flags);
+  const items = await collectItems(flags, []);
   if (items === 'empty') {
     return { data: buildReport('validate', []).json, json, text: 'No resources specified\n' };
   }
@@ -38,19 +34,4 @@ export async function runValidate(flags: ValidateFlags): Promise<CommandResult<u
   const report = buildReport('validate', results);
   if (json) return { data: report.json, json, exitCode: report.exitCode };
   return { data: report.json, text: report.stdout, stderr: report.stderr, exitCode: report.exitCode };
-}
-
-async function readItems(path: string, flags: ValidateFlags): Promise<ManifestResource[] | 'empty'> {
-  try {
-    return await loadManifests(path, { recursive: flags.recursive, readStdin });
-  } catch (err) {
-    if (flags['skip-empty'] && isCalicoError(err) && err.code === 'NoResources') return 'empty';
-    throw err;
-  }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

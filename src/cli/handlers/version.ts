@@ -44,8 +44,7 @@ export async function runVersion(flags: VersionFlags): Promise<CommandResult<Ver
     } catch (err) {
       // Like calicoctl, the client lines come first, then the failure to reach the cluster.
       if (flags.output === 'json' || !isCalicoError(err)) throw err;
-      const hint = err.hint ? `hint: ${err.hint}\n` : '';
-      return { data, text: formatVersion(data), stderr: `${err.message}\n${hint}`, exitCode: err.exitCode };
+      return { data, text: formatVersion(data), failure: { error: err } };
     }
   }
   return { data, json: flags.output === 'json', text: formatVersion(data) };

@@ -9,7 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 
 import { afterAll, describe, expect, test } from 'vitest';
 
-import { runCli, tempDir } from '../../helpers/cli.js';
+import { runCli } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 
 const dir = tempDir('calicoctl-ts-bird-errors-');
 const servers: Server[] = [];

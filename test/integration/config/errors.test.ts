@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { runCli, tempDir } from '../../helpers/cli.js';
+import { runCli } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 import { freePort, startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
 
 /** Runs `version` (it reads the datastore) and splits stderr into its message and hint lines. */

@@ -4,7 +4,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { REPO_ROOT, runCli, tempDir } from '../../helpers/cli.js';
+import { REPO_ROOT, runCli } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 import { freePort, startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
 
 const CLUSTER_INFO = '/calico/resources/v3/projectcalico.org/clusterinformations/default';

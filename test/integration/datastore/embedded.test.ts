@@ -4,17 +4,17 @@
  * are not stores, a bounded wait on a locked store, and 10,000 IPAM-sized values read fast.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import Database from 'better-sqlite3';
-import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
 import { InputError, UnreachableError } from '../../../src/errors.js';
-import { REPO_ROOT, tempDir } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
+import { bundleWorker } from '../../reliability/workers/bundle.js';
 import { COUNTER, checkWriteLoopState } from './workers/invariants.js';
 
 const open = (path: string, timeoutMs = 5000) =>
@@ -25,24 +25,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = tempDir('calicoctl-ts-embedded-');
-  // Bundled next to node_modules so that the bundle's import of better-sqlite3 resolves.
-  const cacheDir = join(REPO_ROOT, 'node_modules', '.cache', 'calicoctl-ts-test');
-  mkdirSync(cacheDir, { recursive: true });
-  worker = join(cacheDir, `kv-worker-${process.pid}.mjs`);
-  await build({
-    entryPoints: [join(REPO_ROOT, 'test/integration/datastore/workers/kv-worker.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['better-sqlite3'],
-    outfile: worker,
-    logLevel: 'error',
-  });
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-  if (worker) rmSync(worker, { force: true });
+  worker = await bundleWorker('test/integration/datastore/workers/kv-worker.ts');
 });
 
 function runWorker(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TxnOp } from '../../../src/datastore/contract.js';
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
-import { runCli, tempDir } from '../../helpers/cli.js';
+import { runCli } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 import { startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
 
 const KEYS = 7000;

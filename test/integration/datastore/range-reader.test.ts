@@ -15,7 +15,8 @@ import {
   RangeDeadlineError,
   type RangeReaderOptions,
 } from '../../../src/datastore/etcd/range-reader.js';
-import { runCli, tempDir } from '../../helpers/cli.js';
+import { runCli } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 import { freePort, startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
 import { ALL_KEYS, EXPECTED_SHOW, EXPECTED_SHOW_BLOCKS } from '../../unit/ipam/fixtures.js';
 

@@ -1,23 +1,14 @@
 /** The export writer itself: exact header and lines, and atomic replacement of the output file. */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import type { Datastore } from '../../../src/datastore/contract.js';
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
 import { exportTo, exportToFile, importFrom } from '../../../src/datastore/transfer.js';
-import { tempDir } from '../../helpers/cli.js';
-
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function scratch(): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  return dir;
-}
+import { tempDir } from '../../helpers/temp.js';
 
 async function store(dir: string): Promise<Datastore> {
   const ds = createDatastore(
@@ -36,7 +27,7 @@ async function store(dir: string): Promise<Datastore> {
 
 describe('exportTo', () => {
   it('writes the header and one line per /calico/ key in key order', async () => {
-    const ds = await store(scratch());
+    const ds = await store(tempDir());
     let text = '';
     const summary = await exportTo(ds, (chunk) => void (text += chunk.toString('utf8')), {
       file: '-',
@@ -52,7 +43,7 @@ describe('exportTo', () => {
   });
 
   it('leaves an existing output file untouched and no temporary file when the export fails', async () => {
-    const dir = scratch();
+    const dir = tempDir();
     const ds = await store(dir);
     const out = join(dir, 'out.jsonl');
     writeFileSync(out, 'previous export\n');
@@ -75,7 +66,7 @@ describe('exportTo', () => {
 
 describe('importFrom', () => {
   it('reads lines across read pieces and multi-byte characters, and CRLF line ends', async () => {
-    const dir = scratch();
+    const dir = tempDir();
     const file = join(dir, 'in.jsonl');
     // 3 MiB of a three-byte character: the reader's 1 MiB pieces end inside characters and lines.
     const large = '☃'.repeat(1024 * 1024) + '"\\';

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
 import type { TxnOp } from '../../../src/datastore/contract.js';
-import { runCli, tempDir } from '../../helpers/cli.js';
+import { runCli } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 import { startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
 
 const embeddedEnv = (path: string) => ({ DATASTORE_TYPE: 'embedded', EMBEDDED_DATASTORE_PATH: path });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../../helpers/cli.js';
+import { blockHoldings } from '../../helpers/ipam-blocks.js';
 import { POOL_PREFIX, poolValue, startEmbeddedBackend, startEtcdBackend, type Backend } from './backends.js';
 
 describe.each([
@@ -52,31 +53,12 @@ describe.each([
 
     // Every handle's counts match the block allocations that carry it.
     const blocks = await be.dump('/calico/ipam/v2/assignment/');
-    const perHandle = new Map<string, Record<string, number>>();
-    let allocated = 0;
-    for (const value of Object.values(blocks)) {
-      const b = JSON.parse(value) as {
-        cidr: string;
-        allocations: (number | null)[];
-        attributes: { handle_id: string }[];
-        unallocated: number[];
-      };
-      expect(b.unallocated.length + b.allocations.filter((a) => a !== null).length).toBe(
-        b.allocations.length,
-      );
-      for (const idx of b.allocations) {
-        if (idx === null) continue;
-        allocated++;
-        const h = b.attributes[idx]!.handle_id;
-        const counts = perHandle.get(h) ?? {};
-        counts[b.cidr] = (counts[b.cidr] ?? 0) + 1;
-        perHandle.set(h, counts);
-      }
-    }
+    const perHandle = blockHoldings(Object.values(blocks));
+    const allocated = [...perHandle.values()].reduce((n, held) => n + held.addresses.size, 0);
     expect(allocated).toBe(100);
     const handles = await be.dump('/calico/ipam/v2/handle/');
     expect(Object.keys(handles)).toHaveLength(20);
-    for (const [h, counts] of perHandle) {
+    for (const [h, { counts }] of perHandle) {
       expect(JSON.parse(handles[`/calico/ipam/v2/handle/${h}`]!)).toEqual({ block: counts, deleted: false });
     }
   }, 60_000);

@@ -2,13 +2,12 @@
  * The two datastores the IPAM write commands are tested against, behind one small interface: a real
  * etcd (keys written and read with etcdctl) and the embedded store (a SQLite file).
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
 import type { Datastore } from '../../../src/datastore/contract.js';
-import { tempDir } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 import { startEtcd } from '../../helpers/etcd-server.js';
 
 export interface Backend {
@@ -70,7 +69,8 @@ export function startEmbeddedBackend(): Backend {
         await ds.close();
       }
     },
-    stop: async () => rmSync(dir, { recursive: true, force: true }),
+    // The directory goes with the test file (tempDir); there is no process to stop.
+    stop: async () => {},
   };
 }
 

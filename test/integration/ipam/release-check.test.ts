@@ -3,13 +3,14 @@
  * byte with etcdctl) and the embedded store: stored bytes after a release are Calico's, and the
  * report flow of calicoctl's fv TestIPAMCleanup (calico.md §8 row 41) gives calicoctl's lines.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
-import { runCli, tempDir } from '../../helpers/cli.js';
+import { runCli } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 import { startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
 
 const CI_KEY = '/calico/resources/v3/projectcalico.org/clusterinformations/default';
@@ -191,7 +192,6 @@ describe('ipam check and release --from-report (calicoctl TestIPAMCleanup) on et
   });
   afterAll(async () => {
     await etcd?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('finds the leaked handle and writes the report', async () => {
@@ -267,7 +267,6 @@ describe('ipam check and release --from-report on the embedded store, locked', (
       for (const [key, v] of Object.entries(cleanupKeys())) await ds.create(key, v);
     });
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('refuses a stale report, then releases from a fresh one while locked', async () => {
     expect((await cli('ipam', 'check', '-o', report)).code).toBe(0);

@@ -2,13 +2,13 @@
  * The built CLI against a real etcd (and the embedded store) holding Calico-format IPAM keys,
  * written byte for byte with etcdctl: output must equal calicoctl v3.32.1's.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
-import { runCli, tempDir } from '../../helpers/cli.js';
+import { runCli } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 import { startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
 import {
   ALL_KEYS,
@@ -189,7 +189,6 @@ describe('ipam show on the embedded store', () => {
     for (const [key, v] of Object.entries(ALL_KEYS)) await ds.create(key, v);
     await ds.close();
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('prints the same bytes as on etcd', async () => {
     expect((await runCli(['ipam', 'show'], { env })).stdout).toBe(EXPECTED_SHOW);

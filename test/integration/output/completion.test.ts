@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { REPO_ROOT, runCli, tempDir } from '../../helpers/cli.js';
+import { REPO_ROOT, runCli } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 
 /** The direct subcommands of a topic, from the build's oclif manifest (the source completion reads). */
 function subcommandsInManifest(topic: string): string[] {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { loadClientConfig } from '../../../src/config/load.js';
 import type { Datastore } from '../../../src/datastore/contract.js';
 import { openDatastore } from '../../../src/datastore/open.js';
-import { runCli, tempDir, type CliResult } from '../../helpers/cli.js';
+import { runCli, type CliResult } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 import { startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
 
 export const POOLS = '/calico/resources/v3/projectcalico.org/ippools/';

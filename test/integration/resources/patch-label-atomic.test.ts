@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
-import { tempDir } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 import { cliSession, useEtcd } from './session.js';
 
 const doc = (kind: string, meta: string, spec: string) =>

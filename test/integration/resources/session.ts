@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll } from 'vitest';
 
-import { runCli, tempDir, type CliResult } from '../../helpers/cli.js';
+import { runCli, type CliResult } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 import { startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
 
 /** Starts etcd before the file's tests and stops it after; call the result inside tests only. */

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { REPO_ROOT, tempDir } from '../../helpers/cli.js';
+import { REPO_ROOT } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 
 const terminalJs = join(REPO_ROOT, 'dist', 'src', 'output', 'terminal.js');
 // Prints isTerminal(1), then whether process.stdout had been created, on stderr.

@@ -5,8 +5,9 @@
  * on script's stdout. Optionally inside a network namespace (`ip netns exec`, which becomes the CLI).
  */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 
-import { baseEnv, CLI, REPO_ROOT } from '../../helpers/cli.js';
+import { baseEnv, CLI, makeHome, REPO_ROOT } from '../../helpers/cli.js';
 
 export interface RunningCli {
   stdout(): string;
@@ -29,6 +30,8 @@ export function startCli(
   env: Record<string, string>,
   opts: { terminal?: boolean; columns?: number; ns?: string } = {},
 ): RunningCli {
+  // The CLI's private HOME goes when the process has ended.
+  const home = makeHome();
   const direct = [process.execPath, CLI, ...args];
   const quoted = direct.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   const [file, ...argv] = opts.terminal
@@ -38,7 +41,7 @@ export function startCli(
       : direct;
   const child = spawn(file!, argv, {
     cwd: REPO_ROOT,
-    env: { ...baseEnv(), ...(opts.terminal ? { TERM: 'xterm' } : {}), ...env },
+    env: { ...baseEnv(home), ...(opts.terminal ? { TERM: 'xterm' } : {}), ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const out = { stdout: '', stderr: '' };
@@ -48,6 +51,7 @@ export function startCli(
   child.stderr.setEncoding('utf8').on('data', (d: string) => ((out.stderr += d), changed()));
   const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
     child.on('close', (code) => {
+      rmSync(home, { recursive: true, force: true });
       resolve({ code, at: Date.now() });
       changed();
     }),

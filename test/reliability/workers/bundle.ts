@@ -1,10 +1,14 @@
-/** Bundles a worker script with esbuild so that a test can run it as a plain node process. */
+/**
+ * Bundles a worker script with esbuild so that a test can run it as a plain node process; the bundle
+ * is removed when the test file ends.
+ */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { build } from 'esbuild';
 
 import { REPO_ROOT } from '../../helpers/cli.js';
+import { removeWhenFileEnds } from '../../helpers/temp.js';
 
 export async function bundleWorker(entry: string): Promise<string> {
   // Next to node_modules so that the bundle's import of better-sqlite3 resolves.
@@ -23,5 +27,5 @@ export async function bundleWorker(entry: string): Promise<string> {
     outfile,
     logLevel: 'error',
   });
-  return outfile;
+  return removeWhenFileEnds(outfile);
 }

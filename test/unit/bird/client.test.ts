@@ -11,7 +11,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { queryBird, SOCKET_UNREACHABLE } from '../../../src/bird/client.js';
 import { parseProtocolTable } from '../../../src/bird/protocols.js';
 import { isCalicoError } from '../../../src/errors.js';
-import { tempDir } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 import { fixture } from './fixtures.js';
 
 const dir = tempDir('calicoctl-ts-bird-client-');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 
 import { scanProcesses } from '../../../src/bird/processes.js';
-import { tempDir } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 
 /** A fake /proc with one directory per process holding its NUL-separated cmdline. */
 function proc(...cmdlines: string[][]): string {

@@ -3,7 +3,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, test } from 'vitest';
 
 import { bgpPeers } from '../../../src/bird/protocols.js';
-import { renderNodeStatus, renderPeerDetail } from '../../../src/bird/render.js';
+import { renderNodeStatus, renderPeerDetail } from '../../../src/cli/render/bird.js';
 import type { NodeStatusResult } from '../../../src/bird/status.js';
 import { paletteFor } from '../../../src/output/colour.js';
 import { fixtureText, resultFrom, table } from './fixtures.js';

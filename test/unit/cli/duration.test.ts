@@ -12,11 +12,15 @@ describe('parseDuration', () => {
     ['1h', 3_600_000],
     ['3', 3000],
     ['0.5s', 500],
+    // Go's syntax, as the resource decoder and calicoctl accept it.
+    ['1m30s', 90_000],
+    ['1h2m3.5s', 3_723_500],
+    ['250000us', 250],
   ])('%s is %d ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['', 'abc', '5 seconds', '-1s', '0s'])('rejects %j with an InputError', (text) => {
+  it.each(['', 'abc', '5 seconds', '-1s', '0s', '1x', '1m30'])('rejects %j with an InputError', (text) => {
     expect(() => parseDuration(text)).toThrow(InputError);
   });
 });

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { arch, platform, release } from 'node:os';
+import { release } from 'node:os';
 
+import { Config } from '@oclif/core';
 import { describe, expect, it } from 'vitest';
 
 import { helpText as fastHelpText } from '../../../src/cli/fast/help.js';
 import type { FastData } from '../../../src/cli/fast/spec.js';
+import { REPO_ROOT } from '../../helpers/cli.js';
 
 /** The texts as the build stores them: one after the other in help.txt, indexed by byte range. */
 const texts = { '[]': 'Root\n\nVERSION\n  @@UA@@\n', '["node","--help"]': 'Node topic: ünïcode\n' };
@@ -33,11 +35,10 @@ describe('helpText', () => {
     expect(helpText(data(), ['--help', 'node'], {}, false)).toBeUndefined();
   });
 
-  it.skipIf(onWsl)('fills in the user agent as oclif computes it', () => {
-    const cpu = arch() === 'ia32' ? 'x86' : arch();
-    expect(helpText(data(), [], {}, false)).toBe(
-      `Root\n\nVERSION\n  calicoctl-ts/0.1.0 ${platform()}-${cpu} node-${process.version}\n`,
-    );
+  it.skipIf(onWsl)('fills in the user agent as oclif computes it', async () => {
+    // oclif's own Config for this package is the reference, not a copy of its formula.
+    const { userAgent, name, version } = await Config.load(REPO_ROOT);
+    expect(helpText(data(`${name}/${version}`), [], {}, false)).toBe(`Root\n\nVERSION\n  ${userAgent}\n`);
   });
 
   it('leaves help to oclif when the text cannot be read', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { encodeGoJson, formatGoFloat, parseGoJson, quoteGoString, S } from '../../../src/codec/go-json.js';
+import { formatJSONFloat } from '../../../src/codec/go-float.js';
+import { encodeGoJson, parseGoJson, quoteGoString, S } from '../../../src/codec/go-json.js';
 import { allocationBlockSchema, ipamConfigSchema, ipamHandleSchema } from '../../../src/ipam/schemas.js';
 import { WORKED_EXAMPLE_BLOCK as BLOCK } from '../ipam/fixtures.js';
 
@@ -218,11 +219,11 @@ describe('Go float formatting', () => {
     [1.5e-10, '1.5e-10'],
     [0.1 + 0.2, '0.30000000000000004'],
   ])('%d -> %s', (n, text) => {
-    expect(formatGoFloat(n)).toBe(text);
+    expect(formatJSONFloat(n)).toBe(text);
   });
 
   it('refuses NaN and infinities like Go', () => {
-    expect(() => formatGoFloat(Number.NaN)).toThrow('unsupported value');
+    expect(() => formatJSONFloat(Number.NaN)).toThrow('unsupported value');
   });
 });
 

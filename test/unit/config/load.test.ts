@@ -1,13 +1,13 @@
 /** loadClientConfig: calicoctl's rules (reference §7) plus the embedded default. */
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { loadClientConfig, type LoadClientConfigOptions } from '../../../src/config/index.js';
 import { InputError } from '../../../src/errors.js';
+import { tempDir } from '../../helpers/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'calicoctl-ts-config-'));
+const dir = tempDir('calicoctl-ts-config-');
 const MISSING_DEFAULT = join(dir, 'no-such-calicoctl.cfg');
 const ca = join(dir, 'ca.pem');
 const cert = join(dir, 'cert.pem');

@@ -1,12 +1,12 @@
 /** A config file that holds a secret and is readable by other users gets one warning line. */
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { loadClientConfig } from '../../../src/config/index.js';
+import { tempDir } from '../../helpers/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'calicoctl-ts-secret-warning-'));
+const dir = tempDir('calicoctl-ts-secret-warning-');
 const header = 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata:\nspec:\n';
 
 function configFile(name: string, spec: string, mode: number): string {

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 
 import { findingChanges, type Finding } from '../../../src/dataplane/findings.js';
-import { renderFindingChange } from '../../../src/dataplane/render.js';
+import { renderFindingChange } from '../../../src/cli/render/dataplane.js';
 
 const routeMissing: Finding = {
   code: 'route-missing',

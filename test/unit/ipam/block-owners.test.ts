@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { KeyValue } from '../../../src/datastore/contract.js';
-import { blockKeyNetwork } from '../../../src/ipam/block-key.js';
+import { blockKeyNetwork } from '../../../src/ipam/keys.js';
 import { readBlockOwners, SECONDARY_KEYS, type BlockOwners } from '../../../src/ipam/block-owners.js';
 import { CorruptBlockError, decodeBlock } from '../../../src/ipam/block.js';
 import { mulberry32, randInt } from '../../reliability/prng.js';

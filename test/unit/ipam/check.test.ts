@@ -3,8 +3,7 @@
  * printed lines are calicoctl v3.32.1's, then our checks after its final line, and the report is
  * calicoctl's JSON shape with exact sequence numbers.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -20,6 +19,7 @@ import {
   type Report,
 } from '../../../src/ipam/report.js';
 import { CHECK_KEYS } from './check-fixtures.js';
+import { tempDir } from '../../helpers/temp.js';
 import { datastoreWith } from './memory-datastore.js';
 
 const CALICOCTL_LINES = [
@@ -158,7 +158,7 @@ describe('checkIPAM', () => {
 
   it("writes calicoctl's report shape with exact sequence numbers, mode 0600", async () => {
     const r = await check(ds, { version: 'v3.32.1-test' });
-    const dir = mkdtempSync(join(tmpdir(), 'g2-report-'));
+    const dir = tempDir('g2-report-');
     const file = join(dir, 'report.json');
     writeReportFile(file, r.report!.head, r.report!.allocations());
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -182,7 +182,6 @@ describe('checkIPAM', () => {
     expect(back.allocations.get('10.0.1.3')?.[0]?.sequenceNumber).toBe(1780308000000000003n);
     // The streamed writer and the one-piece encoder write the same bytes.
     expect(encodeReport({ ...r.report!.head, allocations: new Map(r.report!.allocations()) })).toBe(text);
-    rmSync(dir, { recursive: true, force: true });
   });
 });
 

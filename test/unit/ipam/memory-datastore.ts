@@ -1,11 +1,10 @@
 /** A real embedded datastore in a temporary file, filled with exact key/value strings. */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Datastore } from '../../../src/datastore/contract.js';
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
-import { tempDir } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
 
 export async function datastoreWith(
   kvs: Record<string, string>,
@@ -20,9 +19,6 @@ export async function datastoreWith(
   return {
     ds,
     path,
-    cleanup: async () => {
-      await ds.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    cleanup: () => ds.close(),
   };
 }

@@ -14,7 +14,7 @@ import {
   ordinalToIP,
   parseBlockKey,
   ipText,
-} from '../../../src/ipam/block-key.js';
+} from '../../../src/ipam/keys.js';
 import { scanBlockHead, summarizeBlock } from '../../../src/ipam/block-summary.js';
 import { CorruptBlockError, decodeBlock } from '../../../src/ipam/block.js';
 import { collectBorrowed } from '../../../src/ipam/borrowed.js';
@@ -27,7 +27,7 @@ import {
   renderShowTable,
   unclassifiedNote,
   utilizationTable,
-} from '../../../src/ipam/show-rows.js';
+} from '../../../src/cli/render/ipam.js';
 import { paletteFor } from '../../../src/output/colour.js';
 import { collectUtilization } from '../../../src/ipam/utilization.js';
 import { renderTable } from '../../../src/output/tablewriter.js';

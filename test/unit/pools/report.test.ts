@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { paletteFor } from '../../../src/output/colour.js';
 import type { ModeResult, PoolModeChange } from '../../../src/pools/mode.js';
-import { modeText } from '../../../src/pools/report.js';
+import { modeText } from '../../../src/cli/render/pools.js';
 
 const pool = (
   name: string,

@@ -2,7 +2,7 @@ import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 
 import { parseText } from '../../../src/resources/manifest.js';
-import { formatGoDuration, parseGoDuration } from '../../../src/resources/go-duration.js';
+import { formatGoDuration, parseGoDuration } from '../../../src/codec/go-duration.js';
 import { defaultPolicy, restorePolicyName, withStoredPolicyName } from '../../../src/resources/policy.js';
 import type { ResourceObject } from '../../../src/resources/types.js';
 import { selectorFailures, validatePolicy } from '../../../src/resources/validate.js';
@@ -38,6 +38,12 @@ describe('YAML 1.1 scalars as go.yaml.in/yaml/v2 resolves them', () => {
     ]);
     expect(load('[~, null, NULL, ""]')).toEqual([null, null, null, '']);
     expect(load('12345678901234567890')).toBe(12345678901234567890n);
+  });
+
+  it('reads what Go reads where the reader and the writer used to disagree (sigs.k8s.io/yaml v1.6)', () => {
+    // Go: .5_5 is the float 0.55; 1e400 overflows ParseFloat and stays a string; a '+' before a
+    // uint64 fails ParseInt and ParseUint, so it is a float.
+    expect(load('[.5_5, 1e400, +18446744073709551615]')).toEqual([0.55, '1e400', 2 ** 64]);
   });
 
   it('turns a YAML boolean or number into text for Go string fields, as sigs.k8s.io/yaml does', () => {

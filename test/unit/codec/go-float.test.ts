@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { formatFixed, formatG5, formatGeneral, formatPercent0 } from '../../../src/output/go-format.js';
+import {
+  formatFixed,
+  formatG5,
+  formatGeneral,
+  formatPercent0,
+  formatShortest,
+} from '../../../src/codec/go-float.js';
 
 // Outputs of Go's fmt.Sprintf("%.5g", float64(v)), derived from strconv's algorithm (round the
 // exact binary value to 5 significant digits, ties to even; %e when exp < -4 or exp >= eprec).
@@ -205,5 +211,29 @@ describe('fast paths for block counts and percentages', () => {
     for (const x of [2 ** 52 - 0.5, 2 ** 52 - 1.5, 2 ** 53, 4503599627370495.5, 1e300]) {
       expect(formatPercent0(x)).toBe(formatFixed(x, 0));
     }
+  });
+});
+
+describe('formatShortest: strconv.FormatFloat(x, g, -1, 64|32), which is also fmt %v', () => {
+  // [x, Go's FormatFloat(x, 'g', -1, 64) = fmt.Sprint(x), FormatFloat(x, 'g', -1, 32)], printed by Go 1.26.
+  const GO: Array<[number, string, string]> = [
+    [0.5, '0.5', '0.5'],
+    [100000.5, '100000.5', '100000.5'],
+    [123456.7, '123456.7', '123456.7'],
+    [1234567.5, '1.2345675e+06', '1.2345675e+06'],
+    [1e-5, '1e-05', '1e-05'],
+    [0.0001, '0.0001', '0.0001'],
+    [1e21, '1e+21', '1e+21'],
+    [1e20, '1e+20', '1e+20'],
+    [3.14159, '3.14159', '3.14159'],
+    [1 / 3, '0.3333333333333333', '0.33333334'],
+    [2.5e-10, '2.5e-10', '2.5e-10'],
+    [-0.75, '-0.75', '-0.75'],
+    [16777216.5, '1.67772165e+07', '1.6777216e+07'],
+    [1e6, '1e+06', '1e+06'],
+  ];
+  it.each(GO)('%d', (x, g64, g32) => {
+    expect(formatShortest(x)).toBe(g64);
+    expect(formatShortest(x, 32)).toBe(g32);
   });
 });

@@ -3,12 +3,12 @@
  * checks with their fixes, and one closing line that says what happened. stdout carries the
  * report; the command adds the refusal line on stderr.
  */
-import { PLAIN, type Palette } from '../output/colour.js';
-import { renderTabwriter } from '../output/tabwriter.js';
-import type { Check } from './checks.js';
-import type { Encapsulation } from './encap.js';
-import type { DrainReport, MigrateResult } from './migrate.js';
-import type { ModeResult, PoolOutcome } from './mode.js';
+import { PLAIN, type Palette } from '../../output/colour.js';
+import { renderTabwriter } from '../../output/tabwriter.js';
+import type { Check } from '../../pools/checks.js';
+import type { Encapsulation } from '../../pools/encap.js';
+import type { DrainReport, MigrateResult } from '../../pools/migrate.js';
+import type { ModeResult, PoolOutcome } from '../../pools/mode.js';
 
 const arrow = (before: string, after: string) => (before === after ? before : `${before} -> ${after}`);
 const encapText = (e: Encapsulation) =>

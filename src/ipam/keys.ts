@@ -1,7 +1,10 @@
 /**
- * IPAM block keys and ordinal arithmetic (libcalico-go `model/block.go`): a block key is
- * `/calico/ipam/v2/assignment/ipv<4|6>/block/<network>-<prefix>`, and ordinal i of a block is the
- * address network + i (128-bit arithmetic for IPv6, hence bigint).
+ * Every IPAM key, spelled here and nowhere else (libcalico-go `model/block.go`,
+ * `block_affinity.go`, `ipam_handle.go`, `ipam_config.go`), and block ordinal arithmetic:
+ * - a block: `/calico/ipam/v2/assignment/ipv<4|6>/block/<network>-<prefix>`; ordinal i of a block
+ *   is the address network + i (128-bit arithmetic for IPv6, hence bigint);
+ * - an affinity: `/calico/ipam/v2/<host|virtual>/<host>/ipv<4|6>/block/<network>-<prefix>`;
+ * - a handle: `/calico/ipam/v2/handle/<id>`; the configuration: `/calico/ipam/v2/config`.
  */
 import { formatCIDR, formatIP, parseCIDR, type CIDR, type IPAddr, type IPVersion } from '../resources/ip.js';
 
@@ -16,6 +19,23 @@ const BLOCK_KEY = /^\/?calico\/ipam\/v2\/assignment\/ipv.\/block\/([^/]+)$/;
 
 export function bitsOf(version: IPVersion): number {
   return version === 4 ? 32 : 128;
+}
+
+/** Where the blocks of one IP version are stored. */
+export function versionBlockPrefix(version: IPVersion): string {
+  return `${BLOCK_PREFIX}ipv${version}/block/`;
+}
+
+export type AffinityType = 'host' | 'virtual';
+
+/** Where one host's affinities of one IP version are stored (BlockAffinityKey.defaultPath). */
+export function affinityPrefix(type: AffinityType, host: string, version: IPVersion): string {
+  return `${IPAM_PREFIX}${type}/${host}/ipv${version}/block/`;
+}
+
+/** The affinity key of a block for a host (BlockAffinityKey.defaultPath). */
+export function affinityKey(type: AffinityType, host: string, net: Network): string {
+  return affinityPrefix(type, host, net.network.version) + formatCIDR(net).replace('/', '-');
 }
 
 /** The block key of a network, as BlockKey.defaultPath writes it. */

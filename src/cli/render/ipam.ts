@@ -1,16 +1,16 @@
 /**
  * The cells of calicoctl's `ipam show` tables (REL v3.32.1 `showBlockUtilization`,
  * `showBorrowedDetails`), plus the `-o wide` owner column and the `--by-node` table of our own.
- * Counts are float64 in calicoctl, hence `%.5g` and `%.f` (ties to even) from go-format.
+ * Counts are float64 in calicoctl, hence `%.5g` and `%.f` (ties to even) from src/codec/go-float.ts.
  */
-import { PLAIN, paintUsage, type Palette } from '../output/colour.js';
-import { formatG5, formatPercent0 } from '../output/go-format.js';
-import { renderTable } from '../output/tablewriter.js';
-import type { BorrowedIP } from './borrowed.js';
-import type { NodeUsage } from './node-usage.js';
-import type { Utilization } from './utilization.js';
-import { ORPHAN_POOL_NAME } from './utilization.js';
-import { blockOwner } from './borrowed.js';
+import { PLAIN, paintUsage, type Palette } from '../../output/colour.js';
+import { formatG5, formatPercent0 } from '../../codec/go-float.js';
+import { renderTable } from '../../output/tablewriter.js';
+import type { BorrowedIP } from '../../ipam/borrowed.js';
+import type { NodeUsage } from '../../ipam/node-usage.js';
+import type { Utilization } from '../../ipam/utilization.js';
+import { ORPHAN_POOL_NAME } from '../../ipam/utilization.js';
+import { blockOwner } from '../../ipam/borrowed.js';
 
 export interface TableData {
   headers: string[];

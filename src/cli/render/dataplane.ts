@@ -2,9 +2,9 @@
  * The text of `node check`: a short header per node (its addresses, pools and modes, who programs
  * their routes), one table of findings grouped by area, the numbered hints, and a one-line summary.
  */
-import { renderTable } from '../output/tablewriter.js';
-import type { NodeCheckReport } from './check.js';
-import { AREAS, type CheckSummary, type Finding, type FindingChange } from './findings.js';
+import { renderTable } from '../../output/tablewriter.js';
+import type { NodeCheckReport } from '../../dataplane/check.js';
+import { AREAS, type CheckSummary, type Finding, type FindingChange } from '../../dataplane/findings.js';
 
 const HEADERS = ['#', 'AREA', 'SEVERITY', 'CODE', 'SUBJECT', 'EXPECTED', 'ACTUAL'];
 

@@ -1,7 +1,12 @@
 /**
- * Go `fmt` number formatting as calicoctl prints it (`%.5g` for IP counts, `%.f` for percentages).
+ * Every way Go turns a float64 (or float32) into text that calicoctl's output holds, in one module:
+ * - formatShortest: strconv.FormatFloat(x, 'g', -1, 64|32), which is also fmt's `%v` (text/template
+ *   columns, go-yaml's floats, sigs.k8s.io/yaml's float32 fields);
+ * - formatJSONFloat: encoding/json's float64 text;
+ * - formatGeneral / formatFixed: fmt's `%.<prec>g` and `%.<prec>f` (`%.5g` for IP counts, `%.f`
+ *   for percentages in calicoctl's IPAM tables).
  *
- * Algorithm (the same result as Go's strconv for float64):
+ * Algorithm for the fixed-precision forms (the same result as Go's strconv for float64):
  * 1. Go converts every count to float64 first, so a bigint is turned into the nearest double
  *    (`Number(bigint)` rounds to nearest, ties to even, exactly like Go's `float64(uint64)`).
  * 2. The double's exact decimal expansion is computed with BigInt: a double is m·2^e, and for
@@ -161,4 +166,47 @@ export function formatPercent0(value: number | bigint): string {
     return String(frac > 0.5 || (frac === 0.5 && floor % 2 === 1) ? floor + 1 : floor);
   }
   return formatFixed(value, 0);
+}
+
+/**
+ * strconv.FormatFloat(x, 'g', -1, bitSize), which is also fmt's `%v`: the shortest digits that read
+ * back as the same float64 (or float32), in exponent form when the exponent is < -4 or >= 6, as
+ * strconv decides for the shortest precision (`123456.7`, `1e+06`, `1e-05`, `1.2345675e+06`).
+ * Zero prints as `0` whatever its sign: the callers only see -0 where Go had an integer zero.
+ */
+export function formatShortest(x: number, bitSize: 32 | 64 = 64): string {
+  const s = special(x);
+  if (s !== undefined) return s;
+  if (x === 0) return '0';
+  const [mant, expText] = shortestExponential(x, bitSize).split('e') as [string, string];
+  const digits = mant.replace('-', '').replace('.', '');
+  const exp = Number(expText);
+  const sign = x < 0 ? '-' : '';
+  if (exp < -4 || exp >= 6) {
+    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    const e = Math.abs(exp);
+    return `${sign}${m}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
+  }
+  const dp = exp + 1;
+  if (dp <= 0) return `${sign}0.${'0'.repeat(-dp)}${digits}`;
+  if (dp >= digits.length) return sign + digits + '0'.repeat(dp - digits.length);
+  return `${sign}${digits.slice(0, dp)}.${digits.slice(dp)}`;
+}
+
+/** The shortest digits as toExponential writes them: ECMAScript's are float64's shortest already. */
+function shortestExponential(x: number, bitSize: 32 | 64): string {
+  if (bitSize === 64) return x.toExponential();
+  const f = Math.fround(x);
+  for (let p = 1; p < 9; p++) {
+    const t = f.toExponential(p - 1);
+    if (Math.fround(Number(t)) === f) return t;
+  }
+  return f.toExponential(8);
+}
+
+/** encoding/json's float64 text: ECMAScript's number-to-string has the same cut-offs and digits. */
+export function formatJSONFloat(n: number): string {
+  if (!Number.isFinite(n)) throw new TypeError(`json: unsupported value: ${n}`);
+  if (Object.is(n, -0)) return '-0';
+  return String(n);
 }

@@ -2,13 +2,13 @@
  * The text of `node status`: calicoctl v3.32.1's layout byte for byte where calicoctl prints the
  * same thing (bird.md §4.1, §4.3), plus the `--detail` blocks, which calicoctl does not have.
  */
-import { PLAIN, type Palette } from '../output/colour.js';
+import { PLAIN, type Palette } from '../../output/colour.js';
 
 // For the node status handler, which loads this module only to print text.
-export { paletteFor } from '../output/colour.js';
-import { renderTable } from '../output/tablewriter.js';
-import type { BgpPeer, Family } from './protocols.js';
-import type { DaemonStatus, NodeStatusResult } from './status.js';
+export { paletteFor } from '../../output/colour.js';
+import { renderTable } from '../../output/tablewriter.js';
+import type { BgpPeer, Family } from '../../bird/protocols.js';
+import type { DaemonStatus, NodeStatusResult } from '../../bird/status.js';
 
 const HEADERS = ['Peer address', 'Peer type', 'State', 'Since', 'Info'];
 
