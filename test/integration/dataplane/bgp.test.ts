@@ -53,9 +53,9 @@ template bgp bgp_template {
   import all;
   export filter calico_export_to_bgp_peers;
   graceful restart;
-  connect delay time 2;
-  connect retry time 5;
-  error wait time 5,30;
+  connect delay time 1;
+  connect retry time 1;
+  error wait time 1,2;
 }
 ${peers
   .map(
@@ -68,10 +68,14 @@ ${peers
   .join('')}`;
 }
 
-/** Waits (bounded) until the node's kernel has this many proto bird routes. */
+/**
+ * Waits (bounded, 90 s) until the node's kernel has this many proto bird routes. The BIRDs start one
+ * after another, so the first ones find their peers down: short retry and error-wait times (above) keep
+ * a session from idling in a 30 s error wait on a loaded machine, where the first CI run saw it.
+ */
 async function birdRoutes(name: string, count: number): Promise<void> {
   const ns = cluster.nodes.get(name)!.ns;
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 900; i++) {
     const routes = JSON.parse(cluster.lab.ip(ns, '-j', 'route', 'show', 'proto', 'bird')) as unknown[];
     if (routes.length === count) return;
     await new Promise((r) => setTimeout(r, 100));
@@ -95,7 +99,7 @@ beforeAll(async () => {
     sockets.set(plan.name, await lab.startBird(cluster.nodes.get(plan.name)!, BIRD1, birdConfig(plan.name)));
   }
   for (const plan of NODES) await birdRoutes(plan.name, BIRD_ROUTES[plan.name]);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await cluster?.lab.cleanup();
