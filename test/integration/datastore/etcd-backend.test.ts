@@ -6,6 +6,7 @@ import { prefixEnd, WRITE_OUTCOME_UNKNOWN, type KVBackend } from '../../../src/d
 import { openEtcdBackend } from '../../../src/datastore/etcd/backend.js';
 import { OperationError, UnreachableError } from '../../../src/errors.js';
 import { startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
+import { freezeProcess } from '../../helpers/process.js';
 import { findEtcd } from '../../reliability/outage-tools.js';
 
 const settingNames = Object.fromEntries(
@@ -235,7 +236,7 @@ describe('a write whose answer is lost (etcd frozen with SIGSTOP)', () => {
     const b = await open();
     try {
       await write(b, '/calico/lost/warm-up');
-      process.kill(pid, 'SIGSTOP');
+      await freezeProcess(pid);
       const lost = await failure(write(b, '/calico/lost/a'));
       expect(lost).toBeInstanceOf(UnreachableError);
       expect(lost.message).toMatch(/: no answer within 1s$/);
@@ -256,7 +257,7 @@ describe('a write whose answer is lost (etcd frozen with SIGSTOP)', () => {
   // its own connection set-up got); etcd, once resumed, may read and apply it. What is provably true:
   // the outcome is unknown, and saying so is never wrong. No timing decides what this test expects.
   it('frozen before the connection was made: the outcome is unknown, and the hint says so', async () => {
-    process.kill(pid, 'SIGSTOP');
+    await freezeProcess(pid);
     const b = await open();
     try {
       const err = await failure(write(b, '/calico/lost/b'));
