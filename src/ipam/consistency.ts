@@ -2,7 +2,7 @@
  * Two consistency checks for `ipam check`, as pure functions over what the check has already read
  * (blocks, handles, affinity keys), so that the check can run them without reading anything again:
  *
- * - handleCountMismatches: a handle whose count for a block differs from the addresses the block
+ * - HeldByHandle: a handle whose count for a block differs from the addresses the block
  *   holds for it (a release or an assignment cut off between its block write and its handle write;
  *   `ipam release --handle H` brings the counts back in line);
  * - pendingAffinitiesWithoutBlock: an affinity left `pending` whose block does not exist (a block
@@ -70,16 +70,6 @@ export class HeldByHandle {
     }
     return out;
   }
-}
-
-/** Every (handle, block) pair whose stored count differs from the block's allocations for it. */
-export function handleCountMismatches(
-  blocks: readonly Pick<AllocationBlock, 'cidr' | 'allocations' | 'attributes'>[],
-  handles: ReadonlyMap<string, Readonly<Record<string, number | bigint>> | null>,
-): HandleCountMismatch[] {
-  const held = new HeldByHandle();
-  for (const block of blocks) held.addBlock(block);
-  return [...handles].flatMap(([handle, counts]) => held.compare(handle, counts));
 }
 
 export interface AffinityEntry {

@@ -1,11 +1,7 @@
 /** The two consistency checks `ipam check` takes from src/ipam/consistency.ts, on stored values. */
 import { describe, expect, it } from 'vitest';
 
-import {
-  HeldByHandle,
-  handleCountMismatches,
-  pendingAffinitiesWithoutBlock,
-} from '../../../src/ipam/consistency.js';
+import { HeldByHandle, pendingAffinitiesWithoutBlock } from '../../../src/ipam/consistency.js';
 
 // Block values as Calico stores them (trimmed to the fields the check reads).
 const block = (cidr: string, handles: (string | null)[]) => ({
@@ -14,7 +10,17 @@ const block = (cidr: string, handles: (string | null)[]) => ({
   attributes: handles.map((h) => ({ handle_id: h, secondary: null })),
 });
 
-describe('handleCountMismatches', () => {
+/** Every (handle, block) pair whose stored count differs from the blocks' allocations for it. */
+function handleCountMismatches(
+  blocks: ReturnType<typeof block>[],
+  handles: ReadonlyMap<string, Record<string, number>>,
+) {
+  const held = new HeldByHandle();
+  for (const b of blocks) held.addBlock(b);
+  return [...handles].flatMap(([handle, counts]) => held.compare(handle, counts));
+}
+
+describe('HeldByHandle.compare', () => {
   it('finds nothing when every count equals the allocations', () => {
     const blocks = [block('10.70.0.0/26', ['a', 'a', null, 'b']), block('10.70.0.64/26', ['a'])];
     const handles = new Map<string, Record<string, number>>([
