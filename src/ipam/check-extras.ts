@@ -7,7 +7,7 @@
  */
 import type { KeyValue } from '../datastore/contract.js';
 import { cidrContains, formatCIDR, formatIP, parseCIDR, type IPAddr } from '../resources/ip.js';
-import { bitsOf, ordinalToIP, type Network } from './keys.js';
+import { bitsOf, ordinalToIP, parseAffinityKey, type Network } from './keys.js';
 import { validateBlock } from './block-validate.js';
 import type { CheckedBlock, RejectedBlock } from './check-values.js';
 import { HeldByHandle, pendingAffinitiesWithoutBlock, type HandleCountMismatch } from './consistency.js';
@@ -69,8 +69,6 @@ class InvalidBlocks implements ExtraCheck {
   }
 }
 
-const AFFINITY_KEY = /^\/calico\/ipam\/v2\/host\/([^/]+)\/ipv[46]\/block\/[^/]+$/;
-
 /** Blocks and affinities of nodes that no longer exist. */
 class OrphanedOwnership implements ExtraCheck {
   private readonly blocks: { block: string; node: string }[] = [];
@@ -82,7 +80,7 @@ class OrphanedOwnership implements ExtraCheck {
   }
 
   affinity(kv: KeyValue): void {
-    const node = AFFINITY_KEY.exec(kv.key)?.[1];
+    const node = parseAffinityKey(kv.key)?.host;
     if (node !== undefined) this.affinities.push({ key: kv.key, node });
   }
 

@@ -9,6 +9,7 @@
  *   claim abandoned before the block was written, or applied late by a member that had held it).
  */
 import type { AllocationBlock } from './block.js';
+import { parseAffinityKey } from './keys.js';
 
 export interface HandleCountMismatch {
   handle: string;
@@ -87,7 +88,7 @@ export function pendingAffinitiesWithoutBlock(
   return affinities
     .filter((a) => a.state === 'pending')
     .filter((a) => {
-      const cidr = /\/block\/([^/]+)-(\d+)$/.exec(a.key);
+      const cidr = /^(.+)-(\d+)$/.exec(parseAffinityKey(a.key)?.block ?? '');
       return !cidr || !blockCidrs.has(`${cidr[1]}/${cidr[2]}`);
     })
     .map((a) => a.key);

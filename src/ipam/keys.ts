@@ -38,6 +38,19 @@ export function affinityKey(type: AffinityType, host: string, net: Network): str
   return affinityPrefix(type, host, net.network.version) + formatCIDR(net).replace('/', '-');
 }
 
+const AFFINITY_KEY = /^\/calico\/ipam\/v2\/(host|virtual)\/([^/]+)\/ipv[46]\/block\/([^/]+)$/;
+
+/**
+ * An affinity key's parts: its host, and its block as written (`<network>-<prefix>`, not parsed, so
+ * that a check can name what is stored), or undefined for a key of another shape.
+ */
+export function parseAffinityKey(
+  key: string,
+): { type: AffinityType; host: string; block: string } | undefined {
+  const m = AFFINITY_KEY.exec(key);
+  return m ? { type: m[1] as AffinityType, host: m[2]!, block: m[3]! } : undefined;
+}
+
 /** The block key of a network, as BlockKey.defaultPath writes it. */
 export function blockKey(net: Network): string {
   return `${BLOCK_PREFIX}ipv${net.network.version}/block/${formatCIDR(net).replace('/', '-')}`;
