@@ -58,7 +58,7 @@ const MAX_SKIPPED_DIGITS = 300;
 class Unusual extends Error {}
 const UNUSUAL = new Unusual();
 
-/** The fields of an AllocationBlock, in the order Go writes them, and of an AllocationAttribute. */
+/** The fields an AllocationBlock and an AllocationAttribute may hold; a field's index is its bit in `seen`. */
 const [
   CIDR,
   AFFINITY,
