@@ -99,6 +99,13 @@ export interface KVBackend {
   readonly streamWholeRange?: boolean;
   txn(req: TxnRequest): Promise<TxnResponse>;
   /**
+   * False for a store that compares and writes one key at a time (Kubernetes: one object per
+   * request): the datastore then refuses a transaction that guards or writes more than one key,
+   * before sending anything, and callers that write several keys use their one-key-at-a-time path.
+   * Absent means true (etcd, the embedded store).
+   */
+  readonly multiKeyTransactions?: boolean;
+  /**
    * Reports the changes to a key range from a revision on (etcd's Watch), until closed or until it
    * fails. Optional: the datastore reports a backend without it (see watch.ts in each backend).
    */
@@ -178,6 +185,8 @@ export interface ScanOptions {
 /** What the rest of the tool uses. Implemented once over any KVBackend (see datastore.ts). */
 export interface Datastore {
   readonly info: DatastoreInfo;
+  /** Whether one txn may guard and write several keys atomically (see KVBackend). */
+  readonly multiKeyTransactions: boolean;
   get(key: string, opts?: { revision?: number }): Promise<KeyValue | undefined>;
   list(prefix: string, opts?: { revision?: number; pageSize?: number }): Promise<KeyValueStream>;
   /**

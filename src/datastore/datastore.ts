@@ -7,10 +7,11 @@
  * Every write goes through writeResolvingLostAnswers(): a write whose answer was lost (the member
  * hung, the leader died) is resolved by reading what is stored, never taken as lost or applied.
  */
-import { WriteOutcomeUnknownError } from '../errors.js';
+import { OperationError, WriteOutcomeUnknownError } from '../errors.js';
 import {
   prefixEnd,
   type Datastore,
+  type DatastoreInfo,
   type KVBackend,
   type KeyValue,
   type KeyValueStream,
@@ -23,7 +24,6 @@ import {
   type TxnResponse,
   type WriteOutcome,
 } from './contract.js';
-import { OperationError } from '../errors.js';
 
 export const DEFAULT_PAGE_SIZE = 500;
 /**
@@ -50,8 +50,14 @@ const SIZE_SAMPLE = 100;
 
 export function createDatastore(backend: KVBackend): Datastore {
   const write = (req: TxnRequest): Promise<TxnResponse> => writeResolvingLostAnswers(backend, req);
+  const multiKeyTransactions = backend.multiKeyTransactions !== false;
+  const txn = async (req: TxnRequest): Promise<TxnResponse> => {
+    if (!multiKeyTransactions) refuseMultiKey(backend.info, req);
+    return writes(req) ? write(req) : backend.txn(req);
+  };
   return {
     info: backend.info,
+    multiKeyTransactions,
 
     async get(key, opts = {}) {
       const res = await backend.range({ key, revision: opts.revision });
@@ -125,9 +131,25 @@ export function createDatastore(backend: KVBackend): Datastore {
       return backend.watch({ ...req, outageMs: opts.outageMs }, onChanges);
     },
 
-    txn: (req: TxnRequest) => (writes(req) ? write(req) : backend.txn(req)),
+    txn,
     close: () => backend.close(),
   };
+}
+
+/** Refuses, before anything is sent, a transaction that a one-key-at-a-time store cannot make atomic. */
+function refuseMultiKey(info: DatastoreInfo, req: TxnRequest): void {
+  const keys = new Set<string>();
+  for (const c of req.compare) keys.add(c.key);
+  for (const op of [...req.success, ...(req.failure ?? [])]) {
+    if (op.type === 'get') continue;
+    keys.add(op.key);
+    if (op.type === 'delete' && op.rangeEnd !== undefined) keys.add(op.rangeEnd);
+  }
+  if (keys.size > 1)
+    throw new OperationError(
+      `the ${info.type} datastore cannot write ${keys.size} keys in one atomic transaction`,
+      { code: 'MultiKeyTransaction' },
+    );
 }
 
 /** A failed compare-and-swap: the failure branch's get says whether the key is there at all. */

@@ -626,6 +626,7 @@ function countingCommits(ds: Datastore): { ds: Datastore; commits: () => number 
     commits: () => commits,
     ds: {
       info: ds.info,
+      multiKeyTransactions: ds.multiKeyTransactions,
       get: (key, opts) => ds.get(key, opts),
       list: (prefix, opts) => ds.list(prefix, opts),
       scan: (prefix, visit, opts) => ds.scan(prefix, visit, opts),
