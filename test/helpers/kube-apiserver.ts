@@ -32,7 +32,6 @@ export const KUBE_CLUSTER_START_TIMEOUT_MS = 20 * 60_000;
 
 const BUILD_TIMEOUT_MS = 18 * 60_000;
 const READY_TIMEOUT_MS = 90_000;
-const CRDS_FILE = join(REPO_ROOT, 'test', 'fixtures', 'kdd', 'crds.yaml');
 
 export interface KubeResponse {
   status: number;
@@ -65,12 +64,14 @@ export interface KubeCluster {
 export interface KubeClusterOptions {
   /** Install test/fixtures/kdd/crds.yaml (default true). */
   crds?: boolean;
+  /** The checkout whose scripts and fixtures to use (the benchmark runs bundled, elsewhere). */
+  repoRoot?: string;
 }
 
 /** The path of the kube-apiserver binary: built, or found in the cache, by the project's script. */
-export async function kubeApiserverBinary(): Promise<string> {
+export async function kubeApiserverBinary(repoRoot = REPO_ROOT): Promise<string> {
   try {
-    const { stdout } = await run('bash', [join(REPO_ROOT, 'scripts', 'build-kube-apiserver.sh')], {
+    const { stdout } = await run('bash', [join(repoRoot, 'scripts', 'build-kube-apiserver.sh')], {
       timeout: BUILD_TIMEOUT_MS,
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -82,7 +83,8 @@ export async function kubeApiserverBinary(): Promise<string> {
 }
 
 export async function startKubeCluster(options: KubeClusterOptions = {}): Promise<KubeCluster> {
-  const binary = await kubeApiserverBinary();
+  const repoRoot = options.repoRoot ?? REPO_ROOT;
+  const binary = await kubeApiserverBinary(repoRoot);
   const etcd = await startEtcd();
   let cluster: KubeCluster | undefined;
   try {
@@ -94,7 +96,8 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
         if (!(err instanceof PortTakenError) || attempt === 3) throw err;
       }
     }
-    if (options.crds !== false) await installCrds(cluster);
+    if (options.crds !== false)
+      await installCrds(cluster, join(repoRoot, 'test', 'fixtures', 'kdd', 'crds.yaml'));
     return cluster;
   } catch (err) {
     await (cluster ? cluster.stop() : etcd.stop());
@@ -291,7 +294,7 @@ interface CrdStatus {
 }
 
 /** Creates every CRD of test/fixtures/kdd/crds.yaml and waits until each is Established. */
-export async function installCrds(cluster: Pick<KubeCluster, 'request'>, file = CRDS_FILE): Promise<void> {
+export async function installCrds(cluster: Pick<KubeCluster, 'request'>, file: string): Promise<void> {
   const crds = loadAllYaml(readFileSync(file, 'utf8')).filter(Boolean) as { metadata: { name: string } }[];
   for (const crd of crds) {
     const answer = await cluster.request(
