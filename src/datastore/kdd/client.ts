@@ -48,8 +48,8 @@ export interface KubeStream {
 export class KubeClient {
   private constructor(
     readonly server: string,
-    /** For messages: `https://10.0.0.1:6443 (context admin in /root/.kube/config)`. */
-    readonly described: string,
+    /** Where the settings came from, for messages: `context admin in /root/.kube/config`. */
+    readonly origin: string,
     private readonly agent: HttpAgent,
     private readonly headers: OutgoingHttpHeaders,
     readonly timeoutMs: number,
@@ -113,7 +113,7 @@ export class KubeClient {
           ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
           rejectUnauthorized: !settings.insecureSkipTLSVerify,
         });
-    return new KubeClient(settings.server, described, agent, headers, timeoutMs);
+    return new KubeClient(settings.server, settings.origin, agent, headers, timeoutMs);
   }
 
   /** One request, its whole answer read within the deadline. */
@@ -228,7 +228,7 @@ export class KubeClient {
           ? 'the connection was cut'
           : err.message;
     const hint = 'check that the API server runs and answers at that address, or raise --timeout';
-    const message = `cannot reach the Kubernetes API server ${this.described}: ${what}: ${why}`;
+    const message = `cannot reach the Kubernetes API server ${this.server} (${this.origin}): ${what}: ${why}`;
     const notSent =
       NOT_SENT.has((err as NodeJS.ErrnoException).code ?? '') ||
       /certificate|self.signed|SSL|TLS/i.test(err.message);
