@@ -181,6 +181,10 @@ export class KddBackend implements KVBackend {
     );
   }
 
+  sameWrite(key: string, written: string, stored: string): boolean {
+    return sameStoredValue(this.table, key, written, stored);
+  }
+
   async close(): Promise<void> {
     for (const cursor of this.cursors.values()) await cursor.source.return(undefined);
     this.cursors.clear();
@@ -560,6 +564,32 @@ export function revisionOf(rv: string | undefined, what: string): number {
       hint: 'calicoctl-ts needs an API server that stores its objects in etcd (kube-apiserver)',
     },
   );
+}
+
+/**
+ * Whether stored is what writing written at key leaves in Kubernetes: written converted to its object
+ * and back (a block's null attributes come back as []), compared without the uid, which kube-apiserver
+ * gives a created object itself.
+ */
+export function sameStoredValue(table: MappingTable, key: string, written: string, stored: string): boolean {
+  const mapping = table.forKey(key);
+  const loc = mapping?.locate(key);
+  if (!mapping || !loc) return written === stored;
+  try {
+    const presented = mapping.present(mapping.toObject(key, written, undefined), loc.collection);
+    return presented !== undefined && withoutUid(presented.value) === withoutUid(stored);
+  } catch {
+    return false;
+  }
+}
+
+/** A value's text with its metadata.uid left out (values without metadata unchanged). */
+function withoutUid(value: string): string {
+  const parsed = parseGoJson(value);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return value;
+  const meta = parsed.metadata;
+  if (meta && typeof meta === 'object' && !Array.isArray(meta)) delete meta.uid;
+  return encodeGoJson(parsed, S.any());
 }
 
 function listMeta(list: SplitList<KubeObject>): { resourceVersion?: string; continue?: string } {
