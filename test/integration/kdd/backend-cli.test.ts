@@ -178,6 +178,37 @@ describe('IPAM on objects as Calico writes them', () => {
   });
 });
 
+describe('kubeconfig contexts', () => {
+  it('--context picks a context of the kubeconfig, as calicoctl does (K8S_CURRENT_CONTEXT)', async () => {
+    const port = await freePort();
+    const kubeconfig = manifest(
+      'two-contexts.yaml',
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        `- {name: real, cluster: {server: "${cluster.server}", certificate-authority: "${cluster.caFile}"}}`,
+        `- {name: gone, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}`,
+        'users:',
+        '- {name: admin, user: {token: tok123}}',
+        'contexts:',
+        '- {name: good, context: {cluster: real, user: admin}}',
+        '- {name: bad, context: {cluster: gone, user: admin}}',
+        'current-context: bad',
+        '',
+      ].join('\n'),
+    );
+    const env = { DATASTORE_TYPE: 'kubernetes', KUBECONFIG: kubeconfig };
+    expect((await runCli(['get', 'ippools'], { env })).code).toBe(3);
+    expect(await runCli(['get', 'ippools', '--context', 'good'], { env })).toMatchObject({ code: 0 });
+    const unknown = await runCli(['get', 'ippools', '--context', 'nope'], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe(
+      `context "nope" does not exist\nhint: set K8S_CURRENT_CONTEXT (or --context) to a context of ${kubeconfig}: good, bad\n`,
+    );
+  });
+});
+
 describe('failures: exit 3 in bounded time, naming the server', () => {
   let silent: Server;
   let silentPort: number;
