@@ -8,7 +8,7 @@
  *   its mod revision as createRevision and version 1.
  * - Reads of one key are a list with `fieldSelector=metadata.name=` (so that they carry the store's
  *   revision, and can be read at an exact earlier revision); ranges list each collection the range
- *   covers in pages of 500, the later collections at the first one's revision (resourceVersionMatch
+ *   covers in pages of LIST_PAGE_SIZE, the later collections at the first one's revision (resourceVersionMatch
  *   Exact), in key order: what the API returns in key order is streamed, the rest held and sorted.
  *   A range cut short by a limit keeps its place, so the next page goes on where it stopped.
  * - Transactions are one key (multiKeyTransactions false) and map to one request: create = POST,

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClientConfig } from '../../../src/config/load.js';
 import type { Datastore, KeyValue, WatchBatch } from '../../../src/datastore/contract.js';
 import { convertUID } from '../../../src/datastore/kdd/metadata.js';
+import { WatchCompactedError } from '../../../src/errors.js';
 import { openDatastore } from '../../../src/datastore/open.js';
 import {
   KUBE_CLUSTER_START_TIMEOUT_MS,
@@ -235,6 +236,18 @@ describe('watch', () => {
       expect(put.type === 'put' && put.kv).toMatchObject({ key });
       expect(put.type === 'put' && put.kv.value).toMatch(/"cidr":"10.40.0.0\/16"/);
       expect(batches[0]!.revision).toBe(created.ok ? created.revision : -1);
+    } finally {
+      await watch.close();
+    }
+  });
+
+  it('a start revision the API server no longer has: the watch ends with WatchCompactedError', async () => {
+    // Make sure the revision is gone from etcd too, not only from the API server's watch cache.
+    const now = await ds.currentRevision();
+    await cluster.etcd.etcdctl(['compact', String(now)]);
+    const watch = await ds.watch(POOL_PREFIX, { fromRevision: 1, outageMs: 10_000 }, () => undefined);
+    try {
+      await expect(watch.ended).rejects.toBeInstanceOf(WatchCompactedError);
     } finally {
       await watch.close();
     }
