@@ -322,7 +322,8 @@ export class KddBackend implements KVBackend {
       const ordered = mapping.listOrder;
       for (const collection of mapping.collections) {
         const held: KeyValue[] = [];
-        for await (const obj of this.list(collection, state)) {
+        const namespace = collection.namespaced ? mapping.namespaceOf?.(start, end) : undefined;
+        for await (const obj of this.list(collection, state, namespace)) {
           const presented = this.presentSafely(mapping, obj, collection);
           if (!presented) continue;
           const inOrder = ordered === 'key' || ordered(presented.key);
@@ -362,7 +363,11 @@ export class KddBackend implements KVBackend {
    * while this one is handed out, each item parsed as it is handed out: list-items.ts), at
    * state.revision if set, else fixing it from the first page.
    */
-  private async *list(collection: KubeCollection, state: ReadState): AsyncGenerator<KubeObject, void> {
+  private async *list(
+    collection: KubeCollection,
+    state: ReadState,
+    namespace?: string,
+  ): AsyncGenerator<KubeObject, void> {
     const what = `list ${collection.plural}`;
     const page = async (token: string | undefined): Promise<SplitList<KubeObject> | undefined> => {
       const query = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
@@ -373,7 +378,7 @@ export class KddBackend implements KVBackend {
       }
       const res = await this.client.requestBytes({
         method: 'GET',
-        path: `${collectionPath(collection)}?${query.toString()}`,
+        path: `${collectionPath(collection, namespace)}?${query.toString()}`,
       });
       // A resource type that is not installed holds nothing (Calico's List swallows the 404).
       if (res.status === 404 && token === undefined) return undefined;

@@ -217,6 +217,33 @@ describe('lists', () => {
   });
 });
 
+describe('namespaced kinds', () => {
+  it('a range within one namespace lists that namespace only, and in key order', async () => {
+    for (const ns of ['ns-a', 'ns-b'])
+      expect((await cluster.request('POST', '/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(
+        201,
+      );
+    const prefix = '/calico/resources/v3/projectcalico.org/networksets/';
+    const set = (ns: string, name: string): string =>
+      `{"kind":"NetworkSet","apiVersion":"projectcalico.org/v3","metadata":{"name":"${name}","namespace":"${ns}","creationTimestamp":"2026-06-01T10:00:00Z"},"spec":{"nets":["10.9.0.0/24"]}}`;
+    for (const [ns, name] of [
+      ['ns-b', 'z'],
+      ['ns-a', 'b'],
+      ['ns-a', 'a'],
+    ] as const)
+      expect((await ds.create(`${prefix}${ns}/${name}`, set(ns, name))).ok).toBe(true);
+    expect((await collect(`${prefix}ns-a/`)).map((kv) => kv.key)).toEqual([
+      `${prefix}ns-a/a`,
+      `${prefix}ns-a/b`,
+    ]);
+    expect((await collect(prefix)).map((kv) => kv.key)).toEqual([
+      `${prefix}ns-a/a`,
+      `${prefix}ns-a/b`,
+      `${prefix}ns-b/z`,
+    ]);
+  });
+});
+
 describe('watch', () => {
   it('reports puts and deletes of the watched prefix from a revision on', async () => {
     const from = await ds.currentRevision();
