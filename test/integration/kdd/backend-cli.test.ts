@@ -5,11 +5,11 @@
  * failures: an unreachable server and a wrong token (exit 3 in bounded time, naming the server).
  */
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../../helpers/cli.js';
+import { startSilentServer, type SilentServer } from '../../helpers/silent-server.js';
 import { startCli } from '../watch/running-cli.js';
 import { freePort } from '../../helpers/etcd-server.js';
 import {
@@ -248,20 +248,9 @@ describe('kubeconfig contexts', () => {
 });
 
 describe('failures: exit 3 in bounded time, naming the server', () => {
-  let silent: Server;
-  let silentPort: number;
-  const sockets: Socket[] = [];
-
-  beforeAll(async () => {
-    // Accepts connections and never answers.
-    silent = createServer((s) => sockets.push(s));
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    silentPort = (silent.address() as { port: number }).port;
-  });
-  afterAll(() => {
-    for (const s of sockets) s.destroy();
-    silent.close();
-  });
+  let silent: SilentServer;
+  beforeAll(async () => void (silent = await startSilentServer()));
+  afterAll(() => silent.close());
 
   it('a wrong token: unauthorized', async () => {
     const res = await runCli(['get', 'ippools'], {
@@ -295,7 +284,7 @@ describe('failures: exit 3 in bounded time, naming the server', () => {
   });
 
   it('a silent server: no answer within --timeout', async () => {
-    const server = `https://127.0.0.1:${silentPort}`;
+    const server = `https://127.0.0.1:${silent.port}`;
     const started = Date.now();
     const res = await runCli(['ipam', 'show', '--timeout', '1500ms'], {
       env: { DATASTORE_TYPE: 'kubernetes', K8S_API_ENDPOINT: server, K8S_INSECURE_SKIP_TLS_VERIFY: 'true' },
