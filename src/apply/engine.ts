@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
+import { LOST_COMPARE, retryLostCompares } from '../datastore/cas.js';
 import type { Datastore } from '../datastore/contract.js';
 import {
   isCalicoError,
@@ -89,8 +90,6 @@ export interface EngineOptions {
   dryRun?: boolean;
   /** Write everything in one transaction, or nothing. */
   atomic?: boolean;
-  /** Pause between update retries (ms); calicoctl waits 1 s. */
-  retryDelayMs?: number;
 }
 
 /** Where the engine's writes go: straight to the store, or into one --atomic transaction. */
@@ -99,8 +98,6 @@ interface Writer {
   update(d: KindDescriptor, res: ResourceObject): Promise<ResourceObject>;
   delete(d: KindDescriptor, name: string, namespace?: string, resourceVersion?: string): Promise<unknown>;
 }
-
-const UPDATE_ATTEMPTS = 5;
 
 function validationError(fields: ErroredField[]): InputError {
   const details = fields.flatMap((f) => (f.detail ? [f.detail] : []));
@@ -204,8 +201,6 @@ export function validateOffline(d: KindDescriptor, res: ResourceObject): void {
   ];
   if (errs.length > 0) throw validationError(errs);
 }
-
-const MAX_PATCH_ATTEMPTS = UPDATE_ATTEMPTS;
 
 export class ApplyEngine {
   readonly store: ResourceStore;
@@ -394,41 +389,50 @@ export class ApplyEngine {
   }
 
   /**
-   * Read, change, validate, compare-and-swap; on a conflict read again and retry (bounded), unless
-   * the caller pinned a resourceVersion.
+   * Read, change, validate, compare-and-swap, by the one retry policy (src/datastore/cas.ts): a
+   * lost compare reads again and retries, unless the caller pinned a resourceVersion. The round is
+   * the engine's own rather than updateKey's: it reads through the store (virtual objects, corrupt
+   * entries), validates against the store, and its write may go into an --atomic plan or, with
+   * --dry-run, not be made at all.
    */
   private async updateLoop(
     d: KindDescriptor,
     target: ResourceObject,
     pinned: boolean,
     change: (stored: ResourceObject) => ResourceObject,
-    attempts = UPDATE_ATTEMPTS,
   ): Promise<Partial<ResourceResult>> {
-    for (let attempt = 1; ; attempt++) {
-      const stored = await this.store.get(d, target.metadata.name ?? '', target.metadata.namespace);
-      const res = change(stored);
-      checkObjectAllowed(d, res, 'update');
-      await validateForWrite(this.store, d, res, stored);
-      if (this.opts.dryRun) {
-        const before = encodeForStorage(d, stored);
-        const after = encodeForStorage(d, res);
-        return {
-          outcome: before === after ? 'unchanged' : 'updated',
-          before,
-          after,
-          resourceVersion: stored.metadata.resourceVersion,
-        };
-      }
-      try {
-        await this.initOnce();
-        const out = await this.writer.update(d, res);
-        return { outcome: 'updated', resourceVersion: out.metadata.resourceVersion };
-      } catch (err) {
-        // With a resourceVersion the user asked for exactly that revision: no retry.
-        if (pinned || !isCalicoError(err) || err.code !== 'UpdateConflict' || attempt >= attempts) throw err;
-        await new Promise((r) => setTimeout(r, this.opts.retryDelayMs ?? 1000));
-      }
-    }
+    let lost: CalicoError | undefined;
+    return retryLostCompares(
+      async () => {
+        const stored = await this.store.get(d, target.metadata.name ?? '', target.metadata.namespace);
+        const res = change(stored);
+        checkObjectAllowed(d, res, 'update');
+        await validateForWrite(this.store, d, res, stored);
+        if (this.opts.dryRun) {
+          const before = encodeForStorage(d, stored);
+          const after = encodeForStorage(d, res);
+          return {
+            outcome: before === after ? 'unchanged' : 'updated',
+            before,
+            after,
+            resourceVersion: stored.metadata.resourceVersion,
+          };
+        }
+        try {
+          await this.initOnce();
+          const out = await this.writer.update(d, res);
+          return { outcome: 'updated', resourceVersion: out.metadata.resourceVersion };
+        } catch (err) {
+          // With a resourceVersion the user asked for exactly that revision: no retry.
+          if (pinned || !isCalicoError(err) || err.code !== 'UpdateConflict') throw err;
+          lost = err;
+          return LOST_COMPARE;
+        }
+      },
+      () => {
+        throw lost;
+      },
+    );
   }
 
   private async delete(d: KindDescriptor, input: ResourceObject): Promise<Partial<ResourceResult>> {
@@ -478,23 +482,17 @@ export class ApplyEngine {
   async patch(d: KindDescriptor, name: string, patch: Record<string, unknown>): Promise<ResourceResult> {
     const target = this.target(d, name);
     try {
-      const out = await this.updateLoop(
-        d,
-        target,
-        false,
-        (stored) => {
-          const merged = mergePatch(parseGoJson(encodeGoJson(stored, d.schema)), patch);
-          const patched = decodePatched(d, merged);
-          for (const field of ['name', 'namespace'] as const)
-            if ((patched.metadata[field] ?? '') !== (stored.metadata[field] ?? ''))
-              throw new InputError(`a patch cannot change metadata.${field}`, {
-                code: 'InvalidPatch',
-                hint: 'patch changes fields of one resource; create a new resource to rename it',
-              });
-          return { ...patched, metadata: { ...patched.metadata, ...serverSet(stored) } };
-        },
-        MAX_PATCH_ATTEMPTS,
-      );
+      const out = await this.updateLoop(d, target, false, (stored) => {
+        const merged = mergePatch(parseGoJson(encodeGoJson(stored, d.schema)), patch);
+        const patched = decodePatched(d, merged);
+        for (const field of ['name', 'namespace'] as const)
+          if ((patched.metadata[field] ?? '') !== (stored.metadata[field] ?? ''))
+            throw new InputError(`a patch cannot change metadata.${field}`, {
+              code: 'InvalidPatch',
+              hint: 'patch changes fields of one resource; create a new resource to rename it',
+            });
+        return { ...patched, metadata: { ...patched.metadata, ...serverSet(stored) } };
+      });
       return { ...this.result(d, target), ...out };
     } catch (err) {
       if (!isCalicoError(err)) throw err;
