@@ -182,23 +182,18 @@ async function validateForWrite(
   planned: readonly ResourceObject[] = [],
 ): Promise<void> {
   d.writeDefaults?.(res);
-  const hooks = hooksFor(d);
-  const storeErrs = (await hooks.validateWithStore?.(store, d, res, old, planned)) ?? [];
+  const storeErrs = (await d.validateWithStore?.(store, res, old, planned)) ?? [];
   if (storeErrs.length > 0) throw validationError(storeErrs);
   const errs = [...validateMetadata(res), ...(d.validate?.(res) ?? [])];
   if (errs.length > 0) throw validationError(errs);
-  if (!old) await hooks.checkCreate?.(store, res);
+  if (!old) await hooksFor(d).checkCreate?.(store, res);
 }
 
 /** Offline validation (`validate -f`): no datastore, so no overlap or immutability checks. */
 export function validateOffline(d: KindDescriptor, res: ResourceObject): void {
   const copy = structuredClone(res);
   d.writeDefaults?.(copy);
-  const errs = [
-    ...validateMetadata(copy),
-    ...(hooksFor(d).validateOffline?.(copy) ?? []),
-    ...(d.validate?.(copy) ?? []),
-  ];
+  const errs = [...validateMetadata(copy), ...(d.validate?.(copy) ?? [])];
   if (errs.length > 0) throw validationError(errs);
 }
 

@@ -1,12 +1,12 @@
 /**
  * The IPPool facts IPAM needs, decoded as the resources layer decodes every IPPool
- * (src/resources/kinds/ippool.ts: IPPool's read defaults, as `convertIpPoolFromStorage`: blockSize
+ * (src/resources/kinds/ippool-read.ts: IPPool's read defaults, as `convertIpPoolFromStorage`: blockSize
  * 26/122, nodeSelector all(), allowedUses Workload+Tunnel, assignmentMode Automatic), so there is
  * one pool model, without loading the kind registry (`ipam show` does not).
  */
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { parseCIDR } from '../resources/ip.js';
-import { decodeStoredIPPool, IPPOOL_PREFIX } from '../resources/kinds/ippool.js';
+import { decodeStoredIPPool, IPPOOL_PREFIX } from '../resources/kinds/ippool-read.js';
 import type { ResourceObject } from '../resources/types.js';
 import type { Network } from './keys.js';
 

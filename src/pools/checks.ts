@@ -7,7 +7,8 @@
 import { parseCIDR } from '../resources/ip.js';
 import { parseSelector, SelectorError } from '../resources/selector.js';
 import { erroredFieldText, type ResourceObject } from '../resources/types.js';
-import { validateIPPool, validateMetadata } from '../resources/validate.js';
+import { validateIPPool } from '../resources/kinds/ippool.js';
+import { validateMetadata } from '../resources/validate.js';
 import { isOn, type Encapsulation } from './encap.js';
 import type { ClusterFacts, NodeFacts } from './facts.js';
 
