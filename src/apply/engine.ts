@@ -234,7 +234,8 @@ export class ApplyEngine {
       const result = await this.one(verb, item);
       results.push(result);
       if (result.error instanceof UnreachableError) {
-        for (const rest of items.slice(results.length)) results.push(notAttempted(rest));
+        for (const rest of items.slice(results.length))
+          results.push(resultOf(rest.descriptor, rest.resource, rest, 'aborted'));
         break;
       }
     }
@@ -293,13 +294,8 @@ export class ApplyEngine {
   private async one(verb: FileVerb, item: EngineItem): Promise<ResourceResult> {
     const d = item.descriptor;
     const res = structuredClone(item.resource);
-    const base = (): ResourceResult => ({
-      kind: d.kind,
-      name: res.metadata.name ?? '',
-      ...(d.namespaced ? { namespace: res.metadata.namespace } : {}),
-      outcome: 'failed',
-      ...(item.file ? { source: { file: item.file, document: item.document ?? 0 } } : {}),
-    });
+    // After applyNamespace, which may fill in the namespace.
+    const base = () => resultOf(d, res, item);
     try {
       applyNamespace(d, res, this.opts);
       switch (verb) {
@@ -461,15 +457,6 @@ export class ApplyEngine {
     return res;
   }
 
-  private result(d: KindDescriptor, res: ResourceObject): ResourceResult {
-    return {
-      kind: d.kind,
-      name: res.metadata.name ?? '',
-      ...(d.namespaced ? { namespace: res.metadata.namespace } : {}),
-      outcome: 'failed',
-    };
-  }
-
   /**
    * calicoctl patch: merge the patch into the stored object, decode the result as strictly as a
    * file, validate, and compare-and-swap; a lost race re-reads and re-applies the patch.
@@ -488,12 +475,12 @@ export class ApplyEngine {
             });
         return { ...patched, metadata: { ...patched.metadata, ...serverSet(stored) } };
       });
-      return { ...this.result(d, target), ...out };
+      return { ...resultOf(d, target), ...out };
     } catch (err) {
       if (!isCalicoError(err)) throw err;
       const passThrough = ['ResourceNotFound', 'InvalidPatch', 'UnknownField', 'InvalidFieldType'];
       const wrapped = passThrough.includes(err.code) ? err : prefixError(err, 'updating existing resource: ');
-      return { ...this.result(d, target), error: wrapped };
+      return { ...resultOf(d, target), error: wrapped };
     }
   }
 
@@ -506,7 +493,7 @@ export class ApplyEngine {
   ): Promise<ResourceResult> {
     const target = this.target(d, name);
     let action: LabelAction = 'set';
-    const base = this.result(d, target);
+    const base = resultOf(d, target);
     let stage: 'get' | 'update' = 'get';
     try {
       const out = await this.updateLoop(d, target, false, (stored) => {
@@ -596,15 +583,19 @@ function labelError(err: CalicoError, stage: 'get' | 'update', argText: string):
   return reword(err, `failed to update ${argText}, label not changed`, err.message);
 }
 
-/** --atomic: once one resource failed, the others were not written either. */
-function notAttempted(item: EngineItem): ResourceResult {
-  const { descriptor: d, resource } = item;
+/** A resource's result: failed until something else is known. */
+function resultOf(
+  d: KindDescriptor,
+  res: ResourceObject,
+  from: Pick<EngineItem, 'file' | 'document'> = {},
+  outcome: Outcome = 'failed',
+): ResourceResult {
   return {
     kind: d.kind,
-    name: resource.metadata.name ?? '',
-    ...(d.namespaced ? { namespace: resource.metadata.namespace } : {}),
-    outcome: 'aborted',
-    ...(item.file ? { source: { file: item.file, document: item.document ?? 0 } } : {}),
+    name: res.metadata.name ?? '',
+    ...(d.namespaced ? { namespace: res.metadata.namespace } : {}),
+    outcome,
+    ...(from.file ? { source: { file: from.file, document: from.document ?? 0 } } : {}),
   };
 }
 

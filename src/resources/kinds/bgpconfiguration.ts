@@ -3,7 +3,7 @@
  * validator's checks and clientv3's fields only the `default` configuration may set.
  */
 import { S } from '../../codec/go-json.js';
-import { tagFailure } from '../field-rules.js';
+import { failure, tagFailure } from '../field-rules.js';
 import { parseCIDROrIP, parseIP } from '../ip.js';
 import { col, goText, name, naming, spec } from '../kind.js';
 import type { KindDescriptor } from '../registry.js';
@@ -73,17 +73,21 @@ export function validateBGPConfiguration(res: ResourceObject): ErroredField[] {
   if (s.localWorkloadPeeringIPV6 && parseIP(s.localWorkloadPeeringIPV6 as string)?.version !== 6)
     errs.push(tagFailure('LocalWorkloadPeeringIPV6', s.localWorkloadPeeringIPV6, 'ipv6'));
   if (s.nodeMeshPassword !== undefined && s.nodeToNodeMeshEnabled === false)
-    errs.push({
-      name: 'Spec.NodeMeshPassword',
-      value: s,
-      reason: 'spec.NodeMeshPassword cannot be set if spec.NodeToNodeMesh is disabled',
-    });
+    errs.push(
+      failure(
+        'Spec.NodeMeshPassword',
+        s,
+        'spec.NodeMeshPassword cannot be set if spec.NodeToNodeMesh is disabled',
+      ),
+    );
   if (s.nodeMeshMaxRestartTime !== undefined && s.nodeToNodeMeshEnabled === false)
-    errs.push({
-      name: 'Spec.NodeMeshMaxRestartTime',
-      value: s,
-      reason: 'spec.NodeMeshMaxRestartTime cannot be set if spec.NodeToNodeMesh is disabled',
-    });
+    errs.push(
+      failure(
+        'Spec.NodeMeshMaxRestartTime',
+        s,
+        'spec.NodeMeshMaxRestartTime cannot be set if spec.NodeToNodeMesh is disabled',
+      ),
+    );
   if (errs.length > 0) return errs;
   // clientv3 bgpConfigurations.ValidateDefaultOnlyFields
   if (res.metadata.name === 'default') return [];

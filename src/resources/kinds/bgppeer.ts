@@ -1,6 +1,6 @@
 /** BGPPeer (api/pkg/apis/projectcalico/v3/bgppeer.go): Go layout, columns and the validator's checks. */
 import { S } from '../../codec/go-json.js';
-import { NAME_RE, selectorFailures, tagFailure } from '../field-rules.js';
+import { failure, NAME_RE, selectorFailures, tagFailure } from '../field-rules.js';
 import { parseIP } from '../ip.js';
 import { col, name, naming, spec } from '../kind.js';
 import type { KindDescriptor } from '../registry.js';
@@ -86,50 +86,37 @@ export function validateBGPPeer(res: ResourceObject): ErroredField[] {
   if (errs.length > 0) return errs;
   const asn = Number(s.asNumber ?? 0);
   if (s.node && s.nodeSelector)
-    errs.push({
-      name: 'Node',
-      value: s.node,
-      reason: 'Node field must be empty when NodeSelector is specified',
-    });
+    errs.push(failure('Node', s.node, 'Node field must be empty when NodeSelector is specified'));
   if (peerIP && s.peerSelector)
-    errs.push({
-      name: 'PeerIP',
-      value: peerIP,
-      reason: 'PeerIP field must be empty when PeerSelector is specified',
-    });
+    errs.push(failure('PeerIP', peerIP, 'PeerIP field must be empty when PeerSelector is specified'));
   if (asn !== 0 && s.peerSelector)
-    errs.push({
-      name: 'ASNumber',
-      value: asn,
-      reason: 'ASNumber field must be empty when PeerSelector is specified',
-    });
+    errs.push(failure('ASNumber', asn, 'ASNumber field must be empty when PeerSelector is specified'));
   if (asn === 0 && s.localWorkloadSelector)
-    errs.push({
-      name: 'ASNumber',
-      value: asn,
-      reason: 'ASNumber field must NOT be empty when LocalWorkloadSelector is specified',
-    });
+    errs.push(
+      failure('ASNumber', asn, 'ASNumber field must NOT be empty when LocalWorkloadSelector is specified'),
+    );
   if (peerIP && s.localWorkloadSelector)
-    errs.push({
-      name: 'PeerIP',
-      value: peerIP,
-      reason: 'PeerIP field must be empty when LocalWorkloadSelector is specified',
-    });
+    errs.push(
+      failure('PeerIP', peerIP, 'PeerIP field must be empty when LocalWorkloadSelector is specified'),
+    );
   if (s.peerSelector && s.localWorkloadSelector)
-    errs.push({
-      name: 'PeerSelector',
-      value: peerIP,
-      reason: 'PeerSelector field must be empty when LocalWorkloadSelector is specified',
-    });
+    errs.push(
+      failure(
+        'PeerSelector',
+        peerIP,
+        'PeerSelector field must be empty when LocalWorkloadSelector is specified',
+      ),
+    );
   const reachable = reachableByProblem((s.reachableBy as string | undefined) ?? '', peerIP);
-  if (reachable) errs.push({ name: 'ReachableBy', value: s.reachableBy, reason: reachable });
+  if (reachable) errs.push(failure('ReachableBy', s.reachableBy, reachable));
   if (s.keepOriginalNextHop && s.nextHopMode !== undefined)
-    errs.push({
-      name: 'KeepOriginalNextHop',
-      value: peerIP,
-      reason:
+    errs.push(
+      failure(
+        'KeepOriginalNextHop',
+        peerIP,
         'The KeepOriginalNextHop field is deprecated. It must not be set to true when NextHopMode is configured.',
-    });
+      ),
+    );
   return errs;
 }
 

@@ -1,5 +1,6 @@
 /** IPAMConfiguration (api/pkg/apis/projectcalico/v3/ipamconfig.go): Go layout, columns, checks. */
 import { S } from '../../codec/go-json.js';
+import { failure } from '../field-rules.js';
 import { col, name, naming, spec } from '../kind.js';
 import type { KindDescriptor } from '../registry.js';
 import { f, named, resource, str, struct } from '../schemas.js';
@@ -43,10 +44,8 @@ function validateIPAMConfiguration(res: ResourceObject): ErroredField[] {
       reason: "Cannot disable 'StrictAffinity' and 'AutoAllocateBlocks' at the same time",
     });
   if ((s.maxBlocksPerHost as number | undefined) && Number(s.maxBlocksPerHost) < 0)
-    errs.push({
-      name: 'IPAMConfigurationSpec.MaxBlocksPerHost',
-      value: s.maxBlocksPerHost,
-      reason: 'must be a non-negative number',
-    });
+    errs.push(
+      failure('IPAMConfigurationSpec.MaxBlocksPerHost', s.maxBlocksPerHost, 'must be a non-negative number'),
+    );
   return errs;
 }

@@ -1,6 +1,6 @@
 /** Node (libcalico-go/lib/apis/internalapi/node.go): Go layout, columns, the validator's checks. */
 import { S } from '../../codec/go-json.js';
-import { tagFailure } from '../field-rules.js';
+import { failure, tagFailure } from '../field-rules.js';
 import { parseCIDROrIP, parseIP } from '../ip.js';
 import { col, name, naming, spec } from '../kind.js';
 import type { KindDescriptor } from '../registry.js';
@@ -91,8 +91,7 @@ function validateNode(res: ResourceObject): ErroredField[] {
           ),
         );
     }
-    if (Object.keys(bgp).length === 0)
-      errs.push({ name: 'BGP', value: bgp, reason: 'Spec.BGP should not be empty' });
+    if (Object.keys(bgp).length === 0) errs.push(failure('BGP', bgp, 'Spec.BGP should not be empty'));
   }
   if (s.ipv4VXLANTunnelAddr && parseIP(s.ipv4VXLANTunnelAddr as string)?.version !== 4)
     errs.push(tagFailure('IPv4VXLANTunnelAddr', s.ipv4VXLANTunnelAddr, 'ipv4'));
