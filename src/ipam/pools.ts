@@ -6,8 +6,9 @@
  */
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { parseCIDR } from '../resources/ip.js';
-import { decodeStoredIPPool, IPPOOL_PREFIX } from '../resources/kinds/ippool-read.js';
+import { decodeStoredIPPool } from '../resources/kinds/ippool-read.js';
 import type { ResourceObject } from '../resources/types.js';
+import { IPPOOL_PREFIX } from '../resources/well-known-keys.js';
 import type { Network } from './keys.js';
 
 export interface PoolInfo {

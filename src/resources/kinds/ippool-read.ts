@@ -1,16 +1,13 @@
 /**
  * The part of IPPool's module (ippool.ts) that readers of pools need without the kind registry
- * (`ipam show` starts on the fast path and reads pools, docs/architecture.md "Start-up"): where
- * pools are stored and the defaults every read and write fills in. Apart from ippool.ts so that
- * reading a pool loads neither schemas nor validation.
+ * (`ipam show` starts on the fast path and reads pools, docs/architecture.md "Start-up"): the
+ * defaults every read and write fills in. Apart from ippool.ts so that reading a pool loads neither
+ * schemas nor validation.
  */
 import type { KeyValue } from '../../datastore/contract.js';
 import { parseCIDR } from '../ip.js';
 import { decodeStored } from '../stored.js';
 import type { ResourceObject } from '../types.js';
-import { IPPOOL_PREFIX } from '../well-known-keys.js';
-
-export { IPPOOL_PREFIX };
 
 /** The defaults IPPool reads and writes fill in (convertIpPoolFromStorage). */
 export function defaultIPPoolSpec(spec: Record<string, unknown>): void {
