@@ -17,21 +17,14 @@ export interface Column {
   cell: (res: ResourceObject, ctx: TableContext) => string;
 }
 
-/** A kind's names; namespaced kinds also get the NAMESPACE column in tables. */
+/** A kind's names. */
 export function naming(
   kind: string,
   plural: string,
   aliases: string[],
   namespaced = false,
-): Pick<KindDescriptor, 'kind' | 'listKind' | 'plural' | 'aliases' | 'namespaced' | 'extra'> {
-  return {
-    kind,
-    listKind: `${kind}List`,
-    plural,
-    aliases,
-    namespaced,
-    ...(namespaced ? { extra: [namespace] } : {}),
-  };
+): Pick<KindDescriptor, 'kind' | 'listKind' | 'plural' | 'aliases' | 'namespaced'> {
+  return { kind, listKind: `${kind}List`, plural, aliases, namespaced };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -56,7 +49,6 @@ export function goText(v: unknown, zero: string): string {
 }
 
 export const name: Column = { heading: 'NAME', cell: (r) => r.metadata.name ?? '' };
-const namespace: Column = { heading: 'NAMESPACE', cell: (r) => r.metadata.namespace ?? '' };
 
 export const col = (heading: string, get: Getter, zero = ''): Column => ({
   heading,

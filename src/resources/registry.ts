@@ -25,6 +25,7 @@ import {
 import { tier } from './kinds/tier.js';
 import type { ResourceStore } from './store.js';
 import type { ErroredField, ResourceObject } from './types.js';
+import { RESOURCES } from './well-known-keys.js';
 
 export type { Column, TableContext } from './kind.js';
 
@@ -45,8 +46,6 @@ export interface KindDescriptor {
   schema: Schema;
   ps: readonly Column[];
   wide: readonly Column[];
-  /** Extra custom-columns headings (NAMESPACE and the like). */
-  extra?: readonly Column[];
   /** Operations refused, with calicoctl's operation text. */
   refuse?: { create?: string; update?: string; delete?: string; apply?: string };
   /** Defaults applied when the object is read (and persisted when written). */
@@ -96,8 +95,6 @@ const descriptors: KindDescriptor[] = [
   ...passThroughKinds,
 ];
 
-const PREFIX = '/calico/resources/v3/projectcalico.org/';
-
 const byAlias = new Map<string, KindDescriptor>();
 const byKind = new Map<string, KindDescriptor>();
 for (const d of descriptors) {
@@ -135,12 +132,14 @@ export function allKindNames(): string[] {
 // etcd keys (calico.md §1.1)
 
 export function resourceKey(d: KindDescriptor, name: string, namespace?: string): string {
-  return d.namespaced ? `${PREFIX}${d.plural}/${namespace ?? ''}/${name}` : `${PREFIX}${d.plural}/${name}`;
+  return d.namespaced
+    ? `${RESOURCES}${d.plural}/${namespace ?? ''}/${name}`
+    : `${RESOURCES}${d.plural}/${name}`;
 }
 
 /** The prefix to list a kind (optionally one namespace). */
 export function resourcePrefix(d: KindDescriptor, namespace?: string): string {
-  return d.namespaced && namespace ? `${PREFIX}${d.plural}/${namespace}/` : `${PREFIX}${d.plural}/`;
+  return d.namespaced && namespace ? `${RESOURCES}${d.plural}/${namespace}/` : `${RESOURCES}${d.plural}/`;
 }
 
 function unescapeName(s: string): string {
