@@ -184,7 +184,7 @@ async function validateForWrite(
   d.writeDefaults?.(res);
   const storeErrs = (await d.validateWithStore?.(store, res, old, planned)) ?? [];
   if (storeErrs.length > 0) throw validationError(storeErrs);
-  const errs = [...validateMetadata(res), ...(d.validate?.(res) ?? [])];
+  const errs = [...validateMetadata(res, d.nameRule), ...(d.validate?.(res) ?? [])];
   if (errs.length > 0) throw validationError(errs);
   if (!old) await hooksFor(d).checkCreate?.(store, res);
 }
@@ -193,7 +193,7 @@ async function validateForWrite(
 export function validateOffline(d: KindDescriptor, res: ResourceObject): void {
   const copy = structuredClone(res);
   d.writeDefaults?.(copy);
-  const errs = [...validateMetadata(copy), ...(d.validate?.(copy) ?? [])];
+  const errs = [...validateMetadata(copy, d.nameRule), ...(d.validate?.(copy) ?? [])];
   if (errs.length > 0) throw validationError(errs);
 }
 

@@ -33,6 +33,21 @@ export function selectorFailures(fields: readonly [field: string, value: unknown
   return errs;
 }
 
+/** A rule for metadata.name: the longest it may be, and a pattern whose rule is the reason. */
+export interface NameRule {
+  maxLength: number;
+  pattern: RegExp;
+  rule: string;
+}
+
+export function nameRuleFailures(name: string, { maxLength, pattern, rule }: NameRule): ErroredField[] {
+  const errs: ErroredField[] = [];
+  if (name.length > maxLength)
+    errs.push(failure('Metadata.Name', name, `name is too long by ${name.length - maxLength} bytes`));
+  if (!pattern.test(name)) errs.push(failure('Metadata.Name', name, rule));
+  return errs;
+}
+
 /** A failed field with the reason Calico gives. */
 export function failure(name: string, value: unknown, reason: string): ErroredField {
   return { name, value, reason };

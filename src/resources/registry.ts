@@ -5,6 +5,7 @@
  */
 import type { Schema } from '../codec/go-json.js';
 import { InputError } from '../errors.js';
+import type { NameRule } from './field-rules.js';
 import type { Column } from './kind.js';
 import { bgpconfiguration } from './kinds/bgpconfiguration.js';
 import { bgppeer } from './kinds/bgppeer.js';
@@ -50,6 +51,8 @@ export interface KindDescriptor {
   refuse?: { create?: string; update?: string; delete?: string; apply?: string };
   /** Defaults applied when the object is read (and persisted when written). */
   readDefaults?: (res: ResourceObject) => void;
+  /** A rule for metadata.name checked before the one every kind has (Tier's DNS label). */
+  nameRule?: NameRule;
   /** Field checks that need nothing but the object (also what `validate -f` checks offline). */
   validate?: (res: ResourceObject) => ErroredField[];
   /**

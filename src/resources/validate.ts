@@ -3,13 +3,12 @@
  * its field names and reasons, so the messages match calicoctl v3.32.1. Pure functions: each returns
  * the failed fields (empty when valid). A kind's own checks are in its module (src/resources/kinds/).
  */
-import { NAME_LABEL, NAME_RE, NAME_SUBDOMAIN } from './field-rules.js';
+import { NAME_RE, NAME_SUBDOMAIN, nameRuleFailures, type NameRule } from './field-rules.js';
 import type { ErroredField, ResourceObject } from './types.js';
 
 /** IPPool's checks, for the pool writers outside the apply engine (ipam split, ippool migrate). */
 export { validateIPPool } from './kinds/ippool.js';
 
-const TIER_NAME_RE = new RegExp(`^${NAME_LABEL}$`);
 const QUALIFIED_NAME_RE = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE_RE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
@@ -40,40 +39,17 @@ function qualifiedNameErrors(key: string): string[] {
   return errs;
 }
 
-/** A name longer than maxLength, or not matching re (whose rule is the reason). */
-function nameRuleFailures(name: string, maxLength: number, re: RegExp, rule: string): ErroredField[] {
-  const errs: ErroredField[] = [];
-  if (name.length > maxLength)
-    errs.push({
-      name: 'Metadata.Name',
-      value: name,
-      reason: `name is too long by ${name.length - maxLength} bytes`,
-    });
-  if (!re.test(name)) errs.push({ name: 'Metadata.Name', value: name, reason: rule });
-  return errs;
-}
+const NAME_RULE: NameRule = {
+  maxLength: 253,
+  pattern: NAME_RE,
+  rule: `name must consist of lower case alphanumeric characters, '-' or '.' (regex: ${NAME_SUBDOMAIN})`,
+};
 
-/** validateObjectMeta (and validateTier's stricter name rule for Tier). */
-export function validateMetadata(res: ResourceObject): ErroredField[] {
-  const errs: ErroredField[] = [];
+/** validateObjectMeta, after the kind's own name rule if it has one (validateTier's). */
+export function validateMetadata(res: ResourceObject, kindNameRule?: NameRule): ErroredField[] {
   const name = res.metadata.name ?? '';
-  if (res.kind === 'Tier')
-    errs.push(
-      ...nameRuleFailures(
-        name,
-        63,
-        TIER_NAME_RE,
-        `name must consist of lower case alphanumeric characters or '-' (regex: ${NAME_LABEL})`,
-      ),
-    );
-  errs.push(
-    ...nameRuleFailures(
-      name,
-      253,
-      NAME_RE,
-      `name must consist of lower case alphanumeric characters, '-' or '.' (regex: ${NAME_SUBDOMAIN})`,
-    ),
-  );
+  const errs = kindNameRule ? nameRuleFailures(name, kindNameRule) : [];
+  errs.push(...nameRuleFailures(name, NAME_RULE));
   const ns = res.metadata.namespace;
   if (ns && !NAME_RE.test(ns))
     errs.push({

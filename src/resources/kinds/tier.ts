@@ -1,5 +1,6 @@
 /** Tier (api/pkg/apis/projectcalico/v3/tier.go): Go layout, columns and calicoctl's list order. */
 import { S } from '../../codec/go-json.js';
+import { NAME_LABEL } from '../field-rules.js';
 import { floatCol, name, naming, spec } from '../kind.js';
 import type { KindDescriptor } from '../registry.js';
 import { conditions, f, resource, str, struct } from '../schemas.js';
@@ -17,6 +18,12 @@ export const tier: KindDescriptor = {
   schema: resource('Tier', tierSpec, [f('status', struct('TierStatus', [conditions]))]),
   ps: columns,
   wide: columns,
+  // validateTier: a DNS label, not a subdomain.
+  nameRule: {
+    maxLength: 63,
+    pattern: new RegExp(`^${NAME_LABEL}$`),
+    rule: `name must consist of lower case alphanumeric characters or '-' (regex: ${NAME_LABEL})`,
+  },
   // calicoctl stable-sorts tiers by order, unset orders last.
   sortList: (items) => {
     const order = (r: ResourceObject) => {
