@@ -136,7 +136,7 @@ function refused(op: string, d: KindDescriptor, reason?: string): RefusedError {
   });
 }
 
-/** Per-object refusals (NetworkPolicy names reserved for Kubernetes policies). */
+/** Per-object refusals (the kind's refuseObject). */
 function checkObjectAllowed(
   d: KindDescriptor,
   res: ResourceObject,
@@ -146,7 +146,7 @@ function checkObjectAllowed(
   if (r)
     throw new RefusedError(
       `operation ${r.operation} is not supported on ${resourceId(d.kind, res.metadata.name, d.namespaced ? res.metadata.namespace : undefined)}: ${r.reason}`,
-      { code: 'OperationNotSupported', hint: 'choose a name that does not start with "knp.default."' },
+      { code: 'OperationNotSupported', hint: r.hint },
     );
 }
 

@@ -33,6 +33,7 @@ export type { Column, TableContext } from './kind.js';
 export interface RefusalText {
   operation: string;
   reason: string;
+  hint: string;
 }
 
 /** One kind, as its module describes it; the engine, the store and the table printer read it. */

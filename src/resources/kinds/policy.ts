@@ -143,6 +143,7 @@ export const networkpolicy: KindDescriptor = {
       ? {
           operation: { create: 'create or apply', update: 'apply or replace', delete: 'delete' }[op],
           reason: 'kubernetes network policies must be managed through the kubernetes API',
+          hint: `choose a name that does not start with "${KNP_PREFIX}"`,
         }
       : undefined,
 };
