@@ -17,14 +17,20 @@ export interface Column {
   cell: (res: ResourceObject, ctx: TableContext) => string;
 }
 
-/** A kind's names. */
+/** A kind's names: on the command line its lower-case name, its plural, then its short names. */
 export function naming(
   kind: string,
   plural: string,
-  aliases: string[],
+  shortNames: string[],
   namespaced = false,
 ): Pick<KindDescriptor, 'kind' | 'listKind' | 'plural' | 'aliases' | 'namespaced'> {
-  return { kind, listKind: `${kind}List`, plural, aliases, namespaced };
+  return {
+    kind,
+    listKind: `${kind}List`,
+    plural,
+    aliases: [kind.toLowerCase(), plural, ...shortNames],
+    namespaced,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -45,12 +45,7 @@ const columns = [
 ];
 
 export const bgpconfiguration: KindDescriptor = {
-  ...naming('BGPConfiguration', 'bgpconfigurations', [
-    'bgpconfiguration',
-    'bgpconfigurations',
-    'bgpconfig',
-    'bgpconfigs',
-  ]),
+  ...naming('BGPConfiguration', 'bgpconfigurations', ['bgpconfig', 'bgpconfigs']),
   schema: resource('BGPConfiguration', bgpConfigurationSpec),
   ps: columns,
   wide: columns,

@@ -40,7 +40,7 @@ const columns = [
 ];
 
 export const bgppeer: KindDescriptor = {
-  ...naming('BGPPeer', 'bgppeers', ['bgppeer', 'bgppeers', 'bgpp', 'bgpps', 'bp', 'bps']),
+  ...naming('BGPPeer', 'bgppeers', ['bgpp', 'bgpps', 'bp', 'bps']),
   schema: resource('BGPPeer', bgpPeerSpec),
   ps: columns,
   wide: columns,

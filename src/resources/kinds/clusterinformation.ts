@@ -21,12 +21,7 @@ const columns = [
 ];
 
 export const clusterinformation: KindDescriptor = {
-  ...naming('ClusterInformation', 'clusterinformations', [
-    'clusterinformation',
-    'clusterinformations',
-    'clusterinfo',
-    'clusterinfos',
-  ]),
+  ...naming('ClusterInformation', 'clusterinformations', ['clusterinfo', 'clusterinfos']),
   schema: resource('ClusterInformation', clusterInformationSpec),
   ps: columns,
   wide: columns,

@@ -219,12 +219,7 @@ const felixConfigurationSpec = struct('FelixConfigurationSpec', [
 ]);
 
 export const felixconfiguration: KindDescriptor = {
-  ...naming('FelixConfiguration', 'felixconfigurations', [
-    'felixconfiguration',
-    'felixconfigurations',
-    'felixconfig',
-    'felixconfigs',
-  ]),
+  ...naming('FelixConfiguration', 'felixconfigurations', ['felixconfig', 'felixconfigs']),
   schema: resource('FelixConfiguration', felixConfigurationSpec),
   ps: [name],
   wide: [name],

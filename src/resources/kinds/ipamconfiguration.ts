@@ -17,12 +17,7 @@ const strictAffinity = col('STRICTAFFINITY', spec('strictAffinity'), 'false');
 const autoAllocateBlocks = col('AUTOALLOCATEBLOCKS', spec('autoAllocateBlocks'), 'false');
 
 export const ipamconfiguration: KindDescriptor = {
-  ...naming('IPAMConfiguration', 'ipamconfigurations', [
-    'ipamconfiguration',
-    'ipamconfigurations',
-    'ipamconfig',
-    'ipamconfigs',
-  ]),
+  ...naming('IPAMConfiguration', 'ipamconfigurations', ['ipamconfig', 'ipamconfigs']),
   schema: resource('IPAMConfiguration', ipamConfigurationSpec),
   ps: [name, strictAffinity, autoAllocateBlocks],
   wide: [name, strictAffinity, autoAllocateBlocks, col('MAXBLOCKSPERHOST', spec('maxBlocksPerHost'), '0')],

@@ -30,7 +30,7 @@ const ipPoolSpec = struct('IPPoolSpec', [
 ]);
 
 export const ippool: KindDescriptor = {
-  ...naming('IPPool', 'ippools', ['ippool', 'ippools', 'ipp', 'ipps', 'pool', 'pools']),
+  ...naming('IPPool', 'ippools', ['ipp', 'ipps', 'pool', 'pools']),
   schema: resource('IPPool', ipPoolSpec, [f('status', struct('IPPoolStatus', [conditions], true))]),
   ps: [name, col('CIDR', spec('cidr')), col('SELECTOR', spec('nodeSelector'))],
   wide: [

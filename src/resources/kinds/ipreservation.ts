@@ -10,12 +10,7 @@ import type { ErroredField, ResourceObject } from '../types.js';
 const ipReservationSpec = struct('IPReservationSpec', [f('reservedCIDRs', S.slice(S.string()))]);
 
 export const ipreservation: KindDescriptor = {
-  ...naming('IPReservation', 'ipreservations', [
-    'ipreservation',
-    'ipreservations',
-    'reservation',
-    'reservations',
-  ]),
+  ...naming('IPReservation', 'ipreservations', ['reservation', 'reservations']),
   schema: resource('IPReservation', ipReservationSpec),
   ps: [name],
   wide: [name, truncatedJoin('CIDRS', spec('reservedCIDRs'))],

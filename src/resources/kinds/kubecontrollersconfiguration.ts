@@ -72,8 +72,6 @@ const kubeControllersStatus = struct('KubeControllersConfigurationStatus', [
 
 export const kubecontrollersconfiguration: KindDescriptor = {
   ...naming('KubeControllersConfiguration', 'kubecontrollersconfigurations', [
-    'kubecontrollersconfiguration',
-    'kubecontrollersconfigurations',
     'kubecontrollersconfig',
     'kubecontrollersconfigs',
   ]),

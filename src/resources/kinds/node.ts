@@ -52,7 +52,7 @@ const nodeStatus = struct('NodeStatus', [
 ]);
 
 export const node: KindDescriptor = {
-  ...naming('Node', 'nodes', ['node', 'nodes', 'no', 'nos']),
+  ...naming('Node', 'nodes', ['no', 'nos']),
   schema: resource('Node', nodeSpec, [f('status', nodeStatus)]),
   ps: [name],
   wide: [

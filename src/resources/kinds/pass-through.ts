@@ -10,11 +10,11 @@ import { API_VERSION, type ResourceObject } from '../types.js';
 function passThrough(
   kind: string,
   plural: string,
-  aliases: string[],
+  shortNames: string[],
   namespaced: boolean,
   columns: Pick<KindDescriptor, 'ps' | 'wide' | 'virtual'>,
 ): KindDescriptor {
-  return { ...naming(kind, plural, aliases, namespaced), schema: passThroughSchema(kind), ...columns };
+  return { ...naming(kind, plural, shortNames, namespaced), schema: passThroughSchema(kind), ...columns };
 }
 
 const nets = { ps: [name], wide: [name, truncatedJoin('NETS', spec('nets'))] };
@@ -39,27 +39,13 @@ export const passThroughKinds: KindDescriptor[] = [
   passThrough(
     'StagedKubernetesNetworkPolicy',
     'stagedkubernetesnetworkpolicies',
-    [
-      'stagedkubernetesnetworkpolicy',
-      'stagedkubernetesnetworkpolicies',
-      'stagedkubernetespolicy',
-      'sknp',
-      'stagedkubernetespolicies',
-      'skpol',
-      'skpols',
-    ],
+    ['stagedkubernetespolicy', 'sknp', 'stagedkubernetespolicies', 'skpol', 'skpols'],
     true,
     { ps: [name], wide: [name, col('PODSELECTOR', spec('podSelector'))] },
   ),
-  passThrough(
-    'GlobalNetworkSet',
-    'globalnetworksets',
-    ['globalnetworkset', 'globalnetworksets', 'gnetsets'],
-    false,
-    nets,
-  ),
-  passThrough('NetworkSet', 'networksets', ['networkset', 'networksets', 'netsets'], true, nets),
-  passThrough('HostEndpoint', 'hostendpoints', ['hostendpoint', 'hostendpoints', 'hep', 'heps'], false, {
+  passThrough('GlobalNetworkSet', 'globalnetworksets', ['gnetsets'], false, nets),
+  passThrough('NetworkSet', 'networksets', ['netsets'], true, nets),
+  passThrough('HostEndpoint', 'hostendpoints', ['hep', 'heps'], false, {
     ps: [name, col('NODE', spec('node'))],
     wide: [
       name,
@@ -69,33 +55,27 @@ export const passThroughKinds: KindDescriptor[] = [
       joined('PROFILES', spec('profiles')),
     ],
   }),
-  passThrough(
-    'WorkloadEndpoint',
-    'workloadendpoints',
-    ['workloadendpoint', 'workloadendpoints', 'wep', 'weps'],
-    true,
-    {
-      ps: [
-        workload,
-        col('NODE', spec('node')),
-        joined('NETWORKS', spec('ipNetworks')),
-        col('INTERFACE', spec('interfaceName')),
-      ],
-      wide: [
-        name,
-        workload,
-        col('NODE', spec('node')),
-        joined('NETWORKS', spec('ipNetworks')),
-        col('INTERFACE', spec('interfaceName')),
-        joined('PROFILES', spec('profiles')),
-        {
-          heading: 'NATS',
-          cell: (r) => ((spec('ipNATs')(r) as unknown[] | undefined) ?? []).map(natText).join(','),
-        },
-      ],
-    },
-  ),
-  passThrough('Profile', 'profiles', ['profile', 'profiles', 'pro', 'pros'], false, {
+  passThrough('WorkloadEndpoint', 'workloadendpoints', ['wep', 'weps'], true, {
+    ps: [
+      workload,
+      col('NODE', spec('node')),
+      joined('NETWORKS', spec('ipNetworks')),
+      col('INTERFACE', spec('interfaceName')),
+    ],
+    wide: [
+      name,
+      workload,
+      col('NODE', spec('node')),
+      joined('NETWORKS', spec('ipNetworks')),
+      col('INTERFACE', spec('interfaceName')),
+      joined('PROFILES', spec('profiles')),
+      {
+        heading: 'NATS',
+        cell: (r) => ((spec('ipNATs')(r) as unknown[] | undefined) ?? []).map(natText).join(','),
+      },
+    ],
+  }),
+  passThrough('Profile', 'profiles', ['pro', 'pros'], false, {
     // The profile libcalico-go returns with every profile list (never stored).
     virtual: [
       {
@@ -120,7 +100,7 @@ export const passThroughKinds: KindDescriptor[] = [
       },
     ],
   }),
-  passThrough('BGPFilter', 'bgpfilters', ['bgpfilter', 'bgpfilters', 'bgpf', 'bgpfs', 'bf', 'bfs'], false, {
+  passThrough('BGPFilter', 'bgpfilters', ['bgpf', 'bgpfs', 'bf', 'bfs'], false, {
     ps: bgpFilterColumns,
     wide: bgpFilterColumns,
   }),

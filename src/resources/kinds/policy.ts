@@ -103,11 +103,11 @@ type PolicyKind =
   | 'StagedGlobalNetworkPolicy';
 
 /** A policy kind: the modelled top level, the name annotation, the tier defaults. */
-function policy(kind: PolicyKind, plural: string, aliases: string[], namespaced = false): KindDescriptor {
+function policy(kind: PolicyKind, plural: string, shortNames: string[], namespaced = false): KindDescriptor {
   const staged = kind.startsWith('Staged');
   const global = kind.includes('Global');
   return {
-    ...naming(kind, plural, aliases, namespaced),
+    ...naming(kind, plural, shortNames, namespaced),
     schema: resource(kind, policySpec(`${kind}Spec`, { staged, global })),
     ps: [name, col('TIER', spec('tier'))],
     wide: [
@@ -124,20 +124,10 @@ function policy(kind: PolicyKind, plural: string, aliases: string[], namespaced 
   };
 }
 
-export const globalnetworkpolicy = policy('GlobalNetworkPolicy', 'globalnetworkpolicies', [
-  'globalnetworkpolicy',
-  'globalnetworkpolicies',
-  'gnp',
-  'gnps',
-]);
+export const globalnetworkpolicy = policy('GlobalNetworkPolicy', 'globalnetworkpolicies', ['gnp', 'gnps']);
 
 export const networkpolicy: KindDescriptor = {
-  ...policy(
-    'NetworkPolicy',
-    'networkpolicies',
-    ['networkpolicy', 'networkpolicies', 'policy', 'np', 'policies', 'pol', 'pols'],
-    true,
-  ),
+  ...policy('NetworkPolicy', 'networkpolicies', ['policy', 'np', 'policies', 'pol', 'pols'], true),
   refuseObject: (res, op) =>
     res.metadata.name?.startsWith(KNP_PREFIX)
       ? {
@@ -149,8 +139,6 @@ export const networkpolicy: KindDescriptor = {
 };
 
 export const stagedglobalnetworkpolicy = policy('StagedGlobalNetworkPolicy', 'stagedglobalnetworkpolicies', [
-  'stagedglobalnetworkpolicy',
-  'stagedglobalnetworkpolicies',
   'sgnp',
   'sgnps',
 ]);
@@ -158,7 +146,7 @@ export const stagedglobalnetworkpolicy = policy('StagedGlobalNetworkPolicy', 'st
 export const stagednetworkpolicy = policy(
   'StagedNetworkPolicy',
   'stagednetworkpolicies',
-  ['stagednetworkpolicy', 'stagednetworkpolicies', 'stagedpolicy', 'snp', 'stagedpolicies', 'spol', 'spols'],
+  ['stagedpolicy', 'snp', 'stagedpolicies', 'spol', 'spols'],
   true,
 );
 

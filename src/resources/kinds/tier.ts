@@ -14,7 +14,7 @@ const tierSpec = struct('TierSpec', [
 const columns = [name, floatCol('ORDER', spec('order'))];
 
 export const tier: KindDescriptor = {
-  ...naming('Tier', 'tiers', ['tier', 'tiers']),
+  ...naming('Tier', 'tiers', []),
   schema: resource('Tier', tierSpec, [f('status', struct('TierStatus', [conditions]))]),
   ps: columns,
   wide: columns,
