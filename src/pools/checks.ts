@@ -1,6 +1,6 @@
 /**
  * The checks run before an encapsulation change is written, each saying what will break and how
- * to fix it. Errors are the IPPool rules apply enforces (src/resources/validate.ts, the one source
+ * to fix it. Errors are the IPPool rules apply enforces (src/resources/kinds/ippool.ts, the one source
  * of truth) and can never be skipped; warnings are refused unless --force; notices are reported
  * and never refuse.
  */
