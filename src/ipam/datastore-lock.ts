@@ -13,6 +13,7 @@ import { encodeGoJson, parseGoJson, S } from '../codec/go-json.js';
 import { updateKey, type CasDecision } from '../datastore/cas.js';
 import type { Datastore } from '../datastore/contract.js';
 import { ConflictError, OperationError } from '../errors.js';
+import { nowTimestamp } from '../resources/store.js';
 import { CLUSTER_INFORMATION_KEY } from '../resources/well-known-keys.js';
 
 const clusterInformationSchema = S.struct([
@@ -46,7 +47,7 @@ function newClusterInformation(ready: boolean, now = new Date()): string {
       metadata: {
         name: 'default',
         uid: randomUUID(),
-        creationTimestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        creationTimestamp: nowTimestamp(now),
       },
       spec: { clusterGUID: randomBytes(16).toString('hex'), datastoreReady: ready },
     },
