@@ -323,7 +323,8 @@ export class ApplyEngine {
     const res = createMetadata(input);
     await validateForWrite(this.store, d, res, undefined, this.plan?.plannedOf(d));
     await this.initOnce();
-    if (d.needsTier) await this.requireTier(String(res.spec?.tier ?? 'default'));
+    const required = d.createNeeds?.(res);
+    if (required) await this.requireExisting(required.kind, required.name);
     if (this.opts.dryRun) {
       const existing = await this.tryGet(d, res);
       if (existing) throw alreadyExistsError(d.kind, res.metadata.name, res.metadata.namespace);
@@ -339,12 +340,11 @@ export class ApplyEngine {
     return { outcome: 'created', resourceVersion: out.metadata.resourceVersion };
   }
 
-  /** clientv3 policy Create: the tier must exist (or be created earlier in the same --atomic plan). */
-  private async requireTier(tier: string): Promise<void> {
-    const d = kindDescriptor('Tier')!;
-    const key = resourceKey(d, tier);
+  /** The object a create needs must exist (or be created earlier in the same --atomic plan). */
+  private async requireExisting(kind: string, name: string): Promise<void> {
+    const key = resourceKey(kindDescriptor(kind)!, name);
     if (this.plan?.willExist(key)) return;
-    if (!(await this.ds.get(key))) throw notFoundError('Tier', tier);
+    if (!(await this.ds.get(key))) throw notFoundError(kind, name);
   }
 
   private async apply(d: KindDescriptor, input: ResourceObject): Promise<Partial<ResourceResult>> {

@@ -71,8 +71,8 @@ export interface KindDescriptor {
   writeDefaults?: (res: ResourceObject) => void;
   /** What the etcdv3 backend adds on every write (policies: the name annotation). */
   toStorage?: (res: ResourceObject) => ResourceObject;
-  /** A create must find the Tier named in spec.tier (clientv3 policy Create). */
-  needsTier?: boolean;
+  /** An object a create must find stored (policies: the Tier named in spec.tier, clientv3 policy Create). */
+  createNeeds?: (res: ResourceObject) => { kind: string; name: string };
   /** Refuses an operation for this particular object: calicoctl's operation text and reason. */
   refuseObject?: (res: ResourceObject, op: 'create' | 'update' | 'delete') => RefusalText | undefined;
   /** Objects libcalico-go returns for this kind without storing them (get by name, and every list). */

@@ -119,7 +119,7 @@ function policy(kind: PolicyKind, plural: string, shortNames: string[], namespac
     writeDefaults: defaultPolicy,
     toStorage: withStoredPolicyName,
     readDefaults: restorePolicyName,
-    needsTier: true,
+    createNeeds: (res) => ({ kind: 'Tier', name: String(res.spec?.tier ?? DEFAULT_TIER) }),
     validate: validatePolicy,
   };
 }
