@@ -29,6 +29,20 @@ export function etcdctlSubject(endpoint: string, prefix: string): Subject {
   };
 }
 
+/** The subject, charged the CPU etcd uses while it runs. */
+export function onEtcd(subject: Subject, etcd: Pick<BenchEtcd, 'cpuSeconds'>): Subject {
+  return { ...subject, serverCpuSeconds: () => etcd.cpuSeconds() };
+}
+
+/** Every member of each group, charged the CPU etcd uses while it runs. */
+function allOnEtcd(groups: Group[], etcd: BenchEtcd): Group[] {
+  return groups.map((g) => ({
+    ...g,
+    ...(g.reference ? { reference: onEtcd(g.reference, etcd) } : {}),
+    cases: g.cases.map((c) => ({ ...c, subject: onEtcd(c.subject, etcd) })),
+  }));
+}
+
 type Ratio = (max: number, rssMiB?: number) => { kind: 'ratio'; max: number; rssMaxMiB?: number };
 
 /** `ipam show` variants that read the blocks (and one key more), against etcdctl reading the blocks. */
@@ -78,7 +92,7 @@ export function etcdGroups(
   checkRss: number | undefined,
 ): Group[] {
   const env = { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: etcd.endpoint };
-  return [
+  return allOnEtcd([
     {
       title: `etcd ${size}`,
       reference: etcdctlSubject(etcd.endpoint, BLOCK_PREFIX),
@@ -113,7 +127,7 @@ export function etcdGroups(
         budget: ratio(1.0, checkRss),
       })),
     },
-  ];
+  ], etcd); // prettier-ignore
 }
 
 /** Issue 14 gives the import no memory budget (its RSS is reported all the same). */
@@ -125,18 +139,19 @@ const IMPORT_BUDGET = { kind: 'ratio', max: 1.5 } as const;
  */
 export function importGroup(
   cli: BuiltCli,
-  etcdEnv: Env,
+  source: BenchEtcd,
   target: BenchEtcd,
   scratch: string,
   size: string,
 ): Group {
+  const etcdEnv = { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: source.endpoint };
   const file = exportPath(scratch, `import-${size}`);
   const store = join(scratch, `import-target-${size}.db`);
   const embeddedEnv = { DATASTORE_TYPE: 'embedded', EMBEDDED_DATASTORE_PATH: store };
   const args = ['datastore', 'import', '-f', file];
   return {
     title: `import ${size}`,
-    reference: cli.subject('datastore export -o FILE (etcd)', 'datastore:export', ['datastore', 'export', '-o', file], etcdEnv), // prettier-ignore
+    reference: onEtcd(cli.subject('datastore export -o FILE (etcd)', 'datastore:export', ['datastore', 'export', '-o', file], etcdEnv), source), // prettier-ignore
     cases: [
       {
         subject: {
@@ -154,10 +169,13 @@ export function importGroup(
       },
       {
         subject: {
-          ...cli.subject('datastore import into an empty etcd', 'datastore:import', args, {
-            DATASTORE_TYPE: 'etcdv3',
-            ETCD_ENDPOINTS: target.endpoint,
-          }),
+          ...onEtcd(
+            cli.subject('datastore import into an empty etcd', 'datastore:import', args, {
+              DATASTORE_TYPE: 'etcdv3',
+              ETCD_ENDPOINTS: target.endpoint,
+            }),
+            target,
+          ),
           prepare: () => target.reset(),
         },
         budget: IMPORT_BUDGET,
