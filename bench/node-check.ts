@@ -116,6 +116,9 @@ export async function nodeCheckCommand(args: string[], repoRoot: string): Promis
     for (const f of first.findings) {
       const m = /(?:^|by hand: )ip (-6 )?route replace (.*)$/.exec(f.hint);
       if (m) batches[m[1] ? '6' : '4'].push(`route replace ${m[2]}`);
+      // Sysctls Felix sets at start-up (this namespace's own: net.* is per network namespace).
+      const sysctl = /^sysctl -w (net\.[\w.-]+)=(\S+)/.exec(f.hint);
+      if (sysctl) writeFileSync(`/proc/sys/${sysctl[1]!.replaceAll('.', '/')}`, sysctl[2]!);
     }
     for (const [family, lines] of Object.entries(batches)) {
       const file = join(scratch, `routes${family}.batch`);

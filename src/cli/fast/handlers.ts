@@ -24,4 +24,5 @@ export const FAST_COMMANDS: Record<string, () => Promise<FastHandler>> = {
   validate: async () => fast((await import('../handlers/validate.js')).runValidate),
   'ipam:show': async () => fast((await import('../handlers/ipam-show.js')).runIpamShow),
   'node:status': async () => fast((await import('../handlers/node-status.js')).runNodeStatus),
+  'node:check': async () => fast((await import('../handlers/node-check.js')).runNodeCheck),
 };
