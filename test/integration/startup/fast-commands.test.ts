@@ -196,6 +196,21 @@ describe('node check on the fast path (repeatable --load)', () => {
     expect(report.nodes.map((n) => n.node)).toEqual(['n1', 'n2', 'n3']);
   });
 
+  it("takes the node's name from NODENAME, as oclif does", async () => {
+    // The live kernel of this machine is read: only what does not depend on it is compared.
+    const { fast, oclif } = await bothPaths(['node', 'check', '-o', 'json'], {
+      env: { ...store, NODENAME: 'n9' },
+    });
+    expect(fast.path).toBe('fast (node:check)');
+    const named = (run: { stdout: string }) => JSON.parse(run.stdout) as { node: string; nodeSource: string };
+    expect({ node: named(fast).node, source: named(fast).nodeSource, code: fast.code }).toEqual({
+      node: 'n9',
+      source: 'NODENAME',
+      code: oclif.code,
+    });
+    expect(named(oclif).node).toBe('n9');
+  });
+
   it('fails as oclif does', async () => {
     await expectParity('node:check', ['node', 'check', '--load', goodPool], { env: store });
     await expectParity('node:check', ['node', 'check', '--load', saved[0]!, '--save', join(dir, 's.json')], {
