@@ -34,7 +34,7 @@ function sortedBackend(entries: readonly (readonly [string, string])[]): {
     return { hits: req.limit ? inRange.slice(0, req.limit) : inRange, count: inRange.length };
   };
   const backend: KVBackend = {
-    info: { type: 'etcdv3', endpoints: ['http://127.0.0.1:2379'] },
+    info: { type: 'etcdv3', endpoints: ['http://127.0.0.1:2379'], source: 'test' },
     range: async (req): Promise<RangeResponse> => {
       const { hits, count } = select(req);
       return { kvs: hits.map(kv), more: hits.length < count, count, revision: 7 };
