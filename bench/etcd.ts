@@ -39,9 +39,17 @@ export async function startBenchEtcd(): Promise<BenchEtcd> {
   };
 }
 
-/** utime + stime of /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux). */
+/**
+ * utime + stime of /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux); NaN when
+ * the process is gone (the row then shows no etcd CPU, and the case's own failure says why).
+ */
 function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return Number.NaN;
+  }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }

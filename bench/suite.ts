@@ -129,7 +129,9 @@ export async function runGroup(
   } => {
     const o = outcomes.get(subject)!;
     if (o.error) return { error: o.error };
-    const server = o.samples.map((s) => s.serverCpuSeconds).filter((s) => s !== undefined);
+    const server = o.samples
+      .map((s) => s.serverCpuSeconds)
+      .filter((s): s is number => s !== undefined && !Number.isNaN(s));
     return {
       runs: o.samples.length,
       seconds: median(o.samples.map((s) => s.seconds)),
