@@ -623,7 +623,9 @@ function abortRest(results: ResourceResult[]): ResourceResult[] {
 
 /**
  * clientv3 EnsureInitialized (v3.30+): ClusterInformation `default` with a fresh 32-hex GUID and
- * datastoreReady true, and the default tiers. Failures are ignored, as calicoctl does.
+ * datastoreReady true, and the default tiers. On Kubernetes the cluster type gets `kdd` appended
+ * (clientv3 ensureClusterInformation), on a new ClusterInformation and on an existing one without it.
+ * Failures are ignored, as calicoctl does.
  */
 export async function ensureInitialized(
   store: ResourceStore,
@@ -635,9 +637,11 @@ export async function ensureInitialized(
     metadata: { name },
     spec,
   });
+  const kdd = store.ds.info.type === 'kubernetes';
   const wanted: ResourceObject[] = [
     make('ClusterInformation', 'default', {
       clusterGUID: randomBytes(16).toString('hex'),
+      ...(kdd ? { clusterType: KDD_CLUSTER_TYPE } : {}),
       datastoreReady: true,
     }),
     make('Tier', 'default', { order: 1000000, defaultAction: 'Deny' }),
@@ -648,10 +652,24 @@ export async function ensureInitialized(
     const d = kindDescriptor(res.kind)!;
     try {
       const existing = await store.ds.get(store.key(d, res));
+      if (existing && kdd && d.kind === 'ClusterInformation')
+        await addClusterType(store, d, KDD_CLUSTER_TYPE);
       if (existing) continue;
       await create(d, { ...res, metadata: { ...res.metadata, creationTimestamp: nowTimestamp() } });
     } catch (err) {
       if (!(err instanceof OperationError) && !isCalicoError(err)) throw err;
     }
   }
+}
+
+/** What clientv3 appends to ClusterInformation's clusterType on the Kubernetes datastore. */
+const KDD_CLUSTER_TYPE = 'kdd';
+
+/** Appends type to ClusterInformation default's comma-separated clusterType unless it is there. */
+async function addClusterType(store: ResourceStore, d: KindDescriptor, type: string): Promise<void> {
+  const info = await store.get(d, 'default');
+  const current = typeof info.spec?.clusterType === 'string' ? info.spec.clusterType : '';
+  const types = current === '' ? [] : current.split(',');
+  if (types.includes(type)) return;
+  await store.update(d, { ...info, spec: { ...info.spec, clusterType: [...types, type].join(',') } });
 }
