@@ -1,7 +1,8 @@
 /**
  * Loads the client configuration the way calicoctl does (libcalico-go/lib/apiconfig/load.go,
- * calicoctl/commands/clientmgr/client.go), with one deviation: when nothing selects etcd, the
- * datastore is the embedded one (calicoctl would fall back to Kubernetes, which we do not support).
+ * calicoctl/commands/clientmgr/client.go), with one deviation: when no datastore type is set and
+ * nothing selects etcd, the datastore is the embedded one (calicoctl falls back to Kubernetes; here
+ * DATASTORE_TYPE=kubernetes selects it, docs/configuration.md).
  *
  * - `-c FILE` (default /etc/calico/calicoctl.cfg, used only if it exists) is used alone, no merging.
  * - Otherwise the environment: CALICO_<VAR> first, then <VAR>; a variable set to "" counts as set.
@@ -13,7 +14,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parseGoBool } from '../codec/go-strconv.js';
 import { InputError } from '../errors.js';
 import { ConfigDecodeError, decodeConfigFile } from './config-file.js';
-import type { ClientConfig, EtcdConfig, EtcdSetting } from './types.js';
+import type { ClientConfig, EtcdConfig, EtcdSetting, KubernetesConfig, KubernetesSetting } from './types.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/calico/calicoctl.cfg';
 
@@ -38,6 +39,23 @@ const ENV_NAMES: Readonly<Record<string, string>> = {
   etcdCertFile: 'ETCD_CERT_FILE',
   etcdCACertFile: 'ETCD_CA_CERT_FILE',
   embeddedDatastorePath: 'EMBEDDED_DATASTORE_PATH',
+  kubeconfig: 'KUBECONFIG',
+  k8sAPIEndpoint: 'K8S_API_ENDPOINT',
+  k8sCertFile: 'K8S_CERT_FILE',
+  k8sKeyFile: 'K8S_KEY_FILE',
+  k8sCAFile: 'K8S_CA_FILE',
+  k8sInsecureSkipTLSVerify: 'K8S_INSECURE_SKIP_TLS_VERIFY',
+  k8sCurrentContext: 'K8S_CURRENT_CONTEXT',
+  calicoAPIGroup: 'CALICO_API_GROUP',
+  usePodCIDR: 'USE_POD_CIDR',
+};
+
+/**
+ * Settings envconfig reads only under the prefixed name: the field has no envconfig tag, so its key
+ * is CALICO_ plus the upper-cased field name (k8sAPIToken's tag is misspelt `ignore:` for `ignored:`).
+ */
+const PREFIXED_ONLY_ENV_NAMES: Readonly<Record<string, string>> = {
+  k8sAPIToken: 'CALICO_K8SAPITOKEN',
 };
 
 /** envconfig parses these Kubernetes settings too, so a malformed value fails as in calicoctl. */
@@ -93,17 +111,15 @@ function selectDatastore(raw: RawSettings, opts: LoadClientConfigOptions): Clien
         ? { datastoreType: 'etcdv3', source: raw.source, etcd: buildEtcdConfig(raw) }
         : embeddedConfig(raw, opts);
     case 'kubernetes':
-      throw new InputError(
-        `datastore type 'kubernetes' is not supported by calicoctl-ts (${typeName} from ${raw.source})`,
-        {
-          code: 'UnsupportedDatastore',
-          hint: 'use DATASTORE_TYPE=etcdv3 with ETCD_ENDPOINTS, or DATASTORE_TYPE=embedded (see docs/configuration.md)',
-        },
-      );
+      return {
+        datastoreType: 'kubernetes',
+        source: raw.source,
+        kubernetes: buildKubernetesConfig(raw, opts),
+      };
     default:
       throw new InputError(`unknown datastore type: ${type} (${typeName} from ${raw.source})`, {
         code: 'InvalidConfig',
-        hint: 'valid datastore types are etcdv3 and embedded',
+        hint: 'valid datastore types are etcdv3, kubernetes and embedded',
       });
   }
 }
@@ -169,8 +185,8 @@ function readConfigFile(file: string): RawSettings {
   const values: RawSettings['values'] = {};
   const names: RawSettings['names'] = {};
   for (const [field, value] of Object.entries(decoded.spec)) {
-    if (typeof value === 'string') {
-      values[field] = value;
+    if (typeof value === 'string' || typeof value === 'boolean') {
+      values[field] = String(value);
       names[field] = field;
     }
   }
@@ -225,6 +241,13 @@ function readEnvironment(env: NodeJS.ProcessEnv): RawSettings {
       names[field] = found.name;
     }
   }
+  for (const [field, name] of Object.entries(PREFIXED_ONLY_ENV_NAMES)) {
+    const value = env[name];
+    if (value !== undefined) {
+      values[field] = value;
+      names[field] = name;
+    }
+  }
   return { source: 'environment', baseDir: process.cwd(), values, names, warnings: [] };
 }
 
@@ -258,6 +281,84 @@ function embeddedConfig(raw: RawSettings, opts: LoadClientConfigOptions): Client
   // An explicit DATASTORE_TYPE=embedded without a path still comes from that source.
   const source = raw.values.datastoreType === 'embedded' ? raw.source : 'default';
   return { datastoreType: 'embedded', source, embedded: { path: defaultEmbeddedPath(opts.env, opts.uid) } };
+}
+
+const KUBERNETES_SETTINGS: readonly KubernetesSetting[] = [
+  'kubeconfig',
+  'k8sAPIEndpoint',
+  'k8sCertFile',
+  'k8sKeyFile',
+  'k8sCAFile',
+  'k8sAPIToken',
+  'k8sInsecureSkipTLSVerify',
+  'k8sCurrentContext',
+  'kubeconfigInline',
+  'calicoAPIGroup',
+];
+
+/** The storage API group calicoctl uses when calicoAPIGroup is anything but this (kdd.md §2). */
+const V3_API_GROUP = 'projectcalico.org/v3';
+
+/**
+ * calicoctl's Kubernetes settings (apiconfig.KubeConfig) and its defaulting (load.go
+ * applyConfigDefaults): without a kubeconfig or an API endpoint, $HOME/.kube/config if it exists.
+ * The kubeconfig files themselves are read when the datastore is opened (kubeconfig.ts).
+ */
+function buildKubernetesConfig(raw: RawSettings, opts: LoadClientConfigOptions): KubernetesConfig {
+  const settingNames = Object.fromEntries(
+    KUBERNETES_SETTINGS.map((s) => [
+      s,
+      raw.names[s] ?? (raw.source === 'environment' ? (ENV_NAMES[s] ?? PREFIXED_ONLY_ENV_NAMES[s]) : s) ?? s,
+    ]),
+  ) as Record<KubernetesSetting, string>;
+  const get = (s: KubernetesSetting): string => raw.values[s] ?? '';
+  if (get('calicoAPIGroup').toLowerCase() === V3_API_GROUP) {
+    throw new InputError(
+      `the ${V3_API_GROUP} storage mode is not supported (${settingNames.calicoAPIGroup} from ${raw.source})`,
+      {
+        code: 'UnsupportedDatastore',
+        hint: `calicoctl-ts reads and writes Calico's crd.projectcalico.org/v1 resources; unset ${settingNames.calicoAPIGroup}`,
+      },
+    );
+  }
+  const path = (s: KubernetesSetting): string | undefined =>
+    get(s) === '' ? undefined : resolve(raw.baseDir, get(s));
+  // filepath.SplitList: "" is no path; empty entries are kept (they count towards "several").
+  let kubeconfig =
+    get('kubeconfig') === ''
+      ? []
+      : get('kubeconfig')
+          .split(':')
+          .map((p) => (p === '' ? '' : resolve(raw.baseDir, p)));
+  const home = opts.env.HOME ?? '';
+  if (kubeconfig.length === 0 && get('k8sAPIEndpoint') === '' && home !== '') {
+    const fallback = join(home, '.kube', 'config');
+    if (pathExists(fallback)) kubeconfig = [fallback];
+  }
+  const overrides: KubernetesConfig['overrides'] = {
+    insecureSkipTLSVerify: parseGoBool(get('k8sInsecureSkipTLSVerify')) === true,
+  };
+  const context = get('k8sCurrentContext');
+  if (context !== '') overrides.context = context;
+  if (get('k8sAPIEndpoint') !== '') overrides.server = get('k8sAPIEndpoint');
+  const files: Array<[KubernetesSetting, 'certFile' | 'keyFile' | 'caFile']> = [
+    ['k8sCertFile', 'certFile'],
+    ['k8sKeyFile', 'keyFile'],
+    ['k8sCAFile', 'caFile'],
+  ];
+  for (const [setting, prop] of files) {
+    const value = path(setting);
+    if (value !== undefined) overrides[prop] = value;
+  }
+  if (get('k8sAPIToken') !== '') overrides.token = get('k8sAPIToken');
+  const config: KubernetesConfig = {
+    kubeconfig,
+    overrides,
+    usePodCIDR: parseGoBool(raw.values.usePodCIDR ?? '') === true,
+    settingNames,
+  };
+  if (get('kubeconfigInline') !== '') config.inline = get('kubeconfigInline');
+  return config;
 }
 
 /** root: /var/lib/calico/calicoctl-ts/datastore.db; others: $XDG_STATE_HOME or ~/.local/state. */

@@ -1,5 +1,5 @@
 /** loadClientConfig: calicoctl's rules (reference §7) plus the embedded default. */
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -76,13 +76,71 @@ describe('datastore selection', () => {
     expect(config.etcd?.endpoints).toEqual(['http://127.0.0.1:2379']);
   });
 
-  it('rejects kubernetes with exit code 2 and a hint', () => {
-    const err = errorOf(() => load({ DATASTORE_TYPE: 'kubernetes' }));
+  it("selects kubernetes only when asked, with calicoctl's settings", () => {
+    const config = load({
+      DATASTORE_TYPE: 'kubernetes',
+      KUBECONFIG: `${ca}:relative/kc`,
+      K8S_API_ENDPOINT: 'https://10.0.0.1:6443',
+      CALICO_K8S_CURRENT_CONTEXT: 'admin',
+      K8S_INSECURE_SKIP_TLS_VERIFY: 'true',
+      CALICO_K8SAPITOKEN: 'tok',
+      K8S_CA_FILE: ca,
+    });
+    expect(config.datastoreType).toBe('kubernetes');
+    expect(config.kubernetes).toMatchObject({
+      kubeconfig: [ca, join(process.cwd(), 'relative/kc')],
+      overrides: {
+        server: 'https://10.0.0.1:6443',
+        context: 'admin',
+        insecureSkipTLSVerify: true,
+        token: 'tok',
+        caFile: ca,
+      },
+      usePodCIDR: false,
+    });
+    expect(config.kubernetes?.settingNames.k8sCurrentContext).toBe('CALICO_K8S_CURRENT_CONTEXT');
+    // KUBECONFIG alone (kubectl's variable) does not select Kubernetes: the embedded store stays the default.
+    expect(load({ KUBECONFIG: ca }).datastoreType).toBe('embedded');
+  });
+
+  it('defaults kubeconfig to $HOME/.kube/config when it exists and nothing else is configured', () => {
+    const home = join(dir, 'home');
+    mkdirSync(join(home, '.kube'), { recursive: true });
+    writeFileSync(join(home, '.kube', 'config'), 'apiVersion: v1\n');
+    expect(load({ DATASTORE_TYPE: 'kubernetes', HOME: home }).kubernetes?.kubeconfig).toEqual([
+      join(home, '.kube', 'config'),
+    ]);
+    // An API endpoint, or no such file, leaves it empty (client-go then uses what is set, or in-cluster).
+    expect(
+      load({ DATASTORE_TYPE: 'kubernetes', HOME: home, K8S_API_ENDPOINT: 'https://x:6443' }).kubernetes
+        ?.kubeconfig,
+    ).toEqual([]);
+    expect(load({ DATASTORE_TYPE: 'kubernetes', HOME: dir }).kubernetes?.kubeconfig).toEqual([]);
+  });
+
+  it('reads the Kubernetes settings of a config file, kubeconfigInline included', () => {
+    const path = file(
+      'kdd.cfg',
+      `${header}  datastoreType: kubernetes\n  kubeconfig: /k/a:/k/b\n  k8sInsecureSkipTLSVerify: true\n  kubeconfigInline: "apiVersion: v1"\n`,
+    );
+    const config = load({ DATASTORE_TYPE: 'etcdv3' }, { configFile: path });
+    expect(config.kubernetes).toMatchObject({
+      kubeconfig: ['/k/a', '/k/b'],
+      inline: 'apiVersion: v1',
+      overrides: { insecureSkipTLSVerify: true },
+    });
+    expect(config.kubernetes?.settingNames.kubeconfig).toBe('kubeconfig');
+  });
+
+  it('refuses the projectcalico.org/v3 storage mode with exit code 2 and a hint', () => {
+    const err = errorOf(() =>
+      load({ DATASTORE_TYPE: 'kubernetes', CALICO_API_GROUP: 'projectcalico.org/v3' }),
+    );
     expect(err.message).toBe(
-      "datastore type 'kubernetes' is not supported by calicoctl-ts (DATASTORE_TYPE from environment)",
+      'the projectcalico.org/v3 storage mode is not supported (CALICO_API_GROUP from environment)',
     );
     expect(err.exitCode).toBe(2);
-    expect(err.hint).toMatch(/etcdv3/);
+    expect(err.hint).toMatch(/crd.projectcalico.org\/v1/);
   });
 
   it('rejects an unknown type with calicoctl text', () => {
