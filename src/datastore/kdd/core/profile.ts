@@ -14,7 +14,7 @@
 import { compareGoStrings, encodeGoJson } from '../../../codec/go-json.js';
 import { passThroughSchema } from '../../../resources/schemas.js';
 import type { KddMapping, KubeCollection, KubeObject, ObjectLocation, PresentedValue } from '../mapping.js';
-import { convertUID } from './uid.js';
+import { convertUID } from '../metadata.js';
 
 export const PROFILE_PREFIX = '/calico/resources/v3/projectcalico.org/profiles/';
 export const NAMESPACES: KubeCollection = {

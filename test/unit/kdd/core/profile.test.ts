@@ -10,7 +10,6 @@ import {
   presentServiceAccount,
   profileMapping,
 } from '../../../../src/datastore/kdd/core/profile.js';
-import { convertUID } from '../../../../src/datastore/kdd/core/uid.js';
 
 const kubeSystem = {
   apiVersion: 'v1',
@@ -38,14 +37,6 @@ const coredns = {
     labels: { 'k8s-app': 'kube-dns' },
   },
 };
-
-describe('ConvertUID', () => {
-  it('bit-reverses every byte but the version and variant bytes, and is its own inverse', () => {
-    expect(convertUID('3f9f1a7e-2c1b-4c55-9d1e-0b8c2a6f4e21')).toBe('fcf9587e-34d8-4caa-9d78-d03154f67284');
-    expect(convertUID('fcf9587e-34d8-4caa-9d78-d03154f67284')).toBe('3f9f1a7e-2c1b-4c55-9d1e-0b8c2a6f4e21');
-    expect(() => convertUID('not-a-uuid')).toThrow(/failed to parse UID/);
-  });
-});
 
 describe('Profile <- Namespace / ServiceAccount', () => {
   it('kns.<ns>: pcns. labels plus the name label, allow-all rules, the converted uid', () => {
