@@ -46,6 +46,7 @@ const USAGE = `usage:
   node bench/run.js generate --blocks 10000 [--leaks] [--seed N] [--out FILE]   (key<TAB>value lines; stats on stderr)
   node bench/run.js watch [--blocks 10000] [--seconds 60]   (the CPU of ipam show --watch, docs/performance.md)
   node bench/run.js node-check [--blocks 10000] [--runs 5] [--seed N]   (root: node check in a network namespace)
+  node bench/run.js kdd [--blocks 10000] [--runs 5] [--seed N]   (ipam show on a Kubernetes API server against kubectl; needs Go)
 Build the CLI first: npm run build.
 `;
 
@@ -59,6 +60,7 @@ export async function main(argv: string[], repoRoot: string): Promise<number> {
     if (first === 'watch') return await (await import('./watch.js')).watchCommand(argv.slice(1), repoRoot);
     if (first === 'node-check')
       return await (await import('./node-check.js')).nodeCheckCommand(argv.slice(1), repoRoot);
+    if (first === 'kdd') return await (await import('./kdd.js')).kddCommand(argv.slice(1), repoRoot);
     if (first === '--help' || first === '-h' || first === 'help') {
       process.stdout.write(USAGE);
       return 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite runs against: a real etcd (server and etcdctl),
 # BIRD 1.6 (bird, bird6, birdc) from Debian, and BIRD 2 unpacked beside it into .tmp/bird2
-# because the two Debian packages conflict. Idempotent; needs root (or sudo) on Debian.
+# because the two Debian packages conflict; and starts the build of kube-apiserver for the
+# Kubernetes-datastore tests. Idempotent; needs root (or sudo) on Debian, and Go >= 1.24.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,4 +39,15 @@ if [ ! -x .tmp/bird2/usr/sbin/bird ]; then
   (cd .tmp/bird2-deb && apt-get download bird2 >/dev/null 2>&1 || { $SUDO apt-get update -qq && apt-get download bird2 >/dev/null; })
   dpkg -x .tmp/bird2-deb/bird2_*.deb .tmp/bird2
 fi
-echo "test dependencies: $(etcd --version | head -1); $(/usr/sbin/bird --version 2>&1 | head -1); bird2 $(.tmp/bird2/usr/sbin/bird --version 2>&1 | head -1)"
+# kube-apiserver, built from Go modules and cached outside the clone (scripts/build-kube-apiserver.sh).
+# A first build takes minutes, so it runs in the background while the test command builds, lints and
+# runs the other tests; the Kubernetes-datastore tests wait for it (test/helpers/kube-apiserver.ts runs
+# the same script, which waits for a build in progress and then finds the binary in the cache).
+if kube_apiserver="$(bash scripts/build-kube-apiserver.sh --cached)"; then
+  kube_note="kube-apiserver $kube_apiserver"
+else
+  mkdir -p .tmp
+  nohup bash scripts/build-kube-apiserver.sh >.tmp/kube-apiserver-build.log 2>&1 </dev/null &
+  kube_note="kube-apiserver building in the background (log: .tmp/kube-apiserver-build.log)"
+fi
+echo "test dependencies: $(etcd --version | head -1); $(/usr/sbin/bird --version 2>&1 | head -1); bird2 $(.tmp/bird2/usr/sbin/bird --version 2>&1 | head -1); $kube_note"

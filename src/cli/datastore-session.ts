@@ -38,6 +38,8 @@ export async function withDatastore<T>(
   for (const warning of config.warnings ?? []) process.stderr.write(`${warning}\n`);
   const ds = await openDatastore(config, {
     timeoutMs,
+    env: opts.env ?? process.env,
+    warn: (line: string) => process.stderr.write(`${line}\n`),
     ...(flags.debug ? { trace: (line: string) => process.stderr.write(`debug: ${line}\n`) } : {}),
   });
   try {

@@ -151,7 +151,9 @@ export interface Watch {
 
 export type DatastoreInfo =
   | { type: 'etcdv3'; endpoints: string[]; source: string }
-  | { type: 'embedded'; path: string; source: string };
+  | { type: 'embedded'; path: string; source: string }
+  /** server: the API server's URL. */
+  | { type: 'kubernetes'; server: string; source: string };
 
 /** Outcome of a single-key compare-and-swap write. */
 export type WriteOutcome =

@@ -50,7 +50,10 @@ export interface ExportHeader {
 }
 
 /** Where the datastore is, for messages and summaries. */
-export type DatastoreLocation = { type: 'embedded'; path: string } | { type: 'etcdv3'; endpoints: string[] };
+export type DatastoreLocation =
+  | { type: 'embedded'; path: string }
+  | { type: 'etcdv3'; endpoints: string[] }
+  | { type: 'kubernetes'; server: string };
 
 export interface ExportSummary {
   /** The file written, or "-" for stdout. */
@@ -92,15 +95,25 @@ const EXPORT_PAGES = 3;
 const CHUNK_CHARS = 1024 * 1024;
 
 export function location(info: DatastoreInfo): DatastoreLocation {
-  return info.type === 'embedded'
-    ? { type: 'embedded', path: info.path }
-    : { type: 'etcdv3', endpoints: [...info.endpoints] };
+  switch (info.type) {
+    case 'embedded':
+      return { type: 'embedded', path: info.path };
+    case 'etcdv3':
+      return { type: 'etcdv3', endpoints: [...info.endpoints] };
+    case 'kubernetes':
+      return { type: 'kubernetes', server: info.server };
+  }
 }
 
 export function describeLocation(loc: DatastoreLocation): string {
-  return loc.type === 'embedded'
-    ? `embedded datastore ${loc.path}`
-    : `etcdv3 datastore ${loc.endpoints.join(',')}`;
+  switch (loc.type) {
+    case 'embedded':
+      return `embedded datastore ${loc.path}`;
+    case 'etcdv3':
+      return `etcdv3 datastore ${loc.endpoints.join(',')}`;
+    case 'kubernetes':
+      return `kubernetes datastore ${loc.server}`;
+  }
 }
 
 /**

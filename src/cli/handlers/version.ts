@@ -60,5 +60,12 @@ export function formatVersion(data: VersionResult): string {
 }
 
 function describeDatastore(info: DatastoreInfo): string {
-  return info.type === 'etcdv3' ? `etcdv3 (${info.endpoints.join(',')})` : `embedded (${info.path})`;
+  switch (info.type) {
+    case 'etcdv3':
+      return `etcdv3 (${info.endpoints.join(',')})`;
+    case 'embedded':
+      return `embedded (${info.path})`;
+    case 'kubernetes':
+      return `kubernetes (${info.server})`;
+  }
 }

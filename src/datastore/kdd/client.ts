@@ -1,0 +1,258 @@
+/**
+ * The Kubernetes API calls of the KDD backend: JSON over HTTPS to one API server, every call within
+ * the command's deadline (--timeout), every failure one CalicoError naming the server (kdd.md §3.5,
+ * docs/kdd.md "Errors"):
+ * - no connection or no answer in time: exit 3 (UnreachableError), naming the server and the
+ *   kubeconfig context it came from; a write whose answer was lost says it may have been applied;
+ * - 401/403: exit 3 with calicoctl's `connection is unauthorized: <server's message>`;
+ * - anything else the server answers is handed back as a KubeResponse for the backend to decide.
+ *
+ * @kubernetes/client-node is loaded here, dynamically, and only on the KDD path: its KubeConfig
+ * turns the resolved settings into TLS options and credentials (tokens, client certificates,
+ * exec and auth-provider plugins). Requests go through node:https with a keep-alive agent built
+ * from those options, so that a paged list streams over one connection and a deadline can cut it.
+ */
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+
+import type { KubeClientSettings } from '../../config/kubeconfig.js';
+import { UnreachableError, WriteOutcomeUnknownError } from '../../errors.js';
+import { WRITE_OUTCOME_UNKNOWN } from '../contract.js';
+
+export interface KubeResponse {
+  status: number;
+  body: string;
+}
+
+export interface KubeRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path and query, e.g. `/apis/crd.projectcalico.org/v1/ippools?limit=500`. */
+  path: string;
+  body?: string;
+  contentType?: string;
+}
+
+/** A streamed response (watch): lines as they arrive; ended when the server closes it. */
+export interface KubeStream {
+  readonly status: number;
+  /** Resolves when the stream ends normally, rejects when it fails. */
+  readonly done: Promise<void>;
+  close(): void;
+}
+
+export class KubeClient {
+  private constructor(
+    readonly server: string,
+    /** For messages: `https://10.0.0.1:6443 (context admin in /root/.kube/config)`. */
+    readonly described: string,
+    private readonly agent: HttpAgent,
+    private readonly headers: OutgoingHttpHeaders,
+    readonly timeoutMs: number,
+  ) {}
+
+  static async open(settings: KubeClientSettings, timeoutMs: number): Promise<KubeClient> {
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const kc = new KubeConfig();
+    const plain = settings.server.startsWith('http://');
+    kc.loadFromOptions({
+      clusters: [
+        {
+          name: 'calico',
+          server: settings.server,
+          // client-node refuses http:// unless TLS verification is off (there is no TLS to verify).
+          skipTLSVerify: settings.insecureSkipTLSVerify || plain,
+          ...(settings.caData !== undefined ? { caData: settings.caData } : {}),
+          ...(settings.caFile !== undefined ? { caFile: settings.caFile } : {}),
+          ...(settings.tlsServerName !== undefined ? { tlsServerName: settings.tlsServerName } : {}),
+        },
+      ],
+      users: [
+        {
+          name: 'calico',
+          ...(settings.token !== undefined ? { token: settings.token } : {}),
+          ...(settings.certData !== undefined ? { certData: settings.certData } : {}),
+          ...(settings.certFile !== undefined ? { certFile: settings.certFile } : {}),
+          ...(settings.keyData !== undefined ? { keyData: settings.keyData } : {}),
+          ...(settings.keyFile !== undefined ? { keyFile: settings.keyFile } : {}),
+          ...(settings.username !== undefined ? { username: settings.username } : {}),
+          ...(settings.password !== undefined ? { password: settings.password } : {}),
+          ...(settings.exec !== undefined ? { exec: settings.exec } : {}),
+          ...(settings.authProvider !== undefined ? { authProvider: settings.authProvider } : {}),
+        },
+      ],
+      contexts: [{ name: 'calico', cluster: 'calico', user: 'calico' }],
+      currentContext: 'calico',
+    });
+    const described = `${settings.server} (${settings.origin})`;
+    const opts: RequestOptions = {};
+    try {
+      await kc.applyToHTTPSOptions(opts);
+    } catch (err) {
+      throw new UnreachableError(
+        `cannot use the credentials for the Kubernetes API server ${described}: ${(err as Error).message}`,
+        { code: 'KubeCredentials', hint: "check the kubeconfig user's certificate, key or token" },
+      );
+    }
+    const headers: OutgoingHttpHeaders = { ...(opts.headers as OutgoingHttpHeaders | undefined) };
+    if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    // client-go only sends credentials over TLS.
+    if (plain) delete headers.authorization;
+    const tls = (opts.agent as HttpsAgent | undefined)?.options ?? {};
+    const agent = plain
+      ? new HttpAgent({ keepAlive: true })
+      : new HttpsAgent({
+          keepAlive: true,
+          ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+          ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+          ...(tls.key !== undefined ? { key: tls.key } : {}),
+          ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+          rejectUnauthorized: !settings.insecureSkipTLSVerify,
+        });
+    return new KubeClient(settings.server, described, agent, headers, timeoutMs);
+  }
+
+  /** One request, its whole answer read within the deadline. */
+  async request(req: KubeRequest): Promise<KubeResponse> {
+    return new Promise<KubeResponse>((resolve, reject) => {
+      let answered = false;
+      const r = this.send(req, (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', (err) => fail(err));
+      });
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        reject(this.describe(req, err, answered));
+      };
+      const timer = setTimeout(() => r.destroy(new DeadlineError(this.timeoutMs)), this.timeoutMs);
+      r.on('error', fail);
+      r.end(req.body);
+    });
+  }
+
+  /**
+   * A request whose answer is read line by line as it arrives (a watch). The deadline covers the
+   * connection and the response headers only. A status other than 200 is read whole and handed to
+   * onLine as one line.
+   */
+  async stream(path: string, onLine: (line: string) => void): Promise<KubeStream> {
+    const req: KubeRequest = { method: 'GET', path };
+    return new Promise<KubeStream>((resolve, reject) => {
+      const r = this.send(req, (res) => {
+        clearTimeout(timer);
+        let rest = '';
+        let closed = false;
+        const done = new Promise<void>((ok, failed) => {
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            rest += chunk;
+            if (res.statusCode !== 200) return;
+            let nl: number;
+            while ((nl = rest.indexOf('\n')) >= 0) {
+              const line = rest.slice(0, nl);
+              rest = rest.slice(nl + 1);
+              if (line.trim() !== '' && !closed) onLine(line);
+            }
+          });
+          res.on('end', () => {
+            if (rest.trim() !== '' && !closed) onLine(rest);
+            ok();
+          });
+          res.on('error', (err) => (closed ? ok() : failed(this.describe(req, err, true))));
+          r.on('error', (err) => (closed ? ok() : failed(this.describe(req, err, true))));
+        });
+        done.catch(() => undefined);
+        resolve({
+          status: res.statusCode ?? 0,
+          done,
+          close: () => {
+            closed = true;
+            r.destroy();
+          },
+        });
+      });
+      const timer = setTimeout(() => r.destroy(new DeadlineError(this.timeoutMs)), this.timeoutMs);
+      r.on('error', (err) => {
+        clearTimeout(timer);
+        reject(this.describe(req, err, false));
+      });
+      r.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private send(req: KubeRequest, onResponse: (res: IncomingMessage) => void) {
+    const url = new URL(req.path, this.server.endsWith('/') ? this.server : this.server + '/');
+    // The server URL may carry a path prefix (a proxy): requests go under it.
+    const base = new URL(this.server);
+    const path = (base.pathname === '/' ? '' : base.pathname.replace(/\/$/, '')) + req.path;
+    const headers: OutgoingHttpHeaders = { ...this.headers, accept: 'application/json' };
+    if (req.body !== undefined) {
+      headers['content-type'] = req.contentType ?? 'application/json';
+      headers['content-length'] = Buffer.byteLength(req.body);
+    }
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    return send(
+      {
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port,
+        method: req.method,
+        path,
+        headers,
+        agent: this.agent,
+      },
+      onResponse,
+    );
+  }
+
+  private describe(req: KubeRequest, err: Error, answered: boolean): UnreachableError {
+    const what = `${req.method} ${req.path.split('?')[0]}`;
+    const why =
+      err instanceof DeadlineError
+        ? `no answer within ${formatMs(err.ms)}`
+        : (err as NodeJS.ErrnoException).code === 'ECONNRESET' && answered
+          ? 'the connection was cut'
+          : err.message;
+    const hint = 'check that the API server runs and answers at that address, or raise --timeout';
+    const message = `cannot reach the Kubernetes API server ${this.described}: ${what}: ${why}`;
+    const notSent =
+      NOT_SENT.has((err as NodeJS.ErrnoException).code ?? '') ||
+      /certificate|self.signed|SSL|TLS/i.test(err.message);
+    if (req.method !== 'GET' && !notSent) {
+      // Sent, but no answer: it may or may not have been applied. A read tells.
+      return new WriteOutcomeUnknownError(message, true, {
+        code: 'KubeUnreachable',
+        hint: `${WRITE_OUTCOME_UNKNOWN}; ${hint}`,
+        cause: err,
+      });
+    }
+    return new UnreachableError(message, { code: 'KubeUnreachable', hint, cause: err });
+  }
+}
+
+/** Failures that happen before a request reaches the server: a write that failed so was not applied. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+class DeadlineError extends Error {
+  constructor(readonly ms: number) {
+    super(`no answer within ${formatMs(ms)}`);
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
