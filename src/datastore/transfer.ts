@@ -309,20 +309,33 @@ export async function importFrom(ds: Datastore, path: string, opts: ImportOption
 /**
  * One put of the import on a store without multi-key transactions: compare-and-swap (create, or
  * update at the revision read; a key already holding the value is left alone), so a re-run with
- * --allow-non-empty writes only what is missing or different.
+ * --allow-non-empty writes only what is missing or different. Such a store (Kubernetes) gives every
+ * object its own uid when it is created, and an update cannot change it: an object already there keeps
+ * its uid, as it would under calicoctl.
  */
 async function putOneKey(ds: Datastore, op: TxnOp): Promise<void> {
   if (op.type !== 'put') throw new Error(`import writes puts only, not ${op.type}`);
   await updateKey(
     ds,
     op.key,
-    (current): CasDecision<void> =>
-      current?.value === op.value ? { done: undefined } : { put: op.value, result: undefined },
+    (current): CasDecision<void> => {
+      const value = current ? withUidOf(current.value, op.value) : op.value;
+      return current?.value === value ? { done: undefined } : { put: value, result: undefined };
+    },
     () =>
       new ConflictError(`import: ${op.key} kept changing while it was written`, {
         hint: 'another writer is changing the target; stop it, then re-run with --allow-non-empty',
       }),
   );
+}
+
+/** The first `"uid"` of a resource value is its metadata's (metadata precedes spec in Go's order). */
+const UID = /"uid":"[^"\\]*"/;
+
+/** value with the metadata uid of current, when both have one. */
+function withUidOf(current: string, value: string): string {
+  const uid = UID.exec(current)?.[0];
+  return uid && UID.test(value) ? value.replace(UID, uid) : value;
 }
 
 /** Reads the whole file once, checking the header and every line; returns the header. */
