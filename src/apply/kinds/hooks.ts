@@ -8,6 +8,7 @@ import type { ErroredField, ResourceObject } from '../../resources/types.js';
 import type { ResourceStore } from '../../resources/store.js';
 import type { KindDescriptor } from '../../resources/registry.js';
 import { ippoolHooks } from './ippool.js';
+import { nodeHooks } from './node.js';
 
 export interface KindHooks {
   /**
@@ -39,7 +40,7 @@ export interface KindHooks {
   ): Promise<void>;
 }
 
-const HOOKS: Record<string, KindHooks> = { IPPool: ippoolHooks };
+const HOOKS: Record<string, KindHooks> = { IPPool: ippoolHooks, Node: nodeHooks };
 
 export function hooksFor(d: KindDescriptor): KindHooks {
   return HOOKS[d.kind] ?? {};
