@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
+import { initialisedClusterType } from '../datastore/cluster-type.js';
 import type { Datastore } from '../datastore/contract.js';
 import {
   isCalicoError,
@@ -623,7 +624,9 @@ function abortRest(results: ResourceResult[]): ResourceResult[] {
 
 /**
  * clientv3 EnsureInitialized (v3.30+): ClusterInformation `default` with a fresh 32-hex GUID and
- * datastoreReady true, and the default tiers. Failures are ignored, as calicoctl does.
+ * datastoreReady true, and the default tiers. On Kubernetes the cluster type gets `kdd` appended
+ * (clientv3 ensureClusterInformation), on a new ClusterInformation and on an existing one without it.
+ * Failures are ignored, as calicoctl does.
  */
 export async function ensureInitialized(
   store: ResourceStore,
@@ -635,9 +638,11 @@ export async function ensureInitialized(
     metadata: { name },
     spec,
   });
+  const clusterType = initialisedClusterType(store.ds.info, '');
   const wanted: ResourceObject[] = [
     make('ClusterInformation', 'default', {
       clusterGUID: randomBytes(16).toString('hex'),
+      ...(clusterType !== undefined ? { clusterType } : {}),
       datastoreReady: true,
     }),
     make('Tier', 'default', { order: 1000000, defaultAction: 'Deny' }),
@@ -648,10 +653,18 @@ export async function ensureInitialized(
     const d = kindDescriptor(res.kind)!;
     try {
       const existing = await store.ds.get(store.key(d, res));
+      if (existing && d.kind === 'ClusterInformation') await initialiseClusterType(store, d);
       if (existing) continue;
       await create(d, { ...res, metadata: { ...res.metadata, creationTimestamp: nowTimestamp() } });
     } catch (err) {
       if (!(err instanceof OperationError) && !isCalicoError(err)) throw err;
     }
   }
+}
+
+/** EnsureInitialized's clusterType on an existing ClusterInformation default (`kdd` on Kubernetes). */
+async function initialiseClusterType(store: ResourceStore, d: KindDescriptor): Promise<void> {
+  const info = await store.get(d, 'default');
+  const clusterType = initialisedClusterType(store.ds.info, info.spec?.clusterType);
+  if (clusterType !== undefined) await store.update(d, { ...info, spec: { ...info.spec, clusterType } });
 }

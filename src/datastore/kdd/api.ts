@@ -80,7 +80,7 @@ export function answerError(client: KubeClient, res: KubeResponse, what: string)
   const message = s.message ?? `${res.status}`;
   if (res.status === 401 || res.status === 403) {
     return new UnreachableError(
-      `connection is unauthorized: ${message} (Kubernetes API server ${client.described})`,
+      `connection is unauthorized: ${message} (Kubernetes API server ${client.server}, ${client.origin})`,
       {
         code: 'Unauthorized',
         hint:
@@ -91,10 +91,13 @@ export function answerError(client: KubeClient, res: KubeResponse, what: string)
     );
   }
   if (res.status >= 500) {
-    return new UnreachableError(`the Kubernetes API server ${client.described} failed: ${what}: ${message}`, {
-      code: 'KubeServerError',
-      hint: 'check the API server and its etcd, then run the command again',
-    });
+    return new UnreachableError(
+      `the Kubernetes API server ${client.server} (${client.origin}) failed: ${what}: ${message}`,
+      {
+        code: 'KubeServerError',
+        hint: 'check the API server and its etcd, then run the command again',
+      },
+    );
   }
   if (res.status === 404) {
     return new OperationError(`${what}: ${message}`, {

@@ -20,7 +20,8 @@ async function fails(env: Record<string, string>, args: string[] = []) {
 
 describe('bad configuration: exit 2, one line, nothing written', () => {
   const cases: Array<[string, Record<string, string>, string]> = [
-    ['kubernetes', { DATASTORE_TYPE: 'kubernetes' }, "datastore type 'kubernetes' is not supported by calicoctl-ts (DATASTORE_TYPE from environment)"],
+    ['kubernetes without a kubeconfig', { DATASTORE_TYPE: 'kubernetes' }, 'invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable'],
+    ['kubernetes with a missing kubeconfig', { DATASTORE_TYPE: 'kubernetes', KUBECONFIG: '/nonexistent/kubeconfig' }, 'stat /nonexistent/kubeconfig: no such file or directory'],
     ['unknown type', { DATASTORE_TYPE: 'consul' }, 'unknown datastore type: consul (DATASTORE_TYPE from environment)'],
     ['endpoint without scheme', { ETCD_ENDPOINTS: '127.0.0.1:2379' }, "invalid etcd endpoint '127.0.0.1:2379' (ETCD_ENDPOINTS from environment): expected http://HOST:PORT or https://HOST:PORT"],
     ['missing cert file', { ETCD_ENDPOINTS: 'https://127.0.0.1:2379', ETCD_CA_CERT_FILE: '/nonexistent/ca.pem' }, 'cannot read etcd CA certificate file /nonexistent/ca.pem (ETCD_CA_CERT_FILE from environment): no such file or directory'],
