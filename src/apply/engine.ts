@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
+import { initialisedClusterType } from '../datastore/cluster-type.js';
 import type { Datastore } from '../datastore/contract.js';
 import {
   isCalicoError,
@@ -637,11 +638,11 @@ export async function ensureInitialized(
     metadata: { name },
     spec,
   });
-  const kdd = store.ds.info.type === 'kubernetes';
+  const clusterType = initialisedClusterType(store.ds.info, '');
   const wanted: ResourceObject[] = [
     make('ClusterInformation', 'default', {
       clusterGUID: randomBytes(16).toString('hex'),
-      ...(kdd ? { clusterType: KDD_CLUSTER_TYPE } : {}),
+      ...(clusterType !== undefined ? { clusterType } : {}),
       datastoreReady: true,
     }),
     make('Tier', 'default', { order: 1000000, defaultAction: 'Deny' }),
@@ -652,8 +653,7 @@ export async function ensureInitialized(
     const d = kindDescriptor(res.kind)!;
     try {
       const existing = await store.ds.get(store.key(d, res));
-      if (existing && kdd && d.kind === 'ClusterInformation')
-        await addClusterType(store, d, KDD_CLUSTER_TYPE);
+      if (existing && d.kind === 'ClusterInformation') await initialiseClusterType(store, d);
       if (existing) continue;
       await create(d, { ...res, metadata: { ...res.metadata, creationTimestamp: nowTimestamp() } });
     } catch (err) {
@@ -662,14 +662,9 @@ export async function ensureInitialized(
   }
 }
 
-/** What clientv3 appends to ClusterInformation's clusterType on the Kubernetes datastore. */
-const KDD_CLUSTER_TYPE = 'kdd';
-
-/** Appends type to ClusterInformation default's comma-separated clusterType unless it is there. */
-async function addClusterType(store: ResourceStore, d: KindDescriptor, type: string): Promise<void> {
+/** EnsureInitialized's clusterType on an existing ClusterInformation default (`kdd` on Kubernetes). */
+async function initialiseClusterType(store: ResourceStore, d: KindDescriptor): Promise<void> {
   const info = await store.get(d, 'default');
-  const current = typeof info.spec?.clusterType === 'string' ? info.spec.clusterType : '';
-  const types = current === '' ? [] : current.split(',');
-  if (types.includes(type)) return;
-  await store.update(d, { ...info, spec: { ...info.spec, clusterType: [...types, type].join(',') } });
+  const clusterType = initialisedClusterType(store.ds.info, info.spec?.clusterType);
+  if (clusterType !== undefined) await store.update(d, { ...info, spec: { ...info.spec, clusterType } });
 }

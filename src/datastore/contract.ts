@@ -110,6 +110,12 @@ export interface KVBackend {
    * fails. Optional: the datastore reports a backend without it (see watch.ts in each backend).
    */
   watch?(req: WatchRequest, onChanges: (batch: WatchBatch) => void): Promise<Watch>;
+  /**
+   * Whether stored is what a put of written at key leaves in the store: how the datastore recognises a
+   * write whose answer was lost. Absent: the same bytes. A store that sets part of a value itself says
+   * so here (Kubernetes gives a created object its own uid).
+   */
+  sameWrite?(key: string, written: string, stored: string): boolean;
   close(): Promise<void>;
 }
 

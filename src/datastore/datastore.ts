@@ -327,7 +327,9 @@ async function landedAs(backend: KVBackend, req: TxnRequest): Promise<TxnRespons
   const putRevisions = new Set<number>();
   for (const [i, op] of puts.entries()) {
     const kv = stored[i]!.kvs[0];
-    if (op.type !== 'put' || !kv || kv.value !== op.value) return undefined;
+    if (op.type !== 'put' || !kv) return undefined;
+    if (!(backend.sameWrite ? backend.sameWrite(op.key, op.value, kv.value) : kv.value === op.value))
+      return undefined;
     putRevisions.add(kv.modRevision);
   }
   // One transaction writes all its keys at one revision.

@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 
 import { encodeGoJson, parseGoJson, S } from '../codec/go-json.js';
 import { updateKey, type CasDecision } from '../datastore/cas.js';
+import { initialisedClusterType } from '../datastore/cluster-type.js';
 import type { Datastore } from '../datastore/contract.js';
 import { ConflictError, OperationError } from '../errors.js';
 import { CLUSTER_INFORMATION_KEY } from '../resources/well-known-keys.js';
@@ -38,7 +39,7 @@ export interface LockResult {
   revision: number;
 }
 
-function newClusterInformation(ready: boolean, now = new Date()): string {
+function newClusterInformation(ready: boolean, clusterType: string | undefined, now = new Date()): string {
   return encodeGoJson(
     {
       kind: 'ClusterInformation',
@@ -48,7 +49,11 @@ function newClusterInformation(ready: boolean, now = new Date()): string {
         uid: randomUUID(),
         creationTimestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
       },
-      spec: { clusterGUID: randomBytes(16).toString('hex'), datastoreReady: ready },
+      spec: {
+        clusterGUID: randomBytes(16).toString('hex'),
+        ...(clusterType !== undefined ? { clusterType } : {}),
+        datastoreReady: ready,
+      },
     },
     clusterInformationSchema,
   );
@@ -71,7 +76,7 @@ export async function setDatastoreLock(ds: Datastore, locked: boolean): Promise<
             },
           );
         }
-        return { put: newClusterInformation(false), result: true };
+        return { put: newClusterInformation(false, initialisedClusterType(ds.info, '')), result: true };
       }
       let obj: Record<string, unknown>;
       try {
@@ -91,7 +96,10 @@ export async function setDatastoreLock(ds: Datastore, locked: boolean): Promise<
       >;
       // EnsureInitialized (run by lock only) also gives a cluster without a GUID its GUID.
       const guid = locked && !spec['clusterGUID'] ? { clusterGUID: randomBytes(16).toString('hex') } : {};
-      const updated = { ...obj, spec: { ...spec, ...guid, datastoreReady: !locked } };
+      // On Kubernetes it also appends kdd to the cluster type.
+      const clusterType = locked ? initialisedClusterType(ds.info, spec['clusterType']) : undefined;
+      const type = clusterType !== undefined ? { clusterType } : {};
+      const updated = { ...obj, spec: { ...spec, ...guid, ...type, datastoreReady: !locked } };
       return { put: encodeGoJson(updated, clusterInformationSchema), result: false };
     },
     () =>

@@ -34,6 +34,7 @@ import type {
 } from '../contract.js';
 import { answerError, collectionPath, kubeApi, parseBody, type KubeList } from './api.js';
 import { KubeClient } from './client.js';
+import { splitList, type SplitList } from './list-items.js';
 import type {
   KddMapping,
   KubeApi,
@@ -54,8 +55,12 @@ export interface KddBackendOptions {
   warn?: (line: string) => void;
 }
 
-/** client-go's list pager page size (kdd.md §7). */
-export const LIST_PAGE_SIZE = 500;
+/**
+ * Objects per list page. client-go's pager asks for 500 (kdd.md §7); half as many keep two pages of
+ * IPAM blocks (the one handed out and the next, already asked for) a few MB smaller, for `ipam show`'s
+ * memory budget, at the cost of twice as many requests (docs/kdd.md, "Lists").
+ */
+export const LIST_PAGE_SIZE = 250;
 /** Cursors of ranges cut short by a limit, kept for the next page. */
 const MAX_CURSORS = 8;
 /** Unconditional puts that lose a race to another writer are retried this often. */
@@ -174,6 +179,10 @@ export class KddBackend implements KVBackend {
       onChanges,
       (m, obj, c) => this.presentSafely(m, obj, c),
     );
+  }
+
+  sameWrite(key: string, written: string, stored: string): boolean {
+    return sameStoredValue(this.table, key, written, stored);
   }
 
   async close(): Promise<void> {
@@ -350,40 +359,50 @@ export class KddBackend implements KVBackend {
 
   /**
    * The objects of a collection in API order, in pages of LIST_PAGE_SIZE (the next page is asked for
-   * while this one is handed out), at state.revision if set, else fixing it from the first page.
+   * while this one is handed out, each item parsed as it is handed out: list-items.ts), at
+   * state.revision if set, else fixing it from the first page.
    */
   private async *list(collection: KubeCollection, state: ReadState): AsyncGenerator<KubeObject, void> {
     const what = `list ${collection.plural}`;
-    const page = async (token: string | undefined): Promise<KubeList | undefined> => {
+    const page = async (token: string | undefined): Promise<SplitList<KubeObject> | undefined> => {
       const query = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
       if (token !== undefined) query.set('continue', token);
       else if (state.revision !== undefined) {
         query.set('resourceVersion', String(state.revision));
         query.set('resourceVersionMatch', 'Exact');
       }
-      const res = await this.client.request({
+      const res = await this.client.requestBytes({
         method: 'GET',
         path: `${collectionPath(collection)}?${query.toString()}`,
       });
       // A resource type that is not installed holds nothing (Calico's List swallows the 404).
       if (res.status === 404 && token === undefined) return undefined;
-      if (res.status !== 200) throw this.readError(res, what);
-      return parseBody<KubeList>(res, what);
+      if (res.status !== 200)
+        throw this.readError({ status: res.status, body: res.bytes.toString('utf8') }, what);
+      try {
+        return splitList<KubeObject>(res.bytes);
+      } catch (err) {
+        throw new OperationError(
+          `${what}: the API server's answer is not a JSON list: ${(err as Error).message}`,
+          {
+            code: 'KubeBadAnswer',
+          },
+        );
+      }
     };
     const first = await page(undefined);
     if (!first) return;
-    state.revision ??= revisionOf(first.metadata?.resourceVersion, what);
-    let current: KubeList = first;
-    for (;;) {
-      const token = current.metadata?.continue;
-      const next: Promise<KubeList | undefined> | undefined = token ? page(token) : undefined;
+    state.revision ??= revisionOf(listMeta(first).resourceVersion, what);
+    let current: SplitList<KubeObject> | undefined = first;
+    while (current) {
+      const token: string | undefined = listMeta(current).continue;
+      const next: Promise<SplitList<KubeObject> | undefined> | undefined = token ? page(token) : undefined;
       next?.catch(() => undefined);
-      const items = current.items ?? [];
+      const listed: SplitList<KubeObject> = current;
       // Only this page and the next are held.
-      current = { items: [] };
-      yield* items;
-      if (!next) return;
-      current = (await next) ?? { items: [] };
+      current = undefined;
+      for (let i = 0; i < listed.length; i++) yield listed.item(i);
+      current = await next;
     }
   }
 
@@ -546,6 +565,37 @@ export function revisionOf(rv: string | undefined, what: string): number {
       hint: 'calicoctl-ts needs an API server that stores its objects in etcd (kube-apiserver)',
     },
   );
+}
+
+/**
+ * Whether stored is what writing written at key leaves in Kubernetes: written converted to its object
+ * and back (a block's null attributes come back as []), compared without the uid, which kube-apiserver
+ * gives a created object itself.
+ */
+export function sameStoredValue(table: MappingTable, key: string, written: string, stored: string): boolean {
+  const mapping = table.forKey(key);
+  const loc = mapping?.locate(key);
+  if (!mapping || !loc) return written === stored;
+  try {
+    const presented = mapping.present(mapping.toObject(key, written, undefined), loc.collection);
+    return presented !== undefined && withoutUid(presented.value) === withoutUid(stored);
+  } catch {
+    return false;
+  }
+}
+
+/** A value's text with its metadata.uid left out (values without metadata unchanged). */
+function withoutUid(value: string): string {
+  const parsed = parseGoJson(value);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return value;
+  const meta = parsed.metadata;
+  if (meta && typeof meta === 'object' && !Array.isArray(meta)) delete meta.uid;
+  return encodeGoJson(parsed, S.any());
+}
+
+function listMeta(list: SplitList<KubeObject>): { resourceVersion?: string; continue?: string } {
+  const meta = list.rest.metadata;
+  return meta && typeof meta === 'object' ? (meta as { resourceVersion?: string; continue?: string }) : {};
 }
 
 function cursorId(from: string, end: string, revision: number | undefined, keysOnly: boolean): string {

@@ -7,18 +7,24 @@
  * - 401/403: exit 3 with calicoctl's `connection is unauthorized: <server's message>`;
  * - anything else the server answers is handed back as a KubeResponse for the backend to decide.
  *
- * @kubernetes/client-node is loaded here, dynamically, and only on the KDD path: its KubeConfig
- * turns the resolved settings into TLS options and credentials (tokens, client certificates,
- * exec and auth-provider plugins). Requests go through node:https with a keep-alive agent built
- * from those options, so that a paged list streams over one connection and a deadline can cut it.
+ * Requests go through node:https with a keep-alive agent, so that a paged list goes over one
+ * connection and a deadline can cut any call. Tokens, client certificates and the CA are used as
+ * client-go uses them; @kubernetes/client-node's KubeConfig, loaded dynamically and only then, runs
+ * the exec and auth-provider credential plugins (see ownCredentials for why only then).
  */
+import { readFileSync } from 'node:fs';
 import {
   Agent as HttpAgent,
   request as httpRequest,
   type IncomingMessage,
   type OutgoingHttpHeaders,
 } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import {
+  Agent as HttpsAgent,
+  request as httpsRequest,
+  type AgentOptions,
+  type RequestOptions,
+} from 'node:https';
 
 import type { KubeClientSettings } from '../../config/kubeconfig.js';
 import { UnreachableError, WriteOutcomeUnknownError } from '../../errors.js';
@@ -56,61 +62,28 @@ export class KubeClient {
   ) {}
 
   static async open(settings: KubeClientSettings, timeoutMs: number): Promise<KubeClient> {
-    const { KubeConfig } = await import('@kubernetes/client-node');
-    const kc = new KubeConfig();
     const plain = settings.server.startsWith('http://');
-    kc.loadFromOptions({
-      clusters: [
-        {
-          name: 'calico',
-          server: settings.server,
-          // client-node refuses http:// unless TLS verification is off (there is no TLS to verify).
-          skipTLSVerify: settings.insecureSkipTLSVerify || plain,
-          ...(settings.caData !== undefined ? { caData: settings.caData } : {}),
-          ...(settings.caFile !== undefined ? { caFile: settings.caFile } : {}),
-          ...(settings.tlsServerName !== undefined ? { tlsServerName: settings.tlsServerName } : {}),
-        },
-      ],
-      users: [
-        {
-          name: 'calico',
-          ...(settings.token !== undefined ? { token: settings.token } : {}),
-          ...(settings.certData !== undefined ? { certData: settings.certData } : {}),
-          ...(settings.certFile !== undefined ? { certFile: settings.certFile } : {}),
-          ...(settings.keyData !== undefined ? { keyData: settings.keyData } : {}),
-          ...(settings.keyFile !== undefined ? { keyFile: settings.keyFile } : {}),
-          ...(settings.username !== undefined ? { username: settings.username } : {}),
-          ...(settings.password !== undefined ? { password: settings.password } : {}),
-          ...(settings.exec !== undefined ? { exec: settings.exec } : {}),
-          ...(settings.authProvider !== undefined ? { authProvider: settings.authProvider } : {}),
-        },
-      ],
-      contexts: [{ name: 'calico', cluster: 'calico', user: 'calico' }],
-      currentContext: 'calico',
-    });
-    const described = `${settings.server} (${settings.origin})`;
-    const opts: RequestOptions = {};
+    let credentials: Credentials;
     try {
-      await kc.applyToHTTPSOptions(opts);
+      credentials =
+        settings.exec !== undefined || settings.authProvider !== undefined
+          ? await pluginCredentials(settings)
+          : ownCredentials(settings);
     } catch (err) {
       throw new UnreachableError(
-        `cannot use the credentials for the Kubernetes API server ${described}: ${(err as Error).message}`,
-        { code: 'KubeCredentials', hint: "check the kubeconfig user's certificate, key or token" },
+        `cannot use the credentials for the Kubernetes API server ${settings.server} (${settings.origin}): ${(err as Error).message}`,
+        { code: 'KubeCredentials', hint: "check the kubeconfig user's certificate, key, token or plugin" },
       );
     }
-    const headers: OutgoingHttpHeaders = { ...(opts.headers as OutgoingHttpHeaders | undefined) };
-    if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    const { headers, tls } = credentials;
     // client-go only sends credentials over TLS.
     if (plain) delete headers.authorization;
-    const tls = (opts.agent as HttpsAgent | undefined)?.options ?? {};
     const agent = plain
       ? new HttpAgent({ keepAlive: true })
       : new HttpsAgent({
           keepAlive: true,
-          ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
-          ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
-          ...(tls.key !== undefined ? { key: tls.key } : {}),
-          ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+          ...tls,
+          ...(settings.tlsServerName !== undefined ? { servername: settings.tlsServerName } : {}),
           rejectUnauthorized: !settings.insecureSkipTLSVerify,
         });
     return new KubeClient(settings.server, settings.origin, agent, headers, timeoutMs);
@@ -118,7 +91,13 @@ export class KubeClient {
 
   /** One request, its whole answer read within the deadline. */
   async request(req: KubeRequest): Promise<KubeResponse> {
-    return new Promise<KubeResponse>((resolve, reject) => {
+    const res = await this.requestBytes(req);
+    return { status: res.status, body: res.bytes.toString('utf8') };
+  }
+
+  /** request(), the answer left as bytes (a list page: list-items.ts). */
+  async requestBytes(req: KubeRequest): Promise<{ status: number; bytes: Buffer }> {
+    return new Promise<{ status: number; bytes: Buffer }>((resolve, reject) => {
       let answered = false;
       const r = this.send(req, (res) => {
         answered = true;
@@ -126,7 +105,7 @@ export class KubeClient {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          resolve({ status: res.statusCode ?? 0, bytes: Buffer.concat(chunks) });
         });
         res.on('error', (err) => fail(err));
       });
@@ -242,6 +221,76 @@ export class KubeClient {
     }
     return new UnreachableError(message, { code: 'KubeUnreachable', hint, cause: err });
   }
+}
+
+interface Credentials {
+  headers: OutgoingHttpHeaders;
+  tls: Pick<AgentOptions, 'ca' | 'cert' | 'key'>;
+}
+
+/**
+ * A token, a client certificate, basic auth and the CA, as client-go uses them: what nearly every
+ * kubeconfig holds. Loading @kubernetes/client-node costs 70 MB of memory (its generated API comes with
+ * its KubeConfig), a third of `ipam show`'s budget (docs/kdd.md, "Client"), so it is loaded only for
+ * credential plugins.
+ */
+function ownCredentials(settings: KubeClientSettings): Credentials {
+  const pem = (data: string | undefined, file: string | undefined): Buffer | undefined =>
+    data !== undefined ? Buffer.from(data, 'base64') : file !== undefined ? readFileSync(file) : undefined;
+  const headers: OutgoingHttpHeaders = {};
+  if (settings.token !== undefined) headers.authorization = `Bearer ${settings.token}`;
+  else if (settings.username !== undefined || settings.password !== undefined)
+    headers.authorization = `Basic ${Buffer.from(`${settings.username ?? ''}:${settings.password ?? ''}`).toString('base64')}`;
+  const ca = pem(settings.caData, settings.caFile);
+  const cert = pem(settings.certData, settings.certFile);
+  const key = pem(settings.keyData, settings.keyFile);
+  return {
+    headers,
+    tls: { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) },
+  };
+}
+
+/** exec and auth-provider plugins, through @kubernetes/client-node's KubeConfig. */
+async function pluginCredentials(settings: KubeClientSettings): Promise<Credentials> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  const plain = settings.server.startsWith('http://');
+  kc.loadFromOptions({
+    clusters: [
+      {
+        name: 'calico',
+        server: settings.server,
+        // client-node refuses http:// unless TLS verification is off (there is no TLS to verify).
+        skipTLSVerify: settings.insecureSkipTLSVerify || plain,
+        ...(settings.caData !== undefined ? { caData: settings.caData } : {}),
+        ...(settings.caFile !== undefined ? { caFile: settings.caFile } : {}),
+      },
+    ],
+    users: [
+      {
+        name: 'calico',
+        ...(settings.certData !== undefined ? { certData: settings.certData } : {}),
+        ...(settings.certFile !== undefined ? { certFile: settings.certFile } : {}),
+        ...(settings.keyData !== undefined ? { keyData: settings.keyData } : {}),
+        ...(settings.keyFile !== undefined ? { keyFile: settings.keyFile } : {}),
+        ...(settings.exec !== undefined ? { exec: settings.exec } : {}),
+        ...(settings.authProvider !== undefined ? { authProvider: settings.authProvider } : {}),
+      },
+    ],
+    contexts: [{ name: 'calico', cluster: 'calico', user: 'calico' }],
+    currentContext: 'calico',
+  });
+  const opts: RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts);
+  const tls = (opts.agent as HttpsAgent | undefined)?.options ?? {};
+  return {
+    headers: { ...(opts.headers as OutgoingHttpHeaders | undefined) },
+    tls: {
+      ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+      ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+      ...(tls.key !== undefined ? { key: tls.key } : {}),
+    },
+  };
 }
 
 /** Failures that happen before a request reaches the server: a write that failed so was not applied. */

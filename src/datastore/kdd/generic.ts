@@ -39,13 +39,24 @@ const CRD_KINDS = [
   'HostEndpoint',
   'Tier',
   'KubeControllersConfiguration',
+  'IPAMConfiguration',
 ] as const;
+
+/**
+ * Kinds stored in a CRD of another name: the v3 IPAMConfiguration is the IPAM configuration's
+ * IPAMConfig `default` (libcalico-go k8s/resources/ipam_config_v3.go), also presented at
+ * /calico/ipam/v2/config (ipam.ts).
+ */
+const STORED_AS: Readonly<Record<string, { plural: string; kind: string }>> = {
+  IPAMConfiguration: { plural: 'ipamconfigs', kind: 'IPAMConfig' },
+};
 
 /** apiv3.DefaultTierOrder. */
 const DEFAULT_TIER_ORDER = 1_000_000;
 
 export function crdCollection(d: Pick<KindDescriptor, 'plural' | 'kind' | 'namespaced'>): KubeCollection {
-  return { group: CRD_GROUP, version: 'v1', plural: d.plural, kind: d.kind, namespaced: d.namespaced };
+  const stored = STORED_AS[d.kind] ?? { plural: d.plural, kind: d.kind };
+  return { group: CRD_GROUP, version: 'v1', ...stored, namespaced: d.namespaced };
 }
 
 export function genericMappings(): KddMapping[] {
@@ -75,7 +86,7 @@ function genericMapping(d: KindDescriptor): KddMapping {
       };
     },
     toObject(key, value) {
-      return customResource(d, key, value);
+      return customResource(d, collection, key, value);
     },
   };
 }
@@ -113,7 +124,12 @@ function storedPolicyName(cr: KubeObject): boolean {
 }
 
 /** The CR to write for a v3 object stored as etcd would store it at key. */
-export function customResource(d: KindDescriptor, key: string, value: string): KubeObject {
+export function customResource(
+  d: KindDescriptor,
+  collection: KubeCollection,
+  key: string,
+  value: string,
+): KubeObject {
   let res: ResourceObject;
   try {
     res = parseGoJson(value) as unknown as ResourceObject;
@@ -131,7 +147,7 @@ export function customResource(d: KindDescriptor, key: string, value: string): K
   if (parsed?.namespace !== undefined) meta.namespace = parsed.namespace;
   const cr: KubeObject = {
     apiVersion: CRD_API_VERSION,
-    kind: d.kind,
+    kind: collection.kind,
     metadata: customResourceMeta(d.kind, meta),
   };
   if (res.spec !== undefined) cr.spec = res.spec;

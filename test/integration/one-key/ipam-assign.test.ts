@@ -4,13 +4,12 @@
  * compare is lost; on a rollback the block first, then the handle), with the same results and the
  * same stored values as on a store that writes block and handle in one transaction.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import type { Datastore } from '../../../src/datastore/contract.js';
 import { assign, type AssignRequest } from '../../../src/ipam/assign.js';
 import { ALL_KEYS } from '../../unit/ipam/fixtures.js';
 import { POOL_PREFIX, poolValue } from '../ipam/backends.js';
-import { dump, openMultiKeyStore, openOneKeyStore, seed, touch, type OneKeyStore } from './stores.js';
+import { dump, storePairs, touch } from './stores.js';
 
 const CHURNED = '/calico/ipam/v2/assignment/ipv4/block/10.65.79.0-26';
 const HANDLE = '/calico/ipam/v2/handle/h-one';
@@ -22,22 +21,11 @@ const request = (extra: Partial<AssignRequest> = {}): AssignRequest => ({
   ...extra,
 });
 
-const opened: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const s of opened.splice(0)) await s.close();
-});
-async function stores(kvs: Record<string, string>): Promise<{ one: OneKeyStore; multi: Datastore }> {
-  const one = await openOneKeyStore();
-  const multi = await openMultiKeyStore();
-  opened.push(one, multi);
-  await seed(one.direct, kvs);
-  await seed(multi, kvs);
-  return { one, multi };
-}
+const pairs = storePairs();
 
 describe('ipam assign, one key at a time', () => {
   it('counts the handle, then writes the block: same result and values as one transaction', async () => {
-    const { one, multi } = await stores(ALL_KEYS);
+    const { one, multi } = await pairs.open(ALL_KEYS);
     const got = await assign(one.ds, request());
     expect(got).toEqual(await assign(multi, request()));
     expect(got.addresses).toEqual(['10.65.79.11']);
@@ -47,7 +35,7 @@ describe('ipam assign, one key at a time', () => {
   });
 
   it('claims a new block for a node as the one-transaction path does', async () => {
-    const { one, multi } = await stores(ALL_KEYS);
+    const { one, multi } = await pairs.open(ALL_KEYS);
     const req = request({ node: 'node7', num: 2, pool: '10.66.0.0/16' });
     const got = await assign(one.ds, req);
     expect(got).toEqual(await assign(multi, req));
@@ -61,7 +49,7 @@ describe('ipam assign, one key at a time', () => {
   });
 
   it('takes the handle count back when another writer wins the block, then assigns from a fresh read', async () => {
-    const { one, multi } = await stores(ALL_KEYS);
+    const { one, multi } = await pairs.open(ALL_KEYS);
     let raced = false;
     one.beforeTxn = async (req) => {
       if (!raced && req.success.some((op) => op.key === CHURNED)) {
@@ -84,7 +72,7 @@ describe('ipam assign, one key at a time', () => {
 
   it('rolls back a request it cannot meet: the block first, then the handle; nothing is left', async () => {
     const tiny = { [POOL_PREFIX + 'tiny']: poolValue('tiny', '10.99.0.0/30', 30) };
-    const { one, multi } = await stores(tiny);
+    const { one, multi } = await pairs.open(tiny);
     const req = request({ num: 5, pool: 'tiny' });
     const err = await assign(one.ds, req).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PoolsExhausted' });

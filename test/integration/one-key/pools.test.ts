@@ -4,14 +4,13 @@
  * wins a later pool stops the write there and the error names exactly what was written; the result
  * is the one-transaction path's.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import type { Datastore } from '../../../src/datastore/contract.js';
 import { ExitCode } from '../../../src/errors.js';
 import { migratePool, type MigrateRequest } from '../../../src/pools/migrate.js';
 import { setPoolModes, type ModeRequest } from '../../../src/pools/mode.js';
 import { poolKey, storedPool } from '../pools/harness.js';
-import { dump, openMultiKeyStore, openOneKeyStore, seed, touch, type OneKeyStore } from './stores.js';
+import { dump, storePairs, touch, type OneKeyStore } from './stores.js';
 
 const POOLS = {
   [poolKey('p1')]: storedPool('p1', { cidr: '10.1.0.0/16', ipipMode: 'Always' }),
@@ -37,18 +36,7 @@ const move = (extra: Partial<MigrateRequest> = {}): MigrateRequest => ({
   ...extra,
 });
 
-const opened: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const s of opened.splice(0)) await s.close();
-});
-async function stores(): Promise<{ one: OneKeyStore; multi: Datastore }> {
-  const one = await openOneKeyStore();
-  const multi = await openMultiKeyStore();
-  opened.push(one, multi);
-  await seed(one.direct, POOLS);
-  await seed(multi, POOLS);
-  return { one, multi };
-}
+const pairs = storePairs();
 /** Makes the concurrent writer win key: it rewrites key just before the command's write of it. */
 function raceOn(one: OneKeyStore, key: string): void {
   let raced = false;
@@ -62,7 +50,7 @@ function raceOn(one: OneKeyStore, key: string): void {
 
 describe('ippool mode, one pool at a time', () => {
   it('writes each pool compare-and-swap, each with its own revision; the result is the transaction path one', async () => {
-    const { one, multi } = await stores();
+    const { one, multi } = await pairs.open(POOLS);
     const got = await setPoolModes(one.ds, toVxlan());
     const want = await setPoolModes(multi, toVxlan());
     const shape = (r: typeof got) => ({
@@ -79,7 +67,7 @@ describe('ippool mode, one pool at a time', () => {
   });
 
   it('a concurrent writer wins the second pool: conflict (exit 4) naming what was written and what was not', async () => {
-    const { one } = await stores();
+    const { one } = await pairs.open(POOLS);
     raceOn(one, poolKey('p2'));
     const err = await setPoolModes(one.ds, toVxlan()).catch((e: unknown) => e);
     expect(err).toMatchObject({ exitCode: ExitCode.Conflict });
@@ -97,7 +85,7 @@ describe('ippool mode, one pool at a time', () => {
   });
 
   it('an unchanged pool that moved stops it before anything is written', async () => {
-    const { one } = await stores();
+    const { one } = await pairs.open(POOLS);
     await setPoolModes(one.direct, toVxlan({ names: ['p1'] }));
     const before = await dump(one.direct);
     // p1 is already VXLAN: it is only guarded, by a read, and a writer moves it after the plan.
@@ -115,7 +103,7 @@ describe('ippool mode, one pool at a time', () => {
 
 describe('ippool migrate, one pool at a time', () => {
   it('creates the new pool, then disables the old one; the result is the transaction path one', async () => {
-    const { one, multi } = await stores();
+    const { one, multi } = await pairs.open(POOLS);
     const got = await migratePool(one.ds, move());
     const want = await migratePool(multi, move());
     expect({ ...got, revision: 0 }).toEqual({ ...want, revision: 0 });
@@ -123,7 +111,7 @@ describe('ippool migrate, one pool at a time', () => {
   });
 
   it('a writer wins the old pool after the new one was created: exit 4 saying so, and the next run resumes', async () => {
-    const { one, multi } = await stores();
+    const { one, multi } = await pairs.open(POOLS);
     raceOn(one, poolKey('p1'));
     const err = await migratePool(one.ds, move()).catch((e: unknown) => e);
     expect(err).toMatchObject({ exitCode: ExitCode.Conflict });

@@ -5,10 +5,9 @@
  * compare-and-swap, so a re-run writes nothing that is already there.
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { ApplyEngine } from '../../../src/apply/engine.js';
-import type { Datastore } from '../../../src/datastore/contract.js';
 import { exportToFile, importFrom } from '../../../src/datastore/transfer.js';
 import { ExitCode } from '../../../src/errors.js';
 import { splitPool } from '../../../src/ipam/split.js';
@@ -16,7 +15,7 @@ import { kindDescriptor } from '../../../src/resources/registry.js';
 import { ALL_KEYS } from '../../unit/ipam/fixtures.js';
 import { poolKey, storedPool } from '../pools/harness.js';
 import { tempDir } from '../../helpers/temp.js';
-import { dump, openMultiKeyStore, openOneKeyStore, seed, type OneKeyStore } from './stores.js';
+import { dump, openMultiKeyStore, seed, storePairs } from './stores.js';
 
 const LOCKED = {
   '/calico/resources/v3/projectcalico.org/clusterinformations/default': JSON.stringify({
@@ -28,18 +27,7 @@ const LOCKED = {
   [poolKey('p1')]: storedPool('p1', { cidr: '10.1.0.0/16', ipipMode: 'Always' }),
 };
 
-const opened: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const s of opened.splice(0)) await s.close();
-});
-async function stores(kvs: Record<string, string>): Promise<{ one: OneKeyStore; multi: Datastore }> {
-  const one = await openOneKeyStore();
-  const multi = await openMultiKeyStore();
-  opened.push(one, multi);
-  await seed(one.direct, kvs);
-  await seed(multi, kvs);
-  return { one, multi };
-}
+const pairs = storePairs();
 /** Values without the fields each write makes afresh (uids, timestamps). */
 const settled = (kvs: Record<string, string>) =>
   Object.fromEntries(
@@ -51,7 +39,7 @@ const settled = (kvs: Record<string, string>) =>
 
 describe('ipam split, one key at a time', () => {
   it("is written in calicoctl's order (disable, create each, delete) with the transaction path's result", async () => {
-    const { one, multi } = await stores(LOCKED);
+    const { one, multi } = await pairs.open(LOCKED);
     const got = await splitPool(one.ds, { number: '2', name: 'p1' });
     expect(got).toEqual(await splitPool(multi, { number: '2', name: 'p1' }));
     expect(one.writes).toEqual([
@@ -66,7 +54,7 @@ describe('ipam split, one key at a time', () => {
 
 describe('--atomic, one key at a time', () => {
   it('is refused with exit 2 before anything is read or written', async () => {
-    const { one } = await stores({});
+    const { one } = await pairs.open({});
     const pool = JSON.parse(storedPool('p9', { cidr: '10.9.0.0/16' })) as Record<string, unknown>;
     const engine = new ApplyEngine(one.ds, { atomic: true });
     const err = await engine
@@ -83,12 +71,11 @@ describe('--atomic, one key at a time', () => {
 
 describe('datastore import, one key at a time', () => {
   it('puts every key compare-and-swap; a re-run writes nothing that is already there', async () => {
-    const source = await openMultiKeyStore();
-    opened.push(source);
+    const source = pairs.keep(await openMultiKeyStore());
     await seed(source, ALL_KEYS);
     const file = join(tempDir('calicoctl-ts-one-key-import-'), 'export.jsonl');
     await exportToFile(source, file);
-    const { one } = await stores({});
+    const { one } = await pairs.open({});
     const summary = await importFrom(one.ds, file, { file, allowNonEmpty: false, dryRun: false });
     const keys = Object.keys(ALL_KEYS).length;
     expect(summary).toMatchObject({ keys, transactions: keys, targetKeysBefore: 0 });

@@ -6,6 +6,8 @@
  */
 import { join } from 'node:path';
 
+import { afterEach } from 'vitest';
+
 import type { Datastore, KVBackend, TxnOp, TxnRequest } from '../../../src/datastore/contract.js';
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
@@ -80,4 +82,38 @@ export async function touch(direct: Datastore, key: string): Promise<void> {
   if (!kv) throw new Error(`touch: ${key} is missing`);
   const out = await direct.update(key, kv.value, kv.modRevision);
   if (!out.ok) throw new Error(`touch: ${key} moved`);
+}
+
+/** A one-key store and a multi-key reference store. */
+export interface StorePair {
+  one: OneKeyStore;
+  multi: Datastore;
+}
+
+/**
+ * For a test file: opens, per call, a one-key store and a multi-key reference, both seeded with kvs,
+ * and closes every store opened (also through `keep`) after each test.
+ */
+export function storePairs(): {
+  open(kvs: Record<string, string>): Promise<StorePair>;
+  keep<T extends { close(): Promise<void> }>(store: T): T;
+} {
+  const opened: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
+  });
+  const keep = <T extends { close(): Promise<void> }>(store: T): T => {
+    opened.push(store);
+    return store;
+  };
+  return {
+    keep,
+    async open(kvs) {
+      const one = keep(await openOneKeyStore());
+      const multi = keep(await openMultiKeyStore());
+      await seed(one.direct, kvs);
+      await seed(multi, kvs);
+      return { one, multi };
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { genericMappings } from '../../../src/datastore/kdd/generic.js';
 import { ipamMappings } from '../../../src/datastore/kdd/ipam.js';
 import type { KddMapping, KubeObject } from '../../../src/datastore/kdd/mapping.js';
 import { MappingTable } from '../../../src/datastore/kdd/mapping.js';
+import { sameStoredValue } from '../../../src/datastore/kdd/backend.js';
 import { convertUID, customResourceMeta } from '../../../src/datastore/kdd/metadata.js';
 import {
   blockAffinityName,
@@ -332,5 +333,56 @@ describe('the mapping table', () => {
       'StagedNetworkPolicy',
       'Tier',
     ]);
+  });
+});
+
+describe('recognising a write whose answer was lost', () => {
+  const key = '/calico/resources/v3/projectcalico.org/ippools/p1';
+  const written =
+    '{"kind":"IPPool","apiVersion":"projectcalico.org/v3","metadata":{"name":"p1","uid":"3f9f1a7e-2c1b-4c55-9d1e-0b8c2a6f4e21","creationTimestamp":"2026-06-01T10:00:00Z"},"spec":{"cidr":"10.1.0.0/16","ipipMode":"Always","natOutgoing":true,"blockSize":26,"nodeSelector":"all()","allowedUses":["Workload","Tunnel"],"assignmentMode":"Automatic"}}';
+
+  it('a created object reads back with the uid the API server gave it: still the write', () => {
+    const stored = written.replace(
+      '3f9f1a7e-2c1b-4c55-9d1e-0b8c2a6f4e21',
+      '5cde19e8-b45d-4ba2-bdc3-444bb6f237e0',
+    );
+    expect(sameStoredValue(table, key, written, stored)).toBe(true);
+    expect(sameStoredValue(table, key, written, stored.replace('"natOutgoing":true,', ''))).toBe(false);
+  });
+
+  it('a new block reads back with attributes [] where its value had null', () => {
+    const block = '/calico/ipam/v2/assignment/ipv4/block/10.0.1.0-30';
+    const value =
+      '{"cidr":"10.0.1.0/30","affinity":"host:n1","allocations":[null,null,null,null],"unallocated":[0,1,2,3],"attributes":null,"sequenceNumber":1780308000000000000,"sequenceNumberForAllocation":{},"deleted":false}';
+    expect(sameStoredValue(table, block, value, value.replace('"attributes":null', '"attributes":[]'))).toBe(
+      true,
+    );
+    expect(
+      sameStoredValue(table, block, value, value.replace('"unallocated":[0,1,2,3]', '"unallocated":[0,1,2]')),
+    ).toBe(false);
+  });
+});
+
+describe('the v3 IPAMConfiguration', () => {
+  it('is IPAMConfig default, the object /calico/ipam/v2/config presents too', () => {
+    const key = '/calico/resources/v3/projectcalico.org/ipamconfigurations/default';
+    const m = mappingFor(key);
+    expect(m.locate(key)).toMatchObject({
+      name: 'default',
+      collection: { plural: 'ipamconfigs', kind: 'IPAMConfig' },
+    });
+    const cr = m.toObject(
+      key,
+      '{"kind":"IPAMConfiguration","apiVersion":"projectcalico.org/v3","metadata":{"name":"default","uid":"3f9f1a7e-2c1b-4c55-9d1e-0b8c2a6f4e21","creationTimestamp":"2026-06-01T10:00:00Z"},"spec":{"strictAffinity":true,"autoAllocateBlocks":true,"maxBlocksPerHost":4}}',
+      undefined,
+    );
+    expect(cr).toMatchObject({
+      kind: 'IPAMConfig',
+      spec: { strictAffinity: true, autoAllocateBlocks: true, maxBlocksPerHost: 4 },
+    });
+    const config = mappingFor('/calico/ipam/v2/config');
+    expect(
+      config.present(served(cr, '9', 'fcf9587e-34d8-4caa-9d78-d03154f67284'), config.collections[0]!)?.value,
+    ).toBe('{"strict_affinity":true,"auto_allocate_blocks":true,"maxBlocksPerHost":4}');
   });
 });

@@ -13,23 +13,10 @@ import { parseGoInt } from '../../../codec/go-strconv.js';
 import { InputError } from '../../../errors.js';
 import { parseCIDROrIP, parseIP } from '../../../resources/ip.js';
 import { resourceSchemas } from '../../../resources/schemas.js';
-import type {
-  KddMapping,
-  KubeApi,
-  KubeCollection,
-  KubeObject,
-  KubeWriteResult,
-  PresentedValue,
-} from '../mapping.js';
+import type { KddMapping, KubeApi, KubeObject, KubeWriteResult, PresentedValue } from '../mapping.js';
+import { NODES } from './collections.js';
 
 export const NODE_PREFIX = '/calico/resources/v3/projectcalico.org/nodes/';
-export const NODES: KubeCollection = {
-  group: '',
-  version: 'v1',
-  plural: 'nodes',
-  kind: 'Node',
-  namespaced: false,
-};
 
 /** The annotations a Calico Node is kept in (node.go, resources.go). */
 export const NODE_ANNOTATIONS = {

@@ -13,24 +13,11 @@
  */
 import { compareGoStrings, encodeGoJson } from '../../../codec/go-json.js';
 import { passThroughSchema } from '../../../resources/schemas.js';
-import type { KddMapping, KubeCollection, KubeObject, ObjectLocation, PresentedValue } from '../mapping.js';
+import type { KddMapping, KubeObject, ObjectLocation, PresentedValue } from '../mapping.js';
+import { NAMESPACES, SERVICE_ACCOUNTS } from './collections.js';
 import { convertUID } from '../metadata.js';
 
 export const PROFILE_PREFIX = '/calico/resources/v3/projectcalico.org/profiles/';
-export const NAMESPACES: KubeCollection = {
-  group: '',
-  version: 'v1',
-  plural: 'namespaces',
-  kind: 'Namespace',
-  namespaced: false,
-};
-export const SERVICE_ACCOUNTS: KubeCollection = {
-  group: '',
-  version: 'v1',
-  plural: 'serviceaccounts',
-  kind: 'ServiceAccount',
-  namespaced: true,
-};
 
 const profileSchema = passThroughSchema('Profile');
 

@@ -23,15 +23,9 @@ import type {
   KubeWriteResult,
   PresentedValue,
 } from '../mapping.js';
+import { PODS } from './collections.js';
 
 export const WEP_PREFIX = '/calico/resources/v3/projectcalico.org/workloadendpoints/';
-export const PODS: KubeCollection = {
-  group: '',
-  version: 'v1',
-  plural: 'pods',
-  kind: 'Pod',
-  namespaced: true,
-};
 
 /** Pod annotations Calico reads and writes (conversion/constants.go). */
 export const POD_ANNOTATIONS = {
