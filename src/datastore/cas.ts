@@ -64,6 +64,8 @@ export interface OneKeyAtATimeOutcome {
   revision: number;
   /** The keys written, in the order of the request's writes. */
   written: string[];
+  /** The revision of each write, in the same order. */
+  revisions: number[];
   /** When !succeeded: the key whose compare no longer held; nothing from it on was written. */
   lost?: string;
 }
@@ -84,18 +86,26 @@ export async function writeOneKeyAtATime(ds: Datastore, req: TxnRequest): Promis
   for (const c of req.compare) {
     if (writtenKeys.has(c.key)) continue;
     if (!holds(c, await ds.get(c.key)))
-      return { succeeded: false, revision: await ds.currentRevision(), written: [], lost: c.key };
+      return {
+        succeeded: false,
+        revision: await ds.currentRevision(),
+        written: [],
+        revisions: [],
+        lost: c.key,
+      };
   }
   const written: string[] = [];
+  const revisions: number[] = [];
   let revision = 0;
   for (const op of writes) {
     const res = await ds.txn({ compare: req.compare.filter((c) => c.key === op.key), success: [op] });
     if (!res.succeeded)
-      return { succeeded: false, revision: revision || res.revision, written, lost: op.key };
+      return { succeeded: false, revision: revision || res.revision, written, revisions, lost: op.key };
     written.push(op.key);
+    revisions.push(res.revision);
     revision = res.revision;
   }
-  return { succeeded: true, revision: revision || (await ds.currentRevision()), written };
+  return { succeeded: true, revision: revision || (await ds.currentRevision()), written, revisions };
 }
 
 /** Whether a compare holds for the key as read (a missing key has version and revisions 0). */

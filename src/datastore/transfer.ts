@@ -319,7 +319,8 @@ async function putOneKey(ds: Datastore, op: TxnOp): Promise<void> {
     ds,
     op.key,
     (current): CasDecision<void> => {
-      const value = current ? withUidOf(current.value, op.value) : op.value;
+      const value =
+        current && op.key.startsWith(RESOURCE_PREFIX) ? withUidOf(current.value, op.value) : op.value;
       return current?.value === value ? { done: undefined } : { put: value, result: undefined };
     },
     () =>
@@ -329,6 +330,8 @@ async function putOneKey(ds: Datastore, op: TxnOp): Promise<void> {
   );
 }
 
+/** Where the v3 resources are, whose values carry a metadata uid. */
+const RESOURCE_PREFIX = '/calico/resources/';
 /** The first `"uid"` of a resource value is its metadata's (metadata precedes spec in Go's order). */
 const UID = /"uid":"[^"\\]*"/;
 

@@ -183,11 +183,8 @@ async function writePoolByPool(
   const names = (keys: readonly string[]) =>
     keys.map((k) => `IPPool(${byKey.get(k)?.stored.metadata.name ?? ''})`).join(', ');
   if (out.succeeded) {
-    // Each pool's own revision: read back, as what is printed is what is stored.
-    for (const key of out.written) {
-      const now = await ds.get(key);
-      byKey.get(key)!.change.resourceVersion = String(now?.modRevision ?? out.revision);
-    }
+    // Each pool's own revision: the one its write created.
+    out.written.forEach((key, i) => (byKey.get(key)!.change.resourceVersion = String(out.revisions[i])));
     return out.revision;
   }
   const notWritten = planned

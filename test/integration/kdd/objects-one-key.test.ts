@@ -139,11 +139,11 @@ describe('one key at a time on the Kubernetes datastore', () => {
       expect(r.stderr).toBe('');
       const summary = JSON.parse(r.stdout) as { keys: number; transactions: number };
       expect(summary.transactions).toBe(summary.keys);
-      const [pools, reference] = await Promise.all([
+      const [wide, reference] = await Promise.all([
         into('get', 'ippools', '-o', 'wide'),
         onEtcd('get', 'ippools', '-o', 'wide'),
       ]);
-      expect(pools.stdout).toBe(reference.stdout);
+      expect(wide.stdout).toBe(reference.stdout);
       // The pools as listed, without the list's own revision (the API server writes its own objects too).
       const pools = async () =>
         (await into('get', 'ippools', '-o', 'yaml')).stdout.replace(
