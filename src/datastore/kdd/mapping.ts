@@ -13,6 +13,7 @@
  * kinds stored as core Kubernetes objects (core/: Node, WorkloadEndpoint, Profile).
  */
 import { compareGoStrings } from '../../codec/go-json.js';
+import type { ObjectMeta } from '../../resources/types.js';
 
 /** A Kubernetes collection: `/apis/<group>/<version>/[namespaces/<ns>/]<plural>` (`/api/v1/...` for core). */
 export interface KubeCollection {
@@ -26,17 +27,8 @@ export interface KubeCollection {
   readonly namespaced: boolean;
 }
 
-/** Kubernetes ObjectMeta as JSON (only what the mappings read or write is named). */
-export interface KubeObjectMeta {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  creationTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  [field: string]: unknown;
-}
+/** Kubernetes ObjectMeta as JSON: the fields Calico's v3 ObjectMeta is made of (it is Kubernetes'). */
+export type KubeObjectMeta = ObjectMeta;
 
 /** A Kubernetes object as JSON (integers beyond 2^53 are bigint: parsed with parseGoJson). */
 export interface KubeObject {
@@ -124,6 +116,12 @@ export interface KddMapping {
   readonly listOrder: ListOrder;
   /** The object a key is stored as; undefined when no object can hold that key (it reads as missing). */
   locate(key: string): ObjectLocation | undefined;
+  /**
+   * The namespace every key of [start, end) is in, when the range lies within one (a namespaced
+   * kind's `<prefix><namespace>/`): the backend then lists that namespace only, which is faster and
+   * what a user allowed only that namespace may do.
+   */
+  namespaceOf?(start: string, end: string): string | undefined;
   /**
    * The key and value an object is presented as, or undefined when it is not presented (a pod that
    * is not scheduled). Throws when the object cannot be converted: a list skips it with a warning, a
