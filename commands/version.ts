@@ -1,7 +1,13 @@
 import { Flags } from '@oclif/core';
 
 import { CalicoCommand, type CommandResult } from '../src/cli/base-command.js';
-import { configFlag, debugFlag, timeoutFlag, allowVersionMismatchFlag } from '../src/cli/flags.js';
+import {
+  configFlag,
+  contextFlag,
+  debugFlag,
+  timeoutFlag,
+  allowVersionMismatchFlag,
+} from '../src/cli/flags.js';
 import { runVersion, type VersionResult } from '../src/cli/handlers/version.js';
 
 export default class Version extends CalicoCommand<VersionResult> {
@@ -35,6 +41,7 @@ export default class Version extends CalicoCommand<VersionResult> {
     debug: debugFlag,
     // Accepted for calicoctl compatibility; version never runs the mismatch check.
     'allow-version-mismatch': allowVersionMismatchFlag,
+    context: contextFlag,
   };
 
   protected async execute(): Promise<CommandResult<VersionResult>> {

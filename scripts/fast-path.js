@@ -148,7 +148,7 @@ const bundleOptions = {
   entryNames: '[name]',
   chunkNames: '[name]-[hash]',
   // Loaded from node_modules as usual, by the datastore commands that need them.
-  external: ['etcd3', 'better-sqlite3'],
+  external: ['etcd3', 'better-sqlite3', '@kubernetes/client-node'],
   logLevel: 'warning',
 };
 const outputs = new Map();

@@ -16,6 +16,8 @@ export interface DatastoreFlags {
   timeout: string;
   'allow-version-mismatch'?: boolean;
   debug?: boolean;
+  /** --context: calicoctl sets K8S_CURRENT_CONTEXT from it. */
+  context?: string;
 }
 
 export interface SessionOptions {
@@ -31,14 +33,16 @@ export async function withDatastore<T>(
   opts: SessionOptions = {},
 ): Promise<T> {
   const timeoutMs = parseDuration(flags.timeout);
+  const baseEnv = opts.env ?? process.env;
+  const env = flags.context !== undefined ? { ...baseEnv, K8S_CURRENT_CONTEXT: flags.context } : baseEnv;
   const config = loadClientConfig({
     ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-    env: opts.env ?? process.env,
+    env,
   });
   for (const warning of config.warnings ?? []) process.stderr.write(`${warning}\n`);
   const ds = await openDatastore(config, {
     timeoutMs,
-    env: opts.env ?? process.env,
+    env,
     warn: (line: string) => process.stderr.write(`${line}\n`),
     ...(flags.debug ? { trace: (line: string) => process.stderr.write(`debug: ${line}\n`) } : {}),
   });

@@ -33,12 +33,19 @@ export const allowVersionMismatchFlag = Flags.boolean({
   default: false,
 });
 
+/** calicoctl's --context: it sets K8S_CURRENT_CONTEXT, so it counts only where the environment does. */
+export const contextFlag = Flags.string({
+  summary: 'The kubeconfig context to use (Kubernetes datastore; sets K8S_CURRENT_CONTEXT).',
+  helpValue: '<CONTEXT>',
+});
+
 /** The flags every datastore command takes. */
 export const datastoreFlags = {
   config: configFlag,
   timeout: timeoutFlag,
   debug: debugFlag,
   'allow-version-mismatch': allowVersionMismatchFlag,
+  context: contextFlag,
 };
 
 /** `-o text|json`: the text for people (default) or the command's JSON document. */

@@ -219,7 +219,7 @@ function select(
   if (o.context !== undefined && !context) {
     throw new InputError(`context "${o.context}" does not exist`, {
       code: 'InvalidConfig',
-      hint: `${config.settingNames.k8sCurrentContext} names a context of ${where}: ${[...entries.contexts.keys()].join(', ') || 'it has none'}`,
+      hint: `set ${config.settingNames.k8sCurrentContext} (or --context) to a context of ${where}: ${[...entries.contexts.keys()].join(', ') || 'it has none'}`,
     });
   }
   const problems: string[] = [];

@@ -8,7 +8,7 @@
  *   its mod revision as createRevision and version 1.
  * - Reads of one key are a list with `fieldSelector=metadata.name=` (so that they carry the store's
  *   revision, and can be read at an exact earlier revision); ranges list each collection the range
- *   covers in pages of 500, the later collections at the first one's revision (resourceVersionMatch
+ *   covers in pages of LIST_PAGE_SIZE, the later collections at the first one's revision (resourceVersionMatch
  *   Exact), in key order: what the API returns in key order is streamed, the rest held and sorted.
  *   A range cut short by a limit keeps its place, so the next page goes on where it stopped.
  * - Transactions are one key (multiKeyTransactions false) and map to one request: create = POST,
@@ -322,7 +322,8 @@ export class KddBackend implements KVBackend {
       const ordered = mapping.listOrder;
       for (const collection of mapping.collections) {
         const held: KeyValue[] = [];
-        for await (const obj of this.list(collection, state)) {
+        const namespace = collection.namespaced ? mapping.namespaceOf?.(start, end) : undefined;
+        for await (const obj of this.list(collection, state, namespace)) {
           const presented = this.presentSafely(mapping, obj, collection);
           if (!presented) continue;
           const inOrder = ordered === 'key' || ordered(presented.key);
@@ -362,7 +363,11 @@ export class KddBackend implements KVBackend {
    * while this one is handed out, each item parsed as it is handed out: list-items.ts), at
    * state.revision if set, else fixing it from the first page.
    */
-  private async *list(collection: KubeCollection, state: ReadState): AsyncGenerator<KubeObject, void> {
+  private async *list(
+    collection: KubeCollection,
+    state: ReadState,
+    namespace?: string,
+  ): AsyncGenerator<KubeObject, void> {
     const what = `list ${collection.plural}`;
     const page = async (token: string | undefined): Promise<SplitList<KubeObject> | undefined> => {
       const query = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
@@ -373,7 +378,7 @@ export class KddBackend implements KVBackend {
       }
       const res = await this.client.requestBytes({
         method: 'GET',
-        path: `${collectionPath(collection)}?${query.toString()}`,
+        path: `${collectionPath(collection, namespace)}?${query.toString()}`,
       });
       // A resource type that is not installed holds nothing (Calico's List swallows the 404).
       if (res.status === 404 && token === undefined) return undefined;

@@ -5,7 +5,8 @@
  * Calico's etcd backend stores it (Go JSON in struct order, policies with their name annotation),
  * rebuilt from the CR's spec and the metadata conversion of metadata.ts.
  */
-import { parseGoJson } from '../../codec/go-json.js';
+import { compareGoStrings, parseGoJson } from '../../codec/go-json.js';
+import { prefixEnd } from '../contract.js';
 import { InputError } from '../../errors.js';
 import { DEFAULT_TIER, POLICY_METADATA_ANNOTATION, restorePolicyName } from '../../resources/policy.js';
 import {
@@ -65,9 +66,10 @@ export function genericMappings(): KddMapping[] {
 
 function genericMapping(d: KindDescriptor): KddMapping {
   const collection = crdCollection(d);
+  const prefix = resourcePrefix(d);
   return {
     kind: d.kind,
-    prefix: resourcePrefix(d),
+    prefix,
     collections: [collection],
     listOrder: 'key',
     deletion: 'plain',
@@ -78,6 +80,9 @@ function genericMapping(d: KindDescriptor): KddMapping {
         ? { collection, name: parsed.name, namespace: parsed.namespace }
         : { collection, name: parsed.name };
     },
+    ...(d.namespaced
+      ? { namespaceOf: (start: string, end: string) => rangeNamespace(prefix, start, end) }
+      : {}),
     present(cr) {
       const res = calicoObject(d, cr);
       return {
@@ -153,4 +158,13 @@ export function customResource(
   if (res.spec !== undefined) cr.spec = res.spec;
   if (res.status !== undefined) cr.status = res.status;
   return cr;
+}
+
+/** The namespace of a range within `<prefix><namespace>/`, or undefined. */
+export function rangeNamespace(prefix: string, start: string, end: string): string | undefined {
+  if (!start.startsWith(prefix) || end === '\0') return undefined;
+  const slash = start.indexOf('/', prefix.length);
+  if (slash <= prefix.length) return undefined;
+  const namespace = start.slice(prefix.length, slash);
+  return compareGoStrings(end, prefixEnd(`${prefix}${namespace}/`)) <= 0 ? namespace : undefined;
 }

@@ -125,6 +125,12 @@ export interface KddMapping {
   /** The object a key is stored as; undefined when no object can hold that key (it reads as missing). */
   locate(key: string): ObjectLocation | undefined;
   /**
+   * The namespace every key of [start, end) is in, when the range lies within one (a namespaced
+   * kind's `<prefix><namespace>/`): the backend then lists that namespace only, which is faster and
+   * what a user allowed only that namespace may do.
+   */
+  namespaceOf?(start: string, end: string): string | undefined;
+  /**
    * The key and value an object is presented as, or undefined when it is not presented (a pod that
    * is not scheduled). Throws when the object cannot be converted: a list skips it with a warning, a
    * get reports it.

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../../helpers/cli.js';
+import { startCli } from '../watch/running-cli.js';
 import { freePort } from '../../helpers/etcd-server.js';
 import {
   KUBE_CLUSTER_START_TIMEOUT_MS,
@@ -175,6 +176,74 @@ describe('IPAM on objects as Calico writes them', () => {
     expect(res.stdout).toContain('Found 1 IPAM blocks.\n');
     expect(res.stdout).toContain('IPAM blocks record 2 allocations.\n');
     expect(res.stdout).toContain('Found 0 handles with no matching IPs (and 2 handles with matches).\n');
+  });
+});
+
+describe('watching', () => {
+  it('ipam show --watch follows a block written in Kubernetes', async () => {
+    const running = startCli(['ipam', 'show', '--watch', '-o', 'json'], cluster.env);
+    try {
+      const inUse = (text: string): number[] =>
+        text
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => (JSON.parse(line) as { pools: { inUse: number }[] }).pools[0]?.inUse ?? -1);
+      await running.waitFor((text) => inUse(text).length >= 1, { timeoutMs: 30_000 });
+      const before = inUse(running.stdout())[0]!;
+      const res = await cluster.request('POST', `${CRD_API}/ipamblocks`, {
+        apiVersion: 'crd.projectcalico.org/v1',
+        kind: 'IPAMBlock',
+        metadata: { name: '10-2-0-64-26' },
+        spec: {
+          cidr: '10.2.0.64/26',
+          affinity: 'host:node2',
+          allocations: Array.from({ length: 64 }, (_, i) => (i < 3 ? 0 : null)),
+          unallocated: Array.from({ length: 61 }, (_, i) => i + 3),
+          attributes: [{ handle_id: 'h-watch', secondary: { node: 'node2' } }],
+          sequenceNumber: 1,
+          sequenceNumberForAllocation: { '0': 0, '1': 0, '2': 0 },
+          deleted: false,
+          strictAffinity: false,
+        },
+      });
+      expect(res.status).toBe(201);
+      await running.waitFor((text) => inUse(text).at(-1) === before + 3, { timeoutMs: 30_000 });
+      running.interrupt();
+      expect((await running.exited).code).toBe(0);
+    } finally {
+      running.kill();
+    }
+  });
+});
+
+describe('kubeconfig contexts', () => {
+  it('--context picks a context of the kubeconfig, as calicoctl does (K8S_CURRENT_CONTEXT)', async () => {
+    const port = await freePort();
+    const kubeconfig = manifest(
+      'two-contexts.yaml',
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        `- {name: real, cluster: {server: "${cluster.server}", certificate-authority: "${cluster.caFile}"}}`,
+        `- {name: gone, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}`,
+        'users:',
+        '- {name: admin, user: {token: tok123}}',
+        'contexts:',
+        '- {name: good, context: {cluster: real, user: admin}}',
+        '- {name: bad, context: {cluster: gone, user: admin}}',
+        'current-context: bad',
+        '',
+      ].join('\n'),
+    );
+    const env = { DATASTORE_TYPE: 'kubernetes', KUBECONFIG: kubeconfig };
+    expect((await runCli(['get', 'ippools'], { env })).code).toBe(3);
+    expect(await runCli(['get', 'ippools', '--context', 'good'], { env })).toMatchObject({ code: 0 });
+    const unknown = await runCli(['get', 'ippools', '--context', 'nope'], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe(
+      `context "nope" does not exist\nhint: set K8S_CURRENT_CONTEXT (or --context) to a context of ${kubeconfig}: good, bad\n`,
+    );
   });
 });
 

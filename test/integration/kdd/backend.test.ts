@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClientConfig } from '../../../src/config/load.js';
 import type { Datastore, KeyValue, WatchBatch } from '../../../src/datastore/contract.js';
 import { convertUID } from '../../../src/datastore/kdd/metadata.js';
+import { WatchCompactedError } from '../../../src/errors.js';
 import { openDatastore } from '../../../src/datastore/open.js';
 import {
   KUBE_CLUSTER_START_TIMEOUT_MS,
@@ -216,6 +217,33 @@ describe('lists', () => {
   });
 });
 
+describe('namespaced kinds', () => {
+  it('a range within one namespace lists that namespace only, and in key order', async () => {
+    for (const ns of ['ns-a', 'ns-b'])
+      expect((await cluster.request('POST', '/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(
+        201,
+      );
+    const prefix = '/calico/resources/v3/projectcalico.org/networksets/';
+    const set = (ns: string, name: string): string =>
+      `{"kind":"NetworkSet","apiVersion":"projectcalico.org/v3","metadata":{"name":"${name}","namespace":"${ns}","creationTimestamp":"2026-06-01T10:00:00Z"},"spec":{"nets":["10.9.0.0/24"]}}`;
+    for (const [ns, name] of [
+      ['ns-b', 'z'],
+      ['ns-a', 'b'],
+      ['ns-a', 'a'],
+    ] as const)
+      expect((await ds.create(`${prefix}${ns}/${name}`, set(ns, name))).ok).toBe(true);
+    expect((await collect(`${prefix}ns-a/`)).map((kv) => kv.key)).toEqual([
+      `${prefix}ns-a/a`,
+      `${prefix}ns-a/b`,
+    ]);
+    expect((await collect(prefix)).map((kv) => kv.key)).toEqual([
+      `${prefix}ns-a/a`,
+      `${prefix}ns-a/b`,
+      `${prefix}ns-b/z`,
+    ]);
+  });
+});
+
 describe('watch', () => {
   it('reports puts and deletes of the watched prefix from a revision on', async () => {
     const from = await ds.currentRevision();
@@ -235,6 +263,18 @@ describe('watch', () => {
       expect(put.type === 'put' && put.kv).toMatchObject({ key });
       expect(put.type === 'put' && put.kv.value).toMatch(/"cidr":"10.40.0.0\/16"/);
       expect(batches[0]!.revision).toBe(created.ok ? created.revision : -1);
+    } finally {
+      await watch.close();
+    }
+  });
+
+  it('a start revision the API server no longer has: the watch ends with WatchCompactedError', async () => {
+    // Make sure the revision is gone from etcd too, not only from the API server's watch cache.
+    const now = await ds.currentRevision();
+    await cluster.etcd.etcdctl(['compact', String(now)]);
+    const watch = await ds.watch(POOL_PREFIX, { fromRevision: 1, outageMs: 10_000 }, () => undefined);
+    try {
+      await expect(watch.ended).rejects.toBeInstanceOf(WatchCompactedError);
     } finally {
       await watch.close();
     }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { genericMappings } from '../../../src/datastore/kdd/generic.js';
+import { genericMappings, rangeNamespace } from '../../../src/datastore/kdd/generic.js';
 import { ipamMappings } from '../../../src/datastore/kdd/ipam.js';
 import type { KddMapping, KubeObject } from '../../../src/datastore/kdd/mapping.js';
 import { MappingTable } from '../../../src/datastore/kdd/mapping.js';
@@ -384,5 +384,16 @@ describe('the v3 IPAMConfiguration', () => {
     expect(
       config.present(served(cr, '9', 'fcf9587e-34d8-4caa-9d78-d03154f67284'), config.collections[0]!)?.value,
     ).toBe('{"strict_affinity":true,"auto_allocate_blocks":true,"maxBlocksPerHost":4}');
+  });
+});
+
+describe('rangeNamespace', () => {
+  const prefix = '/calico/resources/v3/projectcalico.org/networkpolicies/';
+  it('is the namespace of a range within one, else undefined', () => {
+    expect(rangeNamespace(prefix, `${prefix}ns1/`, `${prefix}ns10`)).toBe('ns1');
+    expect(rangeNamespace(prefix, `${prefix}ns1/p\0`, `${prefix}ns10`)).toBe('ns1');
+    expect(rangeNamespace(prefix, `${prefix}ns1/`, `${prefix}ns2/`)).toBeUndefined();
+    expect(rangeNamespace(prefix, prefix, `${prefix.slice(0, -1)}0`)).toBeUndefined();
+    expect(rangeNamespace(prefix, `${prefix}ns1/`, '\0')).toBeUndefined();
   });
 });
