@@ -7,8 +7,7 @@
  * Writes are Calico's: create and update work only in the CNI plugin's patch mode and are refused
  * with its message; a delete is not refused but strategic-merge-patches the pod's status, setting the
  * `cni.projectcalico.org/podIP(s)` annotations to "" (so the endpoint reads back with no addresses).
- *
- * Not reproduced: the QoS controls read from the bandwidth and rate annotations (`qosControls`).
+
  */
 import { createHash } from 'node:crypto';
 
@@ -24,6 +23,7 @@ import type {
   PresentedValue,
 } from '../mapping.js';
 import { PODS } from './collections.js';
+import { qosControls } from './qos.js';
 
 export const WEP_PREFIX = '/calico/resources/v3/projectcalico.org/workloadendpoints/';
 
@@ -250,6 +250,7 @@ export function presentPod(pod: KubeObject, interfacePrefix = ''): PresentedValu
         interfaceName: interfaceName(namespace, podName, interfacePrefix),
         ports: endpointPorts(spec),
         allowSpoofedSourcePrefixes: allowedSourcePrefixes(ann[A.allowedSourcePrefixes]),
+        qosControls: qosControls(ann),
       }),
     },
     wepSchema,

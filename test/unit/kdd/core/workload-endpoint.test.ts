@@ -14,6 +14,7 @@ import {
   workloadEndpointName,
 } from '../../../../src/datastore/kdd/core/workload-endpoint.js';
 import type { KubeObject } from '../../../../src/datastore/kdd/mapping.js';
+import { qosControls, quantityValue } from '../../../../src/datastore/kdd/core/qos.js';
 
 /** An nginx Deployment's pod as kube-apiserver returns it once Calico's CNI plugin set it up. */
 const nginx = (): KubeObject => ({
@@ -167,5 +168,59 @@ describe('WorkloadEndpoint writes', () => {
       Create: 'unsupported PatchMode: patchModeUnspecified',
       Update: 'unsupported PatchMode: patchModeUnspecified',
     });
+  });
+});
+
+describe('QoS controls from the pod annotations', () => {
+  it('reads Kubernetes quantities as resource.Quantity.Value does (rounded up)', () => {
+    expect(quantityValue('10M')).toBe(10_000_000n);
+    expect(quantityValue('1Gi')).toBe(1_073_741_824n);
+    expect(quantityValue('1.01k')).toBe(1010n);
+    expect(quantityValue('1.5')).toBe(2n);
+    expect(quantityValue('2e3')).toBe(2000n);
+    expect(quantityValue('1E')).toBe(10n ** 18n);
+    expect(quantityValue('500m')).toBe(1n);
+    expect(quantityValue('1K')).toBeUndefined();
+    expect(quantityValue('abc')).toBeUndefined();
+  });
+
+  it('applies the ranges, defaults and rules of handleQoSControlsAnnotations', () => {
+    expect(qosControls({})).toBeUndefined();
+    expect(
+      qosControls({
+        'kubernetes.io/ingress-bandwidth': '10M',
+        'qos.projectcalico.org/egressBandwidth': '1', // below 1k: clamped
+        'qos.projectcalico.org/egressPeakrate': '500', // clamped to 1.01k, above the bandwidth: kept
+        'qos.projectcalico.org/ingressPacketRate': '100',
+        'qos.projectcalico.org/egressMaxConnections': '10',
+        'qos.projectcalico.org/dscp': 'af11',
+      }),
+    ).toEqual({
+      ingressBandwidth: 10_000_000,
+      ingressBurst: 4_294_967_296,
+      egressBandwidth: 1000,
+      egressBurst: 4_294_967_296,
+      egressPeakrate: 1010,
+      ingressPacketRate: 100,
+      ingressPacketBurst: 5,
+      egressMaxConnections: 10,
+      dscp: 'AF11',
+    });
+    // The Calico annotation overrides the Kubernetes one; a burst without a bandwidth is dropped.
+    expect(
+      qosControls({
+        'kubernetes.io/egress-bandwidth': '10M',
+        'qos.projectcalico.org/egressBandwidth': '20M',
+        'qos.projectcalico.org/egressPeakrate': '15M', // not above the bandwidth: dropped
+        'qos.projectcalico.org/ingressBurst': '1M',
+        'qos.projectcalico.org/dscp': '64',
+      }),
+    ).toEqual({ egressBandwidth: 20_000_000, egressBurst: 4_294_967_296 });
+  });
+
+  it('puts them last in the endpoint spec', () => {
+    const p = nginx();
+    p.metadata.annotations!['qos.projectcalico.org/dscp'] = '20';
+    expect(presentPod(p)!.value).toMatch(/"ports":\[[^\]]*\],"qosControls":\{"dscp":"20"\}\}\}$/);
   });
 });
