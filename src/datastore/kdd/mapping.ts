@@ -13,6 +13,7 @@
  * kinds stored as core Kubernetes objects (core/: Node, WorkloadEndpoint, Profile).
  */
 import { compareGoStrings } from '../../codec/go-json.js';
+import type { ObjectMeta } from '../../resources/types.js';
 
 /** A Kubernetes collection: `/apis/<group>/<version>/[namespaces/<ns>/]<plural>` (`/api/v1/...` for core). */
 export interface KubeCollection {
@@ -26,17 +27,8 @@ export interface KubeCollection {
   readonly namespaced: boolean;
 }
 
-/** Kubernetes ObjectMeta as JSON (only what the mappings read or write is named). */
-export interface KubeObjectMeta {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  creationTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  [field: string]: unknown;
-}
+/** Kubernetes ObjectMeta as JSON: the fields Calico's v3 ObjectMeta is made of (it is Kubernetes'). */
+export type KubeObjectMeta = ObjectMeta;
 
 /** A Kubernetes object as JSON (integers beyond 2^53 are bigint: parsed with parseGoJson). */
 export interface KubeObject {
@@ -136,6 +128,11 @@ export interface KddMapping {
    * get reports it.
    */
   present(obj: KubeObject, collection: KubeCollection): PresentedValue | undefined;
+  /**
+   * The key of an object that present() hides (an affinity marked deleted): a watch reports that key
+   * deleted when the object changes into one it hides. Absent: present() hides nothing that had a key.
+   */
+  hiddenKey?(obj: KubeObject, collection: KubeCollection): string | undefined;
   /**
    * The object to write for an etcd value (as Calico's etcd backend would store it) at key. current is
    * the object now stored when the write replaces one (its uid and resourceVersion are the backend's to

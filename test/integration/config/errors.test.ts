@@ -2,12 +2,12 @@
  * Configuration and connection failures through the built CLI: one line naming the setting and
  * its source (then a hint), the documented exit code, nothing on stdout, and a bounded run time.
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../../helpers/cli.js';
+import { startSilentServer, type SilentServer } from '../../helpers/silent-server.js';
 import { tempDir } from '../../helpers/temp.js';
 import { freePort, startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
 
@@ -70,20 +70,9 @@ describe('bad configuration: exit 2, one line, nothing written', () => {
 });
 
 describe('unreachable etcd: exit 3 within the timeout, naming the endpoint', () => {
-  let silent: Server;
-  let silentPort: number;
-  const sockets: Socket[] = [];
-
-  beforeAll(async () => {
-    // Accepts TCP connections and never answers: the worst case for a gRPC client.
-    silent = createServer((s) => sockets.push(s));
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    silentPort = (silent.address() as { port: number }).port;
-  });
-  afterAll(() => {
-    for (const s of sockets) s.destroy();
-    silent.close();
-  });
+  let silent: SilentServer;
+  beforeAll(async () => void (silent = await startSilentServer()));
+  afterAll(() => silent.close());
 
   it('a closed port: connection refused, at once', async () => {
     const port = await freePort();
@@ -98,7 +87,7 @@ describe('unreachable etcd: exit 3 within the timeout, naming the endpoint', () 
   });
 
   it.each(['http', 'https'])('a silent %s endpoint: no answer within --timeout', async (scheme) => {
-    const endpoint = `${scheme}://127.0.0.1:${silentPort}`;
+    const endpoint = `${scheme}://127.0.0.1:${silent.port}`;
     const started = Date.now();
     const res = await fails({ ETCD_ENDPOINTS: endpoint }, ['--timeout', '1500ms']);
     const elapsed = Date.now() - started;
@@ -111,14 +100,14 @@ describe('unreachable etcd: exit 3 within the timeout, naming the endpoint', () 
 
   it('several unreachable endpoints: all named', async () => {
     const port = await freePort();
-    const res = await fails({ ETCD_ENDPOINTS: `http://127.0.0.1:${port},http://127.0.0.1:${silentPort}` }, [
+    const res = await fails({ ETCD_ENDPOINTS: `http://127.0.0.1:${port},http://127.0.0.1:${silent.port}` }, [
       '--timeout',
       '1s',
     ]);
     expect(res.code).toBe(3);
     expect(res.message).toMatch(
       new RegExp(
-        `^cannot reach etcd at http://127.0.0.1:${port},http://127.0.0.1:${silentPort} \\(from environment\\): `,
+        `^cannot reach etcd at http://127.0.0.1:${port},http://127.0.0.1:${silent.port} \\(from environment\\): `,
       ),
     );
   });

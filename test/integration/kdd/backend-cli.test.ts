@@ -5,11 +5,11 @@
  * failures: an unreachable server and a wrong token (exit 3 in bounded time, naming the server).
  */
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../../helpers/cli.js';
+import { startSilentServer, type SilentServer } from '../../helpers/silent-server.js';
 import { startCli } from '../watch/running-cli.js';
 import { freePort } from '../../helpers/etcd-server.js';
 import {
@@ -247,21 +247,46 @@ describe('kubeconfig contexts', () => {
   });
 });
 
-describe('failures: exit 3 in bounded time, naming the server', () => {
-  let silent: Server;
-  let silentPort: number;
-  const sockets: Socket[] = [];
+describe('credential plugins', () => {
+  it('a kubeconfig user with an exec plugin gets its token from it (through @kubernetes/client-node)', async () => {
+    const credential = JSON.stringify({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: { token: 'tok123' },
+    });
+    const kubeconfig = manifest(
+      'exec.yaml',
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        `- {name: c, cluster: {server: "${cluster.server}", certificate-authority: "${cluster.caFile}"}}`,
+        'users:',
+        '- name: plugin',
+        '  user:',
+        '    exec:',
+        '      apiVersion: client.authentication.k8s.io/v1',
+        '      command: /bin/sh',
+        `      args: ["-c", ${JSON.stringify(`echo '${credential}'`)}]`,
+        '      interactiveMode: Never',
+        'contexts:',
+        '- {name: x, context: {cluster: c, user: plugin}}',
+        'current-context: x',
+        '',
+      ].join('\n'),
+    );
+    const res = await runCli(['get', 'ippools'], {
+      env: { DATASTORE_TYPE: 'kubernetes', KUBECONFIG: kubeconfig },
+    });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+  });
+});
 
-  beforeAll(async () => {
-    // Accepts connections and never answers.
-    silent = createServer((s) => sockets.push(s));
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    silentPort = (silent.address() as { port: number }).port;
-  });
-  afterAll(() => {
-    for (const s of sockets) s.destroy();
-    silent.close();
-  });
+describe('failures: exit 3 in bounded time, naming the server', () => {
+  let silent: SilentServer;
+  beforeAll(async () => void (silent = await startSilentServer()));
+  afterAll(() => silent.close());
 
   it('a wrong token: unauthorized', async () => {
     const res = await runCli(['get', 'ippools'], {
@@ -295,7 +320,7 @@ describe('failures: exit 3 in bounded time, naming the server', () => {
   });
 
   it('a silent server: no answer within --timeout', async () => {
-    const server = `https://127.0.0.1:${silentPort}`;
+    const server = `https://127.0.0.1:${silent.port}`;
     const started = Date.now();
     const res = await runCli(['ipam', 'show', '--timeout', '1500ms'], {
       env: { DATASTORE_TYPE: 'kubernetes', K8S_API_ENDPOINT: server, K8S_INSECURE_SKIP_TLS_VERIFY: 'true' },

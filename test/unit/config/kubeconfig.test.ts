@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 
 import { loadClientConfig } from '../../../src/config/index.js';
 import { resolveKubeClient } from '../../../src/config/kubeconfig.js';
-import { InputError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/temp.js';
+import { inputErrorOf } from './input-error.js';
 
 const dir = tempDir('calicoctl-ts-kubeconfig-');
 const MISSING_DEFAULT = join(dir, 'no-such-calicoctl.cfg');
@@ -63,15 +63,7 @@ function resolve(env: Record<string, string>, extra = {}) {
   return resolveKubeClient(config.kubernetes!, { env, ...NO_SERVICE_ACCOUNT, ...extra });
 }
 
-function errorOf(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(InputError);
-    return err as InputError;
-  }
-  throw new Error('expected an InputError');
-}
+const errorOf = inputErrorOf;
 
 const a = write(
   'a/config',

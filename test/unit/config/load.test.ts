@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { loadClientConfig, type LoadClientConfigOptions } from '../../../src/config/index.js';
-import { InputError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/temp.js';
+import { inputErrorOf } from './input-error.js';
 
 const dir = tempDir('calicoctl-ts-config-');
 const MISSING_DEFAULT = join(dir, 'no-such-calicoctl.cfg');
@@ -24,15 +24,7 @@ function file(name: string, text: string): string {
   return path;
 }
 
-function errorOf(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(InputError);
-    return err as InputError;
-  }
-  throw new Error('expected an InputError');
-}
+const errorOf = inputErrorOf;
 
 const header = 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata:\nspec:\n';
 
