@@ -1,6 +1,17 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Packages only the command layer (src/cli, src/output) may load. */
+const PACKAGES_OF_CLI = [
+  { name: '@oclif/core', message: 'only src/cli and commands import oclif' },
+  { name: 'chalk', message: 'only src/output uses colour' },
+  { name: 'cli-table3', message: 'only src/output draws tables' },
+];
+const RENDERING = {
+  group: ['**/output/*', '**/cli/*', '**/cli/**/*'],
+  message: 'domain code returns data; src/cli/render renders it with src/output',
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'dist-bench/', 'node_modules/', 'coverage/', 'test/fixtures/', '.tmp/'] },
   js.configs.recommended,
@@ -49,19 +60,22 @@ export default tseslint.config(
     // imports src/output, src/cli, or the drawing and colour packages.
     files: ['src/**/*.ts'],
     ignores: ['src/cli/**', 'src/output/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: PACKAGES_OF_CLI, patterns: [RENDERING] }] },
+  },
+  {
+    // resources sit below apply and IPAM: a kind module never reaches up; what a kind's writes do to
+    // IPAM is a hook in src/apply/kinds/ (docs/architecture.md, "One shape for each thing").
+    files: ['src/resources/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: [
-            { name: '@oclif/core', message: 'only src/cli and commands import oclif' },
-            { name: 'chalk', message: 'only src/output uses colour' },
-            { name: 'cli-table3', message: 'only src/output draws tables' },
-          ],
+          paths: PACKAGES_OF_CLI,
           patterns: [
+            RENDERING,
             {
-              group: ['**/output/*', '**/cli/*', '**/cli/**/*'],
-              message: 'domain code returns data; src/cli/render renders it with src/output',
+              group: ['**/apply/**', '**/ipam/**', '**/pools/**', '**/dataplane/**', '**/bird/**'],
+              message: 'resources sit below apply and ipam; put what needs them in src/apply/kinds/',
             },
           ],
         },

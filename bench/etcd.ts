@@ -4,7 +4,7 @@
  * default, which the larger datasets plus their bbolt overhead would come close to).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,6 +14,8 @@ export interface BenchEtcd {
   endpoint: string;
   /** Stops it and starts it again, empty, at the same endpoint (an import target per round). */
   reset(): Promise<void>;
+  /** User + system CPU seconds etcd has used so far (its share of a command's work). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -33,10 +35,26 @@ export async function startBenchEtcd(): Promise<BenchEtcd> {
       running = await launch(endpoint, peerUrl);
     },
     stop: () => running.stop(),
+    cpuSeconds: () => processCpuSeconds(running.pid),
   };
 }
 
-async function launch(endpoint: string, peerUrl: string): Promise<{ stop(): Promise<void> }> {
+/**
+ * utime + stime of /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux); NaN when
+ * the process is gone (the row then shows no etcd CPU, and the case's own failure says why).
+ */
+function processCpuSeconds(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return Number.NaN;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function launch(endpoint: string, peerUrl: string): Promise<{ pid: number; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'calicoctl-ts-bench-etcd-'));
   const child = spawn(
     'etcd',
@@ -78,5 +96,5 @@ async function launch(endpoint: string, peerUrl: string): Promise<{ stop(): Prom
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { stop };
+  return { pid: child.pid!, stop };
 }

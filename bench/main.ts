@@ -38,6 +38,7 @@ import {
   snapshotEmbedded,
   checks,
   exporter,
+  onEtcd,
 } from './whole-datastore.js';
 
 const USAGE = `usage:
@@ -47,6 +48,7 @@ const USAGE = `usage:
   node bench/run.js watch [--blocks 10000] [--seconds 60]   (the CPU of ipam show --watch, docs/performance.md)
   node bench/run.js node-check [--blocks 10000] [--runs 5] [--seed N]   (root: node check in a network namespace)
   node bench/run.js kdd [--blocks 10000] [--runs 5] [--seed N]   (ipam show on a Kubernetes API server against kubectl; needs Go)
+  node bench/run.js serve [--blocks 10000] [--leaks] [--embedded FILE] [--seed N]   (a loaded etcd kept up for profiling)
 Build the CLI first: npm run build.
 `;
 
@@ -58,6 +60,7 @@ export async function main(argv: string[], repoRoot: string): Promise<number> {
   try {
     if (first === 'generate') return await generateCommand(argv.slice(1));
     if (first === 'watch') return await (await import('./watch.js')).watchCommand(argv.slice(1), repoRoot);
+    if (first === 'serve') return await (await import('./serve.js')).serveCommand(argv.slice(1));
     if (first === 'node-check')
       return await (await import('./node-check.js')).nodeCheckCommand(argv.slice(1), repoRoot);
     if (first === 'kdd') return await (await import('./kdd.js')).kddCommand(argv.slice(1), repoRoot);
@@ -212,7 +215,7 @@ async function runAll(
     }
     const importTarget = await startBenchEtcd();
     cleanups.push(() => importTarget.stop());
-    await run(importGroup(cli, etcdEnv, importTarget, scratch, size));
+    await run(importGroup(cli, etcd, importTarget, scratch, size));
     await importTarget.stop();
 
     if (opts.embeddedSizes.has(blocks)) {
@@ -224,11 +227,11 @@ async function runAll(
       const env = { DATASTORE_TYPE: 'embedded', EMBEDDED_DATASTORE_PATH: path };
       // Each command on the embedded store against the same command on etcd, in the same rounds.
       // `ipam check` in text only: its other outputs do the same reading.
-      const onEtcd = [
+      const sameOnEtcd = [
         ...blockReaders(cli, etcdEnv, 'etcd'),
         exporter(cli, etcdEnv, 'etcd', scratch, size),
         checks(cli, etcdEnv, 'etcd', scratch, size)[0]!,
-      ];
+      ].map((subject) => onEtcd(subject, etcd));
       const onEmbedded = [
         ...blockReaders(cli, env, 'embedded'),
         exporter(cli, env, 'embedded', scratch, size),
@@ -237,7 +240,7 @@ async function runAll(
       for (const [i, subject] of onEmbedded.entries()) {
         await run({
           title: `embedded ${size}`,
-          reference: onEtcd[i]!,
+          reference: sameOnEtcd[i]!,
           cases: [
             { subject, budget: ratio(1.0, subject.label.startsWith('ipam check') ? checkRss : rssBudget) },
           ],

@@ -1,7 +1,8 @@
 /**
  * Runs one command the way a user's shell would and records its wall time (from spawn to exit,
- * measured here) and peak RSS (GNU time's %M, the child's ru_maxrss). Standard output goes to
- * /dev/null unless the caller wants it counted; every run has a deadline.
+ * measured here), its CPU time (GNU time's %U + %S: what a loaded machine disturbs far less than
+ * the wall time) and peak RSS (%M, the child's ru_maxrss). Standard output goes to /dev/null unless
+ * the caller wants it counted; every run has a deadline.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -16,6 +17,8 @@ export interface Command {
 
 export interface Sample {
   seconds: number;
+  /** User + system CPU seconds of the command and its children. */
+  cpuSeconds: number;
   rssMiB: number;
   exitCode: number | null;
   /** The last lines of standard error, for a failed run. */
@@ -44,7 +47,7 @@ export async function measure(
 ): Promise<Sample> {
   const rssFile = join(scratchDir, `rss-${process.pid}-${runCounter++}.txt`);
   const started = process.hrtime.bigint();
-  const child = spawn(TIME, ['-f', '%M', '-o', rssFile, ...cmd.argv], {
+  const child = spawn(TIME, ['-f', '%M %U %S', '-o', rssFile, ...cmd.argv], {
     env: cmd.env,
     cwd: cmd.cwd,
     stdio: ['ignore', opts.countStdout ? 'pipe' : 'ignore', 'pipe'],
@@ -66,15 +69,18 @@ export async function measure(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   clearTimeout(deadline);
   let rssMiB = Number.NaN;
+  let cpuSeconds = Number.NaN;
   try {
     // GNU time writes "Command exited with non-zero status N" before the format when it fails.
     const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
-    rssMiB = Number(lines[lines.length - 1]) / 1024;
+    const [rssKiB, user, system] = lines[lines.length - 1]!.split(' ').map(Number);
+    rssMiB = rssKiB! / 1024;
+    cpuSeconds = user! + system!;
   } catch {
     // No file: time itself was killed by the deadline.
   }
   rmSync(rssFile, { force: true });
-  return { seconds, rssMiB, exitCode, stderr, stdoutBytes, stdoutLines };
+  return { seconds, cpuSeconds, rssMiB, exitCode, stderr, stdoutBytes, stdoutLines };
 }
 
 export function median(values: readonly number[]): number {

@@ -47,6 +47,8 @@ const HEADERS = [
   'ratio',
   'budget',
   'peak RSS MiB',
+  'CPU s',
+  'etcd CPU s',
   'throughput',
   'result',
 ];
@@ -68,6 +70,8 @@ function cells(row: Row): string[] {
     row.ratio === undefined ? '' : `${row.ratio.toFixed(2)}x`,
     row.budget,
     row.rssMiB === undefined ? '' : row.rssMiB.toFixed(0),
+    s(row.cpuSeconds, 2),
+    s(row.serverCpuSeconds, 2),
     row.throughput ?? '',
     result,
   ];

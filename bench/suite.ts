@@ -13,6 +13,8 @@ export interface Subject {
   unavailable?: string;
   /** Run before every run of the command, untimed (e.g. empty the store an import writes to). */
   prepare?: () => Promise<void>;
+  /** The CPU seconds so far of the server the command talks to (etcd), to charge it its share. */
+  serverCpuSeconds?: () => number;
 }
 
 export type Budget =
@@ -42,6 +44,9 @@ export interface Row {
   budget: string;
   /** The highest peak RSS over the runs. */
   rssMiB?: number;
+  /** Median user + system CPU seconds of the command, and of its server (etcd) during it. */
+  cpuSeconds?: number;
+  serverCpuSeconds?: number;
   /** e.g. "12,345 addresses/s". */
   throughput?: string;
   status: 'pass' | 'FAIL' | 'reference' | 'info' | 'n/a' | 'error';
@@ -52,7 +57,7 @@ export interface Row {
 }
 
 interface Outcome {
-  samples: Sample[];
+  samples: (Sample & { serverCpuSeconds?: number })[];
   warmup?: Sample;
   error?: string;
 }
@@ -83,7 +88,7 @@ export async function runGroup(
       continue;
     }
     await subject.prepare?.();
-    const warmup = await measure(subject.command, scratchDir, {
+    const warmup = await measureWithServer(subject, scratchDir, {
       countStdout: true,
       deadlineMs: limits.deadlineMs,
     });
@@ -103,7 +108,7 @@ export async function runGroup(
     for (let i = 0; i < live.length; i++) {
       const subject = live[(i + round) % live.length]!;
       await subject.prepare?.();
-      const sample = await measure(subject.command, scratchDir, { deadlineMs: limits.deadlineMs });
+      const sample = await measureWithServer(subject, scratchDir, { deadlineMs: limits.deadlineMs });
       const outcome = outcomes.get(subject)!;
       if (sample.exitCode !== 0) outcome.error ??= failure(sample);
       outcome.samples.push(sample);
@@ -113,12 +118,25 @@ export async function runGroup(
 
   const summary = (
     subject: Subject,
-  ): { seconds?: number; rssMiB?: number; error?: string; bytes?: number; runs?: number } => {
+  ): {
+    seconds?: number;
+    cpuSeconds?: number;
+    serverCpuSeconds?: number;
+    rssMiB?: number;
+    error?: string;
+    bytes?: number;
+    runs?: number;
+  } => {
     const o = outcomes.get(subject)!;
     if (o.error) return { error: o.error };
+    const server = o.samples
+      .map((s) => s.serverCpuSeconds)
+      .filter((s): s is number => s !== undefined && !Number.isNaN(s));
     return {
       runs: o.samples.length,
       seconds: median(o.samples.map((s) => s.seconds)),
+      cpuSeconds: median(o.samples.map((s) => s.cpuSeconds)),
+      ...(server.length > 0 ? { serverCpuSeconds: median(server) } : {}),
       rssMiB: Math.max(...o.samples.map((s) => s.rssMiB)),
       ...(o.warmup ? { bytes: o.warmup.stdoutBytes } : {}),
     };
@@ -131,6 +149,7 @@ export async function runGroup(
       group: group.title,
       label: group.reference.label,
       ...(ref.seconds !== undefined ? { seconds: ref.seconds, runs: ref.runs! } : {}),
+      ...cpu(ref),
       ...(ref.rssMiB !== undefined ? { rssMiB: ref.rssMiB } : {}),
       budget: 'reference',
       status: ref.error ? 'error' : 'reference',
@@ -154,6 +173,7 @@ export async function runGroup(
       continue;
     }
     row.seconds = s.seconds!;
+    Object.assign(row, cpu(s));
     row.runs = s.runs!;
     row.rssMiB = s.rssMiB!;
     if (group.reference && ref?.seconds !== undefined) {
@@ -168,6 +188,25 @@ export async function runGroup(
     rows.push(row);
   }
   return rows;
+}
+
+function cpu(s: { cpuSeconds?: number; serverCpuSeconds?: number }): Partial<Row> {
+  return {
+    ...(s.cpuSeconds !== undefined && !Number.isNaN(s.cpuSeconds) ? { cpuSeconds: s.cpuSeconds } : {}),
+    ...(s.serverCpuSeconds !== undefined ? { serverCpuSeconds: s.serverCpuSeconds } : {}),
+  };
+}
+
+/** measure(), with the CPU its server used meanwhile when the subject names one. */
+async function measureWithServer(
+  subject: Subject,
+  scratchDir: string,
+  opts: Parameters<typeof measure>[2],
+): Promise<Sample & { serverCpuSeconds?: number }> {
+  const before = subject.serverCpuSeconds?.();
+  const sample = await measure(subject.command, scratchDir, opts);
+  if (before === undefined) return sample;
+  return { ...sample, serverCpuSeconds: subject.serverCpuSeconds!() - before };
 }
 
 function judge(budget: Budget, row: Row): Row['status'] {

@@ -18,6 +18,13 @@ const POOLS_PREFIX = '/calico/resources/v3/projectcalico.org/ippools/';
 
 type Env = Record<string, string>;
 
+/**
+ * The CLI's per-call deadline for the datastore cases, as etcdctl gets `--command-timeout 300s`: at
+ * 50k blocks on a loaded machine, etcd took longer than the default 5 s to answer one 45 MB page.
+ * It changes no work.
+ */
+const TIMEOUT = ['--timeout', '300s'];
+
 export function etcdctlSubject(endpoint: string, prefix: string): Subject {
   return {
     label: `etcdctl get --prefix ${prefix}`,
@@ -29,18 +36,42 @@ export function etcdctlSubject(endpoint: string, prefix: string): Subject {
   };
 }
 
+/** The subject, charged the CPU etcd uses while it runs. */
+export function onEtcd(subject: Subject, etcd: Pick<BenchEtcd, 'cpuSeconds'>): Subject {
+  return { ...subject, serverCpuSeconds: () => etcd.cpuSeconds() };
+}
+
+/** Every member of each group, charged the CPU etcd uses while it runs. */
+function allOnEtcd(groups: Group[], etcd: BenchEtcd): Group[] {
+  return groups.map((g) => ({
+    ...g,
+    ...(g.reference ? { reference: onEtcd(g.reference, etcd) } : {}),
+    cases: g.cases.map((c) => ({ ...c, subject: onEtcd(c.subject, etcd) })),
+  }));
+}
+
 type Ratio = (max: number, rssMiB?: number) => { kind: 'ratio'; max: number; rssMaxMiB?: number };
 
 /** `ipam show` variants that read the blocks (and one key more), against etcdctl reading the blocks. */
 export function blockReaders(cli: BuiltCli, env: Env, where: string): Subject[] {
   return [
-    cli.subject(`ipam show (${where})`, 'ipam:show', ['ipam', 'show'], env),
-    cli.subject(`ipam show --show-blocks (${where})`, 'ipam:show', ['ipam', 'show', '--show-blocks'], env),
-    cli.subject(`ipam show --by-node (${where})`, 'ipam:show', ['ipam', 'show', '--by-node'], env),
+    cli.subject(`ipam show (${where})`, 'ipam:show', ['ipam', 'show', ...TIMEOUT], env),
+    cli.subject(
+      `ipam show --show-blocks (${where})`,
+      'ipam:show',
+      ['ipam', 'show', '--show-blocks', ...TIMEOUT],
+      env,
+    ),
+    cli.subject(
+      `ipam show --by-node (${where})`,
+      'ipam:show',
+      ['ipam', 'show', '--by-node', ...TIMEOUT],
+      env,
+    ),
     cli.subject(
       `ipam show --show-borrowed (${where})`,
       'ipam:show',
-      ['ipam', 'show', '--show-borrowed'],
+      ['ipam', 'show', '--show-borrowed', ...TIMEOUT],
       env,
     ),
   ];
@@ -49,9 +80,9 @@ export function blockReaders(cli: BuiltCli, env: Env, where: string): Subject[] 
 /** `ipam check` in its three outputs (all read about the whole datastore). */
 export function checks(cli: BuiltCli, env: Env, where: string, scratch: string, size: string): Subject[] {
   return [
-    cli.subject(`ipam check (${where})`, 'ipam:check', ['ipam', 'check'], env),
-    cli.subject(`ipam check --json (${where})`, 'ipam:check', ['ipam', 'check', '--json'], env),
-    cli.subject(`ipam check -o REPORT (${where})`, 'ipam:check', ['ipam', 'check', '-o', reportPath(scratch, `${where}-${size}`)], env),
+    cli.subject(`ipam check (${where})`, 'ipam:check', ['ipam', 'check', ...TIMEOUT], env),
+    cli.subject(`ipam check --json (${where})`, 'ipam:check', ['ipam', 'check', '--json', ...TIMEOUT], env),
+    cli.subject(`ipam check -o REPORT (${where})`, 'ipam:check', ['ipam', 'check', '-o', reportPath(scratch, `${where}-${size}`), ...TIMEOUT], env),
   ]; // prettier-ignore
 }
 
@@ -60,7 +91,7 @@ export function exporter(cli: BuiltCli, env: Env, where: string, scratch: string
   return cli.subject(
     `datastore export -o FILE (${where})`,
     'datastore:export',
-    ['datastore', 'export', '-o', file],
+    ['datastore', 'export', '-o', file, ...TIMEOUT],
     env,
   );
 }
@@ -78,7 +109,7 @@ export function etcdGroups(
   checkRss: number | undefined,
 ): Group[] {
   const env = { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: etcd.endpoint };
-  return [
+  return allOnEtcd([
     {
       title: `etcd ${size}`,
       reference: etcdctlSubject(etcd.endpoint, BLOCK_PREFIX),
@@ -92,7 +123,7 @@ export function etcdGroups(
           subject: cli.subject(
             'ipam show --ip (etcd)',
             'ipam:show',
-            ['ipam', 'show', '--ip', sampleAddress],
+            ['ipam', 'show', '--ip', sampleAddress, ...TIMEOUT],
             env,
           ),
           budget: ratio(1.0),
@@ -113,7 +144,7 @@ export function etcdGroups(
         budget: ratio(1.0, checkRss),
       })),
     },
-  ];
+  ], etcd); // prettier-ignore
 }
 
 /** Issue 14 gives the import no memory budget (its RSS is reported all the same). */
@@ -125,18 +156,19 @@ const IMPORT_BUDGET = { kind: 'ratio', max: 1.5 } as const;
  */
 export function importGroup(
   cli: BuiltCli,
-  etcdEnv: Env,
+  source: BenchEtcd,
   target: BenchEtcd,
   scratch: string,
   size: string,
 ): Group {
+  const etcdEnv = { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: source.endpoint };
   const file = exportPath(scratch, `import-${size}`);
   const store = join(scratch, `import-target-${size}.db`);
   const embeddedEnv = { DATASTORE_TYPE: 'embedded', EMBEDDED_DATASTORE_PATH: store };
-  const args = ['datastore', 'import', '-f', file];
+  const args = ['datastore', 'import', '-f', file, ...TIMEOUT];
   return {
     title: `import ${size}`,
-    reference: cli.subject('datastore export -o FILE (etcd)', 'datastore:export', ['datastore', 'export', '-o', file], etcdEnv), // prettier-ignore
+    reference: onEtcd(cli.subject('datastore export -o FILE (etcd)', 'datastore:export', ['datastore', 'export', '-o', file, ...TIMEOUT], etcdEnv), source), // prettier-ignore
     cases: [
       {
         subject: {
@@ -154,10 +186,13 @@ export function importGroup(
       },
       {
         subject: {
-          ...cli.subject('datastore import into an empty etcd', 'datastore:import', args, {
-            DATASTORE_TYPE: 'etcdv3',
-            ETCD_ENDPOINTS: target.endpoint,
-          }),
+          ...onEtcd(
+            cli.subject('datastore import into an empty etcd', 'datastore:import', args, {
+              DATASTORE_TYPE: 'etcdv3',
+              ETCD_ENDPOINTS: target.endpoint,
+            }),
+            target,
+          ),
           prepare: () => target.reset(),
         },
         budget: IMPORT_BUDGET,
@@ -182,7 +217,12 @@ export async function releaseRow(
   opts: { runs: number; restore?: () => void; deadlineMs: number },
 ): Promise<Row> {
   if (!existsSync(fullReport)) {
-    const check = cli.subject('ipam check -o', 'ipam:check', ['ipam', 'check', '-o', fullReport], env);
+    const check = cli.subject(
+      'ipam check -o',
+      'ipam:check',
+      ['ipam', 'check', '-o', fullReport, ...TIMEOUT],
+      env,
+    );
     await measure(check.command, scratch, { deadlineMs: opts.deadlineMs });
   }
   const report = readReportFile(fullReport);
@@ -196,7 +236,7 @@ export async function releaseRow(
   const subject = cli.subject(
     label,
     'ipam:release',
-    ['ipam', 'release', '--from-report', cut, '--force'],
+    ['ipam', 'release', '--from-report', cut, '--force', ...TIMEOUT],
     env,
   );
   const seconds: number[] = [];

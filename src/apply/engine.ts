@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
+import { LOST_COMPARE, retryLostCompares } from '../datastore/cas.js';
 import { initialisedClusterType } from '../datastore/cluster-type.js';
 import type { Datastore } from '../datastore/contract.js';
 import {
@@ -90,8 +91,6 @@ export interface EngineOptions {
   dryRun?: boolean;
   /** Write everything in one transaction, or nothing. */
   atomic?: boolean;
-  /** Pause between update retries (ms); calicoctl waits 1 s. */
-  retryDelayMs?: number;
 }
 
 /** Where the engine's writes go: straight to the store, or into one --atomic transaction. */
@@ -100,8 +99,6 @@ interface Writer {
   update(d: KindDescriptor, res: ResourceObject): Promise<ResourceObject>;
   delete(d: KindDescriptor, name: string, namespace?: string, resourceVersion?: string): Promise<unknown>;
 }
-
-const UPDATE_ATTEMPTS = 5;
 
 function validationError(fields: ErroredField[]): InputError {
   const details = fields.flatMap((f) => (f.detail ? [f.detail] : []));
@@ -140,7 +137,7 @@ function refused(op: string, d: KindDescriptor, reason?: string): RefusedError {
   });
 }
 
-/** Per-object refusals (NetworkPolicy names reserved for Kubernetes policies). */
+/** Per-object refusals (the kind's refuseObject). */
 function checkObjectAllowed(
   d: KindDescriptor,
   res: ResourceObject,
@@ -150,7 +147,7 @@ function checkObjectAllowed(
   if (r)
     throw new RefusedError(
       `operation ${r.operation} is not supported on ${resourceId(d.kind, res.metadata.name, d.namespaced ? res.metadata.namespace : undefined)}: ${r.reason}`,
-      { code: 'OperationNotSupported', hint: 'choose a name that does not start with "knp.default."' },
+      { code: 'OperationNotSupported', hint: r.hint },
     );
 }
 
@@ -186,27 +183,20 @@ async function validateForWrite(
   planned: readonly ResourceObject[] = [],
 ): Promise<void> {
   d.writeDefaults?.(res);
-  const hooks = hooksFor(d);
-  const storeErrs = (await hooks.validateWithStore?.(store, d, res, old, planned)) ?? [];
+  const storeErrs = (await d.validateWithStore?.(store, res, old, planned)) ?? [];
   if (storeErrs.length > 0) throw validationError(storeErrs);
-  const errs = [...validateMetadata(res), ...(d.validate?.(res) ?? [])];
+  const errs = [...validateMetadata(res, d.nameRule), ...(d.validate?.(res) ?? [])];
   if (errs.length > 0) throw validationError(errs);
-  if (!old) await hooks.checkCreate?.(store, res);
+  if (!old) await hooksFor(d).checkCreate?.(store, res);
 }
 
 /** Offline validation (`validate -f`): no datastore, so no overlap or immutability checks. */
 export function validateOffline(d: KindDescriptor, res: ResourceObject): void {
   const copy = structuredClone(res);
   d.writeDefaults?.(copy);
-  const errs = [
-    ...validateMetadata(copy),
-    ...(hooksFor(d).validateOffline?.(copy) ?? []),
-    ...(d.validate?.(copy) ?? []),
-  ];
+  const errs = [...validateMetadata(copy, d.nameRule), ...(d.validate?.(copy) ?? [])];
   if (errs.length > 0) throw validationError(errs);
 }
-
-const MAX_PATCH_ATTEMPTS = UPDATE_ATTEMPTS;
 
 export class ApplyEngine {
   readonly store: ResourceStore;
@@ -245,7 +235,8 @@ export class ApplyEngine {
       const result = await this.one(verb, item);
       results.push(result);
       if (result.error instanceof UnreachableError) {
-        for (const rest of items.slice(results.length)) results.push(notAttempted(rest));
+        for (const rest of items.slice(results.length))
+          results.push(resultOf(rest.descriptor, rest.resource, rest, 'aborted'));
         break;
       }
     }
@@ -304,13 +295,8 @@ export class ApplyEngine {
   private async one(verb: FileVerb, item: EngineItem): Promise<ResourceResult> {
     const d = item.descriptor;
     const res = structuredClone(item.resource);
-    const base = (): ResourceResult => ({
-      kind: d.kind,
-      name: res.metadata.name ?? '',
-      ...(d.namespaced ? { namespace: res.metadata.namespace } : {}),
-      outcome: 'failed',
-      ...(item.file ? { source: { file: item.file, document: item.document ?? 0 } } : {}),
-    });
+    // After applyNamespace, which may fill in the namespace.
+    const base = () => resultOf(d, res, item);
     try {
       applyNamespace(d, res, this.opts);
       switch (verb) {
@@ -338,7 +324,8 @@ export class ApplyEngine {
     const res = createMetadata(input);
     await validateForWrite(this.store, d, res, undefined, this.plan?.plannedOf(d));
     await this.initOnce();
-    if (d.needsTier) await this.requireTier(String(res.spec?.tier ?? 'default'));
+    const required = d.createNeeds?.(res);
+    if (required) await this.requireExisting(required.kind, required.name);
     if (this.opts.dryRun) {
       const existing = await this.tryGet(d, res);
       if (existing) throw alreadyExistsError(d.kind, res.metadata.name, res.metadata.namespace);
@@ -354,12 +341,11 @@ export class ApplyEngine {
     return { outcome: 'created', resourceVersion: out.metadata.resourceVersion };
   }
 
-  /** clientv3 policy Create: the tier must exist (or be created earlier in the same --atomic plan). */
-  private async requireTier(tier: string): Promise<void> {
-    const d = kindDescriptor('Tier')!;
-    const key = resourceKey(d, tier);
+  /** The object a create needs must exist (or be created earlier in the same --atomic plan). */
+  private async requireExisting(kind: string, name: string): Promise<void> {
+    const key = resourceKey(kindDescriptor(kind)!, name);
     if (this.plan?.willExist(key)) return;
-    if (!(await this.ds.get(key))) throw notFoundError('Tier', tier);
+    if (!(await this.ds.get(key))) throw notFoundError(kind, name);
   }
 
   private async apply(d: KindDescriptor, input: ResourceObject): Promise<Partial<ResourceResult>> {
@@ -395,41 +381,50 @@ export class ApplyEngine {
   }
 
   /**
-   * Read, change, validate, compare-and-swap; on a conflict read again and retry (bounded), unless
-   * the caller pinned a resourceVersion.
+   * Read, change, validate, compare-and-swap, by the one retry policy (src/datastore/cas.ts): a
+   * lost compare reads again and retries, unless the caller pinned a resourceVersion. The round is
+   * the engine's own rather than updateKey's: it reads through the store (virtual objects, corrupt
+   * entries), validates against the store, and its write may go into an --atomic plan or, with
+   * --dry-run, not be made at all.
    */
   private async updateLoop(
     d: KindDescriptor,
     target: ResourceObject,
     pinned: boolean,
     change: (stored: ResourceObject) => ResourceObject,
-    attempts = UPDATE_ATTEMPTS,
   ): Promise<Partial<ResourceResult>> {
-    for (let attempt = 1; ; attempt++) {
-      const stored = await this.store.get(d, target.metadata.name ?? '', target.metadata.namespace);
-      const res = change(stored);
-      checkObjectAllowed(d, res, 'update');
-      await validateForWrite(this.store, d, res, stored);
-      if (this.opts.dryRun) {
-        const before = encodeForStorage(d, stored);
-        const after = encodeForStorage(d, res);
-        return {
-          outcome: before === after ? 'unchanged' : 'updated',
-          before,
-          after,
-          resourceVersion: stored.metadata.resourceVersion,
-        };
-      }
-      try {
-        await this.initOnce();
-        const out = await this.writer.update(d, res);
-        return { outcome: 'updated', resourceVersion: out.metadata.resourceVersion };
-      } catch (err) {
-        // With a resourceVersion the user asked for exactly that revision: no retry.
-        if (pinned || !isCalicoError(err) || err.code !== 'UpdateConflict' || attempt >= attempts) throw err;
-        await new Promise((r) => setTimeout(r, this.opts.retryDelayMs ?? 1000));
-      }
-    }
+    let lost: CalicoError | undefined;
+    return retryLostCompares(
+      async () => {
+        const stored = await this.store.get(d, target.metadata.name ?? '', target.metadata.namespace);
+        const res = change(stored);
+        checkObjectAllowed(d, res, 'update');
+        await validateForWrite(this.store, d, res, stored);
+        if (this.opts.dryRun) {
+          const before = encodeForStorage(d, stored);
+          const after = encodeForStorage(d, res);
+          return {
+            outcome: before === after ? 'unchanged' : 'updated',
+            before,
+            after,
+            resourceVersion: stored.metadata.resourceVersion,
+          };
+        }
+        try {
+          await this.initOnce();
+          const out = await this.writer.update(d, res);
+          return { outcome: 'updated', resourceVersion: out.metadata.resourceVersion };
+        } catch (err) {
+          // With a resourceVersion the user asked for exactly that revision: no retry.
+          if (pinned || !isCalicoError(err) || err.code !== 'UpdateConflict') throw err;
+          lost = err;
+          return LOST_COMPARE;
+        }
+      },
+      () => {
+        throw lost;
+      },
+    );
   }
 
   private async delete(d: KindDescriptor, input: ResourceObject): Promise<Partial<ResourceResult>> {
@@ -463,15 +458,6 @@ export class ApplyEngine {
     return res;
   }
 
-  private result(d: KindDescriptor, res: ResourceObject): ResourceResult {
-    return {
-      kind: d.kind,
-      name: res.metadata.name ?? '',
-      ...(d.namespaced ? { namespace: res.metadata.namespace } : {}),
-      outcome: 'failed',
-    };
-  }
-
   /**
    * calicoctl patch: merge the patch into the stored object, decode the result as strictly as a
    * file, validate, and compare-and-swap; a lost race re-reads and re-applies the patch.
@@ -479,29 +465,23 @@ export class ApplyEngine {
   async patch(d: KindDescriptor, name: string, patch: Record<string, unknown>): Promise<ResourceResult> {
     const target = this.target(d, name);
     try {
-      const out = await this.updateLoop(
-        d,
-        target,
-        false,
-        (stored) => {
-          const merged = mergePatch(parseGoJson(encodeGoJson(stored, d.schema)), patch);
-          const patched = decodePatched(d, merged);
-          for (const field of ['name', 'namespace'] as const)
-            if ((patched.metadata[field] ?? '') !== (stored.metadata[field] ?? ''))
-              throw new InputError(`a patch cannot change metadata.${field}`, {
-                code: 'InvalidPatch',
-                hint: 'patch changes fields of one resource; create a new resource to rename it',
-              });
-          return { ...patched, metadata: { ...patched.metadata, ...serverSet(stored) } };
-        },
-        MAX_PATCH_ATTEMPTS,
-      );
-      return { ...this.result(d, target), ...out };
+      const out = await this.updateLoop(d, target, false, (stored) => {
+        const merged = mergePatch(parseGoJson(encodeGoJson(stored, d.schema)), patch);
+        const patched = decodePatched(d, merged);
+        for (const field of ['name', 'namespace'] as const)
+          if ((patched.metadata[field] ?? '') !== (stored.metadata[field] ?? ''))
+            throw new InputError(`a patch cannot change metadata.${field}`, {
+              code: 'InvalidPatch',
+              hint: 'patch changes fields of one resource; create a new resource to rename it',
+            });
+        return { ...patched, metadata: { ...patched.metadata, ...serverSet(stored) } };
+      });
+      return { ...resultOf(d, target), ...out };
     } catch (err) {
       if (!isCalicoError(err)) throw err;
       const passThrough = ['ResourceNotFound', 'InvalidPatch', 'UnknownField', 'InvalidFieldType'];
       const wrapped = passThrough.includes(err.code) ? err : prefixError(err, 'updating existing resource: ');
-      return { ...this.result(d, target), error: wrapped };
+      return { ...resultOf(d, target), error: wrapped };
     }
   }
 
@@ -514,7 +494,7 @@ export class ApplyEngine {
   ): Promise<ResourceResult> {
     const target = this.target(d, name);
     let action: LabelAction = 'set';
-    const base = this.result(d, target);
+    const base = resultOf(d, target);
     let stage: 'get' | 'update' = 'get';
     try {
       const out = await this.updateLoop(d, target, false, (stored) => {
@@ -604,15 +584,19 @@ function labelError(err: CalicoError, stage: 'get' | 'update', argText: string):
   return reword(err, `failed to update ${argText}, label not changed`, err.message);
 }
 
-/** --atomic: once one resource failed, the others were not written either. */
-function notAttempted(item: EngineItem): ResourceResult {
-  const { descriptor: d, resource } = item;
+/** A resource's result: failed until something else is known. */
+function resultOf(
+  d: KindDescriptor,
+  res: ResourceObject,
+  from: Pick<EngineItem, 'file' | 'document'> = {},
+  outcome: Outcome = 'failed',
+): ResourceResult {
   return {
     kind: d.kind,
-    name: resource.metadata.name ?? '',
-    ...(d.namespaced ? { namespace: resource.metadata.namespace } : {}),
-    outcome: 'aborted',
-    ...(item.file ? { source: { file: item.file, document: item.document ?? 0 } } : {}),
+    name: res.metadata.name ?? '',
+    ...(d.namespaced ? { namespace: res.metadata.namespace } : {}),
+    outcome,
+    ...(from.file ? { source: { file: from.file, document: from.document ?? 0 } } : {}),
   };
 }
 

@@ -76,6 +76,8 @@ export function buildReport(
   const handled = results.filter((r) => r.outcome !== 'failed' && r.outcome !== 'aborted').length;
   const kinds = new Set(results.map((r) => r.kind));
   const single = kinds.size === 1 ? [...kinds][0]! : '';
+  // calicoctl names the kind when every resource was of one kind: "3 'IPPool' resource(s)".
+  const ofKind = single ? `'${single}' ` : '';
   const past = PAST[verb];
   let stdout = '';
   let stderr = '';
@@ -95,45 +97,26 @@ export function buildReport(
       stdout = `Successfully removed label ${r.label.key} from ${r.label.target}\n`;
     else if (r.label) stdout = `Successfully ${r.label.action} label ${r.label.key} on ${r.label.target}\n`;
   } else if (verb === 'delete') {
-    if (handled > 0)
-      stdout = single
-        ? `Successfully ${past} ${handled} '${single}' resource(s)\n`
-        : `Successfully ${past} ${handled} resource(s)\n`;
-    for (const r of failed)
-      stderr += single
-        ? `Failed to delete '${single}' resource: ${r.error?.message}\n`
-        : `Failed to delete resource: ${r.error?.message}\n`;
+    if (handled > 0) stdout = `Successfully ${past} ${handled} ${ofKind}resource(s)\n`;
+    for (const r of failed) stderr += `Failed to delete ${ofKind}resource: ${r.error?.message}\n`;
   } else if (verb === 'replace') {
     // calicoctl counts failed replaces as handled and keeps only the last error.
     const last = failed[failed.length - 1];
     if (!last) {
-      stdout = single
-        ? `Successfully ${past} ${total} '${single}' resource(s)\n`
-        : `Successfully ${past} ${total} resource(s)\n`;
+      stdout = `Successfully ${past} ${total} ${ofKind}resource(s)\n`;
     } else {
-      stdout =
-        'Partial success: ' +
-        (single
-          ? `replaced the first ${total} out of ${total} '${single}' resources:\n`
-          : `replaced the first ${total} out of ${total} resources:\n`);
+      stdout = `Partial success: replaced the first ${total} out of ${total} ${ofKind}resources:\n`;
       stderr = `hit error: ${last.error?.message}\n`;
     }
   } else if (handled === 0) {
     const list = errList(failed);
-    if (total === 1) stderr = `failed to ${verb} '${single}' resource: ${list}\n`;
-    else if (single) stderr = `failed to ${verb} any '${single}' resources: ${list}\n`;
-    else stderr = `failed to ${verb} any resources: ${list}\n`;
+    if (total === 1) stderr = `failed to ${verb} ${ofKind}resource: ${list}\n`;
+    else stderr = `failed to ${verb} any ${ofKind}resources: ${list}\n`;
   } else if (failed.length === 0) {
-    stdout = single
-      ? `Successfully ${past} ${handled} '${single}' resource(s)\n`
-      : `Successfully ${past} ${handled} resource(s)\n`;
+    stdout = `Successfully ${past} ${handled} ${ofKind}resource(s)\n`;
   } else {
     if (handled - failed.length > 0)
-      stdout =
-        'Partial success: ' +
-        (single
-          ? `${past} the first ${handled} out of ${total} '${single}' resources:\n`
-          : `${past} the first ${handled} out of ${total} resources:\n`);
+      stdout = `Partial success: ${past} the first ${handled} out of ${total} ${ofKind}resources:\n`;
     stderr = `${verb === 'create' ? 'hit error' : 'hit error(s)'}: ${errList(failed)}\n`;
   }
   // Bad input also says where it came from: file, document and resource (calicoctl does not).

@@ -77,10 +77,12 @@ export function objectsJson(objects: readonly GetObject[]): string {
   return '[\n' + objects.map((o) => '  ' + objectJson(o).split('\n').join('\n  ')).join(',\n') + '\n]';
 }
 
+const namespaceColumn: Column = { heading: 'NAMESPACE', cell: (r) => r.metadata.namespace ?? '' };
+
 function columnsFor(d: KindDescriptor, format: OutputFormat, withNamespace: boolean): Column[] {
-  const nsCol = d.extra?.find((c) => c.heading === 'NAMESPACE');
+  const nsCol = d.namespaced ? namespaceColumn : undefined;
   if (format.type === 'custom-columns') {
-    const all = [...d.wide, ...d.ps, ...(d.extra ?? [])];
+    const all = [...d.wide, ...d.ps, ...(nsCol ? [nsCol] : [])];
     return format.columns.map((h) => {
       const c = all.find((x) => x.heading === h.toUpperCase());
       if (!c)

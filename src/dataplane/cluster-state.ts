@@ -136,11 +136,12 @@ export async function readClusterState(
 async function readBlocks(ds: Datastore): Promise<BlockFacts[]> {
   const { results } = await ds.scan(BLOCK_PREFIX, (kv): BlockFacts | undefined => {
     const whole = valueHead(kv, Number.MAX_SAFE_INTEGER);
-    const text = whole.buf.toString('latin1', whole.start, whole.stop);
+    // The value alone (a streamed page's buffer holds other values after it).
+    const bytes = whole.buf.subarray(whole.start, whole.stop);
     const head = scanBlockHead(valueHead(kv, HEAD_BYTES));
-    if (head && !text.includes(DELETED)) {
+    if (head && bytes.indexOf(DELETED) < 0) {
       const host = hostOf(head.affinity);
-      if (!hasOtherNode(text, host)) return { cidr: networkText(head.net), host, foreign: [] };
+      if (!hasOtherNode(bytes, host)) return { cidr: networkText(head.net), host, foreign: [] };
     }
     try {
       const block = decodeBlock(kv);
@@ -154,18 +155,20 @@ async function readBlocks(ds: Datastore): Promise<BlockFacts[]> {
 }
 
 const HEAD_BYTES = 2048;
-const DELETED = '"deleted":true';
-const NODE_ATTR = '"node":"';
+const DELETED = Buffer.from('"deleted":true');
+const NODE_ATTR = Buffer.from('"node":"');
 
 /**
- * Whether any `"node":"X"` in the value names another node than host. Searched in the bytes as
- * latin1 text (one byte, one character: a UTF-8 name compares byte for byte), which V8 searches
- * much faster than Buffer.indexOf is called.
+ * Whether any `"node":"X"` in the value names another node than host, searched in its bytes (a
+ * UTF-8 name compares byte for byte), not in a copy of each 9 KB block as a string (at 10,000
+ * blocks, 90 MB of strings for the garbage collector).
  */
-function hasOtherNode(text: string, host: string): boolean {
-  const wanted = Buffer.from(`${host}"`).toString('latin1');
-  for (let at = text.indexOf(NODE_ATTR); at >= 0; at = text.indexOf(NODE_ATTR, at + NODE_ATTR.length)) {
-    if (!text.startsWith(wanted, at + NODE_ATTR.length)) return true;
+function hasOtherNode(value: Buffer, host: string): boolean {
+  const wanted = Buffer.from(`${host}"`);
+  for (let at = value.indexOf(NODE_ATTR); at >= 0; at = value.indexOf(NODE_ATTR, at + 1)) {
+    const name = at + NODE_ATTR.length;
+    if (name + wanted.length > value.length) return true;
+    if (value.compare(wanted, 0, wanted.length, name, name + wanted.length) !== 0) return true;
   }
   return false;
 }

@@ -1,15 +1,19 @@
 /**
  * The compare-and-swap update of one key, for every writer: read the key, decide what it should
  * become, write that only if the key has not changed since it was read, and start again from a
- * fresh read when it had. The retry policy, one for the whole tool:
+ * fresh read when it had. The retry policy, one for the whole tool (`retryLostCompares`):
  *
  * - up to CAS_ATTEMPTS rounds (libcalico-go's datastoreRetries for IPAM), each from a fresh read, no
  *   wait in between (a lost compare means someone else just wrote: the next read sees it);
  * - only a lost compare is retried here. A write whose answer was lost (a hung member, a leader that
  *   died) is resolved below, in the datastore's write path (datastore.ts), by reading the stored
  *   value and mod revision: it comes back here as applied or as a lost compare, never as an unknown;
- * - when every round lost, the caller's own error is thrown (its message and exit code: a conflict,
- *   exit 4, or Calico's text).
+ * - when every round lost, the caller says what that means: most throw their own error (its message
+ *   and exit code: a conflict, exit 4, or Calico's text).
+ *
+ * A writer whose round is more than one key's read and write (a resource update that may go into an
+ * --atomic plan, a block affinity released across two keys) runs its round through
+ * `retryLostCompares` itself; one key's update is `updateKey`.
  *
  * Several keys that etcd writes in one guarded transaction go, on a store without multi-key
  * transactions, through writeOneKeyAtATime (below): the same guards, one key at a time, in the
@@ -18,6 +22,21 @@
 import type { Compare, Datastore, KeyValue, TxnOp, TxnRequest } from './contract.js';
 
 export const CAS_ATTEMPTS = 100;
+
+/** What a round returns when its compare lost to another writer: read again and retry. */
+export const LOST_COMPARE: unique symbol = Symbol('lost compare');
+
+/** Runs round until it is not lost, at most CAS_ATTEMPTS times; then returns what exhausted says (or throws). */
+export async function retryLostCompares<R>(
+  round: () => Promise<R | typeof LOST_COMPARE>,
+  exhausted: () => R,
+): Promise<R> {
+  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    const outcome = await round();
+    if (outcome !== LOST_COMPARE) return outcome;
+  }
+  return exhausted();
+}
 
 /** What the key should become, decided from what it holds now (undefined: missing). */
 export type CasDecision<R> =
@@ -38,23 +57,26 @@ export async function updateKey<R>(
   decide: (current: KeyValue | undefined) => CasDecision<R> | Promise<CasDecision<R>>,
   exhausted: () => Error,
 ): Promise<CasResult<R>> {
-  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-    const current = await ds.get(key);
-    const decision = await decide(current);
-    if ('done' in decision) return { result: decision.done, revision: current?.modRevision ?? 0 };
-    if ('delete' in decision) {
-      if (!current) return { result: decision.result, revision: 0 };
-      const outcome = await ds.delete(key, current.modRevision);
-      if (outcome.ok) return { result: decision.result, revision: outcome.revision };
-      if (outcome.reason === 'missing') return { result: decision.result, revision: 0 };
-      continue;
-    }
-    const outcome = current
-      ? await ds.update(key, decision.put, current.modRevision)
-      : await ds.create(key, decision.put);
-    if (outcome.ok) return { result: decision.result, revision: outcome.revision };
-  }
-  throw exhausted();
+  return retryLostCompares(
+    async () => {
+      const current = await ds.get(key);
+      const decision = await decide(current);
+      if ('done' in decision) return { result: decision.done, revision: current?.modRevision ?? 0 };
+      if ('delete' in decision) {
+        if (!current) return { result: decision.result, revision: 0 };
+        const outcome = await ds.delete(key, current.modRevision);
+        if (outcome.ok) return { result: decision.result, revision: outcome.revision };
+        return outcome.reason === 'missing' ? { result: decision.result, revision: 0 } : LOST_COMPARE;
+      }
+      const outcome = current
+        ? await ds.update(key, decision.put, current.modRevision)
+        : await ds.create(key, decision.put);
+      return outcome.ok ? { result: decision.result, revision: outcome.revision } : LOST_COMPARE;
+    },
+    () => {
+      throw exhausted();
+    },
+  );
 }
 
 /** What writeOneKeyAtATime did: the keys it wrote, in order, and the one whose guard was lost. */

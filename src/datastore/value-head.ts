@@ -64,6 +64,10 @@ export class TransientKeyValue implements KeyValue {
     return this.#buf.toString('utf8', this.#start, this.#end);
   }
 
+  get byteLength(): number {
+    return this.#end - this.#start;
+  }
+
   head(maxBytes: number): ValueHead {
     return headOf(this.#buf, this.#start, this.#end, maxBytes);
   }
@@ -90,6 +94,13 @@ export function valueHead(kv: KeyValue, maxBytes: number): ValueHead {
     return { buf, start: 0, stop: Math.min(buf.length, maxBytes), lastByte: last < 0x80 ? last : 0x80 };
   }
   return headOf(bytes.buf, bytes.start, bytes.end, maxBytes);
+}
+
+/** How long kv's value is in bytes (in characters when no backend registered its bytes), without decoding it. */
+export function valueLength(kv: KeyValue): number {
+  if (kv instanceof TransientKeyValue) return kv.byteLength;
+  const bytes = bytesOf.get(kv);
+  return bytes ? bytes.end - bytes.start : kv.value.length;
 }
 
 /** The head of a value held as buf[start, end). */

@@ -7,7 +7,6 @@
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
 import type { Datastore } from '../datastore/contract.js';
 import { OperationError } from '../errors.js';
-import { cidrContains } from '../resources/ip.js';
 import { kindDescriptor, resourceKey, resourcePrefix } from '../resources/registry.js';
 import { parseSelector, type Labels } from '../resources/selector.js';
 import { decodeFromStorage } from '../resources/store.js';
@@ -16,7 +15,7 @@ import { listAffineBlocks } from './claim.js';
 import { DATASTORE_RETRIES } from './handles.js';
 import { decodeBlock, type AllocationBlock } from './block.js';
 import { bumpSequenceNumber, isBlockEmpty } from './block-ops.js';
-import { listPools } from './pools.js';
+import { enabledPoolHolding, listPools } from './pools.js';
 import { allocationBlockSchema, blockAffinitySchema } from './schemas.js';
 
 const NODE_KIND = kindDescriptor('Node')!;
@@ -70,21 +69,11 @@ export async function ensureConsistentAffinity(
   const labels = await readNodeLabels(ds, aff.host);
   if (!labels) return undefined;
   const { pools } = await listPools(ds);
-  const pool = pools.find(
-    (p) =>
-      !p.disabled &&
-      p.allocatable &&
-      p.net !== undefined &&
-      cidrContains(p.net, { network: net.network, prefix: bitsOf(net) }),
-  );
+  const pool = enabledPoolHolding(pools, net.network);
   if (!pool) return undefined;
   // SelectsNode: an empty nodeSelector selects every node.
   if (parseSelector(pool.nodeSelector ?? '').matches(labels)) return undefined;
   return releaseEmptyBlockAffinity(ds, aff, net);
-}
-
-function bitsOf(net: Network): number {
-  return net.network.version === 4 ? 32 : 128;
 }
 
 export type ReleaseOutcome = 'released' | 'conflict' | 'unchanged';

@@ -5,6 +5,7 @@
  * sequenceNumber, see bumpSequenceNumber) with a compare-and-swap.
  */
 import { OperationError } from '../errors.js';
+import { nowTimestamp } from '../resources/store.js';
 import { networkSize, networkText, type Network } from './keys.js';
 import type { AllocationAttribute, AllocationBlock } from './block.js';
 
@@ -25,11 +26,6 @@ export function unixNanoNow(): bigint {
   return ms * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
 }
 
-/** metav1.Time as JSON: RFC 3339 UTC with second precision. */
-export function claimTimeNow(now = new Date()): string {
-  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 /** A freshly claimed block (newBlock plus claimAffineBlock's affinity and claim time). */
 export function newBlock(
   net: Network,
@@ -40,7 +36,7 @@ export function newBlock(
   return {
     cidr: networkText(net),
     affinity: hostAffinity(node),
-    affinity_claim_time: opts.claimTime ?? claimTimeNow(),
+    affinity_claim_time: opts.claimTime ?? nowTimestamp(),
     allocations: new Array<number | null>(size).fill(null),
     unallocated: Array.from({ length: size }, (_, i) => i),
     attributes: null,

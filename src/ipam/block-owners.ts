@@ -11,9 +11,11 @@
  * sign or fraction...) returns undefined, and the caller decodes the block in full, which also names
  * a corrupt block by key.
  */
-import type { KeyValue } from '../datastore/contract.js';
+import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { valueHead } from '../datastore/value-head.js';
-import type { Network } from './keys.js';
+import { BLOCK_PREFIX, blockKeyNetwork, type Network } from './keys.js';
+import { CorruptBlockError, decodeBlock } from './block.js';
+import type { SkippedValue } from './utilization.js';
 import { ascii, cidrNetwork, type ExpectedNetwork } from './block-summary.js';
 
 /**
@@ -90,7 +92,10 @@ const ATTRIBUTE_FIELDS = ['handle_id', 'secondary', 'alternateOwnerAttrs'].map(a
  * for); the others (the pod's timestamp, ...) are checked to be strings and not kept.
  */
 export const SECONDARY_KEYS = ['node', 'namespace', 'pod', 'vmi-name', 'type'] as const;
+export type SecondaryKey = (typeof SECONDARY_KEYS)[number];
 const SECONDARY_KEY_BYTES = SECONDARY_KEYS.map(ascii);
+/** What a caller that only counts addresses by node (`ipam show --by-node`) keeps of `secondary`. */
+export const NODE_ONLY: readonly SecondaryKey[] = ['node'];
 
 class Walker {
   i: number;
@@ -137,11 +142,6 @@ class Walker {
     throw UNUSUAL;
   }
 
-  string(): string {
-    const [start, end] = this.stringBounds();
-    return this.b.toString('utf8', start, end);
-  }
-
   /** null, or true when a value other than null follows. */
   notNull(): boolean {
     if (this.i < this.stop && this.b[this.i] === N) {
@@ -149,10 +149,6 @@ class Walker {
       return false;
     }
     return true;
-  }
-
-  nullOrString(): string | null {
-    return this.notNull() ? this.string() : null;
   }
 
   /**
@@ -207,7 +203,11 @@ class Walker {
    * A map of strings, or null, of which only the keys in keep are kept (each value of the others is
    * checked to be a string and skipped); a kept key twice is left to the full decoder.
    */
-  stringMap(keep: readonly Uint8Array[]): Record<string, string> | null {
+  stringMap(
+    keep: readonly Uint8Array[],
+    names: readonly string[],
+    host?: Host,
+  ): Record<string, string> | null {
     const map: Record<string, string> = {};
     const seen = { bits: 0 };
     const present = this.object((start, end) => {
@@ -218,7 +218,15 @@ class Walker {
       }
       if (seen.bits & (1 << n)) throw UNUSUAL;
       seen.bits |= 1 << n;
-      map[SECONDARY_KEYS[n]!] = this.string();
+      const [valueStart, valueEnd] = this.stringBounds();
+      // Most addresses are on their block's own node: its name is made once per block, not per address.
+      map[names[n]!] =
+        host &&
+        names[n] === 'node' &&
+        valueEnd - valueStart === host.end - host.start &&
+        this.b.compare(this.b, host.start, host.end, valueStart, valueEnd) === 0
+          ? host.name
+          : this.b.toString('utf8', valueStart, valueEnd);
     });
     return present ? map : null;
   }
@@ -240,11 +248,17 @@ class Walker {
  * (the caller then uses decodeBlock). expected is the network the key names: a value whose cidr
  * is exactly its text gets that object as net.
  */
-export function readBlockOwners(kv: KeyValue, expected?: ExpectedNetwork): BlockOwners | undefined {
+export function readBlockOwners(
+  kv: KeyValue,
+  expected?: ExpectedNetwork,
+  keep: readonly SecondaryKey[] = SECONDARY_KEYS,
+): BlockOwners | undefined {
   const head = valueHead(kv, Number.MAX_SAFE_INTEGER);
   const w = new Walker(head.buf, head.start, head.stop);
+  const keepBytes = keep.map((k) => SECONDARY_KEY_BYTES[SECONDARY_KEYS.indexOf(k)]!);
   let cidr: [number, number] | undefined;
   let affinity: string | null = null;
+  let host: Host | undefined;
   let allocations: (number | null)[] | null = null;
   let attributes: BlockOwners['value']['attributes'] = null;
   const seen = { bits: 0 };
@@ -255,7 +269,13 @@ export function readBlockOwners(kv: KeyValue, expected?: ExpectedNetwork): Block
           cidr = w.stringBounds();
           break;
         case AFFINITY:
-          affinity = w.nullOrString();
+          if (w.notNull()) {
+            const [start, end] = w.stringBounds();
+            affinity = head.buf.toString('utf8', start, end);
+            host = affinity.startsWith(HOST_PREFIX)
+              ? { start: start + HOST_PREFIX.length, end, name: affinity.slice(HOST_PREFIX.length) }
+              : undefined;
+          }
           break;
         case CLAIM_TIME:
         case HOST_AFFINITY:
@@ -268,7 +288,7 @@ export function readBlockOwners(kv: KeyValue, expected?: ExpectedNetwork): Block
           w.array(() => w.skipUint());
           break;
         case ATTRIBUTES:
-          attributes = w.array(() => attribute(w));
+          attributes = w.array(() => attribute(w, keepBytes, keep, host));
           break;
         case SEQUENCE:
           w.skipUint();
@@ -294,8 +314,22 @@ export function readBlockOwners(kv: KeyValue, expected?: ExpectedNetwork): Block
   return net && { key: kv.key, net, value: { affinity, allocations, attributes } };
 }
 
-/** One AllocationAttribute: only `secondary` is kept. */
-function attribute(w: Walker): { secondary?: Record<string, string> | null } {
+/** The node a `host:<name>` affinity names: the bytes of the name in the block, and the name. */
+interface Host {
+  start: number;
+  end: number;
+  name: string;
+}
+
+const HOST_PREFIX = 'host:';
+
+/** One AllocationAttribute: only `secondary` is kept (its keys in keep). */
+function attribute(
+  w: Walker,
+  keepBytes: readonly Uint8Array[],
+  keep: readonly SecondaryKey[],
+  host: Host | undefined,
+): { secondary?: Record<string, string> | null } {
   const attr: { secondary?: Record<string, string> | null } = {};
   const seen = { bits: 0 };
   const present = w.object((keyStart, keyEnd) => {
@@ -304,14 +338,40 @@ function attribute(w: Walker): { secondary?: Record<string, string> | null } {
         if (w.notNull()) w.stringBounds();
         break;
       case SECONDARY:
-        attr.secondary = w.stringMap(SECONDARY_KEY_BYTES);
+        attr.secondary = w.stringMap(keepBytes, keep, host);
         break;
       case ALTERNATE:
-        w.stringMap([]);
+        w.stringMap([], []);
         break;
     }
   });
   // decodeBlock wants every attribute to be an object.
   if (!present) throw UNUSUAL;
   return attr;
+}
+
+/**
+ * Scans every block, handing visit who holds each address (read from the block's bytes, or decoded
+ * in full when they are not in the usual form); each block is read while it is visited and nothing
+ * of it is kept. Corrupt blocks are skipped and listed, as Calico's lister skips them. keep names
+ * the `secondary` attributes the visitor reads (by default all).
+ */
+export async function scanBlockOwners(
+  ds: Datastore,
+  visit: (block: BlockOwners) => void,
+  keep?: readonly SecondaryKey[],
+): Promise<{ revision: number; skipped: SkippedValue[] }> {
+  const skipped: SkippedValue[] = [];
+  const { revision } = await ds.scan(BLOCK_PREFIX, (kv) => {
+    const fromKey = blockKeyNetwork(kv.key);
+    if (!fromKey) return undefined;
+    try {
+      visit(readBlockOwners(kv, fromKey, keep) ?? decodeBlock(kv));
+    } catch (err) {
+      if (!(err instanceof CorruptBlockError)) throw err;
+      skipped.push({ key: err.key, reason: err.reason });
+    }
+    return undefined;
+  });
+  return { revision, skipped };
 }

@@ -10,7 +10,13 @@ import { cidrContains, formatCIDR, formatIP, parseCIDR, type IPAddr } from '../r
 import { bitsOf, ordinalToIP, parseAffinityKey, type Network } from './keys.js';
 import { validateBlock } from './block-validate.js';
 import type { CheckedBlock, RejectedBlock } from './check-values.js';
-import { HeldByHandle, pendingAffinitiesWithoutBlock, type HandleCountMismatch } from './consistency.js';
+import {
+  compareHeld,
+  matchesOneAddress,
+  pendingAffinitiesWithoutBlock,
+  type HandleCountMismatch,
+  type HeldAddresses,
+} from './consistency.js';
 import { decodeHandle } from './handles.js';
 
 export interface ExtraCheckContext {
@@ -36,8 +42,11 @@ export interface ExtraCheck {
   block?(block: CheckedBlock): void;
   /** Each block the check refuses to number (see RejectedBlock). */
   rejectedBlock?(block: RejectedBlock): void;
-  /** Each handle whose value can be read, in key order; kv is valid only during the call. */
-  handle?(id: string, kv: KeyValue): void;
+  /**
+   * Each handle whose value can be read, in key order, with what the blocks hold for it (undefined:
+   * nothing); kv is valid only during the call.
+   */
+  handle?(id: string, kv: KeyValue, held: HeldAddresses | undefined): void;
   /** Each key under /calico/ipam/v2/host/ (block affinities); valid only during the call. */
   affinity?(kv: KeyValue): void;
   finish(ctx: ExtraCheckContext): ExtraFindings;
@@ -155,17 +164,11 @@ class OutsideActivePools implements ExtraCheck {
  * them back in line). Blocks come before handles in key order, so each handle is compared as read.
  */
 class HandleCounts implements ExtraCheck {
-  private readonly held = new HeldByHandle();
   private readonly found: HandleCountMismatch[] = [];
 
-  block(b: CheckedBlock): void {
-    // Under the header's CIDR text (Go's), not the stored one, which may be spelled otherwise.
-    this.held.addBlock({ cidr: b.cidr, allocations: b.value.allocations, attributes: b.value.attributes });
-  }
-
-  handle(id: string, kv: KeyValue): void {
-    const value = kv.value;
-    if (this.held.matchesOneAddress(id, value)) return;
+  handle(id: string, kv: KeyValue, held: HeldAddresses | undefined): void {
+    // A handle no block holds anything for is calicoctl's own "handle without IPs" (a leaked handle).
+    if (held === undefined || matchesOneAddress(held, kv.value)) return;
     // Blocks are counted under Go's CIDR text; a handle's keys are compared in the same spelling.
     const counts: Record<string, number | bigint> = {};
     for (const [cidr, n] of Object.entries(decodeHandle(kv).block ?? {})) {
@@ -173,7 +176,7 @@ class HandleCounts implements ExtraCheck {
       const key = parsed ? formatCIDR(parsed) : cidr;
       counts[key] = Number(counts[key] ?? 0) + Number(n);
     }
-    this.found.push(...this.held.compare(id, counts));
+    this.found.push(...compareHeld(id, held, counts));
   }
 
   finish(ctx: ExtraCheckContext): ExtraFindings {

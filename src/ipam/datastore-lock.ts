@@ -14,6 +14,7 @@ import { updateKey, type CasDecision } from '../datastore/cas.js';
 import { initialisedClusterType } from '../datastore/cluster-type.js';
 import type { Datastore } from '../datastore/contract.js';
 import { ConflictError, OperationError } from '../errors.js';
+import { nowTimestamp } from '../resources/store.js';
 import { CLUSTER_INFORMATION_KEY } from '../resources/well-known-keys.js';
 
 const clusterInformationSchema = S.struct([
@@ -47,7 +48,7 @@ function newClusterInformation(ready: boolean, clusterType: string | undefined, 
       metadata: {
         name: 'default',
         uid: randomUUID(),
-        creationTimestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        creationTimestamp: nowTimestamp(now),
       },
       spec: {
         clusterGUID: randomBytes(16).toString('hex'),

@@ -5,14 +5,14 @@
  * empty map deletes the handle, each with a compare-and-swap (ipamClient.decrementHandle).
  */
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
-import { updateKey, type CasDecision } from '../datastore/cas.js';
+import { CAS_ATTEMPTS, updateKey, type CasDecision } from '../datastore/cas.js';
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { ConflictError } from '../errors.js';
 import { HANDLE_PREFIX } from './keys.js';
 import { ipamHandleSchema } from './schemas.js';
 
-/** Calico retries a lost compare-and-swap this many times (ipam.go datastoreRetries). */
-export const DATASTORE_RETRIES = 100;
+/** The rounds of IPAM's multi-key writers (ipam.go datastoreRetries): the one retry policy's budget. */
+export const DATASTORE_RETRIES = CAS_ATTEMPTS;
 
 export interface IPAMHandle {
   block: Record<string, number | bigint> | null;

@@ -6,10 +6,10 @@
 import { compareGoStrings } from '../codec/go-json.js';
 import type { Datastore } from '../datastore/contract.js';
 import { InputError, OperationError } from '../errors.js';
-import { cidrContains, parseIP, type IPAddr } from '../resources/ip.js';
-import { bitsOf, blockContaining, blockKey, ipText, ipToOrdinal, networkText } from './keys.js';
+import { parseIP, type IPAddr } from '../resources/ip.js';
+import { blockContaining, blockKey, ipText, ipToOrdinal, networkText } from './keys.js';
 import { attributeOf, decodeBlock, sanitizeHandle } from './block.js';
-import { listPools } from './pools.js';
+import { enabledPoolHolding, listPools } from './pools.js';
 
 export type IPLookup =
   | { ip: string; assigned: false }
@@ -36,14 +36,7 @@ export function parseIPArgument(text: string): IPAddr {
 export async function lookupIP(ds: Datastore, ip: IPAddr): Promise<IPLookup> {
   const text = ipText(ip);
   const { pools, revision } = await listPools(ds);
-  const pool = pools.find(
-    (p) =>
-      !p.disabled &&
-      p.allocatable &&
-      p.net !== undefined &&
-      p.net.network.version === ip.version &&
-      cidrContains(p.net, { network: ip, prefix: bitsOf(ip.version) }),
-  );
+  const pool = enabledPoolHolding(pools, ip);
   if (!pool) return { ip: text, assigned: false };
   const kv = await ds.get(blockKey(blockContaining(ip, pool.blockSize)), { revision });
   if (!kv) return { ip: text, assigned: false };

@@ -5,9 +5,8 @@
  */
 import { compareGoStrings } from '../codec/go-json.js';
 import type { Datastore } from '../datastore/contract.js';
-import { BLOCK_PREFIX, blockKeyNetwork } from './keys.js';
-import { readBlockOwners, type BlockOwners } from './block-owners.js';
-import { affinityHost, attributeOf, CorruptBlockError, decodeBlock } from './block.js';
+import { NODE_ONLY, scanBlockOwners, type BlockOwners } from './block-owners.js';
+import { affinityHost, attributeOf } from './block.js';
 import type { SkippedValue } from './utilization.js';
 
 export interface NodeUsage {
@@ -44,23 +43,30 @@ export class NodeUsageCounter {
     // Check every index first so a corrupt block adds nothing.
     for (let ord = 0; ord < allocations.length; ord++) attributeOf(block, ord);
     const owner = affinityHost(block.value.affinity);
-    if (owner) this.node(owner).blocks++;
+    const ownerUsage = owner ? this.node(owner) : undefined;
+    if (ownerUsage) ownerUsage.blocks++;
+    // The owner's own addresses are counted here and added once: a map lookup of a node name
+    // fresh from the block costs about a microsecond, 300,000 of them.
+    let own = 0;
     for (let ord = 0; ord < allocations.length; ord++) {
       const attr = attributeOf(block, ord);
       if (!attr) continue;
-      const secondary = attr.secondary ?? {};
-      const user = Object.hasOwn(secondary, 'node') ? secondary['node']! : owner;
+      const secondary = attr.secondary;
+      const user = secondary && Object.hasOwn(secondary, 'node') ? secondary['node']! : owner;
       if (!user) {
         this.unclassified++;
         continue;
       }
+      if (user === owner) {
+        own++;
+        continue;
+      }
       const u = this.node(user);
       u.ipsInUse++;
-      if (user !== owner) {
-        u.ipsBorrowed++;
-        if (owner) this.node(owner).ipsLent++;
-      }
+      u.ipsBorrowed++;
+      if (ownerUsage) ownerUsage.ipsLent++;
     }
+    if (ownerUsage) ownerUsage.ipsInUse += own;
   }
 
   /** Adds (sign 1) or takes back (-1) another counter's counts (a watch keeps one per block). */
@@ -82,20 +88,9 @@ export class NodeUsageCounter {
   }
 }
 
-/** Blocks are scanned (each read while it is visited and only counted; see collectBorrowed). */
+/** Every block counted (scanBlockOwners: each read while it is visited, nothing of it kept). */
 export async function collectNodeUsage(ds: Datastore): Promise<NodeUsageReport> {
   const counter = new NodeUsageCounter();
-  const skipped: SkippedValue[] = [];
-  const { revision } = await ds.scan(BLOCK_PREFIX, (kv) => {
-    const fromKey = blockKeyNetwork(kv.key);
-    if (!fromKey) return undefined;
-    try {
-      counter.add(readBlockOwners(kv, fromKey) ?? decodeBlock(kv));
-    } catch (err) {
-      if (!(err instanceof CorruptBlockError)) throw err;
-      skipped.push({ key: err.key, reason: err.reason });
-    }
-    return undefined;
-  });
+  const { revision, skipped } = await scanBlockOwners(ds, (block) => counter.add(block), NODE_ONLY);
   return { revision, nodes: counter.result(), unclassified: counter.unclassified, skipped };
 }

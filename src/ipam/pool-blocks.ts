@@ -2,15 +2,15 @@
  * The IPAM side of IPPool writes (clientv3 ipPools.Create/Delete, ipam ReleasePoolAffinities):
  * finding existing blocks of another size inside a new pool, and releasing every block affinity
  * inside a pool being deleted (empty blocks are deleted, the others lose their affinity).
- * The release is affinity.ts's releaseBlockAffinity, retried a few times on a lost compare-and-swap.
+ * The release is affinity.ts's releaseBlockAffinity, retried on a lost compare-and-swap by the one
+ * retry policy (src/datastore/cas.ts).
  */
+import { LOST_COMPARE, retryLostCompares } from '../datastore/cas.js';
 import type { Datastore } from '../datastore/contract.js';
 import { cidrContains, cidrsOverlap, type CIDR } from '../resources/ip.js';
 import { parseAffinity, releaseBlockAffinity } from './affinity.js';
 import { decodeBlock } from './block.js';
 import { parseBlockKey, versionBlockPrefix, type Network } from './keys.js';
-
-const CAS_ATTEMPTS = 5;
 
 /** The networks of the blocks stored for an IP version, with their keys. */
 async function* blocksOf(ds: Datastore, version: 4 | 6): AsyncGenerator<{ key: string; net: Network }> {
@@ -31,15 +31,23 @@ export async function blockOfOtherSize(
   return undefined;
 }
 
-/** Releases one block's host affinity (releaseBlockAffinity with requireEmpty false), retried on conflict. */
+/**
+ * Releases one block's host affinity (releaseBlockAffinity with requireEmpty false). The round spans
+ * two keys (the affinity and the block), so it is retried through retryLostCompares, not updateKey;
+ * a block still lost after every round is left as it is, as ReleasePoolAffinities leaves it.
+ */
 async function releaseBlock(ds: Datastore, key: string, net: Network): Promise<void> {
-  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-    const kv = await ds.get(key);
-    if (!kv) return;
-    const owner = parseAffinity(decodeBlock(kv, { exact: true }).value.affinity);
-    if (owner?.type !== 'host') return;
-    if ((await releaseBlockAffinity(ds, owner, net, { requireEmpty: false })) !== 'conflict') return;
-  }
+  await retryLostCompares(
+    async () => {
+      const kv = await ds.get(key);
+      if (!kv) return;
+      const owner = parseAffinity(decodeBlock(kv, { exact: true }).value.affinity);
+      if (owner?.type !== 'host') return;
+      const outcome = await releaseBlockAffinity(ds, owner, net, { requireEmpty: false });
+      return outcome === 'conflict' ? LOST_COMPARE : undefined;
+    },
+    () => undefined,
+  );
 }
 
 /** ipam ReleasePoolAffinities: every affine block inside the pool. */

@@ -1,14 +1,15 @@
 /**
  * The IPPool facts IPAM needs, decoded as the resources layer decodes every IPPool
- * (src/resources/kinds/ippool.ts: IPPool's read defaults, as `convertIpPoolFromStorage`: blockSize
+ * (src/resources/kinds/ippool-read.ts: IPPool's read defaults, as `convertIpPoolFromStorage`: blockSize
  * 26/122, nodeSelector all(), allowedUses Workload+Tunnel, assignmentMode Automatic), so there is
  * one pool model, without loading the kind registry (`ipam show` does not).
  */
 import type { Datastore, KeyValue } from '../datastore/contract.js';
-import { parseCIDR } from '../resources/ip.js';
-import { decodeStoredIPPool, IPPOOL_PREFIX } from '../resources/kinds/ippool.js';
+import { cidrContains, parseCIDR, type IPAddr } from '../resources/ip.js';
+import { decodeStoredIPPool } from '../resources/kinds/ippool-read.js';
 import type { ResourceObject } from '../resources/types.js';
-import type { Network } from './keys.js';
+import { IPPOOL_PREFIX } from '../resources/well-known-keys.js';
+import { bitsOf, type Network } from './keys.js';
 
 export interface PoolInfo {
   key: string;
@@ -84,4 +85,15 @@ export async function listPools(
     else pools.push(p);
   }
   return { pools, problems, revision: stream.revision };
+}
+
+/** The first pool enabled for allocation that holds ip: the pool the address's block belongs to. */
+export function enabledPoolHolding(pools: readonly PoolInfo[], ip: IPAddr): PoolInfo | undefined {
+  return pools.find(
+    (p) =>
+      !p.disabled &&
+      p.allocatable &&
+      p.net !== undefined &&
+      cidrContains(p.net, { network: ip, prefix: bitsOf(ip.version) }),
+  );
 }

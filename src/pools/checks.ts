@@ -1,13 +1,14 @@
 /**
  * The checks run before an encapsulation change is written, each saying what will break and how
- * to fix it. Errors are the IPPool rules apply enforces (src/resources/validate.ts, the one source
+ * to fix it. Errors are the IPPool rules apply enforces (src/resources/kinds/ippool.ts, the one source
  * of truth) and can never be skipped; warnings are refused unless --force; notices are reported
  * and never refuse.
  */
 import { parseCIDR } from '../resources/ip.js';
 import { parseSelector, SelectorError } from '../resources/selector.js';
 import { erroredFieldText, type ResourceObject } from '../resources/types.js';
-import { validateIPPool, validateMetadata } from '../resources/validate.js';
+import { validateIPPool } from '../resources/kinds/ippool.js';
+import { validateMetadata } from '../resources/validate.js';
 import { isOn, type Encapsulation } from './encap.js';
 import type { ClusterFacts, NodeFacts } from './facts.js';
 

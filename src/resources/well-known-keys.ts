@@ -4,7 +4,8 @@
  * they agree; they live apart from the registry so that `version` and `ipam show`, which start on
  * the fast path, do not load it.
  */
-const RESOURCES = '/calico/resources/v3/projectcalico.org/';
+/** Where every v3 resource is stored (calico.md §1.1). */
+export const RESOURCES = '/calico/resources/v3/projectcalico.org/';
 
 export const CLUSTER_INFORMATION_KEY = `${RESOURCES}clusterinformations/default`;
 export const KUBE_CONTROLLERS_CONFIGURATION_KEY = `${RESOURCES}kubecontrollersconfigurations/default`;

@@ -79,6 +79,10 @@ function spawnCli(args: string[], home: string, options: CliOptions): Promise<Cl
       if (timer) clearTimeout(timer);
       resolvePromise({ stdout, stderr, code, signal });
     });
+    // A command that never reads stdin may exit before the input is written: EPIPE is not a failure.
+    child.stdin.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') reject(err);
+    });
     child.stdin.end(options.input ?? '');
   });
 }

@@ -1,29 +1,16 @@
 /**
- * What the apply engine does for a kind beyond the generic rules, as hooks the engine calls without
- * naming a kind (docs/architecture.md, "One shape for each thing"). A kind whose writes need the
- * store or IPAM has a module here (they sit in apply/ because apply is the layer above ipam); the
- * facts that need neither (schema, columns, defaults, field validation) are in its descriptor.
+ * What a kind's writes do to IPAM, as hooks the apply engine calls without naming a kind
+ * (docs/architecture.md, "One shape for each thing"). They are here, not in the kind's module in
+ * src/resources/kinds/, because IPAM sits above resources and below apply: resources never import
+ * ipam. Everything else about a kind, checks against the store included, is in its module.
  */
-import type { ErroredField, ResourceObject } from '../../resources/types.js';
+import type { ResourceObject } from '../../resources/types.js';
 import type { ResourceStore } from '../../resources/store.js';
 import type { KindDescriptor } from '../../resources/registry.js';
 import { ippoolHooks } from './ippool.js';
 import { nodeHooks } from './node.js';
 
 export interface KindHooks {
-  /**
-   * Checks that need the store, run first and reported on their own (IPPool: overlap with other
-   * pools, including those created earlier in the same --atomic transaction, immutable fields).
-   */
-  validateWithStore?(
-    store: ResourceStore,
-    d: KindDescriptor,
-    res: ResourceObject,
-    old: ResourceObject | undefined,
-    planned: readonly ResourceObject[],
-  ): Promise<ErroredField[]>;
-  /** What validateWithStore checks that `validate -f` can check offline, after the metadata checks. */
-  validateOffline?(res: ResourceObject): ErroredField[];
   /** A create's last check, after every field check passed (IPPool: blocks of another size). */
   checkCreate?(store: ResourceStore, res: ResourceObject): Promise<void>;
   /**

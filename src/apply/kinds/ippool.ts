@@ -1,8 +1,8 @@
 /**
- * The IPPool writes clientv3's ipPools client adds to the generic rules (calico.md §5.4): a write is
- * checked against the other pools (overlap, immutable fields), a create against existing blocks of
- * another size, and a delete disables the pool, waits briefly for in-flight allocations, releases
- * every block affinity inside the pool (src/ipam/pool-blocks.ts), then deletes the pool.
+ * What clientv3's ipPools client does to IPAM on an IPPool write (calico.md §5.4): a create is
+ * checked against existing blocks of another size, and a delete disables the pool, waits briefly
+ * for in-flight allocations, releases every block affinity inside the pool
+ * (src/ipam/pool-blocks.ts), then deletes the pool. The rest of IPPool is src/resources/kinds/ippool.ts.
  */
 import type { Datastore } from '../../datastore/contract.js';
 import { InputError } from '../../errors.js';
@@ -11,22 +11,11 @@ import { formatCIDR, parseCIDR } from '../../resources/ip.js';
 import type { KindDescriptor } from '../../resources/registry.js';
 import { conflictError, type ResourceStore } from '../../resources/store.js';
 import type { ResourceObject } from '../../resources/types.js';
-import { validateIPPool } from '../../resources/validate.js';
 import type { KindHooks } from './hooks.js';
 
 const PAUSE_BEFORE_RELEASE_MS = 500;
 
 export const ippoolHooks: KindHooks = {
-  async validateWithStore(store, d, res, old, planned) {
-    // Overlap is checked on create only, against the stored pools and those planned before it.
-    const others = old ? [] : [...(await store.list(d)).items, ...planned];
-    return validateIPPool(
-      res,
-      old,
-      others.map((p) => ({ name: p.metadata.name ?? '', cidr: String(p.spec?.cidr ?? '') })),
-    );
-  },
-  validateOffline: (res) => validateIPPool(res, undefined, []),
   checkCreate: (store, res) => checkBlockSizeConflict(store.ds, res),
   async delete(store, d, name, resourceVersion, inAtomicPlan) {
     if (inAtomicPlan)

@@ -6,7 +6,7 @@
  */
 import type { FastCommand, FastFlag } from './spec.js';
 
-export type FlagValues = Record<string, string | boolean>;
+export type FlagValues = Record<string, string | boolean | string[]>;
 
 export interface ParsedArgv {
   flags: FlagValues;
@@ -29,14 +29,17 @@ export function parseArgv(
 ): ParsedArgv | undefined {
   const byName = new Map(command.flags.map((f) => [f.name, f]));
   const byChar = new Map(command.flags.filter((f) => f.char !== undefined).map((f) => [f.char, f]));
-  const given = new Map<string, string | true>();
+  const given = new Map<string, string | true | string[]>();
   const positionals: string[] = [];
   const queue = [...argv];
   let flagsEnded = false;
+  // oclif gives a word after a repeatable flag's value to that flag too (until the next option flag).
+  let lastOption: FastFlag | undefined;
 
   while (queue.length > 0) {
     const token = queue.shift()!;
     if (flagsEnded || !token.startsWith('-') || token === '-') {
+      if (!flagsEnded && lastOption?.multiple) return undefined;
       positionals.push(token);
       continue;
     }
@@ -68,16 +71,24 @@ export function parseArgv(
       given.set(flag.name, true);
       continue;
     }
-    if (given.has(flag.name)) return undefined;
+    if (given.has(flag.name) && !flag.multiple) return undefined;
     const value = inline ?? queue.shift();
     // oclif refuses a value that is one of the command's flags; anything dash-led is left to it.
     if (value === undefined || (value.startsWith('-') && value !== '-')) return undefined;
-    given.set(flag.name, value);
+    lastOption = flag;
+    if (flag.multiple) {
+      if (flag.options && !flag.options.includes(value)) return undefined;
+      const values = given.get(flag.name);
+      if (Array.isArray(values)) values.push(value);
+      else given.set(flag.name, [value]);
+    } else {
+      given.set(flag.name, value);
+    }
   }
 
   const flags: FlagValues = {};
   for (const flag of command.flags) {
-    let value: string | boolean | undefined = given.get(flag.name);
+    let value: string | boolean | string[] | undefined = given.get(flag.name);
     if (value === undefined && flag.env !== undefined && context.env[flag.env]) value = context.env[flag.env];
     if (value === undefined) value = flag.default;
     if (value === undefined) {

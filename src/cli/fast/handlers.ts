@@ -24,4 +24,9 @@ export const FAST_COMMANDS: Record<string, () => Promise<FastHandler>> = {
   validate: async () => fast((await import('../handlers/validate.js')).runValidate),
   'ipam:show': async () => fast((await import('../handlers/ipam-show.js')).runIpamShow),
   'node:status': async () => fast((await import('../handlers/node-status.js')).runNodeStatus),
+  // Its second parameter is the environment (the node name may come from NODENAME), not the arguments.
+  'node:check': async () => {
+    const { runNodeCheck } = await import('../handlers/node-check.js');
+    return fast((flags: Parameters<typeof runNodeCheck>[0]) => runNodeCheck(flags));
+  },
 };

@@ -14,6 +14,8 @@ export interface FastFlag {
   /** Environment variable read when the flag is not given (option flags only). */
   env?: string;
   required?: boolean;
+  /** Repeatable (an option flag without env, default or delimiter): its values, in order, as a list. */
+  multiple?: true;
 }
 
 export interface FastArg {
@@ -75,8 +77,8 @@ export interface SourceCommand {
 
 /** Flag properties that change parsing in ways the fast parser does not reproduce. */
 const UNSUPPORTED_FLAG_FEATURES = [
-  'multiple',
   'delimiter',
+  'multipleNonGreedy',
   'allowStdin',
   'allowNo',
   'aliases',
@@ -108,6 +110,12 @@ export function fastCommandSpec(
     if (!isPlainParse(flag.parse) && flag.type === 'option')
       return { unsupported: `--${name} has its own parse` };
     const spec: FastFlag = { name, type: flag.type };
+    if (isSet(flag['multiple'])) {
+      // oclif reads a repeatable flag's env or default as one value, not as a list.
+      if (flag.type !== 'option' || flag.env !== undefined || flag.default !== undefined)
+        return { unsupported: `--${name} uses multiple with env, a default or as a boolean` };
+      spec.multiple = true;
+    }
     if (flag.char !== undefined) spec.char = flag.char;
     if (flag.options !== undefined) spec.options = [...flag.options];
     if (flag.required) spec.required = true;

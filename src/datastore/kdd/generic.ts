@@ -8,7 +8,7 @@
 import { compareGoStrings, parseGoJson } from '../../codec/go-json.js';
 import { prefixEnd } from '../contract.js';
 import { InputError } from '../../errors.js';
-import { DEFAULT_TIER, POLICY_METADATA_ANNOTATION, restorePolicyName } from '../../resources/policy.js';
+import { DEFAULT_TIER, POLICY_METADATA_ANNOTATION, restorePolicyName } from '../../resources/kinds/policy.js';
 import {
   kindDescriptor,
   parseResourceKey,

@@ -193,6 +193,18 @@ function affinityDeleted(s: Json): boolean {
 }
 
 function affinityMapping(type: AffinityType): KddMapping {
+  /** The key of an affinity of this mapping's type (whether or not it is marked deleted). */
+  const keyOf = (obj: KubeObject): string | undefined => {
+    const s = spec(obj);
+    // Older Calico left the type empty: it means host.
+    const objType = typeof s.type === 'string' && s.type !== '' ? s.type : 'host';
+    const cidr = canonicalCIDR(s.cidr);
+    if (!cidr)
+      throw new Error(
+        `BlockAffinity ${obj.metadata.name ?? ''} has an invalid spec.cidr ${JSON.stringify(s.cidr)}`,
+      );
+    return objType === type ? affinityKey(type, String(s.node ?? ''), cidr) : undefined;
+  };
   return {
     kind: 'BlockAffinity',
     prefix: `${IPAM_PREFIX}${type}/`,
@@ -209,18 +221,12 @@ function affinityMapping(type: AffinityType): KddMapping {
     },
     present(obj) {
       const s = spec(obj);
-      // Older Calico left the type empty: it means host.
-      const objType = typeof s.type === 'string' && s.type !== '' ? s.type : 'host';
-      const cidr = canonicalCIDR(s.cidr);
-      if (!cidr)
-        throw new Error(
-          `BlockAffinity ${obj.metadata.name ?? ''} has an invalid spec.cidr ${JSON.stringify(s.cidr)}`,
-        );
+      const key = keyOf(obj);
       // Calico's lists leave out affinities marked deleted.
-      if (objType !== type || affinityDeleted(s)) return undefined;
-      const value = encodeGoJson({ state: s.state ?? '', deleted: false }, blockAffinitySchema);
-      return { key: affinityKey(type, String(s.node ?? ''), cidr), value };
+      if (key === undefined || affinityDeleted(s)) return undefined;
+      return { key, value: encodeGoJson({ state: s.state ?? '', deleted: false }, blockAffinitySchema) };
     },
+    hiddenKey: (obj) => keyOf(obj),
     toObject(key, value) {
       const v = decodeValue(key, value);
       const parsed = parseAffinityKey(key);

@@ -129,6 +129,11 @@ export interface KddMapping {
    */
   present(obj: KubeObject, collection: KubeCollection): PresentedValue | undefined;
   /**
+   * The key of an object that present() hides (an affinity marked deleted): a watch reports that key
+   * deleted when the object changes into one it hides. Absent: present() hides nothing that had a key.
+   */
+  hiddenKey?(obj: KubeObject, collection: KubeCollection): string | undefined;
+  /**
    * The object to write for an etcd value (as Calico's etcd backend would store it) at key. current is
    * the object now stored when the write replaces one (its uid and resourceVersion are the backend's to
    * set), undefined for a create. Throws an InputError for a value that cannot be stored this way.

@@ -61,7 +61,14 @@ export async function watchKdd(
       if (Number.isFinite(rv)) revision = rv;
       if (event.type === 'BOOKMARK') return;
       const p = present(mapping, obj, collection);
-      if (!p || !inRange(p.key)) return;
+      if (!p) {
+        // An object changing into one that is not presented (an affinity marked deleted) is gone.
+        const hidden = event.type === 'ADDED' ? undefined : hiddenKey(mapping, obj, collection);
+        if (hidden !== undefined && inRange(hidden) && Number.isFinite(rv))
+          onChanges({ revision: rv, events: [{ type: 'delete', key: hidden, modRevision: rv }] });
+        return;
+      }
+      if (!inRange(p.key)) return;
       const modRevision = p.modRevision ?? rv;
       onChanges({
         revision: modRevision,
@@ -131,4 +138,12 @@ export async function watchKdd(
       for (const s of streams) s.close();
     },
   };
+}
+
+function hiddenKey(mapping: KddMapping, obj: KubeObject, collection: KubeCollection): string | undefined {
+  try {
+    return mapping.hiddenKey?.(obj, collection);
+  } catch {
+    return undefined;
+  }
 }

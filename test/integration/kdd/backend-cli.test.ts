@@ -247,6 +247,42 @@ describe('kubeconfig contexts', () => {
   });
 });
 
+describe('credential plugins', () => {
+  it('a kubeconfig user with an exec plugin gets its token from it (through @kubernetes/client-node)', async () => {
+    const credential = JSON.stringify({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: { token: 'tok123' },
+    });
+    const kubeconfig = manifest(
+      'exec.yaml',
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        `- {name: c, cluster: {server: "${cluster.server}", certificate-authority: "${cluster.caFile}"}}`,
+        'users:',
+        '- name: plugin',
+        '  user:',
+        '    exec:',
+        '      apiVersion: client.authentication.k8s.io/v1',
+        '      command: /bin/sh',
+        `      args: ["-c", ${JSON.stringify(`echo '${credential}'`)}]`,
+        '      interactiveMode: Never',
+        'contexts:',
+        '- {name: x, context: {cluster: c, user: plugin}}',
+        'current-context: x',
+        '',
+      ].join('\n'),
+    );
+    const res = await runCli(['get', 'ippools'], {
+      env: { DATASTORE_TYPE: 'kubernetes', KUBECONFIG: kubeconfig },
+    });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+  });
+});
+
 describe('failures: exit 3 in bounded time, naming the server', () => {
   let silent: SilentServer;
   beforeAll(async () => void (silent = await startSilentServer()));

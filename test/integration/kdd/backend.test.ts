@@ -268,6 +268,27 @@ describe('watch', () => {
     }
   });
 
+  it('reports an affinity deleted in two steps as deleted (it is hidden once marked)', async () => {
+    const key = '/calico/ipam/v2/host/node9/ipv4/block/10.9.0.0-26';
+    expect((await ds.create(key, '{"state":"confirmed","deleted":false}')).ok).toBe(true);
+    const from = await ds.currentRevision();
+    const batches: WatchBatch[] = [];
+    const watch = await ds.watch('/calico/ipam/v2/host/', { fromRevision: from, outageMs: 10_000 }, (b) =>
+      batches.push(b),
+    );
+    try {
+      expect(await ds.delete(key)).toMatchObject({ ok: true });
+      await expect
+        .poll(() => batches.flatMap((b) => b.events.map((e) => (e.type === 'delete' ? e.key : ''))).at(-1), {
+          timeout: 10_000,
+        })
+        .toBe(key);
+      expect(batches.flatMap((b) => b.events).every((e) => e.type === 'delete')).toBe(true);
+    } finally {
+      await watch.close();
+    }
+  });
+
   it('a start revision the API server no longer has: the watch ends with WatchCompactedError', async () => {
     // Make sure the revision is gone from etcd too, not only from the API server's watch cache.
     const now = await ds.currentRevision();

@@ -147,7 +147,7 @@ describe('one key at a time on the Kubernetes datastore', () => {
       // The pools as listed, without the list's own revision (the API server writes its own objects too).
       const pools = async () =>
         (await into('get', 'ippools', '-o', 'yaml')).stdout.replace(
-          /\nmetadata:\n  resourceVersion: "\d+"\n$/,
+          /\nmetadata:\n {2}resourceVersion: "\d+"\n$/,
           '',
         );
       const before = await pools();

@@ -6,6 +6,7 @@
 import { Args, Flags, Parser } from '@oclif/core';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import NodeCheck from '../../../commands/node/check.js';
 import NodeStatus from '../../../commands/node/status.js';
 import Validate from '../../../commands/validate.js';
 import Version from '../../../commands/version.js';
@@ -135,6 +136,40 @@ const corpus: Record<string, { cls: CommandClass; cases: Case[] }> = {
       [['-1'], 'decline'],
     ],
   },
+  'node:check': {
+    cls: NodeCheck,
+    cases: [
+      [[], 'fast'],
+      [['--node', 'n1', '-o', 'json'], 'fast'],
+      [['--load', 'n1.json'], 'fast'],
+      [['--load', 'n1.json', '--load', 'n2.json', '--load=n3.json'], 'fast'],
+      [['--load', 'n1.json', '-o', 'json', '--load', 'n2.json'], 'fast'],
+      [['--load', 'n1.json', '--watch', '--load', 'n2.json'], 'fast'],
+      [['--save', 's.json', '--timeout', '2s', '--bird-socket', '/run/bird.ctl'], 'fast'],
+      [['--load', '-'], 'fast'],
+      // oclif gives the words after a repeatable flag's value to it as well.
+      [['--load', 'n1.json', 'n2.json'], 'decline'],
+      [['--load', 'n1.json', '--watch', 'n2.json'], 'decline'],
+      [['--load'], 'decline'],
+      [['--load', '--watch'], 'decline'],
+      [['--node', 'a', '--node', 'b'], 'decline'],
+      [['--', 'n1.json'], 'decline'],
+    ],
+  },
+  'a command with a repeatable flag and an argument': {
+    cls: {
+      flags: { tag: Flags.string({ multiple: true, options: ['a', 'b'] }), plain: Flags.string() },
+      args: { name: Args.string({ ignoreStdin: true }) },
+    },
+    cases: [
+      [['x'], 'fast'],
+      [['x', '--tag', 'a', '--tag', 'b'], 'fast'],
+      [['--tag', 'a', '--plain', 'p', 'x'], 'fast'],
+      [['--tag', 'a', '--', 'x'], 'fast'],
+      [['--tag', 'a', 'x'], 'decline'],
+      [['--tag', 'c'], 'decline'],
+    ],
+  },
 };
 
 describe.each(Object.entries(corpus))('fast argv parser for %s', (id, { cls, cases }) => {
@@ -220,9 +255,16 @@ describe('fastCommandSpec', () => {
       flags: { f: { type: 'option', ...flag } },
       args: {},
     });
-    expect(fastCommandSpec(source({ multiple: true }), isPlainParse)).toEqual({
-      unsupported: '--f uses multiple',
+    expect(fastCommandSpec(source({ multiple: true, delimiter: ',' }), isPlainParse)).toEqual({
+      unsupported: '--f uses delimiter',
     });
+    expect(fastCommandSpec(source({ multiple: true, multipleNonGreedy: true }), isPlainParse)).toEqual({
+      unsupported: '--f uses multipleNonGreedy',
+    });
+    expect(fastCommandSpec(source({ multiple: true, env: 'F' }), isPlainParse)).toHaveProperty('unsupported');
+    expect(fastCommandSpec(source({ multiple: true, default: 'x' }), isPlainParse)).toHaveProperty(
+      'unsupported',
+    );
     expect(fastCommandSpec(source({ exclusive: ['g'] }), isPlainParse)).toEqual({
       unsupported: '--f uses exclusive',
     });

@@ -7,7 +7,12 @@ import { describe, expect, it } from 'vitest';
 
 import type { KeyValue } from '../../../src/datastore/contract.js';
 import { blockKeyNetwork } from '../../../src/ipam/keys.js';
-import { readBlockOwners, SECONDARY_KEYS, type BlockOwners } from '../../../src/ipam/block-owners.js';
+import {
+  NODE_ONLY,
+  readBlockOwners,
+  SECONDARY_KEYS,
+  type BlockOwners,
+} from '../../../src/ipam/block-owners.js';
 import { CorruptBlockError, decodeBlock } from '../../../src/ipam/block.js';
 import { mulberry32, randInt } from '../../reliability/prng.js';
 import { BLOCKS } from './fixtures.js';
@@ -51,6 +56,26 @@ function decoded(value: string): unknown {
 const [FIRST_KEY, FIRST] = Object.entries(BLOCKS)[0]!;
 
 describe('readBlockOwners', () => {
+  it('keeps only the node of each secondary map when asked to (ipam show --by-node)', () => {
+    let onOwnNode = 0;
+    for (const [key, value] of Object.entries(BLOCKS)) {
+      const fast = readBlockOwners(kv(key, value), blockKeyNetwork(key), NODE_ONLY)!;
+      const full = decodeBlock(kv(key, value));
+      expect(fast.value.affinity).toBe(full.value.affinity);
+      expect(fast.value.allocations).toEqual(full.value.allocations);
+      expect(fast.value.attributes?.map((a) => a.secondary ?? null)).toEqual(
+        full.value.attributes?.map((a) =>
+          a.secondary ? (Object.hasOwn(a.secondary, 'node') ? { node: a.secondary['node'] } : {}) : null,
+        ),
+      );
+      onOwnNode +=
+        fast.value.attributes?.filter((a) => `host:${a.secondary?.['node']}` === full.value.affinity)
+          .length ?? 0;
+    }
+    // The fixtures have addresses on their block's own node (read as the affinity's name) and others.
+    expect(onOwnNode).toBeGreaterThan(0);
+  });
+
   it("reads Calico's blocks as the full decoder does, without falling back", () => {
     for (const [key, value] of Object.entries(BLOCKS)) {
       const fromKey = blockKeyNetwork(key);

@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { initialisedClusterType } from '../../../src/datastore/cluster-type.js';
+import type { DatastoreInfo } from '../../../src/datastore/contract.js';
 
-const kdd = { type: 'kubernetes', server: 'https://10.0.0.1:6443', source: 'environment' } as const;
-const etcd = { type: 'etcdv3', endpoints: ['http://127.0.0.1:2379'], source: 'environment' } as const;
+const kdd: DatastoreInfo = { type: 'kubernetes', server: 'https://10.0.0.1:6443', source: 'environment' };
+const etcd: DatastoreInfo = { type: 'etcdv3', endpoints: ['http://127.0.0.1:2379'], source: 'environment' };
 
 describe('initialisedClusterType', () => {
   it('appends kdd last on Kubernetes, once, after trimming a trailing comma', () => {

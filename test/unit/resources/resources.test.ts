@@ -6,11 +6,9 @@ import { formatCIDR, parseCIDR } from '../../../src/resources/ip.js';
 import { parseText, splitDocuments } from '../../../src/resources/manifest.js';
 import { allKindNames, resolveKind, resourceKey } from '../../../src/resources/registry.js';
 import { validationMessage, type ResourceObject } from '../../../src/resources/types.js';
-import {
-  validateBGPConfiguration,
-  validateBGPPeer,
-  validateIPPool,
-} from '../../../src/resources/validate.js';
+import { validateBGPConfiguration } from '../../../src/resources/kinds/bgpconfiguration.js';
+import { validateBGPPeer } from '../../../src/resources/kinds/bgppeer.js';
+import { validateIPPool } from '../../../src/resources/kinds/ippool.js';
 import { OperationError } from '../../../src/errors.js';
 
 const pool = (spec: Record<string, unknown>, name = 'p1'): ResourceObject => ({

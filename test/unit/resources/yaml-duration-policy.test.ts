@@ -3,9 +3,14 @@ import { describe, expect, it } from 'vitest';
 
 import { parseText } from '../../../src/resources/manifest.js';
 import { formatGoDuration, parseGoDuration } from '../../../src/codec/go-duration.js';
-import { defaultPolicy, restorePolicyName, withStoredPolicyName } from '../../../src/resources/policy.js';
+import {
+  defaultPolicy,
+  restorePolicyName,
+  validatePolicy,
+  withStoredPolicyName,
+} from '../../../src/resources/kinds/policy.js';
 import type { ResourceObject } from '../../../src/resources/types.js';
-import { selectorFailures, validatePolicy } from '../../../src/resources/validate.js';
+import { selectorFailures } from '../../../src/resources/field-rules.js';
 import { YAML11_SCHEMA } from '../../../src/resources/yaml11.js';
 
 const load = (text: string) => yaml.load(text, { schema: YAML11_SCHEMA });

@@ -12,7 +12,7 @@ import { encodeGoJson, parseGoJson, S } from '../../../codec/go-json.js';
 import { parseGoInt } from '../../../codec/go-strconv.js';
 import { InputError } from '../../../errors.js';
 import { parseCIDROrIP, parseIP } from '../../../resources/ip.js';
-import { resourceSchemas } from '../../../resources/schemas.js';
+import { node as nodeKind } from '../../../resources/kinds/node.js';
 import type { KddMapping, KubeApi, KubeObject, KubeWriteResult, PresentedValue } from '../mapping.js';
 import { NODES } from './collections.js';
 
@@ -213,7 +213,7 @@ export function presentNode(node: KubeObject): PresentedValue {
       spec,
       status,
     },
-    resourceSchemas.Node,
+    nodeKind.schema,
   );
   return { key: NODE_PREFIX + name, value };
 }

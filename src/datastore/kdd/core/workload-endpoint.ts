@@ -22,6 +22,7 @@ import type {
   KubeWriteResult,
   PresentedValue,
 } from '../mapping.js';
+import { rangeNamespace } from '../generic.js';
 import { PODS } from './collections.js';
 import { qosControls } from './qos.js';
 
@@ -299,6 +300,7 @@ export const workloadEndpointMapping: KddMapping = {
   // Pods come in namespace/pod order; the keys sort by namespace/node-k8s-pod: held and sorted.
   listOrder: () => false,
   locate: locatePod,
+  namespaceOf: (start, end) => rangeNamespace(WEP_PREFIX, start, end),
   present: (obj) => presentPod(obj, process.env['FELIX_INTERFACEPREFIX'] ?? ''),
   toObject(key) {
     throw new Error(

@@ -1,0 +1,95 @@
+/**
+ * How Datastore.scan pages a long range on a streaming backend (etcd): etcd counts the whole rest of
+ * the range for every page it is asked for, so the number of pages is what a whole-datastore read
+ * costs etcd, and a page's bytes are what etcd holds to answer it. The backend here is a sorted
+ * array answering range requests as etcd 3.4 does (count = keys from the page's start to the range
+ * end); the datastore under test is the real one.
+ */
+import { describe, expect, it } from 'vitest';
+
+import type { KeyValue, KVBackend, RangeRequest, RangeResponse } from '../../../src/datastore/contract.js';
+import { createDatastore } from '../../../src/datastore/datastore.js';
+
+interface Page {
+  limit: number;
+  keys: number;
+  bytes: number;
+}
+
+/** A read-only backend over sorted keys, recording every page streamed. */
+function sortedBackend(entries: readonly (readonly [string, string])[]): {
+  backend: KVBackend;
+  pages: Page[];
+} {
+  const pages: Page[] = [];
+  const kv = ([key, value]: readonly [string, string]): KeyValue => ({
+    key,
+    value,
+    createRevision: 1,
+    modRevision: 1,
+    version: 1,
+  });
+  const select = (req: RangeRequest): { hits: (readonly [string, string])[]; count: number } => {
+    const inRange = entries.filter(([k]) => k >= req.key && (req.rangeEnd === undefined || k < req.rangeEnd));
+    return { hits: req.limit ? inRange.slice(0, req.limit) : inRange, count: inRange.length };
+  };
+  const backend: KVBackend = {
+    info: { type: 'etcdv3', endpoints: ['http://127.0.0.1:2379'], source: 'test' },
+    range: async (req): Promise<RangeResponse> => {
+      const { hits, count } = select(req);
+      return { kvs: hits.map(kv), more: hits.length < count, count, revision: 7 };
+    },
+    streamRange: async (req, onKeyValue): Promise<RangeResponse> => {
+      const { hits, count } = select(req);
+      let bytes = 0;
+      for (const e of hits) {
+        bytes += e[0].length + e[1].length;
+        onKeyValue(kv(e));
+      }
+      pages.push({ limit: req.limit ?? 0, keys: hits.length, bytes });
+      return { kvs: [], more: hits.length < count, count, revision: 7 };
+    },
+    txn: () => Promise.reject(new Error('read-only')),
+    close: async () => undefined,
+  };
+  return { backend, pages };
+}
+
+describe('Datastore.scan page sizes on a streaming backend', () => {
+  // A whole Calico datastore in miniature: 9 KB IPAM blocks sort before 100-byte handles. One
+  // string per kind, shared by every key, so the test holds a few KB whatever the key count.
+  const block = 'b'.repeat(9000);
+  const handle = 'h'.repeat(100);
+  const entries: [string, string][] = [
+    ...Array.from({ length: 12_000 }, (_, i) => [`/calico/ipam/v2/assignment/${String(i).padStart(6, '0')}`, block] as [string, string]),
+    ...Array.from({ length: 300_000 }, (_, i) => [`/calico/ipam/v2/handle/${String(i).padStart(7, '0')}`, handle] as [string, string]),
+  ]; // prettier-ignore
+
+  it('sizes each page by the keys just read: large values in small pages, then small ones in few large pages', async () => {
+    const { backend, pages } = sortedBackend(entries);
+    const ds = createDatastore(backend);
+    let visited = 0;
+    let previous = '';
+    await ds.scan(
+      '/calico/',
+      (kv) => {
+        expect(kv.key > previous).toBe(true);
+        previous = kv.key;
+        visited++;
+        return undefined;
+      },
+      { pages: 3 },
+    );
+    expect(visited).toBe(entries.length);
+    // Sized by the blocks at its start alone, the 312,000 keys took 62 pages of 5,000.
+    expect(pages.length).toBeLessThanOrEqual(8);
+    for (const p of pages) expect(p.bytes).toBeLessThanOrEqual(50_000_000);
+  });
+
+  it('grows a page at most eightfold over the one before (what follows may be larger than what was read)', async () => {
+    const { backend, pages } = sortedBackend(entries);
+    await createDatastore(backend).scan('/calico/ipam/v2/handle/', () => undefined);
+    const limits = pages.map((p) => p.limit);
+    for (let i = 1; i < limits.length; i++) expect(limits[i]).toBeLessThanOrEqual(limits[i - 1]! * 8);
+  });
+});
