@@ -15,12 +15,13 @@
  * @kubernetes/client-node's KubeConfig is not used for this: its mergeConfig refuses a name two
  * files share and lets the last file's current-context win, unlike client-go (docs/kdd.md).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 
 import yaml from 'js-yaml';
 
 import { InputError } from '../errors.js';
+import { pathExists } from './load.js';
 import type { KubernetesConfig } from './types.js';
 
 /** One API server and the credentials to use with it. */
@@ -102,7 +103,7 @@ function loadFiles(config: KubernetesConfig, warnings: string[]): NamedEntries {
   const paths = config.kubeconfig;
   if (paths.length === 1) {
     const [path] = paths as [string];
-    if (!exists(path)) {
+    if (!pathExists(path)) {
       throw new InputError(`stat ${path}: no such file or directory`, {
         code: 'InvalidConfig',
         hint: `fix ${config.settingNames.kubeconfig}, or point it at several files joined by ':' to merge them`,
@@ -114,7 +115,7 @@ function loadFiles(config: KubernetesConfig, warnings: string[]): NamedEntries {
   const missing: string[] = [];
   for (const path of new Set(paths)) {
     if (path === '') continue;
-    if (!exists(path)) {
+    if (!pathExists(path)) {
       missing.push(path);
       continue;
     }
@@ -123,15 +124,6 @@ function loadFiles(config: KubernetesConfig, warnings: string[]): NamedEntries {
   if (missing.length > 0 && entries.files.length === 0)
     warnings.push(`warning: Config not found: ${missing.join(', ')}`);
   return entries;
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 interface KubeconfigDocument {

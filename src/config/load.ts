@@ -140,7 +140,7 @@ function readRawSettings(opts: LoadClientConfigOptions): RawSettings {
 }
 
 /** os.Stat semantics: a path we cannot stat (missing, or a parent we may not search) "does not exist". */
-function pathExists(path: string): boolean {
+export function pathExists(path: string): boolean {
   try {
     statSync(path);
     return true;

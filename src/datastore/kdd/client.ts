@@ -97,7 +97,22 @@ export class KubeClient {
 
   /** request(), the answer left as bytes (a list page: list-items.ts). */
   async requestBytes(req: KubeRequest): Promise<{ status: number; bytes: Buffer }> {
-    return new Promise<{ status: number; bytes: Buffer }>((resolve, reject) => {
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      const res = await this.attempt(req, deadline - Date.now());
+      // 429: the API server's flow control turned it away unprocessed; it says when to come back.
+      const wait = res.status === 429 ? retryAfterMs(res.retryAfter) : undefined;
+      if (wait === undefined || Date.now() + wait >= deadline) return res;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
+  /** One request within ms. */
+  private attempt(
+    req: KubeRequest,
+    ms: number,
+  ): Promise<{ status: number; bytes: Buffer; retryAfter?: string }> {
+    return new Promise((resolve, reject) => {
       let answered = false;
       const r = this.send(req, (res) => {
         answered = true;
@@ -105,7 +120,12 @@ export class KubeClient {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, bytes: Buffer.concat(chunks) });
+          const retryAfter = res.headers['retry-after'];
+          resolve({
+            status: res.statusCode ?? 0,
+            bytes: Buffer.concat(chunks),
+            ...(retryAfter !== undefined ? { retryAfter } : {}),
+          });
         });
         res.on('error', (err) => fail(err));
       });
@@ -113,7 +133,7 @@ export class KubeClient {
         clearTimeout(timer);
         reject(this.describe(req, err, answered));
       };
-      const timer = setTimeout(() => r.destroy(new DeadlineError(this.timeoutMs)), this.timeoutMs);
+      const timer = setTimeout(() => r.destroy(new DeadlineError(this.timeoutMs)), Math.max(0, ms));
       r.on('error', fail);
       r.end(req.body);
     });
@@ -291,6 +311,12 @@ async function pluginCredentials(settings: KubeClientSettings): Promise<Credenti
       ...(tls.key !== undefined ? { key: tls.key } : {}),
     },
   };
+}
+
+/** Retry-After in ms (seconds, as kube-apiserver sends it), between 0.1 and 1 s; 1 s when absent or odd. */
+function retryAfterMs(header: string | undefined): number {
+  const seconds = Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(1000, Math.max(100, seconds * 1000)) : 1000;
 }
 
 /** Failures that happen before a request reaches the server: a write that failed so was not applied. */

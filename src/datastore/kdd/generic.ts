@@ -8,7 +8,7 @@
 import { compareGoStrings, parseGoJson } from '../../codec/go-json.js';
 import { prefixEnd } from '../contract.js';
 import { InputError } from '../../errors.js';
-import { DEFAULT_TIER, POLICY_METADATA_ANNOTATION, restorePolicyName } from '../../resources/kinds/policy.js';
+import { restorePolicyName } from '../../resources/kinds/policy.js';
 import {
   kindDescriptor,
   parseResourceKey,
@@ -19,7 +19,14 @@ import {
 import { encodeForStorage } from '../../resources/store.js';
 import { API_VERSION, type ResourceObject } from '../../resources/types.js';
 import type { KddMapping, KubeCollection, KubeObject, ObjectLocation } from './mapping.js';
-import { calicoMeta, CRD_API_VERSION, CRD_GROUP, customResourceMeta, POLICY_KINDS } from './metadata.js';
+import {
+  calicoMeta,
+  CRD_API_VERSION,
+  CRD_GROUP,
+  customResourceMeta,
+  METADATA_ANNOTATION,
+  POLICY_KINDS,
+} from './metadata.js';
 
 /** kdd.md §4: the kinds calicoctl reads and writes as CRs (v1 mode), by v3 kind. */
 const CRD_KINDS = [
@@ -52,6 +59,8 @@ const STORED_AS: Readonly<Record<string, { plural: string; kind: string }>> = {
   IPAMConfiguration: { plural: 'ipamconfigs', kind: 'IPAMConfig' },
 };
 
+/** The tier of a policy without one. */
+const DEFAULT_TIER = 'default';
 /** apiv3.DefaultTierOrder. */
 const DEFAULT_TIER_ORDER = 1_000_000;
 
@@ -118,7 +127,7 @@ export function calicoObject(d: KindDescriptor, cr: KubeObject): ResourceObject 
 }
 
 function storedPolicyName(cr: KubeObject): boolean {
-  const text = cr.metadata.annotations?.[POLICY_METADATA_ANNOTATION];
+  const text = cr.metadata.annotations?.[METADATA_ANNOTATION];
   if (text === undefined) return false;
   try {
     const meta = JSON.parse(text) as { name?: unknown };
