@@ -7,9 +7,10 @@
  * (test/helpers/kube-apiserver.ts: etcd and kube-apiserver v1.34.2 on loopback, Calico's CRDs), builds
  * or finds kubectl v1.34.2 the way the cluster's binary is built (scripts/build-kube-apiserver.sh
  * kubectl, cached), writes the generated dataset as a `datastore export` file and loads it with
- * `datastore import`, less what `ipam show` does not read: the handles (one per address), and the
- * Node resources (on Kubernetes they are core Nodes, not Calico's to create). The load average before and after is printed with
- * the results: the machine may be shared.
+ * `datastore import --allow-non-empty` (the cluster's own Namespaces are Profiles already), less what
+ * `ipam show` does not read: the handles (one per address), and the Node resources (on Kubernetes they
+ * are core Nodes, not Calico's to create). The load average before and after is printed with the
+ * results: the machine may be shared.
  */
 import { execFile } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,7 +73,7 @@ export async function kddCommand(args: string[], repoRoot: string): Promise<numb
     entries.sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)) as number);
     await writeExport(file, entries);
     log(`loading ${entries.length} keys with datastore import`);
-    const imported = await measure(cli.subject('import', 'datastore:import', ['datastore', 'import', '-f', file], cluster.env).command, scratch, {
+    const imported = await measure(cli.subject('import', 'datastore:import', ['datastore', 'import', '-f', file, '--allow-non-empty'], cluster.env).command, scratch, {
       deadlineMs: 30 * 60_000,
     }); // prettier-ignore
     if (imported.exitCode !== 0)

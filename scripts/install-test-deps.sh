@@ -42,12 +42,13 @@ fi
 # kube-apiserver, built from Go modules and cached outside the clone (scripts/build-kube-apiserver.sh).
 # A first build takes minutes, so it runs in the background while the test command builds, lints and
 # runs the other tests; the Kubernetes-datastore tests wait for it (test/helpers/kube-apiserver.ts runs
-# the same script, which waits for a build in progress and then finds the binary in the cache).
+# the same script, which waits for a build in progress and then finds the binary in the cache). At a
+# lower priority, so that the tests running meanwhile keep the cores they need.
 if kube_apiserver="$(bash scripts/build-kube-apiserver.sh --cached)"; then
   kube_note="kube-apiserver $kube_apiserver"
 else
   mkdir -p .tmp
-  nohup bash scripts/build-kube-apiserver.sh >.tmp/kube-apiserver-build.log 2>&1 </dev/null &
+  nohup nice -n 10 bash scripts/build-kube-apiserver.sh >.tmp/kube-apiserver-build.log 2>&1 </dev/null &
   kube_note="kube-apiserver building in the background (log: .tmp/kube-apiserver-build.log)"
 fi
 echo "test dependencies: $(etcd --version | head -1); $(/usr/sbin/bird --version 2>&1 | head -1); bird2 $(.tmp/bird2/usr/sbin/bird --version 2>&1 | head -1); $kube_note"

@@ -3,7 +3,8 @@
  * one compare per key (version == 0 for a create, the mod revision read for an update or delete),
  * so the whole file is written or nothing is. etcd refuses a transaction with more than
  * `--max-txn-ops` operations (128 by default) or a request above `--max-request-bytes` (1.5 MiB by
- * default); larger plans are refused up front with a clear error instead.
+ * default); larger plans are refused up front with a clear error instead. A store without
+ * multi-key transactions (Kubernetes) refuses --atomic before anything is read or written.
  */
 import type { Compare, Datastore, TxnOp } from '../datastore/contract.js';
 import { InputError, type CalicoError } from '../errors.js';
@@ -29,6 +30,21 @@ export function tooManyForAtomic(count: number, what: string): InputError {
   );
 }
 
+/**
+ * --atomic on a store that writes one object per request (Kubernetes): no sequence of one-key
+ * writes makes a file all-or-nothing (a later conflict would leave the earlier resources written,
+ * and undoing them is not safe against other writers), so it is refused before anything is read.
+ */
+export function atomicUnavailable(type: string): InputError {
+  return new InputError(
+    `--atomic is not available on the ${type} datastore: it writes one object per request, so a file cannot be written all or nothing`,
+    {
+      code: 'AtomicUnsupported',
+      hint: 'drop --atomic (each resource is then written on its own, compare-and-swap, and reported), or use --dry-run to check the whole file first',
+    },
+  );
+}
+
 interface PlannedWrite {
   key: string;
   descriptor: KindDescriptor;
@@ -49,7 +65,9 @@ export class AtomicPlan {
   private readonly byKey = new Map<string, PlannedWrite>();
   private bytes = 0;
 
-  constructor(private readonly store: ResourceStore) {}
+  constructor(private readonly store: ResourceStore) {
+    if (!store.ds.multiKeyTransactions) throw atomicUnavailable(store.ds.info.type);
+  }
 
   private get ds(): Datastore {
     return this.store.ds;

@@ -2,7 +2,8 @@
  * `datastore export` / `datastore import`: every key under /calico/ of one datastore, as JSON
  * Lines, so a store can move from the embedded backend to etcd and back. The export is read at
  * one pinned revision, page by page; the import validates the whole file before it writes a
- * thing, and writes in transactions small enough for etcd's default limits.
+ * thing, and writes in transactions small enough for etcd's default limits (one key per write, each
+ * compare-and-swap, on a store without multi-key transactions).
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, writeSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
-import { InputError, OperationError, RefusedError } from '../errors.js';
+import { ConflictError, InputError, OperationError, RefusedError } from '../errors.js';
+import { updateKey, type CasDecision } from './cas.js';
 import type { Datastore, DatastoreInfo, TxnOp } from './contract.js';
 
 export const EXPORT_KIND = 'CalicoctlTsDatastoreExport';
@@ -33,6 +35,11 @@ interface TransactionLimits {
 const ETCD_TRANSACTIONS: TransactionLimits = { ops: 128, bytes: 1024 * 1024, inFlight: 8 };
 /** The embedded store pays a disk sync per transaction and little per key: large transactions. */
 const EMBEDDED_TRANSACTIONS: TransactionLimits = { ops: 10_000, bytes: 8 * 1024 * 1024, inFlight: 1 };
+/**
+ * A store without multi-key transactions (Kubernetes): one key per write, each a compare-and-swap
+ * (create, or update at the revision just read), several in flight (they write different keys).
+ */
+const ONE_KEY_WRITES: TransactionLimits = { ops: 1, bytes: Infinity, inFlight: 8 };
 
 export interface ExportHeader {
   kind: typeof EXPORT_KIND;
@@ -233,7 +240,11 @@ export async function importFrom(ds: Datastore, path: string, opts: ImportOption
     );
   }
 
-  const limits = ds.info.type === 'embedded' ? EMBEDDED_TRANSACTIONS : ETCD_TRANSACTIONS;
+  const limits = !ds.multiKeyTransactions
+    ? ONE_KEY_WRITES
+    : ds.info.type === 'embedded'
+      ? EMBEDDED_TRANSACTIONS
+      : ETCD_TRANSACTIONS;
   let keys = 0;
   let bytes = 0;
   let transactions = 0;
@@ -248,7 +259,8 @@ export async function importFrom(ds: Datastore, path: string, opts: ImportOption
     batch = [];
     batchBytes = 0;
     if (opts.dryRun) return;
-    const sent: Promise<void> = ds.txn({ compare: [], success }).then(
+    const write = ds.multiKeyTransactions ? ds.txn({ compare: [], success }) : putOneKey(ds, success[0]!);
+    const sent: Promise<void> = write.then(
       () => void inFlight.delete(sent),
       (error: unknown) => {
         inFlight.delete(sent);
@@ -292,6 +304,41 @@ export async function importFrom(ds: Datastore, path: string, opts: ImportOption
     dryRun: opts.dryRun,
     revision: await ds.currentRevision(),
   };
+}
+
+/**
+ * One put of the import on a store without multi-key transactions: compare-and-swap (create, or
+ * update at the revision read; a key already holding the value is left alone), so a re-run with
+ * --allow-non-empty writes only what is missing or different. Such a store (Kubernetes) gives every
+ * object its own uid when it is created, and an update cannot change it: an object already there keeps
+ * its uid, as it would under calicoctl.
+ */
+async function putOneKey(ds: Datastore, op: TxnOp): Promise<void> {
+  if (op.type !== 'put') throw new Error(`import writes puts only, not ${op.type}`);
+  await updateKey(
+    ds,
+    op.key,
+    (current): CasDecision<void> => {
+      const value =
+        current && op.key.startsWith(RESOURCE_PREFIX) ? withUidOf(current.value, op.value) : op.value;
+      return current?.value === value ? { done: undefined } : { put: value, result: undefined };
+    },
+    () =>
+      new ConflictError(`import: ${op.key} kept changing while it was written`, {
+        hint: 'another writer is changing the target; stop it, then re-run with --allow-non-empty',
+      }),
+  );
+}
+
+/** Where the v3 resources are, whose values carry a metadata uid. */
+const RESOURCE_PREFIX = '/calico/resources/';
+/** The first `"uid"` of a resource value is its metadata's (metadata precedes spec in Go's order). */
+const UID = /"uid":"[^"\\]*"/;
+
+/** value with the metadata uid of current, when both have one. */
+function withUidOf(current: string, value: string): string {
+  const uid = UID.exec(current)?.[0];
+  return uid && UID.test(value) ? value.replace(UID, uid) : value;
 }
 
 /** Reads the whole file once, checking the header and every line; returns the header. */

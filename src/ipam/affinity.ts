@@ -10,7 +10,9 @@ import { OperationError } from '../errors.js';
 import { kindDescriptor, resourceKey, resourcePrefix } from '../resources/registry.js';
 import { parseSelector, type Labels } from '../resources/selector.js';
 import { decodeFromStorage } from '../resources/store.js';
-import { affinityKey, blockKey, type AffinityType, type Network } from './keys.js';
+import { affinityKey, blockKey, ipamHostKey, type AffinityType, type Network } from './keys.js';
+import { listAffineBlocks } from './claim.js';
+import { DATASTORE_RETRIES } from './handles.js';
 import { decodeBlock, type AllocationBlock } from './block.js';
 import { bumpSequenceNumber, isBlockEmpty } from './block-ops.js';
 import { enabledPoolHolding, listPools } from './pools.js';
@@ -136,4 +138,23 @@ async function releaseEmptyBlockAffinity(
   if (outcome === 'conflict')
     throw new Error(`update conflict: BlockAffinityKey(${affinityKey(aff.type, aff.host, net)})`);
   return outcome === 'released' ? affinityKey(aff.type, aff.host, net) : undefined;
+}
+
+/**
+ * ipamClient.RemoveIPAMHost (node deletion): releases every block affinity of the host, in use or
+ * not (ReleaseHostAffinities without mustBeEmpty: a block still holding addresses only loses its
+ * affinity), each retried on a lost compare-and-swap, then deletes the legacy IPAM host object if
+ * there is one (the Kubernetes datastore has none).
+ */
+export async function removeIPAMHost(ds: Datastore, host: string): Promise<void> {
+  for (const version of [4, 6] as const) {
+    for (const net of await listAffineBlocks(ds, host, version)) {
+      for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
+        const outcome = await releaseBlockAffinity(ds, { type: 'host', host }, net, { requireEmpty: false });
+        if (outcome !== 'conflict') break;
+      }
+    }
+  }
+  const hostKv = await ds.get(ipamHostKey(host));
+  if (hostKv) await ds.delete(hostKv.key, hostKv.modRevision);
 }

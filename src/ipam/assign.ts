@@ -9,7 +9,8 @@
  *    without strict affinity, free addresses of other existing blocks;
  *  - each block write takes as many addresses as the block can give (one compare-and-swap per
  *    block, not per address) and writes the handle's count for that block in the same transaction,
- *    so concurrent processes never hand out one address twice and the handle always matches.
+ *    so concurrent processes never hand out one address twice and the handle always matches (on a
+ *    store without multi-key transactions, Calico's order instead: see writeBlockThenHandle).
  * A request that cannot be fully met is rolled back (addresses released, new blocks released).
  * A request cut off by an unreachable datastore after some of its writes committed cannot roll
  * back: it fails saying which addresses it had assigned (exit 1), see stoppedPartWay.
@@ -61,7 +62,14 @@ import {
 } from './claim.js';
 import { readNodeLabels } from './affinity.js';
 import { readIPAMConfig, type IPAMConfig } from './config.js';
-import { DATASTORE_RETRIES, decodeHandle, handleKey } from './handles.js';
+import {
+  DATASTORE_RETRIES,
+  countsWith,
+  decodeHandle,
+  decrementHandle,
+  handleKey,
+  incrementHandle,
+} from './handles.js';
 import { listPools, type PoolInfo } from './pools.js';
 import { readReservations, type Reservations } from './reservations.js';
 import { ipamHandleSchema } from './schemas.js';
@@ -181,14 +189,11 @@ function record(s: Session, net: Network, ordinals: number[], claimed: boolean):
  * both revisions; throws CasConflict when either changed since it was read.
  */
 async function writeBlockAndHandle(s: Session, block: DecodedBlock, delta: number): Promise<void> {
+  if (!s.ds.multiKeyTransactions) return writeBlockThenHandle(s, block, delta);
   const hkey = handleKey(s.owner.handleID);
   const hkv = await s.ds.get(hkey);
   const handle = hkv ? decodeHandle(hkv) : { block: {}, deleted: false };
-  const cidr = networkText(block.net);
-  const next = BigInt(handle.block?.[cidr] ?? 0) + BigInt(delta);
-  // A count reaching 0 removes the block from the handle (decrementBlock).
-  const counts = Object.fromEntries(Object.entries(handle.block ?? {}).filter(([k]) => k !== cidr));
-  if (next > 0n) counts[cidr] = next <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(next) : next;
+  const counts = countsWith(handle.block, networkText(block.net), delta);
   bumpSequenceNumber(block.value);
   const compare: Compare[] = [
     { key: block.key, target: 'modRevision', op: '==', value: block.modRevision },
@@ -196,11 +201,8 @@ async function writeBlockAndHandle(s: Session, block: DecodedBlock, delta: numbe
       ? { key: hkey, target: 'modRevision', op: '==', value: hkv.modRevision }
       : { key: hkey, target: 'version', op: '==', value: 0 },
   ];
-  const emptyBlock = delta < 0 && isBlockEmpty(block.value) && block.value.affinity === null;
   const success: TxnOp[] = [
-    emptyBlock
-      ? { type: 'delete', key: block.key }
-      : { type: 'put', key: block.key, value: encodeBlock(block.value) },
+    blockWrite(block, delta),
     Object.keys(counts).length === 0
       ? { type: 'delete', key: hkey }
       : { type: 'put', key: hkey, value: encodeGoJson({ ...handle, block: counts }, ipamHandleSchema) },
@@ -208,6 +210,44 @@ async function writeBlockAndHandle(s: Session, block: DecodedBlock, delta: numbe
   const res = await s.ds.txn({ compare, success });
   if (!res.succeeded) throw new CasConflict(block.key);
   block.modRevision = res.revision;
+}
+
+/** The block's write: deleted when a release left it empty and without affinity, else put. */
+function blockWrite(block: DecodedBlock, delta: number): TxnOp {
+  const emptyBlock = delta < 0 && isBlockEmpty(block.value) && block.value.affinity === null;
+  return emptyBlock
+    ? { type: 'delete', key: block.key }
+    : { type: 'put', key: block.key, value: encodeBlock(block.value) };
+}
+
+/**
+ * writeBlockAndHandle on a store without multi-key transactions (Kubernetes), in Calico's own order
+ * (ipam.go assignFromExistingBlock, releaseIPsFromBlock, releaseByHandle): an assignment counts the
+ * handle first, then writes the block (compare-and-swap) and takes the count back when the block's
+ * compare was lost; a release writes the block first, then decrements the handle. Either way the
+ * handle never counts fewer addresses than the blocks hold for it: a process cut off in between
+ * leaves the handle counting more, which `ipam check` reports and `ipam release --handle` clears.
+ * A failed take-back is ignored as Calico ignores it (it logs a warning), unless the store is gone.
+ */
+async function writeBlockThenHandle(s: Session, block: DecodedBlock, delta: number): Promise<void> {
+  const cidr = networkText(block.net);
+  const handleID = s.owner.handleID;
+  const uncount = (num: number) =>
+    decrementHandle(s.ds, handleID, cidr, num).catch((err: unknown) => {
+      if (err instanceof UnreachableError) throw err;
+    });
+  if (delta > 0) await incrementHandle(s.ds, handleID, cidr, delta);
+  bumpSequenceNumber(block.value);
+  const res = await s.ds.txn({
+    compare: [{ key: block.key, target: 'modRevision', op: '==', value: block.modRevision }],
+    success: [blockWrite(block, delta)],
+  });
+  if (!res.succeeded) {
+    if (delta > 0) await uncount(delta);
+    throw new CasConflict(block.key);
+  }
+  block.modRevision = res.revision;
+  if (delta < 0) await uncount(-delta);
 }
 
 /** assignFromExistingBlock, retried on a lost compare-and-swap with a fresh copy of the block. */

@@ -7,6 +7,7 @@
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
 import { CAS_ATTEMPTS, updateKey, type CasDecision } from '../datastore/cas.js';
 import type { Datastore, KeyValue } from '../datastore/contract.js';
+import { ConflictError } from '../errors.js';
 import { HANDLE_PREFIX } from './keys.js';
 import { ipamHandleSchema } from './schemas.js';
 
@@ -50,6 +51,47 @@ export function decodeHandle(kv: KeyValue): IPAMHandle {
     if (!ok) throw new Error(`cannot decode ${kv.key}: block is not a map of integers`);
   }
   return { ...h, block: (block ?? null) as IPAMHandle['block'], deleted: h['deleted'] === true };
+}
+
+/**
+ * The handle's per-block counts with delta added to blockCIDR's (incrementBlock, decrementBlock): a
+ * count reaching 0 removes the block; counts beyond 2^53 stay exact.
+ */
+export function countsWith(
+  counts: IPAMHandle['block'],
+  blockCIDR: string,
+  delta: number,
+): Record<string, number | bigint> {
+  const next = BigInt(counts?.[blockCIDR] ?? 0) + BigInt(delta);
+  const out = Object.fromEntries(Object.entries(counts ?? {}).filter(([b]) => b !== blockCIDR));
+  if (next > 0n) out[blockCIDR] = next <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(next) : next;
+  return out;
+}
+
+/**
+ * Adds num addresses of blockCIDR to the handle, creating it when missing (ipamClient.incrementHandle),
+ * compare-and-swap. Used where the handle and the block cannot be written in one transaction: the
+ * handle is counted first, then the block written (see assign.ts).
+ */
+export async function incrementHandle(
+  ds: Datastore,
+  handleID: string,
+  blockCIDR: string,
+  num: number,
+): Promise<void> {
+  await updateKey(
+    ds,
+    handleKey(handleID),
+    (kv): CasDecision<void> => {
+      const handle: IPAMHandle = kv ? decodeHandle(kv) : { block: {}, deleted: false };
+      const block = countsWith(handle.block, blockCIDR, num);
+      return { put: encodeGoJson({ ...handle, block }, ipamHandleSchema), result: undefined };
+    },
+    () =>
+      new ConflictError('Max retries hit - excessive concurrent IPAM requests', {
+        hint: 'run the command again',
+      }),
+  );
 }
 
 export type DecrementOutcome = 'updated' | 'deleted';

@@ -33,6 +33,11 @@ export function affinityPrefix(type: AffinityType, host: string, version: IPVers
   return `${IPAM_PREFIX}${type}/${host}/ipv${version}/block/`;
 }
 
+/** The legacy IPAM host object of a node (IPAMHostKey.defaultPath): only read and deleted. */
+export function ipamHostKey(host: string): string {
+  return `${IPAM_PREFIX}host/${host}`;
+}
+
 /** The affinity key of a block for a host (BlockAffinityKey.defaultPath). */
 export function affinityKey(type: AffinityType, host: string, net: Network): string {
   return affinityPrefix(type, host, net.network.version) + formatCIDR(net).replace('/', '-');

@@ -172,7 +172,8 @@ export async function splitPool(ds: Datastore, req: SplitRequest): Promise<Split
   const oldKey = resourceKey(IPPOOL, oldName);
   const oldRevision = Number(old.metadata.resourceVersion);
 
-  if (children.length + 1 <= MAX_TXN_OPS) {
+  // One transaction where the store has them and etcd takes that many ops; else calicoctl's order.
+  if (ds.multiKeyTransactions && children.length + 1 <= MAX_TXN_OPS) {
     const compare: Compare[] = [
       { key: oldKey, target: 'modRevision', op: '==', value: oldRevision },
       ...children.map(

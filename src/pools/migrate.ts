@@ -9,12 +9,14 @@
  * The step reached is derived from the datastore alone (which pools exist, which are disabled, their
  * block size, and the annotations written on the pools this command creates), so any machine can
  * resume. Every write is one transaction guarded by the mod revisions of the pools it read; steps
- * 1+2 and 5+6 are written together. Draining is the operator's part (restarting workloads); the
+ * 1+2 and 5+6 are written together (on a store without multi-key transactions, one after the other:
+ * see commit). Draining is the operator's part (restarting workloads); the
  * delete step runs only with --finish and only when nothing but released addresses is left.
  */
 import { randomUUID } from 'node:crypto';
 
 import { checkBlockSizeConflict, deleteIPPool } from '../apply/kinds/ippool.js';
+import { writeOneKeyAtATime } from '../datastore/cas.js';
 import type { Compare, Datastore, TxnOp } from '../datastore/contract.js';
 import { ConflictError, InputError, RefusedError } from '../errors.js';
 import { parseCIDR, type CIDR } from '../resources/ip.js';
@@ -386,7 +388,12 @@ const disabledPut = (store: ResourceStore, p: ResourceObject): TxnOp => ({
   value: encodeForStorage(IPPOOL, { ...p, spec: { ...p.spec, disabled: true } }),
 });
 
-/** One guarded transaction; a lost guard means another writer moved a pool: nothing was written. */
+/**
+ * One guarded transaction; a lost guard means another writer moved a pool: nothing was written.
+ * On a store without multi-key transactions the writes go one key at a time in the order given
+ * (create the new pool, then disable the one being left): a lost guard after the create leaves a
+ * state the plan resumes from (the next step is then "disable"), and the error says what was written.
+ */
 async function commit(
   ds: Datastore,
   req: MigrateRequest,
@@ -395,11 +402,24 @@ async function commit(
   names: string[],
 ): Promise<void> {
   await req.beforeWrite?.();
+  const hint = 'another writer changed the pools; re-run the command to continue from the current state';
+  if (!ds.multiKeyTransactions) {
+    const out = await writeOneKeyAtATime(ds, { compare, success });
+    if (out.succeeded) return;
+    const pool = (key: string) => `IPPool(${key.slice(key.lastIndexOf('/') + 1)})`;
+    const done =
+      out.written.length === 0
+        ? 'nothing was written'
+        : `${out.written.map(pool).join(', ')} was written before it (this datastore writes one pool at a time)`;
+    throw new ConflictError(`update conflict: ${pool(out.lost!)} changed since it was read; ${done}`, {
+      hint,
+    });
+  }
   const res = await ds.txn({ compare, success });
   if (!res.succeeded)
     throw new ConflictError(
       `update conflict: ${names.map((n) => `IPPool(${n})`).join(', ')} changed since it was read; nothing was written`,
-      { hint: 'another writer changed the pools; re-run the command to continue from the current state' },
+      { hint },
     );
 }
 

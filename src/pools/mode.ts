@@ -3,8 +3,14 @@
  * Plan (read every pool at one revision, resolve the new modes, run the checks), then write: one
  * txn whose guards compare the mod revision of every named pool, so either all of them change or,
  * when any of them moved since it was read, none does.
+ *
+ * On a store without multi-key transactions (Kubernetes) the pools are written one at a time, each
+ * compare-and-swap on its own revision, after the unchanged ones were checked by reading: a pool that
+ * moved stops the write there, and the error names the pools already written and those not.
+ * Re-running converges (a written pool is then unchanged).
  */
-import type { Datastore, TxnOp } from '../datastore/contract.js';
+import { writeOneKeyAtATime } from '../datastore/cas.js';
+import type { Datastore, TxnOp, TxnRequest } from '../datastore/contract.js';
 import { ConflictError, InputError } from '../errors.js';
 import { kindDescriptor } from '../resources/registry.js';
 import { encodeForStorage, ResourceStore } from '../resources/store.js';
@@ -136,9 +142,61 @@ export async function setPoolModes(ds: Datastore, req: ModeRequest): Promise<Mod
   }
 
   await req.beforeWrite?.();
+  if (!ds.multiKeyTransactions) return result('changed', await writePoolByPool(ds, store, planned));
   const written = await writeAllOrNothing(ds, store, planned);
   for (const p of changing) p.change.resourceVersion = String(written);
   return result('changed', written);
+}
+
+/** The one transaction's guards and puts: every named pool at its revision, the changed ones put. */
+function modeTxn(store: ResourceStore, planned: readonly PlannedPool[]): TxnRequest {
+  return {
+    compare: planned.map((p) => ({
+      key: store.key(IPPOOL, p.stored),
+      target: 'modRevision',
+      op: '==',
+      value: Number(p.stored.metadata.resourceVersion),
+    })),
+    success: planned
+      .filter((p) => p.change.outcome === 'changed')
+      .map(
+        (p): TxnOp => ({
+          type: 'put',
+          key: store.key(IPPOOL, p.stored),
+          value: encodeForStorage(IPPOOL, p.candidate),
+        }),
+      ),
+  };
+}
+
+/**
+ * The same guards and puts one pool at a time; each changed pool gets its own revision. A lost guard
+ * throws a conflict naming what was written before it.
+ */
+async function writePoolByPool(
+  ds: Datastore,
+  store: ResourceStore,
+  planned: readonly PlannedPool[],
+): Promise<number> {
+  const out = await writeOneKeyAtATime(ds, modeTxn(store, planned));
+  const byKey = new Map(planned.map((p) => [store.key(IPPOOL, p.stored), p]));
+  const names = (keys: readonly string[]) =>
+    keys.map((k) => `IPPool(${byKey.get(k)?.stored.metadata.name ?? ''})`).join(', ');
+  if (out.succeeded) {
+    // Each pool's own revision: the one its write created.
+    out.written.forEach((key, i) => (byKey.get(key)!.change.resourceVersion = String(out.revisions[i])));
+    return out.revision;
+  }
+  const notWritten = planned
+    .filter((p) => p.change.outcome === 'changed' && !out.written.includes(store.key(IPPOOL, p.stored)))
+    .map((p) => store.key(IPPOOL, p.stored));
+  const done =
+    out.written.length === 0
+      ? 'nothing was written'
+      : `${names(out.written)} ${out.written.length === 1 ? 'was' : 'were'} written, ${names(notWritten)} ${notWritten.length === 1 ? 'was' : 'were'} not (this datastore writes one pool at a time)`;
+  throw new ConflictError(`update conflict: ${names([out.lost!])} changed since it was read; ${done}`, {
+    hint: 'another writer changed the pool; re-run the command to plan again from the current state',
+  });
 }
 
 /** One txn: every named pool must still be at the revision it was read at; changed pools are put. */
@@ -148,21 +206,8 @@ async function writeAllOrNothing(
   planned: readonly PlannedPool[],
 ): Promise<number> {
   const keys = planned.map((p) => store.key(IPPOOL, p.stored));
-  const puts: TxnOp[] = planned
-    .filter((p) => p.change.outcome === 'changed')
-    .map((p) => ({
-      type: 'put',
-      key: store.key(IPPOOL, p.stored),
-      value: encodeForStorage(IPPOOL, p.candidate),
-    }));
   const res = await ds.txn({
-    compare: planned.map((p, i) => ({
-      key: keys[i]!,
-      target: 'modRevision',
-      op: '==',
-      value: Number(p.stored.metadata.resourceVersion),
-    })),
-    success: puts,
+    ...modeTxn(store, planned),
     failure: keys.map((key) => ({ type: 'get', key })),
   });
   if (res.succeeded) return res.revision;

@@ -221,10 +221,11 @@ async function startOnce(opts: EtcdServerOptions, certs: EtcdCerts | undefined):
   };
 }
 
-async function killChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+/** SIGTERM, then SIGKILL after graceMs; resolves when the process has exited. */
+export async function killChild(child: ChildProcess, exited: Promise<void>, graceMs = 3000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
 }

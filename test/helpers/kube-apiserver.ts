@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { loadAll as loadAllYaml } from 'js-yaml';
 
 import { REPO_ROOT } from './cli.js';
-import { freePort, startEtcd, type EtcdServer } from './etcd-server.js';
+import { freePort, killChild, startEtcd, type EtcdServer } from './etcd-server.js';
 import { tempDir } from './temp.js';
 
 const run = promisify(execFile);
@@ -32,6 +32,8 @@ export const KUBE_CLUSTER_START_TIMEOUT_MS = 20 * 60_000;
 
 const BUILD_TIMEOUT_MS = 18 * 60_000;
 const READY_TIMEOUT_MS = 90_000;
+/** kube-apiserver drains its requests on SIGTERM before it exits. */
+const SHUTDOWN_GRACE_MS = 5000;
 
 export interface KubeResponse {
   status: number;
@@ -145,7 +147,7 @@ async function startApiserver(binary: string, etcd: EtcdServer): Promise<KubeClu
   const stop = async (): Promise<void> => {
     if (!stopped) {
       stopped = true;
-      await killChild(child, exited);
+      await killChild(child, exited, SHUTDOWN_GRACE_MS);
       await etcd.stop();
     }
     rmSync(dir, { recursive: true, force: true });
@@ -157,7 +159,7 @@ async function startApiserver(binary: string, etcd: EtcdServer): Promise<KubeClu
   try {
     await waitReady(server, certDir, child, () => log);
   } catch (err) {
-    await killChild(child, exited);
+    await killChild(child, exited, SHUTDOWN_GRACE_MS);
     rmSync(dir, { recursive: true, force: true });
     if (/address already in use/.test(log)) throw new PortTakenError(`port ${port} was taken`);
     throw err;
@@ -198,14 +200,6 @@ export function kubeconfigText(server: string, caFile: string): string {
     'current-context: test',
     '',
   ].join('\n');
-}
-
-async function killChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Polls /readyz until the server is ready, or fails with its log if it exits or takes too long. */

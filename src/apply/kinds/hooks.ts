@@ -8,6 +8,7 @@ import type { ResourceObject } from '../../resources/types.js';
 import type { ResourceStore } from '../../resources/store.js';
 import type { KindDescriptor } from '../../resources/registry.js';
 import { ippoolHooks } from './ippool.js';
+import { nodeHooks } from './node.js';
 
 export interface KindHooks {
   /** A create's last check, after every field check passed (IPPool: blocks of another size). */
@@ -26,7 +27,7 @@ export interface KindHooks {
   ): Promise<void>;
 }
 
-const HOOKS: Record<string, KindHooks> = { IPPool: ippoolHooks };
+const HOOKS: Record<string, KindHooks> = { IPPool: ippoolHooks, Node: nodeHooks };
 
 export function hooksFor(d: KindDescriptor): KindHooks {
   return HOOKS[d.kind] ?? {};

@@ -41,8 +41,10 @@ export function modeText(r: ModeResult, palette: Palette = PLAIN): string {
   ];
   const paints = r.pools.map((p) => OUTCOME_PAINT[p.outcome](palette));
   const changing = r.pools.filter((p) => p.outcome !== 'unchanged').length;
+  // A store without multi-key transactions (Kubernetes) writes each pool on its own revision.
+  const oneWrite = r.pools.every((p) => p.outcome !== 'changed' || p.resourceVersion === String(r.revision));
   const closing = {
-    changed: `Changed ${changing} IPPool(s) in one transaction (revision ${r.revision}).`,
+    changed: `Changed ${changing} IPPool(s) ${oneWrite ? 'in one transaction' : 'one at a time'} (revision ${r.revision}).`,
     unchanged: `Unchanged: every named IPPool already has these modes.`,
     dryRun: `Dry run: would change ${changing} IPPool(s); nothing was written.`,
     refused: `Refused: nothing was written.`,

@@ -499,7 +499,8 @@ export class KddBackend implements KVBackend {
   private refuse(mapping: KddMapping, key: string, op: 'Create' | 'Update' | 'Delete'): void {
     const reason = mapping.unsupported?.[op];
     if (reason === undefined) return;
-    const name = mapping.locate(key)?.name ?? key;
+    // Calico's ResourceKey: the Calico name (`<namespace>/<name>` when namespaced), not the object's.
+    const name = key.startsWith(mapping.prefix) ? key.slice(mapping.prefix.length) : key;
     throw new OperationError(
       `operation ${op} is not supported on ${mapping.kind}(${name})${typeof reason === 'string' ? `: ${reason}` : ''}`,
       { code: 'OperationNotSupported' },

@@ -16,9 +16,9 @@ import type { KindDescriptor } from '../registry.js';
 import { f, named, resource, str, struct } from '../schemas.js';
 import type { ErroredField, ResourceObject } from '../types.js';
 
-const POLICY_METADATA_ANNOTATION = 'projectcalico.org/metadata';
+export const POLICY_METADATA_ANNOTATION = 'projectcalico.org/metadata';
 const TIER_LABEL = 'projectcalico.org/tier';
-const DEFAULT_TIER = 'default';
+export const DEFAULT_TIER = 'default';
 
 /** Kubernetes NetworkPolicies are stored under this name prefix in etcd mode. */
 const KNP_PREFIX = 'knp.default.';

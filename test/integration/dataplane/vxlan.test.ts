@@ -8,6 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { parseKernelState } from '../../../src/dataplane/kernel-state.js';
+import { createDatastore } from '../../../src/datastore/datastore.js';
+import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
 import { runCli } from '../../helpers/cli.js';
 import { run } from '../../helpers/netns-lab.js';
 import {
@@ -408,7 +410,9 @@ describe('one thing broken at a time', () => {
   test('a node deleted from the datastore but its entries left: stale neighbour, FDB entry and route', async () => {
     const { code, json } = await broken(
       'n1',
-      () => cli(cluster, 'delete', 'node', 'n3').then(() => undefined),
+      // Only the Node key: `delete node` would also release n3's addresses and affinities (calicoctl's
+      // clean-up), and this case is a Node gone while everything else of it is left behind.
+      () => deleteKeyOnly(cluster, '/calico/resources/v3/projectcalico.org/nodes/n3'),
       async () => {
         const file = `${lab().dir}/n3.yaml`;
         run('sh', '-c', `cat > ${file} <<'EOF'\n${nodeManifest(NODES[2]!, lab(), { vxlan: true })}EOF`);
@@ -665,3 +669,15 @@ describe('saved kernel states', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
+
+/** Deletes one key of the cluster's embedded store, and nothing else. */
+async function deleteKeyOnly(c: Cluster, key: string): Promise<void> {
+  const ds = createDatastore(
+    await openEmbeddedBackend({ path: c.env['EMBEDDED_DATASTORE_PATH']!, source: 'test', timeoutMs: 5000 }),
+  );
+  try {
+    expect((await ds.delete(key)).ok).toBe(true);
+  } finally {
+    await ds.close();
+  }
+}

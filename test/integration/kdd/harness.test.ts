@@ -64,6 +64,24 @@ describe('the Kubernetes test cluster', () => {
     expect(a.env).toEqual({ DATASTORE_TYPE: 'kubernetes', KUBECONFIG: a.kubeconfig });
   });
 
+  it('refuses a request without the token (401: with AlwaysAllow the server turns anonymous access off)', async () => {
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpsRequest(
+        new URL('/api/v1/namespaces', a.server),
+        { ca: readFileSync(a.caFile) },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer.status).toBe(401);
+    expect(JSON.parse(answer.text)).toMatchObject({ kind: 'Status', reason: 'Unauthorized' });
+  });
+
   it('stores an IPAM block as sent, a null inside allocations included, and reads it back byte for byte', async () => {
     // Keys in Go's order for a map (sorted): the server re-encodes a custom resource from a map.
     const spec =
@@ -84,7 +102,7 @@ describe('the Kubernetes test cluster', () => {
     });
   });
 
-  it('applies the server-side defaults of Calico v3.32.1 CRDs, and only where a real cluster does', async () => {
+  it("applies the server-side defaults of Calico v3.32.1's CRDs", async () => {
     const cases: {
       kind: string;
       plural: string;

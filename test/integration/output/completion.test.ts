@@ -62,7 +62,7 @@ describe('calicoctl-ts completion', () => {
   it('completes subcommands of topics, also nested ones', () => {
     expect(complete('calicoctl-ts ipam ')).toEqual(subcommandsInManifest('ipam'));
     expect(complete('calicoctl-ts ipam ')).toEqual(expect.arrayContaining(['configure', 'show']));
-    expect(complete('calicoctl-ts datastore migrate ')).toEqual(['lock', 'unlock']);
+    expect(complete('calicoctl-ts datastore migrate ')).toEqual(['export', 'import', 'lock', 'unlock']);
   });
 
   it('completes resource kinds for commands that take one, once', () => {
@@ -126,7 +126,7 @@ describe('calicoctl-ts completion', () => {
         .filter((l) => l !== '')
         .map((l) => l.split('\t')[0]!);
     expect(query('calicoctl-ts ip')).toEqual(['ipam', 'ippool']);
-    expect(query('calicoctl-ts datastore migrate ')).toEqual(['lock', 'unlock']);
+    expect(query('calicoctl-ts datastore migrate ')).toEqual(['export', 'import', 'lock', 'unlock']);
     expect(query('calicoctl-ts get -o yaml ippo')).toEqual(['ippool', 'ippools']);
     expect(query('calicoctl-ts get ippool ippo')).toEqual([]);
     expect(query('calicoctl-ts patch ippo')).toEqual(['ippool', 'ippools']);
