@@ -9,7 +9,8 @@
  * - floats: shortest round-trip digits, 'e' form only below 1e-6 or from 1e21 on, exponent without
  *   zero padding (the same text as ECMAScript Number#toString, except -0; go-float.ts).
  * - map keys sorted as strings (byte order), struct fields in declaration order, omitempty drops
- *   false/0/""/nil/empty map/empty slice, never a non-pointer struct.
+ *   false/0/""/nil/empty map/empty slice, never a non-pointer struct; omitzero drops a zero value
+ *   (a struct whose fields are all zero, a nil slice or map, never an empty non-nil one).
  * - MarshalIndent: `"key": value`, one element per line, empty objects and arrays stay `{}`/`[]`.
  */
 
@@ -284,6 +285,8 @@ export interface Field {
   name: string;
   schema: Schema;
   omitempty?: boolean;
+  /** Go 1.24 `omitzero`: dropped when the Go value is its type's zero value (a non-nil empty slice is not). */
+  omitzero?: boolean;
 }
 
 export const S = {
@@ -468,6 +471,7 @@ class Encoder {
       known.add(f.name);
       const fv = Object.hasOwn(obj, f.name) ? obj[f.name] : undefined;
       if (f.omitempty && isEmpty(fv, f.schema)) continue;
+      if (f.omitzero && isZero(fv, f.schema)) continue;
       open();
       this.out += quoteGoString(f.name) + (this.indent ? ': ' : ':');
       this.value(fv, f.schema, `${path}.${f.name}`, depth + 1);
@@ -569,5 +573,32 @@ function isEmpty(v: unknown, schema: Schema): boolean {
       return v instanceof Map ? v.size === 0 : isPlainObject(v) && Object.keys(v).length === 0;
     case 'slice':
       return Array.isArray(v) && v.length === 0;
+  }
+}
+
+/** Go's reflect.Value.IsZero for omitzero, seen through the schema. */
+function isZero(v: unknown, schema: Schema): boolean {
+  if (v === null || v === undefined) return true;
+  switch (schema.kind) {
+    case 'string':
+      return !schema.pointer && v === '';
+    case 'bool':
+      return !schema.pointer && v === false;
+    case 'int':
+    case 'float':
+      return !schema.pointer && (v === 0 || v === 0n);
+    case 'struct':
+      return (
+        !schema.pointer &&
+        isPlainObject(v) &&
+        Object.keys(v).every((key) => {
+          const field = schema.fields.find((fd) => fd.name === key);
+          return v[key] === undefined || (field !== undefined && isZero(v[key], field.schema));
+        })
+      );
+    case 'any':
+    case 'map':
+    case 'slice':
+      return false;
   }
 }

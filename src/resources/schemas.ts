@@ -48,6 +48,29 @@ export function goTypeName(schema: Schema): string {
   }
 }
 
+/**
+ * The number-or-string types, each with its own UnmarshalJSON and MarshalJSON: numorstring.Port
+ * and numorstring.Protocol (api/pkg/lib/numorstring) and Kubernetes' intstr.IntOrString. Their
+ * decoded value is what their MarshalJSON writes (a number or a string), so they encode as written.
+ */
+export type NumOrStringType = 'port' | 'protocol' | 'intOrString';
+const numOrStringSchemas = new WeakMap<Schema, { type: NumOrStringType; pointer: boolean }>();
+const NUM_OR_STRING_GO_NAMES: Record<NumOrStringType, string> = {
+  port: 'numorstring.Port',
+  protocol: 'numorstring.Protocol',
+  intOrString: 'intstr.IntOrString',
+};
+
+export function numOrString(type: NumOrStringType, pointer = false): Schema {
+  const schema = named(S.any(), `${pointer ? '*' : ''}${NUM_OR_STRING_GO_NAMES[type]}`);
+  numOrStringSchemas.set(schema, { type, pointer });
+  return schema;
+}
+
+export function numOrStringOf(schema: Schema): { type: NumOrStringType; pointer: boolean } | undefined {
+  return numOrStringSchemas.get(schema);
+}
+
 export function isASNumber(schema: Schema): boolean {
   return asNumberSchemas.has(schema);
 }
@@ -72,6 +95,8 @@ export function asNumber(pointer = false): Schema {
 }
 
 export const f = (name: string, schema: Schema, omitempty = true): Field => ({ name, schema, omitempty });
+/** A field tagged `omitzero`. */
+export const fz = (name: string, schema: Schema): Field => ({ name, schema, omitzero: true });
 export const str = (goName?: string, pointer = false): Schema =>
   goName ? named(S.string({ pointer }), goName) : S.string({ pointer });
 export const duration = (): Schema => {
