@@ -124,20 +124,22 @@ function portFromString(s: string): number | string {
 const NUM_OR_STRING_INT: Record<NumOrStringType, string> = {
   port: 'uint16',
   protocol: 'uint8',
+  dscp: 'uint8',
   intOrString: 'int32',
 };
 
 /**
  * The UnmarshalJSON of numorstring.Port, numorstring.Protocol (Uint8OrString) and
  * intstr.IntOrString, giving what their MarshalJSON writes back: a Port string is parsed ("80" is
- * stored as 80, "80:80" as 80), a Protocol string of digits up to 255 becomes a number, an
+ * stored as 80, "80:80" as 80), a Uint8OrString (Protocol, DSCP) string of digits up to 255
+ * becomes a number, an
  * IntOrString keeps its JSON type. A JSON null reaches UnmarshalJSON of a non-pointer value and
  * leaves the zero value, written as 0.
  */
 function decodeNumOrString(v: unknown, type: NumOrStringType, ctx: Ctx): number | string {
   if (typeof v === 'string') {
     if (type === 'port') return portFromString(v);
-    if (type === 'protocol' && /^\d+$/.test(v) && Number(v) <= 255) return Number(v);
+    if ((type === 'protocol' || type === 'dscp') && /^\d+$/.test(v) && Number(v) <= 255) return Number(v);
     return v;
   }
   if (v === null) return 0;

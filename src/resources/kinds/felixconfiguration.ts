@@ -2,7 +2,7 @@
 import { S } from '../../codec/go-json.js';
 import { name, naming } from '../kind.js';
 import type { KindDescriptor } from '../registry.js';
-import { duration, f, named, resource, str, struct } from '../schemas.js';
+import { duration, f, named, numOrString, resource, str, struct } from '../schemas.js';
 
 const routeTableRange = (pointer = false) =>
   struct('RouteTableIDRange', [f('min', S.int(), false), f('max', S.int(), false)], pointer);
@@ -102,12 +102,12 @@ const felixConfigurationSpec = struct('FelixConfigurationSpec', [
   f('prometheusMetricsClientAuth', str('*v3.PrometheusMetricsClientAuthType', true)),
   f('failsafeInboundHostPorts', protoPorts()),
   f('failsafeOutboundHostPorts', protoPorts()),
-  f('kubeNodePortRanges', named(S.slice(S.any()), '*[]numorstring.Port')),
+  f('kubeNodePortRanges', named(S.slice(numOrString('port')), '*[]numorstring.Port')),
   f('policySyncPathPrefix', S.string()),
   f('usageReportingEnabled', S.bool({ pointer: true })),
   f('usageReportingInitialDelay', duration()),
   f('usageReportingInterval', duration()),
-  f('natPortRange', named(S.any(), '*numorstring.Port')),
+  f('natPortRange', numOrString('port', true)),
   f('natOutgoingAddress', S.string()),
   f('natOutgoingExclusions', str('*v3.NATOutgoingExclusionsType', true)),
   f('deviceRouteSourceAddress', S.string()),
@@ -154,7 +154,7 @@ const felixConfigurationSpec = struct('FelixConfigurationSpec', [
   f('bpfKubeProxyIptablesCleanupEnabled', S.bool({ pointer: true })),
   f('bpfKubeProxyMinSyncPeriod', duration()),
   f('bpfKubeProxyHealthzPort', S.int({ pointer: true })),
-  f('bpfPSNATPorts', named(S.any(), '*numorstring.Port')),
+  f('bpfPSNATPorts', numOrString('port', true)),
   f('bpfMapSizeNATFrontend', S.int({ pointer: true })),
   f('bpfMapSizeNATBackend', S.int({ pointer: true })),
   f('bpfMapSizeNATAffinity', S.int({ pointer: true })),
@@ -173,7 +173,7 @@ const felixConfigurationSpec = struct('FelixConfigurationSpec', [
   f('bpfExcludeCIDRsFromNAT', S.slice(S.string())),
   f('bpfExportBufferSizeMB', S.int({ pointer: true })),
   f('istioAmbientMode', str('*v3.IstioAmbientMode', true)),
-  f('istioDSCPMark', named(S.any(), '*numorstring.DSCP')),
+  f('istioDSCPMark', numOrString('dscp', true)),
   f('cgroupV2Path', S.string()),
   f('flowLogsPolicyEvaluationMode', str('*v3.FlowLogsPolicyEvaluationModeType', true)),
   f('bpfRedirectToPeer', S.string()),

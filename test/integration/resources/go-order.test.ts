@@ -303,6 +303,58 @@ spec:
       EGRESS_JSON +
       ',"labelsToApply":{"app":"web","zone":"b"}}}',
   },
+  {
+    // internalapi.WorkloadEndpointSpec{orchestrator workload node containerID pod endpoint
+    // serviceAccountName ipNetworks ipNATs ipv4Gateway ipv6Gateway profiles interfaceName mac ports
+    // allowSpoofedSourcePrefixes qosControls}; WorkloadEndpointPort{name protocol port hostPort
+    // hostIP} and IPNAT{internalIP externalIP}, none omitempty; QoSControls' dscp is a
+    // numorstring.DSCP ("46" is 46).
+    kind: 'WorkloadEndpoint',
+    key: '/calico/resources/v3/projectcalico.org/workloadendpoints/ns1/node1-k8s-pod1-eth0',
+    manifest: `apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata:
+  namespace: ns1
+  name: node1-k8s-pod1-eth0
+spec:
+  qosControls:
+    dscp: "46"
+    egressMaxConnections: 100
+    ingressBandwidth: 1000000
+  allowSpoofedSourcePrefixes: [10.9.0.0/16]
+  ports:
+  - hostIP: 127.0.0.1
+    hostPort: 8080
+    port: 80
+    protocol: TCP
+    name: http
+  mac: "ee:ee:ee:ee:ee:ee"
+  interfaceName: cali0123456789a
+  profiles: [kns.ns1]
+  ipv6Gateway: "fd00::1"
+  ipv4Gateway: 169.254.1.1
+  ipNATs:
+  - externalIP: 172.16.0.1
+    internalIP: 10.0.0.5
+  ipNetworks: [10.0.0.5/32]
+  serviceAccountName: default
+  endpoint: eth0
+  pod: pod1
+  containerID: abc123
+  node: node1
+  workload: ""
+  orchestrator: k8s
+`,
+    stored:
+      '{"kind":"WorkloadEndpoint","apiVersion":"projectcalico.org/v3","metadata":{"name":"node1-k8s-pod1-eth0",' +
+      '"namespace":"ns1","uid":"U","creationTimestamp":"T"},"spec":{"orchestrator":"k8s","node":"node1",' +
+      '"containerID":"abc123","pod":"pod1","endpoint":"eth0","serviceAccountName":"default",' +
+      '"ipNetworks":["10.0.0.5/32"],"ipNATs":[{"internalIP":"10.0.0.5","externalIP":"172.16.0.1"}],' +
+      '"ipv4Gateway":"169.254.1.1","ipv6Gateway":"fd00::1","profiles":["kns.ns1"],' +
+      '"interfaceName":"cali0123456789a","mac":"ee:ee:ee:ee:ee:ee","ports":[{"name":"http","protocol":"TCP",' +
+      '"port":80,"hostPort":8080,"hostIP":"127.0.0.1"}],"allowSpoofedSourcePrefixes":["10.9.0.0/16"],' +
+      '"qosControls":{"ingressBandwidth":1000000,"egressMaxConnections":100,"dscp":46}}}',
+  },
 ];
 
 /** The stored value with the server-set uid and creationTimestamp replaced by U and T. */
