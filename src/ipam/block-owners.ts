@@ -11,9 +11,11 @@
  * sign or fraction...) returns undefined, and the caller decodes the block in full, which also names
  * a corrupt block by key.
  */
-import type { KeyValue } from '../datastore/contract.js';
+import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { valueHead } from '../datastore/value-head.js';
-import type { Network } from './keys.js';
+import { BLOCK_PREFIX, blockKeyNetwork, type Network } from './keys.js';
+import { CorruptBlockError, decodeBlock } from './block.js';
+import type { SkippedValue } from './utilization.js';
 import { ascii, cidrNetwork, type ExpectedNetwork } from './block-summary.js';
 
 /**
@@ -314,4 +316,28 @@ function attribute(w: Walker): { secondary?: Record<string, string> | null } {
   // decodeBlock wants every attribute to be an object.
   if (!present) throw UNUSUAL;
   return attr;
+}
+
+/**
+ * Scans every block, handing visit who holds each address (read from the block's bytes, or decoded
+ * in full when they are not in the usual form); each block is read while it is visited and nothing
+ * of it is kept. Corrupt blocks are skipped and listed, as Calico's lister skips them.
+ */
+export async function scanBlockOwners(
+  ds: Datastore,
+  visit: (block: BlockOwners) => void,
+): Promise<{ revision: number; skipped: SkippedValue[] }> {
+  const skipped: SkippedValue[] = [];
+  const { revision } = await ds.scan(BLOCK_PREFIX, (kv) => {
+    const fromKey = blockKeyNetwork(kv.key);
+    if (!fromKey) return undefined;
+    try {
+      visit(readBlockOwners(kv, fromKey) ?? decodeBlock(kv));
+    } catch (err) {
+      if (!(err instanceof CorruptBlockError)) throw err;
+      skipped.push({ key: err.key, reason: err.reason });
+    }
+    return undefined;
+  });
+  return { revision, skipped };
 }

@@ -4,9 +4,9 @@
  * Allocations without a node attribute cannot be classified and are only counted.
  */
 import type { Datastore } from '../datastore/contract.js';
-import { BLOCK_PREFIX, blockKeyNetwork, ipText, networkText, ordinalToIP } from './keys.js';
-import { readBlockOwners, type BlockOwners } from './block-owners.js';
-import { attributeOf, CorruptBlockError, decodeBlock } from './block.js';
+import { ipText, networkText, ordinalToIP } from './keys.js';
+import { scanBlockOwners, type BlockOwners } from './block-owners.js';
+import { attributeOf } from './block.js';
 import type { SkippedValue } from './utilization.js';
 
 export interface BorrowedIP {
@@ -74,27 +74,14 @@ export function borrowedInBlock(block: BlockOwners): { borrowed: BorrowedIP[]; u
   return { borrowed, unclassified };
 }
 
-/**
- * Blocks are scanned (each read while it is visited, nothing of it kept but its borrowed rows): who
- * holds each address is read from the block's bytes (block-owners.ts), or decoded in full when
- * the bytes are not in the usual form.
- */
+/** The borrowed addresses of every block (scanBlockOwners: nothing of a block kept but its rows). */
 export async function collectBorrowed(ds: Datastore): Promise<BorrowedReport> {
   const borrowed: BorrowedIP[] = [];
-  const skipped: SkippedValue[] = [];
   let unclassified = 0;
-  const { revision } = await ds.scan(BLOCK_PREFIX, (kv) => {
-    const fromKey = blockKeyNetwork(kv.key);
-    if (!fromKey) return undefined;
-    try {
-      const inBlock = borrowedInBlock(readBlockOwners(kv, fromKey) ?? decodeBlock(kv));
-      for (const row of inBlock.borrowed) borrowed.push(row);
-      unclassified += inBlock.unclassified;
-    } catch (err) {
-      if (!(err instanceof CorruptBlockError)) throw err;
-      skipped.push({ key: err.key, reason: err.reason });
-    }
-    return undefined;
+  const { revision, skipped } = await scanBlockOwners(ds, (block) => {
+    const inBlock = borrowedInBlock(block);
+    for (const row of inBlock.borrowed) borrowed.push(row);
+    unclassified += inBlock.unclassified;
   });
   return { revision, borrowed, unclassified, skipped };
 }

@@ -5,9 +5,8 @@
  */
 import { compareGoStrings } from '../codec/go-json.js';
 import type { Datastore } from '../datastore/contract.js';
-import { BLOCK_PREFIX, blockKeyNetwork } from './keys.js';
-import { readBlockOwners, type BlockOwners } from './block-owners.js';
-import { affinityHost, attributeOf, CorruptBlockError, decodeBlock } from './block.js';
+import { scanBlockOwners, type BlockOwners } from './block-owners.js';
+import { affinityHost, attributeOf } from './block.js';
 import type { SkippedValue } from './utilization.js';
 
 export interface NodeUsage {
@@ -82,20 +81,9 @@ export class NodeUsageCounter {
   }
 }
 
-/** Blocks are scanned (each read while it is visited and only counted; see collectBorrowed). */
+/** Every block counted (scanBlockOwners: each read while it is visited, nothing of it kept). */
 export async function collectNodeUsage(ds: Datastore): Promise<NodeUsageReport> {
   const counter = new NodeUsageCounter();
-  const skipped: SkippedValue[] = [];
-  const { revision } = await ds.scan(BLOCK_PREFIX, (kv) => {
-    const fromKey = blockKeyNetwork(kv.key);
-    if (!fromKey) return undefined;
-    try {
-      counter.add(readBlockOwners(kv, fromKey) ?? decodeBlock(kv));
-    } catch (err) {
-      if (!(err instanceof CorruptBlockError)) throw err;
-      skipped.push({ key: err.key, reason: err.reason });
-    }
-    return undefined;
-  });
+  const { revision, skipped } = await scanBlockOwners(ds, (block) => counter.add(block));
   return { revision, nodes: counter.result(), unclassified: counter.unclassified, skipped };
 }
