@@ -576,18 +576,11 @@ function isEmpty(v: unknown, schema: Schema): boolean {
   }
 }
 
-/** Go's reflect.Value.IsZero for omitzero, seen through the schema. */
+/** Go's reflect.Value.IsZero for omitzero, seen through the schema: scalars as omitempty sees them. */
 function isZero(v: unknown, schema: Schema): boolean {
-  if (v === null || v === undefined) return true;
   switch (schema.kind) {
-    case 'string':
-      return !schema.pointer && v === '';
-    case 'bool':
-      return !schema.pointer && v === false;
-    case 'int':
-    case 'float':
-      return !schema.pointer && (v === 0 || v === 0n);
     case 'struct':
+      if (v === null || v === undefined) return true;
       return (
         !schema.pointer &&
         isPlainObject(v) &&
@@ -599,6 +592,8 @@ function isZero(v: unknown, schema: Schema): boolean {
     case 'any':
     case 'map':
     case 'slice':
-      return false;
+      return v === null || v === undefined;
+    default:
+      return isEmpty(v, schema);
   }
 }
