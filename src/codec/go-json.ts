@@ -279,7 +279,7 @@ export type Schema =
   | { readonly kind: 'any' }
   | { readonly kind: 'struct'; readonly fields: readonly Field[]; readonly pointer: boolean }
   | { readonly kind: 'map'; readonly value: Schema }
-  | { readonly kind: 'slice'; readonly elem: Schema };
+  | { readonly kind: 'slice'; readonly elem: Schema; readonly pointer: boolean };
 
 export interface Field {
   name: string;
@@ -307,8 +307,15 @@ export const S = {
   }),
   /** Keys sorted as strings, like Go. A JS Map or a plain object. */
   map: (value: Schema): Schema => ({ kind: 'map', value }),
-  /** undefined/null is a nil slice (null) unless omitempty drops it. */
-  slice: (elem: Schema): Schema => ({ kind: 'slice', elem }),
+  /**
+   * undefined/null is a nil slice (null) unless omitempty drops it. A pointer to a slice (*[]T) is
+   * empty for omitempty only when nil: an empty list is kept, as `[]`.
+   */
+  slice: (elem: Schema, opts: ScalarOpts = {}): Schema => ({
+    kind: 'slice',
+    elem,
+    pointer: opts.pointer ?? false,
+  }),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -572,7 +579,7 @@ function isEmpty(v: unknown, schema: Schema): boolean {
     case 'map':
       return v instanceof Map ? v.size === 0 : isPlainObject(v) && Object.keys(v).length === 0;
     case 'slice':
-      return Array.isArray(v) && v.length === 0;
+      return !schema.pointer && Array.isArray(v) && v.length === 0;
   }
 }
 

@@ -44,7 +44,7 @@ export function goTypeName(schema: Schema): string {
     case 'map':
       return `map[string]${goTypeName(schema.value)}`;
     case 'slice':
-      return `[]${goTypeName(schema.elem)}`;
+      return `${schema.pointer ? '*' : ''}[]${goTypeName(schema.elem)}`;
   }
 }
 

@@ -163,3 +163,16 @@ describe('ObjectMeta nested types', () => {
     );
   });
 });
+
+describe('pointers to slices (FelixConfiguration *[]T)', () => {
+  it('stores an empty list, which is not the nil one omitempty drops', () => {
+    expect(
+      specOf(
+        stored('FelixConfiguration', { failsafeInboundHostPorts: [], kubeNodePortRanges: ['30000:32767'] }),
+      ),
+    ).toBe('{"failsafeInboundHostPorts":[],"kubeNodePortRanges":["30000:32767"],"bpfLogLevel":""}');
+    expect(
+      specOf(stored('FelixConfiguration', { failsafeInboundHostPorts: null, bpfExcludeCIDRsFromNAT: [] })),
+    ).toBe('{"bpfLogLevel":"","bpfExcludeCIDRsFromNAT":[]}');
+  });
+});
