@@ -10,7 +10,8 @@
  *   zero padding (the same text as ECMAScript Number#toString, except -0; go-float.ts).
  * - map keys sorted as strings (byte order), struct fields in declaration order, omitempty drops
  *   false/0/""/nil/empty map/empty slice, never a non-pointer struct; omitzero drops a zero value
- *   (a struct whose fields are all zero, a nil slice or map, never an empty non-nil one).
+ *   (a struct whose fields are all zero, a nil slice or map, never an empty non-nil one); a
+ *   pointer (to a slice too) is empty only when nil.
  * - MarshalIndent: `"key": value`, one element per line, empty objects and arrays stay `{}`/`[]`.
  */
 
