@@ -9,7 +9,9 @@
  * - floats: shortest round-trip digits, 'e' form only below 1e-6 or from 1e21 on, exponent without
  *   zero padding (the same text as ECMAScript Number#toString, except -0; go-float.ts).
  * - map keys sorted as strings (byte order), struct fields in declaration order, omitempty drops
- *   false/0/""/nil/empty map/empty slice, never a non-pointer struct.
+ *   false/0/""/nil/empty map/empty slice, never a non-pointer struct; omitzero drops a zero value
+ *   (a struct whose fields are all zero, a nil slice or map, never an empty non-nil one); a
+ *   pointer (to a slice too) is empty only when nil.
  * - MarshalIndent: `"key": value`, one element per line, empty objects and arrays stay `{}`/`[]`.
  */
 
@@ -278,12 +280,14 @@ export type Schema =
   | { readonly kind: 'any' }
   | { readonly kind: 'struct'; readonly fields: readonly Field[]; readonly pointer: boolean }
   | { readonly kind: 'map'; readonly value: Schema }
-  | { readonly kind: 'slice'; readonly elem: Schema };
+  | { readonly kind: 'slice'; readonly elem: Schema; readonly pointer: boolean };
 
 export interface Field {
   name: string;
   schema: Schema;
   omitempty?: boolean;
+  /** Go 1.24 `omitzero`: dropped when the Go value is its type's zero value (a non-nil empty slice is not). */
+  omitzero?: boolean;
 }
 
 export const S = {
@@ -304,8 +308,15 @@ export const S = {
   }),
   /** Keys sorted as strings, like Go. A JS Map or a plain object. */
   map: (value: Schema): Schema => ({ kind: 'map', value }),
-  /** undefined/null is a nil slice (null) unless omitempty drops it. */
-  slice: (elem: Schema): Schema => ({ kind: 'slice', elem }),
+  /**
+   * undefined/null is a nil slice (null) unless omitempty drops it. A pointer to a slice (*[]T) is
+   * empty for omitempty only when nil: an empty list is kept, as `[]`.
+   */
+  slice: (elem: Schema, opts: ScalarOpts = {}): Schema => ({
+    kind: 'slice',
+    elem,
+    pointer: opts.pointer ?? false,
+  }),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -468,6 +479,7 @@ class Encoder {
       known.add(f.name);
       const fv = Object.hasOwn(obj, f.name) ? obj[f.name] : undefined;
       if (f.omitempty && isEmpty(fv, f.schema)) continue;
+      if (f.omitzero && isZero(fv, f.schema)) continue;
       open();
       this.out += quoteGoString(f.name) + (this.indent ? ': ' : ':');
       this.value(fv, f.schema, `${path}.${f.name}`, depth + 1);
@@ -568,6 +580,28 @@ function isEmpty(v: unknown, schema: Schema): boolean {
     case 'map':
       return v instanceof Map ? v.size === 0 : isPlainObject(v) && Object.keys(v).length === 0;
     case 'slice':
-      return Array.isArray(v) && v.length === 0;
+      return !schema.pointer && Array.isArray(v) && v.length === 0;
+  }
+}
+
+/** Go's reflect.Value.IsZero for omitzero, seen through the schema: scalars as omitempty sees them. */
+function isZero(v: unknown, schema: Schema): boolean {
+  switch (schema.kind) {
+    case 'struct':
+      if (v === null || v === undefined) return true;
+      return (
+        !schema.pointer &&
+        isPlainObject(v) &&
+        Object.keys(v).every((key) => {
+          const field = schema.fields.find((fd) => fd.name === key);
+          return v[key] === undefined || (field !== undefined && isZero(v[key], field.schema));
+        })
+      );
+    case 'any':
+    case 'map':
+    case 'slice':
+      return v === null || v === undefined;
+    default:
+      return isEmpty(v, schema);
   }
 }

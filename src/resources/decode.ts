@@ -7,7 +7,14 @@
 import type { Schema } from '../codec/go-json.js';
 import { formatShortest } from '../codec/go-float.js';
 import { DurationError, formatGoDuration, parseGoDuration } from '../codec/go-duration.js';
-import { goTypeName, hasCustomUnmarshal, isASNumber, isDuration } from './schemas.js';
+import {
+  goTypeName,
+  hasCustomUnmarshal,
+  isASNumber,
+  isDuration,
+  numOrStringOf,
+  type NumOrStringType,
+} from './schemas.js';
 
 export class DecodeError extends Error {
   constructor(
@@ -45,9 +52,11 @@ interface Ctx {
   path: string;
 }
 
-function typeError(value: string, schema: Schema, ctx: Ctx): DecodeError {
+function typeError(value: string, type: Schema | string, ctx: Ctx): DecodeError {
   const where = ctx.path ? `Go struct field ${ctx.struct}.${ctx.path}` : `Go value`;
-  return new DecodeError(`json: cannot unmarshal ${value} into ${where} of type ${goTypeName(schema)}`);
+  // Go names the type a pointer points to: the decoder has already allocated it.
+  const typeName = (typeof type === 'string' ? type : goTypeName(type)).replace(/^\*/, '');
+  return new DecodeError(`json: cannot unmarshal ${value} into ${where} of type ${typeName}`);
 }
 
 /** "64512" or "1.10" (asdot) as numorstring.ASNumber accepts them. */
@@ -62,21 +71,79 @@ function parseASNumberText(text: string): bigint | undefined {
 }
 
 function toInt(v: unknown, schema: Schema, ctx: Ctx): number | bigint {
-  let n: bigint | undefined;
   if (typeof v === 'string' && isASNumber(schema)) {
-    n = parseASNumberText(v);
+    const n = parseASNumberText(v);
     if (n === undefined) throw new DecodeError(`json: invalid AS Number format: ${v}`);
-  } else if (typeof v === 'bigint') {
+    return checkedInt(n, goTypeName(schema), ctx);
+  }
+  return checkedInt(v, goTypeName(schema), ctx);
+}
+
+/** A JSON number decoded into the Go integer type `typeName`, with Go's error when it does not fit. */
+function checkedInt(v: unknown, typeName: string, ctx: Ctx): number | bigint {
+  let n: bigint;
+  if (typeof v === 'bigint') {
     n = v;
   } else if (typeof v === 'number') {
-    if (!Number.isInteger(v)) throw typeError(`number ${v}`, schema, ctx);
+    if (!Number.isInteger(v)) throw typeError(`number ${v}`, typeName, ctx);
     n = BigInt(v);
   } else {
-    throw typeError(jsonKind(v), schema, ctx);
+    throw typeError(jsonKind(v), typeName, ctx);
   }
-  const [min, max] = INT_RANGES[goTypeName(schema)] ?? INT64;
-  if (n < min || n > max) throw typeError(`number ${n}`, schema, ctx);
+  const [min, max] = INT_RANGES[typeName] ?? INT64;
+  if (n < min || n > max) throw typeError(`number ${n}`, typeName, ctx);
   return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+}
+
+const PORT_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
+const MAX_PORT = 65535;
+
+/** numorstring.PortFromString, kept as Port.MarshalJSON writes it: a number, "min:max" or a name. */
+function portFromString(s: string): number | string {
+  if (/^\d+$/.test(s)) {
+    const port = Number(s);
+    if (port > MAX_PORT) throw new DecodeError(`invalid port format (${s})`);
+    return port;
+  }
+  const range = /^(\d+):(\d+)$/.exec(s);
+  if (range) {
+    const min = Number(range[1]);
+    const max = Number(range[2]);
+    if (min > MAX_PORT) throw new DecodeError(`invalid minimum port number in range (${s})`);
+    if (max > MAX_PORT) throw new DecodeError(`invalid maximum port number in range (${s})`);
+    if (min > max)
+      throw new DecodeError(
+        `minimum port number (${min}) is greater than maximum port number (${max}) in port range`,
+      );
+    return min === max ? min : `${min}:${max}`;
+  }
+  if (!PORT_NAME.test(s)) throw new DecodeError(`invalid name for named port (${s})`);
+  return s;
+}
+
+const NUM_OR_STRING_INT: Record<NumOrStringType, string> = {
+  port: 'uint16',
+  protocol: 'uint8',
+  dscp: 'uint8',
+  intOrString: 'int32',
+};
+
+/**
+ * The UnmarshalJSON of numorstring.Port, numorstring.Protocol (Uint8OrString) and
+ * intstr.IntOrString, giving what their MarshalJSON writes back: a Port string is parsed ("80" is
+ * stored as 80, "80:80" as 80), a Uint8OrString (Protocol, DSCP) string of digits up to 255
+ * becomes a number, an
+ * IntOrString keeps its JSON type. A JSON null reaches UnmarshalJSON of a non-pointer value and
+ * leaves the zero value, written as 0.
+ */
+function decodeNumOrString(v: unknown, type: NumOrStringType, ctx: Ctx): number | string {
+  if (typeof v === 'string') {
+    if (type === 'port') return portFromString(v);
+    if ((type === 'protocol' || type === 'dscp') && /^\d+$/.test(v) && Number(v) <= 255) return Number(v);
+    return v;
+  }
+  if (v === null) return 0;
+  return Number(checkedInt(v, NUM_OR_STRING_INT[type], ctx));
 }
 
 /** What convertToJSONableObject writes for a scalar aimed at a Go string. */
@@ -100,7 +167,29 @@ function decodeDuration(v: unknown): string {
   }
 }
 
+/** What a JSON null leaves in a slice element: Go's zero value of the element type. */
+function zeroElement(schema: Schema): unknown {
+  switch (schema.kind) {
+    case 'string':
+      return schema.pointer ? null : '';
+    case 'bool':
+      return schema.pointer ? null : false;
+    case 'int':
+    case 'float':
+      return schema.pointer ? null : 0;
+    case 'struct':
+      return schema.pointer ? null : {};
+    case 'any':
+    case 'map':
+    case 'slice':
+      return null;
+  }
+}
+
 export function decodeValue(v: unknown, schema: Schema, ctx: Ctx): unknown {
+  const numOrString = numOrStringOf(schema);
+  if (numOrString && v !== undefined && !(v === null && numOrString.pointer))
+    return decodeNumOrString(v, numOrString.type, ctx);
   if (v === null || v === undefined) return undefined;
   switch (schema.kind) {
     case 'string':
@@ -125,7 +214,7 @@ export function decodeValue(v: unknown, schema: Schema, ctx: Ctx): unknown {
       return v;
     case 'slice': {
       if (!Array.isArray(v)) throw typeError(jsonKind(v), schema, ctx);
-      return v.map((x) => decodeValue(x, schema.elem, ctx) ?? null);
+      return v.map((x) => decodeValue(x, schema.elem, ctx) ?? zeroElement(schema.elem));
     }
     case 'map': {
       if (typeof v !== 'object' || Array.isArray(v)) throw typeError(jsonKind(v), schema, ctx);
@@ -149,6 +238,11 @@ export function decodeValue(v: unknown, schema: Schema, ctx: Ctx): unknown {
           path: ctx.path ? `${ctx.path}.${field.name}` : field.name,
         });
         if (decoded !== undefined) out[field.name] = decoded;
+      }
+      for (const field of schema.fields) {
+        // A non-pointer number-or-string left out is its zero value, which Go writes as 0.
+        const numOrString = numOrStringOf(field.schema);
+        if (numOrString && !numOrString.pointer && !(field.name in out)) out[field.name] = 0;
       }
       return out;
     }

@@ -8,21 +8,26 @@ import { InputError } from '../errors.js';
 import type { NameRule } from './field-rules.js';
 import type { Column } from './kind.js';
 import { bgpconfiguration } from './kinds/bgpconfiguration.js';
+import { bgpfilter } from './kinds/bgpfilter.js';
 import { bgppeer } from './kinds/bgppeer.js';
 import { clusterinformation } from './kinds/clusterinformation.js';
 import { felixconfiguration } from './kinds/felixconfiguration.js';
+import { hostendpoint } from './kinds/hostendpoint.js';
 import { ipamconfiguration } from './kinds/ipamconfiguration.js';
 import { ippool } from './kinds/ippool.js';
 import { ipreservation } from './kinds/ipreservation.js';
 import { kubecontrollersconfiguration } from './kinds/kubecontrollersconfiguration.js';
+import { globalnetworkset, networkset } from './kinds/networkset.js';
 import { node } from './kinds/node.js';
-import { passThroughKinds } from './kinds/pass-through.js';
+import { workloadendpoint } from './kinds/workloadendpoint.js';
 import {
   globalnetworkpolicy,
   networkpolicy,
   stagedglobalnetworkpolicy,
   stagednetworkpolicy,
 } from './kinds/policy.js';
+import { profile } from './kinds/profile.js';
+import { stagedkubernetesnetworkpolicy } from './kinds/stagedkubernetesnetworkpolicy.js';
 import { tier } from './kinds/tier.js';
 import type { ResourceStore } from './store.js';
 import type { ErroredField, ResourceObject } from './types.js';
@@ -96,7 +101,13 @@ const descriptors: KindDescriptor[] = [
   networkpolicy,
   stagedglobalnetworkpolicy,
   stagednetworkpolicy,
-  ...passThroughKinds,
+  stagedkubernetesnetworkpolicy,
+  globalnetworkset,
+  networkset,
+  hostendpoint,
+  workloadendpoint,
+  profile,
+  bgpfilter,
 ];
 
 const byAlias = new Map<string, KindDescriptor>();

@@ -44,8 +44,33 @@ export function goTypeName(schema: Schema): string {
     case 'map':
       return `map[string]${goTypeName(schema.value)}`;
     case 'slice':
-      return `[]${goTypeName(schema.elem)}`;
+      return `${schema.pointer ? '*' : ''}[]${goTypeName(schema.elem)}`;
   }
+}
+
+/**
+ * The number-or-string types, each with its own UnmarshalJSON and MarshalJSON: numorstring.Port,
+ * and numorstring.Protocol and DSCP (both Uint8OrString) from api/pkg/lib/numorstring, and
+ * Kubernetes' intstr.IntOrString. Their decoded value is what their MarshalJSON writes (a number or
+ * a string), so they encode as written.
+ */
+export type NumOrStringType = 'port' | 'protocol' | 'dscp' | 'intOrString';
+const numOrStringSchemas = new WeakMap<Schema, { type: NumOrStringType; pointer: boolean }>();
+const NUM_OR_STRING_GO_NAMES: Record<NumOrStringType, string> = {
+  port: 'numorstring.Port',
+  protocol: 'numorstring.Protocol',
+  dscp: 'numorstring.DSCP',
+  intOrString: 'intstr.IntOrString',
+};
+
+export function numOrString(type: NumOrStringType, pointer = false): Schema {
+  const schema = named(S.any(), `${pointer ? '*' : ''}${NUM_OR_STRING_GO_NAMES[type]}`);
+  numOrStringSchemas.set(schema, { type, pointer });
+  return schema;
+}
+
+export function numOrStringOf(schema: Schema): { type: NumOrStringType; pointer: boolean } | undefined {
+  return numOrStringSchemas.get(schema);
 }
 
 export function isASNumber(schema: Schema): boolean {
@@ -72,6 +97,8 @@ export function asNumber(pointer = false): Schema {
 }
 
 export const f = (name: string, schema: Schema, omitempty = true): Field => ({ name, schema, omitempty });
+/** A field tagged `omitzero`. */
+export const fz = (name: string, schema: Schema): Field => ({ name, schema, omitzero: true });
 export const str = (goName?: string, pointer = false): Schema =>
   goName ? named(S.string({ pointer }), goName) : S.string({ pointer });
 export const duration = (): Schema => {
@@ -82,6 +109,30 @@ export const duration = (): Schema => {
 export const struct = (goName: string, fields: Field[], pointer = false): Schema =>
   named(S.struct(fields, { pointer }), goName);
 
+/** metav1.Time: RFC 3339 text, null when zero. */
+const metaTime = (pointer: boolean): Schema =>
+  customUnmarshal(named(S.string({ pointer: true }), pointer ? '*v1.Time' : 'v1.Time'));
+
+const ownerReference = struct('OwnerReference', [
+  f('apiVersion', S.string(), false),
+  f('kind', S.string(), false),
+  f('name', S.string(), false),
+  f('uid', named(S.string(), 'types.UID'), false),
+  f('controller', S.bool({ pointer: true })),
+  f('blockOwnerDeletion', S.bool({ pointer: true })),
+]);
+
+/** fieldsV1 is raw JSON (FieldsV1.MarshalJSON writes its bytes as they are): kept as written. */
+const managedFieldsEntry = struct('ManagedFieldsEntry', [
+  f('manager', S.string()),
+  f('operation', str('v1.ManagedFieldsOperationType')),
+  f('apiVersion', S.string()),
+  f('time', metaTime(true)),
+  f('fieldsType', S.string()),
+  f('fieldsV1', named(S.any(), '*v1.FieldsV1')),
+  f('subresource', S.string()),
+]);
+
 export const objectMetaSchema = struct('ObjectMeta', [
   f('name', S.string()),
   f('generateName', S.string()),
@@ -91,14 +142,14 @@ export const objectMetaSchema = struct('ObjectMeta', [
   f('resourceVersion', S.string()),
   f('generation', named(S.int(), 'int64')),
   // metav1.Time with omitzero (apimachinery v0.35): absent when zero.
-  f('creationTimestamp', customUnmarshal(named(S.string({ pointer: true }), 'v1.Time'))),
-  f('deletionTimestamp', customUnmarshal(named(S.string({ pointer: true }), '*v1.Time'))),
+  f('creationTimestamp', metaTime(false)),
+  f('deletionTimestamp', metaTime(true)),
   f('deletionGracePeriodSeconds', named(S.int({ pointer: true }), '*int64')),
   f('labels', S.map(S.string())),
   f('annotations', S.map(S.string())),
-  f('ownerReferences', named(S.slice(S.any()), '[]v1.OwnerReference')),
+  f('ownerReferences', named(S.slice(ownerReference), '[]v1.OwnerReference')),
   f('finalizers', S.slice(S.string())),
-  f('managedFields', named(S.slice(S.any()), '[]v1.ManagedFieldsEntry')),
+  f('managedFields', named(S.slice(managedFieldsEntry), '[]v1.ManagedFieldsEntry')),
 ]);
 
 export const listMetaSchema = struct('ListMeta', [
@@ -118,8 +169,23 @@ export function resource(kind: string, spec: Schema, extra: Field[] = []): Schem
   ]);
 }
 
-/** The status conditions of IPPool and Tier. */
-export const conditions = f('conditions', named(S.slice(S.any()), '[]v1.Condition'));
+/** The status conditions of IPPool and Tier (metav1.Condition; a zero lastTransitionTime is null). */
+export const conditions = f(
+  'conditions',
+  named(
+    S.slice(
+      struct('Condition', [
+        f('type', S.string(), false),
+        f('status', str('v1.ConditionStatus'), false),
+        f('observedGeneration', named(S.int(), 'int64')),
+        f('lastTransitionTime', metaTime(false), false),
+        f('reason', S.string(), false),
+        f('message', S.string(), false),
+      ]),
+    ),
+    '[]v1.Condition',
+  ),
+);
 
 const secretKeyRef = struct(
   'SecretKeySelector',
@@ -128,11 +194,6 @@ const secretKeyRef = struct(
 );
 /** The password of BGPPeer and of BGPConfiguration's node mesh. */
 export const bgpPassword = struct('BGPPassword', [f('secretKeyRef', secretKeyRef)], true);
-
-/** A kind whose spec is kept as written: metadata is modelled, spec and status are passed through. */
-export function passThroughSchema(kind: string): Schema {
-  return resource(kind, named(S.any(), `${kind}Spec`));
-}
 
 export function listSchema(listKind: string, item: Schema): Schema {
   return struct(listKind, [

@@ -2,11 +2,12 @@
 import { S } from '../../codec/go-json.js';
 import { name, naming } from '../kind.js';
 import type { KindDescriptor } from '../registry.js';
-import { duration, f, named, resource, str, struct } from '../schemas.js';
+import { duration, f, named, numOrString, resource, str, struct } from '../schemas.js';
 
 const routeTableRange = (pointer = false) =>
   struct('RouteTableIDRange', [f('min', S.int(), false), f('max', S.int(), false)], pointer);
 const routeTableRanges = () => named(S.slice(routeTableRange()), 'v3.RouteTableRanges');
+/** *[]v3.ProtoPort: an empty list (no failsafe ports) is stored, unlike a nil one (the defaults). */
 const protoPorts = () =>
   S.slice(
     struct('ProtoPort', [
@@ -14,7 +15,9 @@ const protoPorts = () =>
       f('port', named(S.int(), 'uint16'), false),
       f('net', S.string()),
     ]),
+    { pointer: true },
   );
+const stringsPointer = () => S.slice(S.string(), { pointer: true });
 const healthTimeoutOverrides = () =>
   S.slice(struct('HealthTimeoutOverride', [f('name', S.string(), false), f('timeout', duration(), false)]));
 const bpfConntrackTimeouts = () =>
@@ -102,12 +105,12 @@ const felixConfigurationSpec = struct('FelixConfigurationSpec', [
   f('prometheusMetricsClientAuth', str('*v3.PrometheusMetricsClientAuthType', true)),
   f('failsafeInboundHostPorts', protoPorts()),
   f('failsafeOutboundHostPorts', protoPorts()),
-  f('kubeNodePortRanges', named(S.slice(S.any()), '*[]numorstring.Port')),
+  f('kubeNodePortRanges', S.slice(numOrString('port'), { pointer: true })),
   f('policySyncPathPrefix', S.string()),
   f('usageReportingEnabled', S.bool({ pointer: true })),
   f('usageReportingInitialDelay', duration()),
   f('usageReportingInterval', duration()),
-  f('natPortRange', named(S.any(), '*numorstring.Port')),
+  f('natPortRange', numOrString('port', true)),
   f('natOutgoingAddress', S.string()),
   f('natOutgoingExclusions', str('*v3.NATOutgoingExclusionsType', true)),
   f('deviceRouteSourceAddress', S.string()),
@@ -116,7 +119,7 @@ const felixConfigurationSpec = struct('FelixConfigurationSpec', [
   f('removeExternalRoutes', S.bool({ pointer: true })),
   f('programClusterRoutes', S.string({ pointer: true })),
   f('ipForwarding', S.string()),
-  f('externalNodesList', S.slice(S.string())),
+  f('externalNodesList', stringsPointer()),
   f('debugMemoryProfilePath', S.string()),
   f('debugDisableLogDropping', S.bool({ pointer: true })),
   f('debugSimulateCalcGraphHangAfter', duration()),
@@ -149,12 +152,12 @@ const felixConfigurationSpec = struct('FelixConfigurationSpec', [
   f('bpfConnectTimeLoadBalancing', str('*v3.BPFConnectTimeLBType', true)),
   f('bpfHostNetworkedNATWithoutCTLB', str('*v3.BPFHostNetworkedNATType', true)),
   f('bpfExternalServiceMode', S.string()),
-  f('bpfDSROptoutCIDRs', S.slice(S.string())),
+  f('bpfDSROptoutCIDRs', stringsPointer()),
   f('bpfExtToServiceConnmark', S.int({ pointer: true })),
   f('bpfKubeProxyIptablesCleanupEnabled', S.bool({ pointer: true })),
   f('bpfKubeProxyMinSyncPeriod', duration()),
   f('bpfKubeProxyHealthzPort', S.int({ pointer: true })),
-  f('bpfPSNATPorts', named(S.any(), '*numorstring.Port')),
+  f('bpfPSNATPorts', numOrString('port', true)),
   f('bpfMapSizeNATFrontend', S.int({ pointer: true })),
   f('bpfMapSizeNATBackend', S.int({ pointer: true })),
   f('bpfMapSizeNATAffinity', S.int({ pointer: true })),
@@ -168,12 +171,12 @@ const felixConfigurationSpec = struct('FelixConfigurationSpec', [
   f('bpfHostConntrackBypass', S.bool({ pointer: true })),
   f('bpfEnforceRPF', S.string()),
   f('bpfPolicyDebugEnabled', S.bool({ pointer: true })),
-  f('bpfForceTrackPacketsFromIfaces', S.slice(S.string())),
+  f('bpfForceTrackPacketsFromIfaces', stringsPointer()),
   f('bpfDisableGROForIfaces', S.string()),
-  f('bpfExcludeCIDRsFromNAT', S.slice(S.string())),
+  f('bpfExcludeCIDRsFromNAT', stringsPointer()),
   f('bpfExportBufferSizeMB', S.int({ pointer: true })),
   f('istioAmbientMode', str('*v3.IstioAmbientMode', true)),
-  f('istioDSCPMark', named(S.any(), '*numorstring.DSCP')),
+  f('istioDSCPMark', numOrString('dscp', true)),
   f('cgroupV2Path', S.string()),
   f('flowLogsPolicyEvaluationMode', str('*v3.FlowLogsPolicyEvaluationModeType', true)),
   f('bpfRedirectToPeer', S.string()),

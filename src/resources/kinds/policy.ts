@@ -1,6 +1,6 @@
 /**
  * The four Calico policy kinds (NetworkPolicy, GlobalNetworkPolicy and their Staged variants): one
- * Go layout with variants (the top level modelled, the rules kept as written), the same columns and
+ * Go layout with variants (the rules are rule.ts's), the same columns and
  * checks, and what libcalico-go v3.30+ does to them on the way in and out of etcd (calico.md §1.2):
  * - clientv3 defaulting (api/pkg/defaults/networkpolicy.go plus the CRD default of `tier`):
  *   `types` from the rules present, `spec.tier` "default", label `projectcalico.org/tier`;
@@ -14,6 +14,7 @@ import { NAME_RE, selectorFailures, tagFailure } from '../field-rules.js';
 import { col, floatCol, name, naming, spec } from '../kind.js';
 import type { KindDescriptor } from '../registry.js';
 import { f, named, resource, str, struct } from '../schemas.js';
+import { rules } from './rule.js';
 import type { ErroredField, ResourceObject } from '../types.js';
 
 export const POLICY_METADATA_ANNOTATION = 'projectcalico.org/metadata';
@@ -74,11 +75,10 @@ export function restorePolicyName(res: ResourceObject): void {
 }
 
 /**
- * Policy specs: the top level is modelled (Go order, strict), the rules inside ingress/egress are
- * kept as written. `staged` adds StagedAction first; `global` adds the GlobalNetworkPolicy fields.
+ * Policy specs in Go order, strict down to the rules. `staged` adds StagedAction first; `global` adds
+ * the GlobalNetworkPolicy fields.
  */
 function policySpec(goName: string, opts: { staged?: boolean; global?: boolean }): Schema {
-  const rules = named(S.slice(S.any()), '[]v3.Rule');
   return struct(goName, [
     ...(opts.staged ? [f('stagedAction', str('v3.StagedAction'))] : []),
     f('tier', S.string()),

@@ -12,14 +12,14 @@
  * own (calicoctl shows `<nsRV>/` and `/<saRV>`; revisions in this tool's contract are numbers).
  */
 import { compareGoStrings, encodeGoJson } from '../../../codec/go-json.js';
-import { passThroughSchema } from '../../../resources/schemas.js';
+import { profile } from '../../../resources/kinds/profile.js';
 import type { KddMapping, KubeObject, ObjectLocation, PresentedValue } from '../mapping.js';
 import { NAMESPACES, SERVICE_ACCOUNTS } from './collections.js';
 import { convertUID } from '../metadata.js';
 
 export const PROFILE_PREFIX = '/calico/resources/v3/projectcalico.org/profiles/';
 
-const profileSchema = passThroughSchema('Profile');
+const profileSchema = profile.schema;
 
 /** labelsToApply: the object's labels under prefix, plus `<prefix>projectcalico.org/name`, in Go's map order. */
 function labelsToApply(prefix: string, obj: KubeObject): Record<string, string> {

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 
 import { encodeGoJson, parseGoJson } from '../../../codec/go-json.js';
 import { formatCIDR, parseCIDR, parseCIDROrIP } from '../../../resources/ip.js';
-import { passThroughSchema } from '../../../resources/schemas.js';
+import { workloadendpoint } from '../../../resources/kinds/workloadendpoint.js';
 import type {
   KddMapping,
   KubeApi,
@@ -40,7 +40,7 @@ export const POD_ANNOTATIONS = {
 } as const;
 const A = POD_ANNOTATIONS;
 
-const wepSchema = passThroughSchema('WorkloadEndpoint');
+const wepSchema = workloadendpoint.schema;
 
 /** escapeDashes of names.CalculateWorkloadEndpointName; a segment may not begin or end with '-'. */
 function escapeDashes(field: string, value: string): string {
