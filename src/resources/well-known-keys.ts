@@ -12,3 +12,5 @@ export const KUBE_CONTROLLERS_CONFIGURATION_KEY = `${RESOURCES}kubecontrollersco
 export const IPPOOL_PREFIX = `${RESOURCES}ippools/`;
 export const IPRESERVATION_PREFIX = `${RESOURCES}ipreservations/`;
 export const WORKLOAD_ENDPOINT_PREFIX = `${RESOURCES}workloadendpoints/`;
+export const NODE_PREFIX = `${RESOURCES}nodes/`;
+export const PROFILE_PREFIX = `${RESOURCES}profiles/`;

@@ -18,5 +18,7 @@ describe('well-known keys', () => {
     expect(keys.IPPOOL_PREFIX).toBe(resourcePrefix(kind('IPPool')));
     expect(keys.IPRESERVATION_PREFIX).toBe(resourcePrefix(kind('IPReservation')));
     expect(keys.WORKLOAD_ENDPOINT_PREFIX).toBe(resourcePrefix(kind('WorkloadEndpoint')));
+    expect(keys.NODE_PREFIX).toBe(resourcePrefix(kind('Node')));
+    expect(keys.PROFILE_PREFIX).toBe(resourcePrefix(kind('Profile')));
   });
 });

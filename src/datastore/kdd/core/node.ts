@@ -13,10 +13,9 @@ import { parseGoInt } from '../../../codec/go-strconv.js';
 import { InputError } from '../../../errors.js';
 import { parseCIDROrIP, parseIP } from '../../../resources/ip.js';
 import { node as nodeKind } from '../../../resources/kinds/node.js';
+import { NODE_PREFIX } from '../../../resources/well-known-keys.js';
 import type { KddMapping, KubeApi, KubeObject, KubeWriteResult, PresentedValue } from '../mapping.js';
 import { NODES } from './collections.js';
-
-export const NODE_PREFIX = '/calico/resources/v3/projectcalico.org/nodes/';
 
 /** The annotations a Calico Node is kept in (node.go, resources.go). */
 export const NODE_ANNOTATIONS = {

@@ -13,11 +13,10 @@
  */
 import { compareGoStrings, encodeGoJson } from '../../../codec/go-json.js';
 import { profile } from '../../../resources/kinds/profile.js';
+import { PROFILE_PREFIX } from '../../../resources/well-known-keys.js';
 import type { KddMapping, KubeObject, ObjectLocation, PresentedValue } from '../mapping.js';
 import { NAMESPACES, SERVICE_ACCOUNTS } from './collections.js';
 import { convertUID } from '../metadata.js';
-
-export const PROFILE_PREFIX = '/calico/resources/v3/projectcalico.org/profiles/';
 
 const profileSchema = profile.schema;
 

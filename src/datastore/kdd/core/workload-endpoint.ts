@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { encodeGoJson, parseGoJson } from '../../../codec/go-json.js';
 import { formatCIDR, parseCIDR, parseCIDROrIP } from '../../../resources/ip.js';
 import { workloadendpoint } from '../../../resources/kinds/workloadendpoint.js';
+import { WORKLOAD_ENDPOINT_PREFIX } from '../../../resources/well-known-keys.js';
 import type {
   KddMapping,
   KubeApi,
@@ -25,8 +26,6 @@ import type {
 import { rangeNamespace } from '../generic.js';
 import { PODS } from './collections.js';
 import { qosControls } from './qos.js';
-
-export const WEP_PREFIX = '/calico/resources/v3/projectcalico.org/workloadendpoints/';
 
 /** Pod annotations Calico reads and writes (conversion/constants.go). */
 export const POD_ANNOTATIONS = {
@@ -256,13 +255,13 @@ export function presentPod(pod: KubeObject, interfacePrefix = ''): PresentedValu
     },
     wepSchema,
   );
-  return { key: `${WEP_PREFIX}${namespace}/${name}`, value };
+  return { key: `${WORKLOAD_ENDPOINT_PREFIX}${namespace}/${name}`, value };
 }
 
 /** The pod a WorkloadEndpoint key names: `<prefix><namespace>/<node>-k8s-<pod>-eth0`. */
 function locatePod(key: string): { collection: KubeCollection; name: string; namespace: string } | undefined {
-  if (!key.startsWith(WEP_PREFIX)) return undefined;
-  const parts = key.slice(WEP_PREFIX.length).split('/');
+  if (!key.startsWith(WORKLOAD_ENDPOINT_PREFIX)) return undefined;
+  const parts = key.slice(WORKLOAD_ENDPOINT_PREFIX.length).split('/');
   if (parts.length !== 2 || parts[0] === '') return undefined;
   const pod = podOfWorkloadEndpoint(parts[1]!);
   return pod === undefined ? undefined : { collection: PODS, name: pod, namespace: parts[0]! };
@@ -295,16 +294,16 @@ const PATCH_MODE = 'unsupported PatchMode: patchModeUnspecified';
 
 export const workloadEndpointMapping: KddMapping = {
   kind: 'WorkloadEndpoint',
-  prefix: WEP_PREFIX,
+  prefix: WORKLOAD_ENDPOINT_PREFIX,
   collections: [PODS],
   // Pods come in namespace/pod order; the keys sort by namespace/node-k8s-pod: held and sorted.
   listOrder: () => false,
   locate: locatePod,
-  namespaceOf: (start, end) => rangeNamespace(WEP_PREFIX, start, end),
+  namespaceOf: (start, end) => rangeNamespace(WORKLOAD_ENDPOINT_PREFIX, start, end),
   present: (obj) => presentPod(obj, process.env['FELIX_INTERFACEPREFIX'] ?? ''),
   toObject(key) {
     throw new Error(
-      `operation Update is not supported on WorkloadEndpoint(${key.slice(WEP_PREFIX.length)}): ${PATCH_MODE}`,
+      `operation Update is not supported on WorkloadEndpoint(${key.slice(WORKLOAD_ENDPOINT_PREFIX.length)}): ${PATCH_MODE}`,
     );
   },
   unsupported: { Create: PATCH_MODE, Update: PATCH_MODE },
