@@ -19,7 +19,8 @@ import { kindDescriptor, resourceKey, type KindDescriptor } from '../resources/r
 import { ResourceStore, encodeForStorage, nowTimestamp } from '../resources/store.js';
 import type { ResourceObject } from '../resources/types.js';
 import { validationMessage } from '../resources/types.js';
-import { validateIPPool, validateMetadata } from '../resources/validate.js';
+import { validateIPPool } from '../resources/kinds/ippool.js';
+import { validateMetadata } from '../resources/validate.js';
 import { bitsOf } from './keys.js';
 
 const IPPOOL: KindDescriptor = kindDescriptor('IPPool')!;

@@ -6,9 +6,6 @@
 import { NAME_RE, NAME_SUBDOMAIN, nameRuleFailures, type NameRule } from './field-rules.js';
 import type { ErroredField, ResourceObject } from './types.js';
 
-/** IPPool's checks, for the pool writers outside the apply engine (ipam split, ippool migrate). */
-export { validateIPPool } from './kinds/ippool.js';
-
 const QUALIFIED_NAME_RE = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE_RE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
