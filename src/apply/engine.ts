@@ -3,6 +3,7 @@
  * ExecuteConfigCommand + resourcemgr + clientv3): namespace rules, metadata merging, validation,
  * compare-and-swap writes with bounded retries, and a typed result per resource.
  */
+import { goTimestamp } from '../codec/go-time.js';
 import { randomBytes } from 'node:crypto';
 
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
@@ -24,7 +25,6 @@ import {
   conflictError,
   encodeForStorage,
   notFoundError,
-  nowTimestamp,
   ResourceStore,
 } from '../resources/store.js';
 import {
@@ -639,7 +639,7 @@ export async function ensureInitialized(
       const existing = await store.ds.get(store.key(d, res));
       if (existing && d.kind === 'ClusterInformation') await initialiseClusterType(store, d);
       if (existing) continue;
-      await create(d, { ...res, metadata: { ...res.metadata, creationTimestamp: nowTimestamp() } });
+      await create(d, { ...res, metadata: { ...res.metadata, creationTimestamp: goTimestamp() } });
     } catch (err) {
       if (!(err instanceof OperationError) && !isCalicoError(err)) throw err;
     }

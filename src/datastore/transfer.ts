@@ -5,6 +5,7 @@
  * thing, and writes in transactions small enough for etcd's default limits (one key per write, each
  * compare-and-swap, on a store without multi-key transactions).
  */
+import { goTimestamp } from '../codec/go-time.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, writeSync } from 'node:fs';
 import { mkdtemp, open, rename, rm, unlink } from 'node:fs/promises';
@@ -128,7 +129,7 @@ export async function exportTo(
 ): Promise<ExportSummary> {
   // Fixed by a read of the prefix itself (a user may be allowed nothing outside /calico/).
   const { revision } = await ds.list(CALICO_PREFIX, { pageSize: 1 });
-  const exportedAt = rfc3339(opts.now ?? new Date());
+  const exportedAt = goTimestamp(opts.now ?? new Date());
   const header: ExportHeader = {
     kind: EXPORT_KIND,
     version: EXPORT_VERSION,
@@ -518,9 +519,4 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-/** RFC 3339 in UTC with second precision, as Calico writes timestamps. */
-function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

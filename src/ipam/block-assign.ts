@@ -4,8 +4,8 @@
  * afterwards is byte-identical to Calico's. Pure: the caller writes the block (which increments its
  * sequenceNumber, see bumpSequenceNumber) with a compare-and-swap.
  */
+import { goTimestamp } from '../codec/go-time.js';
 import { OperationError } from '../errors.js';
-import { nowTimestamp } from '../resources/store.js';
 import { networkSize, networkText, type Network } from './keys.js';
 import type { AllocationAttribute, AllocationBlock } from './block.js';
 
@@ -36,7 +36,7 @@ export function newBlock(
   return {
     cidr: networkText(net),
     affinity: hostAffinity(node),
-    affinity_claim_time: opts.claimTime ?? nowTimestamp(),
+    affinity_claim_time: opts.claimTime ?? goTimestamp(),
     allocations: new Array<number | null>(size).fill(null),
     unallocated: Array.from({ length: size }, (_, i) => i),
     attributes: null,

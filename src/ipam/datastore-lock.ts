@@ -7,6 +7,7 @@
  * missing. The update rewrites the stored object as Go would: metadata and unknown fields as they
  * were, spec fields in ClusterInformationSpec order.
  */
+import { goTimestamp } from '../codec/go-time.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 
 import { encodeGoJson, parseGoJson, S } from '../codec/go-json.js';
@@ -14,7 +15,6 @@ import { updateKey, type CasDecision } from '../datastore/cas.js';
 import { initialisedClusterType } from '../datastore/cluster-type.js';
 import type { Datastore } from '../datastore/contract.js';
 import { ConflictError, OperationError } from '../errors.js';
-import { nowTimestamp } from '../resources/store.js';
 import { CLUSTER_INFORMATION_KEY } from '../resources/well-known-keys.js';
 
 const clusterInformationSchema = S.struct([
@@ -48,7 +48,7 @@ function newClusterInformation(ready: boolean, clusterType: string | undefined, 
       metadata: {
         name: 'default',
         uid: randomUUID(),
-        creationTimestamp: nowTimestamp(now),
+        creationTimestamp: goTimestamp(now),
       },
       spec: {
         clusterGUID: randomBytes(16).toString('hex'),

@@ -9,6 +9,7 @@
  * one), everything is checked first and written in one transaction: a bad NUMBER or a child pool
  * that would fail validation leaves the datastore untouched.
  */
+import { goTimestamp } from '../codec/go-time.js';
 import { randomUUID } from 'node:crypto';
 
 import { parseGoAtoi } from '../codec/go-strconv.js';
@@ -16,7 +17,7 @@ import type { Datastore, TxnOp, Compare } from '../datastore/contract.js';
 import { ConflictError, InputError, OperationError, RefusedError, isCalicoError } from '../errors.js';
 import { formatCIDR, parseCIDR } from '../resources/ip.js';
 import { kindDescriptor, resourceKey, type KindDescriptor } from '../resources/registry.js';
-import { ResourceStore, encodeForStorage, nowTimestamp } from '../resources/store.js';
+import { ResourceStore, encodeForStorage } from '../resources/store.js';
 import type { ResourceObject } from '../resources/types.js';
 import { validationMessage } from '../resources/types.js';
 import { validateIPPool } from '../resources/kinds/ippool.js';
@@ -148,7 +149,7 @@ function childPool(old: ResourceObject, index: number, cidr: string): ResourceOb
   }
   if (child.spec?.['disabled'] === false) Reflect.deleteProperty(child.spec, 'disabled');
   child.metadata.uid = randomUUID();
-  child.metadata.creationTimestamp = nowTimestamp();
+  child.metadata.creationTimestamp = goTimestamp();
   return child;
 }
 

@@ -13,6 +13,7 @@
  * see commit). Draining is the operator's part (restarting workloads); the
  * delete step runs only with --finish and only when nothing but released addresses is left.
  */
+import { goTimestamp } from '../codec/go-time.js';
 import { randomUUID } from 'node:crypto';
 
 import { checkBlockSizeConflict, deleteIPPool } from '../apply/kinds/ippool.js';
@@ -20,7 +21,7 @@ import { writeOneKeyAtATime } from '../datastore/cas.js';
 import type { Compare, Datastore, TxnOp } from '../datastore/contract.js';
 import { ConflictError, InputError, RefusedError } from '../errors.js';
 import { parseCIDR, type CIDR } from '../resources/ip.js';
-import { encodeForStorage, nowTimestamp, ResourceStore } from '../resources/store.js';
+import { encodeForStorage, ResourceStore } from '../resources/store.js';
 import { API_VERSION, validationMessage, type ResourceObject } from '../resources/types.js';
 import { validateIPPool } from '../resources/kinds/ippool.js';
 import { validateMetadata } from '../resources/validate.js';
@@ -293,7 +294,7 @@ async function newPool(ds: Datastore, pools: Pools, res: ResourceObject): Promis
   await checkBlockSizeConflict(ds, res);
   return {
     ...res,
-    metadata: { ...res.metadata, uid: randomUUID(), creationTimestamp: nowTimestamp() },
+    metadata: { ...res.metadata, uid: randomUUID(), creationTimestamp: goTimestamp() },
   };
 }
 

@@ -3,6 +3,7 @@
  * (calico.md §1.2): the value is the whole object in Go JSON without resourceVersion; the
  * resourceVersion read back is the key's mod revision; create/update/delete are compare-and-swap.
  */
+import { goTimestamp } from '../codec/go-time.js';
 import { randomUUID } from 'node:crypto';
 
 import { encodeGoJson } from '../codec/go-json.js';
@@ -39,11 +40,6 @@ export function conflictError(kind: string, name: string | undefined, namespace?
   return new ConflictError(`update conflict: ${resourceId(kind, name, namespace)}`, {
     hint: 'the resource changed since it was read; get it again and reapply your change',
   });
-}
-
-/** RFC 3339 UTC with second precision, as metav1.Time marshals. */
-export function nowTimestamp(now = new Date()): string {
-  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function encodeForStorage(d: KindDescriptor, res: ResourceObject): string {
@@ -142,7 +138,7 @@ export class ResourceStore {
       metadata: {
         ...res.metadata,
         uid: res.metadata.uid || randomUUID(),
-        creationTimestamp: res.metadata.creationTimestamp || nowTimestamp(),
+        creationTimestamp: res.metadata.creationTimestamp || goTimestamp(),
       },
     };
   }
