@@ -9,15 +9,15 @@ import type { KeyValue } from '../datastore/contract.js';
 import { cidrContains, formatCIDR, formatIP, parseCIDR, type IPAddr } from '../resources/ip.js';
 import { bitsOf, ordinalToIP, parseAffinityKey, type Network } from './keys.js';
 import { validateBlock } from './block-validate.js';
-import type { CheckedBlock, RejectedBlock } from './check-values.js';
+import type { CheckBlock } from './check-blocks.js';
+import type { RejectedBlock } from './check-values.js';
 import {
   compareHeld,
-  matchesOneAddress,
   pendingAffinitiesWithoutBlock,
   type HandleCountMismatch,
   type HeldAddresses,
 } from './consistency.js';
-import { decodeHandle } from './handles.js';
+import { decodeHandle, parseHandleKey } from './handles.js';
 
 export interface ExtraCheckContext {
   /** The networks of the enabled pools. */
@@ -37,16 +37,23 @@ export interface ExtraFindings {
   json: Record<string, unknown>;
 }
 
+/** A handle the blocks hold addresses for, as the handle listing reads it. */
+export interface ListedHandle {
+  /** Its key (parseHandleKey gives the ID) and value, valid only during the call. */
+  kv: KeyValue;
+  /** What the blocks hold for it. */
+  held: HeldAddresses;
+  /** Whether its value is the usual one-address form for held (consistency.ts matchesOneAddress). */
+  matchesHeld: boolean;
+}
+
 export interface ExtraCheck {
   /** Each block calicoctl's part reads, in key order. */
-  block?(block: CheckedBlock): void;
+  block?(block: CheckBlock): void;
   /** Each block the check refuses to number (see RejectedBlock). */
   rejectedBlock?(block: RejectedBlock): void;
-  /**
-   * Each handle whose value can be read, in key order, with what the blocks hold for it (undefined:
-   * nothing); kv is valid only during the call.
-   */
-  handle?(id: string, kv: KeyValue, held: HeldAddresses | undefined): void;
+  /** Each handle whose value can be read and that the blocks hold addresses for, in key order. */
+  handle?(handle: ListedHandle): void;
   /** Each key under /calico/ipam/v2/host/ (block affinities); valid only during the call. */
   affinity?(kv: KeyValue): void;
   finish(ctx: ExtraCheckContext): ExtraFindings;
@@ -56,8 +63,8 @@ export interface ExtraCheck {
 class InvalidBlocks implements ExtraCheck {
   private readonly found: { key: string; label: string; reason: string }[] = [];
 
-  block(b: CheckedBlock): void {
-    const reason = validateBlock({ key: b.key, modRevision: 0, net: b.net, value: b.value });
+  block(b: CheckBlock): void {
+    const reason = validateBlock({ net: b.net, value: b });
     if (reason) this.found.push({ key: b.key, label: `BlockKey(cidr=${b.cidr})`, reason });
   }
 
@@ -83,8 +90,8 @@ class OrphanedOwnership implements ExtraCheck {
   private readonly blocks: { block: string; node: string }[] = [];
   private readonly affinities: { key: string; node: string }[] = [];
 
-  block(b: CheckedBlock): void {
-    const affinity = b.value.affinity;
+  block(b: CheckBlock): void {
+    const affinity = b.affinity;
     if (affinity?.startsWith('host:')) this.blocks.push({ block: b.cidr, node: affinity.slice(5) });
   }
 
@@ -119,9 +126,9 @@ class OutsideActivePools implements ExtraCheck {
   /** Per block: its network and allocated ordinals (a few bytes each; the pools are read later). */
   private readonly blocks: { net: Network; ordinals: Uint32Array }[] = [];
 
-  block(b: CheckedBlock): void {
+  block(b: CheckBlock): void {
     const ordinals: number[] = [];
-    (b.value.allocations ?? []).forEach((idx, ord) => {
+    b.allocations.forEach((idx, ord) => {
       if (idx !== null) ordinals.push(ord);
     });
     if (ordinals.length > 0) this.blocks.push({ net: b.net, ordinals: Uint32Array.from(ordinals) });
@@ -166,9 +173,8 @@ class OutsideActivePools implements ExtraCheck {
 class HandleCounts implements ExtraCheck {
   private readonly found: HandleCountMismatch[] = [];
 
-  handle(id: string, kv: KeyValue, held: HeldAddresses | undefined): void {
-    // A handle no block holds anything for is calicoctl's own "handle without IPs" (a leaked handle).
-    if (held === undefined || matchesOneAddress(held, kv.value)) return;
+  handle({ kv, held, matchesHeld }: ListedHandle): void {
+    if (matchesHeld) return;
     // Blocks are counted under Go's CIDR text; a handle's keys are compared in the same spelling.
     const counts: Record<string, number | bigint> = {};
     for (const [cidr, n] of Object.entries(decodeHandle(kv).block ?? {})) {
@@ -176,7 +182,7 @@ class HandleCounts implements ExtraCheck {
       const key = parsed ? formatCIDR(parsed) : cidr;
       counts[key] = Number(counts[key] ?? 0) + Number(n);
     }
-    this.found.push(...compareHeld(id, held, counts));
+    this.found.push(...compareHeld(parseHandleKey(kv.key)!, held, counts));
   }
 
   finish(ctx: ExtraCheckContext): ExtraFindings {
@@ -203,7 +209,7 @@ class PendingAffinities implements ExtraCheck {
   private readonly blockCidrs = new Set<string>();
   private readonly pending: { key: string; state: string }[] = [];
 
-  block(b: CheckedBlock): void {
+  block(b: CheckBlock): void {
     this.blockCidrs.add(b.cidr);
   }
 

@@ -91,23 +91,52 @@ export function readBlock(
     else decoded = decodeBlock(own, { exact: true });
   }
   const { net, value } = decoded;
-  const label = `BlockKey(cidr=${formatCIDR(keyNet)})`;
-  const reject = (reason: string): RejectedBlock => ({ key: kv.key, label, reason });
   const written = parseCIDR(value.cidr)!.ip;
   if (written.value !== net.network.value) {
-    return reject(`cidr ${value.cidr} has host bits set: not checked, and never released`);
+    return rejected(kv.key, keyNet, `cidr ${value.cidr} has host bits set: not checked, and never released`);
   }
+  return (
+    shapeProblem(kv.key, keyNet, net, value.allocations ?? []) ?? {
+      key: kv.key,
+      net,
+      cidr: formatCIDR(net),
+      value,
+    }
+  );
+}
+
+const rejected = (key: string, keyNet: Network, reason: string): RejectedBlock => ({
+  key,
+  label: `BlockKey(cidr=${formatCIDR(keyNet)})`,
+  reason,
+});
+
+/**
+ * Why a block (keyed by keyNet, of network net) cannot be numbered safely, whichever reader read
+ * it: more allocations than addresses, or a negative attribute index.
+ */
+export function shapeProblem(
+  key: string,
+  keyNet: Network,
+  net: Network,
+  allocations: readonly (number | null)[],
+): RejectedBlock | undefined {
   const size = 2 ** ((net.network.version === 4 ? 32 : 128) - net.prefix);
-  const allocations = value.allocations ?? [];
   if (allocations.length > size) {
-    return reject(
+    return rejected(
+      key,
+      keyNet,
       `allocations has ${allocations.length} entries but the block has ${size} addresses: not checked, and never released`,
     );
   }
   if (allocations.some((idx) => idx !== null && idx < 0)) {
-    return reject('allocations holds a negative attribute index: not checked, and never released');
+    return rejected(
+      key,
+      keyNet,
+      'allocations holds a negative attribute index: not checked, and never released',
+    );
   }
-  return { key: kv.key, net, cidr: formatCIDR(net), value };
+  return undefined;
 }
 
 const isSafe = (n: number | bigint): boolean => typeof n === 'bigint' || Number.isSafeInteger(n);

@@ -20,10 +20,21 @@ import {
   WORKLOAD_ENDPOINT_PREFIX,
 } from '../resources/well-known-keys.js';
 import { compareGoStrings } from '../codec/go-json.js';
+import { valueHead } from '../datastore/value-head.js';
 import { NODE_PREFIX } from './affinity.js';
-import { BLOCK_PREFIX, HANDLE_PREFIX, IPAM_PREFIX, bitsOf, ordinalToIP, type Network } from './keys.js';
-import { WINDOWS_RESERVED_HANDLE, type AllocationAttribute } from './block.js';
+import {
+  BLOCK_PREFIX,
+  HANDLE_PREFIX,
+  IPAM_PREFIX,
+  bitsOf,
+  blockKeyNetwork,
+  ordinalToIP,
+  type Network,
+} from './keys.js';
+import { affinityHost, WINDOWS_RESERVED_HANDLE } from './block.js';
+import { fromDecoded, walkBlock, type BlockReading, type CheckBlock } from './check-blocks.js';
 import { extraChecks as defaultExtraChecks, type ExtraCheck, type ExtraFindings } from './check-extras.js';
+import { HandleJoin, NOT_A_HANDLE_KEY, PlainHandle } from './check-handles.js';
 import {
   invalidCIDR,
   isRejected,
@@ -34,10 +45,10 @@ import {
   readLoadBalancerConfigured,
   readNode,
   readWorkloadEndpoint,
-  type CheckedBlock,
+  type RejectedBlock,
   type Unreadable,
 } from './check-values.js';
-import { holdOneMore, type HeldAddresses } from './consistency.js';
+import { matchesOneAddress } from './consistency.js';
 import { parseHandleKey } from './handles.js';
 import { listPools } from './pools.js';
 import { readClusterInfo } from './release-report.js';
@@ -116,21 +127,6 @@ interface AllocationFields {
   attrs?: string;
 }
 
-/** Owner-attribute text of the problem lines (check.go formatAttrs / kvsFormat). */
-function formatAttrs(attr: AllocationAttribute | undefined): string {
-  if (!attr) return '<missing>';
-  const kvs = (m: Record<string, string> | null | undefined): string =>
-    Object.keys(m ?? {})
-      .sort(compareGoStrings)
-      .map((k) => `${k}=${m![k]}`)
-      .join(',');
-  const main = typeof attr.handle_id === 'string' ? attr.handle_id : '<none>';
-  let out = `Main:${main} Extra:${kvs(attr.secondary)}`;
-  if (Object.keys(attr.alternateOwnerAttrs ?? {}).length > 0)
-    out += ` Alternate:${kvs(attr.alternateOwnerAttrs)}`;
-  return out;
-}
-
 /**
  * An address as calicoctl's maps key it (IP.String()), held as its 32-bit value for IPv4 so that
  * 300,000 allocations make no strings to hash; IPv6 (and anything that is not a dotted quad) as text.
@@ -173,11 +169,10 @@ class Checker {
   readonly allocationsByNode = new Map<string, number>();
   readonly inUseIPs = new Map<IPKey, Owners>();
   /**
-   * Handles blocks name, in first-appearance order, with what the blocks hold for each, until the
-   * handle listing finds them (one map serves the missing-handle and the handle-count checks: a
-   * lookup of a handle ID fresh from the datastore costs about a microsecond, 300,000 of them).
+   * The handles blocks name, with what the blocks hold for each, until the handle listing finds
+   * them (one table serves the missing-handle and the handle-count checks).
    */
-  readonly heldByHandle = new Map<string, HeldAddresses>();
+  readonly handles = new HandleJoin();
   /** LoadBalancer allocations (type attribute), used only when the LoadBalancer controller is configured. */
   readonly serviceAllocations: { ip: IPKey; service: string; namespace: string }[] = [];
   readonly unreadable: Unreadable[] = [];
@@ -191,61 +186,50 @@ class Checker {
     return this.keepFields ? this.allocations.has(ip) : this.allocatedIPs.has(ip);
   }
 
-  recordBlock(b: CheckedBlock, lines: string[]): number {
-    const affinity = b.value.affinity;
-    const blockHost = affinity?.startsWith('host:') ? affinity.slice(5) : '';
-    const attributes = b.value.attributes ?? [];
-    const seqs = b.value.sequenceNumberForAllocation;
+  recordBlock(b: CheckBlock, lines: string[]): number {
+    const blockHost = affinityHost(b.affinity);
     const base = b.net.network.version === 4 ? Number(b.net.network.value) : 0;
     // Allocations on the block's own node are counted once per block; the node's place in the
     // first-appearance order is taken at its first allocation.
     let onBlockHost = 0;
     let count = 0;
-    const allocations = b.value.allocations ?? [];
+    const block = this.handles.addBlock(b.cidr);
+    const allocations = b.allocations;
     for (let ord = 0; ord < allocations.length; ord++) {
       const idx = allocations[ord];
       if (idx === null || idx === undefined) continue;
       count++;
       const ip = ordinalKey(b.net, base, ord);
-      const attr = attributes[idx];
+      const attr = b.attributes[idx];
       let node = blockHost;
-      let handle: string | undefined;
+      let handle = -1;
       let windowsReserved = false;
-      const secondary = attr?.secondary ?? {};
       if (attr) {
-        const id = attr.handle_id;
-        if (typeof id === 'string') {
-          const held = this.heldByHandle.get(id);
-          if (typeof held !== 'object') this.heldByHandle.set(id, holdOneMore(held, b.cidr));
-          else holdOneMore(held, b.cidr);
-          if (id === WINDOWS_RESERVED_HANDLE) windowsReserved = true;
-          else handle = id;
+        if (attr.handle >= 0) {
+          this.handles.holdOneMore(attr.handle, block);
+          if (attr.handle === this.handles.windowsEntry) windowsReserved = true;
+          else handle = attr.handle;
         }
-        const owner = secondary['node'];
-        if (owner) node = owner;
-        if (secondary['type'] === 'LoadBalancer' && secondary['service']) {
-          this.serviceAllocations.push({
-            ip,
-            service: secondary['service'],
-            namespace: secondary['namespace'] ?? '',
-          });
+        if (attr.node !== undefined) node = attr.node;
+        if (attr.type === 'LoadBalancer' && attr.service !== undefined) {
+          this.serviceAllocations.push({ ip, service: attr.service, namespace: attr.namespace ?? '' });
         }
       }
       // calicoctl records the Windows owner before the allocation (so its report leaves it "not in
       // use", and its release --from-report would free it); ours is in use.
       if (windowsReserved) this.recordInUseIP(ip, 'Reserved for Windows', lines);
       if (this.keepFields) {
-        const fields: AllocationFields = { sequenceNumber: seqs?.[String(ord)] ?? 0 };
+        const fields: AllocationFields = { sequenceNumber: b.sequences?.[String(ord)] ?? 0 };
         if (this.opts.keepReport) {
-          if (handle !== undefined) fields.handle = handle;
-          if (secondary['pod']) fields.pod = secondary['pod'];
-          if (secondary['namespace']) fields.namespace = secondary['namespace'];
+          if (handle >= 0) fields.handle = this.handles.idOf(handle);
+          if (attr?.pod !== undefined) fields.pod = attr.pod;
+          if (attr?.namespace !== undefined) fields.namespace = attr.namespace;
           if (node !== '') fields.node = node;
-          if (secondary['type']) fields.type = secondary['type'];
-          if (secondary['timestamp']) fields.creationTimestamp = secondary['timestamp'];
+          if (attr?.type !== undefined) fields.type = attr.type;
+          if (attr?.timestamp !== undefined) fields.creationTimestamp = attr.timestamp;
           if (node !== blockHost) fields.borrowed = true;
         }
-        if (this.opts.showProblemIPs) fields.attrs = formatAttrs(attr);
+        if (this.opts.showProblemIPs) fields.attrs = attr?.attrs ?? '<missing>';
         const list = this.allocations.get(ip);
         if (list) list.push(fields);
         else this.allocations.set(ip, [fields]);
@@ -311,10 +295,11 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
   const blockLines: string[] = [];
   let numBlocks = 0;
   let numAllocs = 0;
+  const reading: BlockReading = { handles: c.handles, report: opts.keepReport, attrs: showProblems };
   await ds.scan(
     BLOCK_PREFIX,
     (kv) => {
-      const b = readBlock(kv, opts.keepReport);
+      const b = readCheckBlock(kv, reading);
       if (b === undefined) return undefined;
       if (isRejected(b)) {
         for (const e of extras) e.rejectedBlock?.(b);
@@ -323,7 +308,7 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
       if (isUnreadable(b)) return unreadable(b);
       numBlocks++;
       if (numBlocks % 1000 === 0) progress(`Loading IPAM blocks (${numBlocks})`);
-      blockLines.push(` IPAM block ${b.cidr} affinity=${b.value.affinity ?? '<none>'}:`);
+      blockLines.push(` IPAM block ${b.cidr} affinity=${b.affinity ?? '<none>'}:`);
       numAllocs += c.recordBlock(b, blockLines);
       for (const e of extras) e.block?.(b);
       return undefined;
@@ -437,21 +422,31 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
   out.flush();
   let numHandles = 0;
   const leakedHandles: HandleInfo[] = [];
+  const plain = new PlainHandle();
   await ds.scan(
     HANDLE_PREFIX,
     (kv) => {
-      const id = parseHandleKey(kv.key);
-      if (id === undefined) return undefined;
-      const handle = readHandle(kv);
-      if (handle !== true) return unreadable(handle);
+      const entry = c.handles.find(kv.key);
+      if (entry === NOT_A_HANDLE_KEY) return undefined;
+      const head = valueHead(kv, Number.MAX_SAFE_INTEGER);
+      const blocks = plain.read(head);
+      if (blocks < 0) {
+        const handle = readHandle(kv);
+        if (handle !== true) return unreadable(handle);
+      }
       numHandles++;
       if (numHandles % 20000 === 0) progress(`Loading handles (${numHandles})`);
-      const held = c.heldByHandle.get(id);
+      const held = c.handles.take(entry);
       // Windows' reservation is held in blocks but never looked for among the handles.
-      if (held === undefined || id === WINDOWS_RESERVED_HANDLE)
-        leakedHandles.push({ ID: id, UID: null, Revision: String(kv.modRevision) });
-      if (held !== undefined) c.heldByHandle.delete(id);
-      for (const e of extras) e.handle?.(id, kv, held);
+      if (held === undefined || entry === c.handles.windowsEntry)
+        leakedHandles.push({ ID: parseHandleKey(kv.key)!, UID: null, Revision: String(kv.modRevision) });
+      if (held === undefined) return undefined;
+      const matchesHeld =
+        typeof held === 'string' &&
+        (blocks < 0
+          ? matchesOneAddress(held, kv.value)
+          : blocks === 1 && plain.firstIsOne && plain.firstIs(held));
+      for (const e of extras) e.handle?.({ kv, held, matchesHeld });
       return undefined;
     },
     { revision, pages: HANDLE_PAGES },
@@ -549,7 +544,7 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
   out.line('Scanning for IPs with missing handle...');
   const missingHandles: string[] = [];
   let numMissing = 0;
-  for (const id of c.heldByHandle.keys()) {
+  for (const id of c.handles.missing()) {
     if (id === WINDOWS_RESERVED_HANDLE) continue;
     if (showProblems) out.line(`  ${id} is in use in a block but doesn't exist.`);
     numMissing++;
@@ -611,6 +606,22 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
       allocations: () => reportAllocations(c),
     },
   };
+}
+
+/**
+ * A block as the check reads it: walked in its bytes, else decoded in full (readBlock), which also
+ * says why a block cannot be read; undefined for a key that is not a block's.
+ */
+function readCheckBlock(
+  kv: KeyValue,
+  reading: BlockReading,
+): CheckBlock | RejectedBlock | Unreadable | undefined {
+  const keyNet = blockKeyNetwork(kv.key);
+  if (!keyNet) return undefined;
+  const walked = reading.attrs ? undefined : walkBlock(kv, keyNet, reading);
+  if (walked) return walked;
+  const full = readBlock(kv, reading.report);
+  return full === undefined || isRejected(full) || isUnreadable(full) ? full : fromDecoded(full, reading);
 }
 
 /** A resource that uses addresses: its owner name and its addresses as stored. */
