@@ -32,7 +32,13 @@ import {
   type Network,
 } from './keys.js';
 import { affinityHost, WINDOWS_RESERVED_HANDLE } from './block.js';
-import { fromDecoded, walkBlock, type BlockReading, type CheckBlock } from './check-blocks.js';
+import {
+  fromDecoded,
+  walkBlock,
+  type BlockReading,
+  type CheckAttribute,
+  type CheckBlock,
+} from './check-blocks.js';
 import { extraChecks as defaultExtraChecks, type ExtraCheck, type ExtraFindings } from './check-extras.js';
 import { HandleJoin, NOT_A_HANDLE_KEY, PlainHandle } from './check-handles.js';
 import {
@@ -113,20 +119,6 @@ export interface CheckResult {
   report?: { head: ReportHead; allocations: () => Iterable<[string, ReportAllocation[]]> };
 }
 
-/** An allocation's report fields; the IP is the key it is kept under. */
-interface AllocationFields {
-  handle?: string;
-  sequenceNumber: bigint | number;
-  pod?: string;
-  namespace?: string;
-  node?: string;
-  type?: string;
-  creationTimestamp?: string;
-  borrowed?: boolean;
-  /** formatAttrs, kept only for --show-problem-ips. */
-  attrs?: string;
-}
-
 /**
  * An address as calicoctl's maps key it (IP.String()), held as its 32-bit value for IPv4 so that
  * 300,000 allocations make no strings to hash; IPv6 (and anything that is not a dotted quad) as text.
@@ -158,13 +150,96 @@ type Owners = string | string[];
 const ownerCount = (o: Owners): number => (typeof o === 'string' ? 1 : o.length);
 const ownerList = (o: Owners): string[] => (typeof o === 'string' ? [o] : o);
 
+/** calicoctl's formatAttrs text of an allocation's attribute (--show-problem-ips). */
+const attrsText = (attr: CheckAttribute | undefined): string => attr?.attrs ?? '<missing>';
+
+/** What the report and the problem lines need of one allocation. */
+interface Allocation {
+  /** Its handle's entry in the HandleJoin; -1 for none (or Windows' reservation). */
+  handle: number;
+  sequenceNumber: number | bigint;
+  attr: CheckAttribute | undefined;
+  /** Its node ('' for none). */
+  node: string;
+  borrowed: boolean;
+}
+
+/**
+ * Every allocation, kept until the report is written (it is sorted by address across blocks): in
+ * columns, not an object per allocation, and with the handle as its entry in the HandleJoin, not a
+ * string; the strings kept are the attribute's own, shared by its addresses.
+ */
+class AllocationRows {
+  /** Each address's first row, in first-appearance order. */
+  private readonly first = new Map<IPKey, number>();
+  /** The next row of the same address (an address allocated in two overlapping blocks), or 0. */
+  private next = new Int32Array(1024);
+  private handle = new Int32Array(1024);
+  private borrowed = new Uint8Array(1024);
+  private readonly sequence: (number | bigint)[] = [];
+  private readonly attr: (CheckAttribute | undefined)[] = [];
+  private readonly node: string[] = [];
+  private count = 0;
+
+  add(ip: IPKey, a: Allocation): void {
+    const row = this.count++;
+    if (row === this.next.length) {
+      this.next = grown(this.next);
+      this.handle = grown(this.handle);
+      const borrowed = new Uint8Array(this.borrowed.length * 2);
+      borrowed.set(this.borrowed);
+      this.borrowed = borrowed;
+    }
+    this.handle[row] = a.handle;
+    this.borrowed[row] = a.borrowed ? 1 : 0;
+    this.sequence.push(a.sequenceNumber);
+    this.attr.push(a.attr);
+    this.node.push(a.node);
+    let at = this.first.get(ip);
+    if (at === undefined) {
+      this.first.set(ip, row);
+      return;
+    }
+    while (this.next[at]! !== 0) at = this.next[at]!;
+    this.next[at] = row;
+  }
+
+  has(ip: IPKey): boolean {
+    return this.first.has(ip);
+  }
+
+  /** The allocated addresses in first-appearance order. */
+  ips(): Iterable<IPKey> {
+    return this.first.keys();
+  }
+
+  /** An address's allocations, in the order they were recorded. */
+  *of(ip: IPKey): Generator<Allocation> {
+    for (let row = this.first.get(ip); row !== undefined; row = this.next[row] || undefined) {
+      yield {
+        handle: this.handle[row]!,
+        sequenceNumber: this.sequence[row]!,
+        attr: this.attr[row],
+        node: this.node[row]!,
+        borrowed: this.borrowed[row] === 1,
+      };
+    }
+  }
+}
+
+function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(a.length * 2);
+  bigger.set(a);
+  return bigger;
+}
+
 /** The state calicoctl's IPAMChecker keeps, as small as the output allows. */
 class Checker {
   /**
-   * Allocated addresses in first-appearance order: with keepFields each allocation's fields (an
+   * Allocated addresses in first-appearance order: with keepFields every allocation (an
    * address can be allocated in two overlapping blocks), else just the address.
    */
-  readonly allocations = new Map<IPKey, AllocationFields[]>();
+  readonly allocations = new AllocationRows();
   readonly allocatedIPs = new Set<IPKey>();
   readonly allocationsByNode = new Map<string, number>();
   readonly inUseIPs = new Map<IPKey, Owners>();
@@ -219,21 +294,14 @@ class Checker {
       // use", and its release --from-report would free it); ours is in use.
       if (windowsReserved) this.recordInUseIP(ip, 'Reserved for Windows', lines);
       if (this.keepFields) {
-        const fields: AllocationFields = { sequenceNumber: b.sequences?.[String(ord)] ?? 0 };
-        if (this.opts.keepReport) {
-          if (handle >= 0) fields.handle = this.handles.idOf(handle);
-          if (attr?.pod !== undefined) fields.pod = attr.pod;
-          if (attr?.namespace !== undefined) fields.namespace = attr.namespace;
-          if (node !== '') fields.node = node;
-          if (attr?.type !== undefined) fields.type = attr.type;
-          if (attr?.timestamp !== undefined) fields.creationTimestamp = attr.timestamp;
-          if (node !== blockHost) fields.borrowed = true;
-        }
-        if (this.opts.showProblemIPs) fields.attrs = attr?.attrs ?? '<missing>';
-        const list = this.allocations.get(ip);
-        if (list) list.push(fields);
-        else this.allocations.set(ip, [fields]);
-        if (this.opts.showAllIPs) lines.push(`  ${textOfKey(ip)} allocated; attrs ${fields.attrs}`);
+        this.allocations.add(ip, {
+          handle,
+          sequenceNumber: b.sequences?.[String(ord)] ?? 0,
+          attr,
+          node,
+          borrowed: node !== blockHost,
+        });
+        if (this.opts.showAllIPs) lines.push(`  ${textOfKey(ip)} allocated; attrs ${attrsText(attr)}`);
       } else {
         this.allocatedIPs.add(ip);
       }
@@ -487,9 +555,10 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
     return true;
   };
   if (c.keepFields) {
-    for (const [ip, allocs] of c.allocations) {
+    for (const ip of c.allocations.ips()) {
       if (leaked(ip) && showProblems) {
-        for (const a of allocs) out.line(`  ${textOfKey(ip)} leaked; attrs ${a.attrs}`);
+        for (const a of c.allocations.of(ip))
+          out.line(`  ${textOfKey(ip)} leaked; attrs ${attrsText(a.attr)}`);
       }
     }
   } else {
@@ -693,19 +762,67 @@ function unreadableFindings(found: readonly Unreadable[]): ExtraFindings {
  * owner but the Windows reservation, which we count too).
  */
 function* reportAllocations(c: Checker): Generator<[string, ReportAllocation[]]> {
-  const keys = [...c.allocations.keys()].map((key) => ({ key, ip: textOfKey(key) }));
-  keys.sort((a, b) => compareGoStrings(a.ip, b.ip));
-  for (const { key, ip } of keys) {
+  for (const { key, ip } of inTextOrder(c.allocations.ips())) {
     const owners = c.inUseIPs.get(key);
-    const list = c.allocations.get(key)!;
-    yield [
-      ip,
-      list.map(({ attrs: _attrs, ...fields }) => ({
+    const list: ReportAllocation[] = [];
+    for (const a of c.allocations.of(key)) {
+      const out: ReportAllocation = {
         ip,
-        ...fields,
+        sequenceNumber: a.sequenceNumber,
         inUse: owners !== undefined,
         owners: owners === undefined ? null : ownerList(owners),
-      })),
-    ];
+      };
+      if (a.handle >= 0) out.handle = c.handles.idOf(a.handle);
+      if (a.attr?.pod !== undefined) out.pod = a.attr.pod;
+      if (a.attr?.namespace !== undefined) out.namespace = a.attr.namespace;
+      if (a.node !== '') out.node = a.node;
+      if (a.attr?.type !== undefined) out.type = a.attr.type;
+      if (a.attr?.timestamp !== undefined) out.creationTimestamp = a.attr.timestamp;
+      if (a.borrowed) out.borrowed = true;
+      list.push(out);
+    }
+    yield [ip, list];
   }
+}
+
+/**
+ * The keys sorted by their text, byte by byte (Go's order of map keys). IPv4 addresses, nearly all
+ * of them, are sorted as numbers that order like their text: a dotted quad compares octet by octet
+ * as the octets' decimal strings do ("1" < "10" < "100" < "101" < "11"), so each octet is replaced
+ * by its rank among the 256 strings and the four ranks make one 32-bit number.
+ */
+function* inTextOrder(keys: Iterable<IPKey>): Generator<{ key: IPKey; ip: string }> {
+  const ranked: number[] = [];
+  const texts: string[] = [];
+  for (const key of keys) {
+    if (typeof key === 'number') ranked.push(octetwise(key, OCTET_RANK));
+    else texts.push(key);
+  }
+  const v4 = Uint32Array.from(ranked).sort();
+  texts.sort(compareGoStrings);
+  let t = 0;
+  for (const rank of v4) {
+    const key = octetwise(rank, OCTET_OF_RANK);
+    const ip = textOfKey(key);
+    for (; t < texts.length && compareGoStrings(texts[t]!, ip) < 0; t++)
+      yield { key: texts[t]!, ip: texts[t]! };
+    yield { key, ip };
+  }
+  for (; t < texts.length; t++) yield { key: texts[t]!, ip: texts[t]! };
+}
+
+/** The octets' decimal strings in Go's string order: OCTET_OF_RANK[rank] is the octet, OCTET_RANK its inverse. */
+const OCTET_OF_RANK = Array.from({ length: 256 }, (_, n) => n).sort((a, b) =>
+  compareGoStrings(String(a), String(b)),
+);
+const OCTET_RANK = OCTET_OF_RANK.reduce<number[]>((rank, octet, r) => ((rank[octet] = r), rank), []);
+
+/** A 32-bit value with each octet mapped through table. */
+function octetwise(value: number, table: readonly number[]): number {
+  return (
+    table[Math.floor(value / 16777216)]! * 16777216 +
+    (table[(value >>> 16) & 255]! << 16) +
+    (table[(value >>> 8) & 255]! << 8) +
+    table[value & 255]!
+  );
 }

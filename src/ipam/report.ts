@@ -63,7 +63,8 @@ const allocationSchema = S.struct(
   { pointer: true },
 );
 
-const reportSchema = S.struct([
+/** The report's Go shape (check.go Report): what encodeReport writes is encodeGoJson of it with this. */
+export const reportSchema = S.struct([
   { name: 'version', schema: S.string() },
   { name: 'clusterGUID', schema: S.string() },
   { name: 'datastoreLocked', schema: S.bool() },
@@ -83,12 +84,10 @@ const reportSchema = S.struct([
   },
 ]);
 
-const allocationsSchema = S.slice(allocationSchema);
-
 /**
  * The report as json.MarshalIndent(report, "", "  ") writes it, in chunks: the head is encoded
- * with an empty allocations map, which is then replaced by the entries one at a time (each
- * indented two levels deeper), so the whole text never exists at once.
+ * with an empty allocations map, which is then replaced by the entries one at a time, so the whole
+ * text never exists at once.
  */
 export function* encodeReportChunks(
   head: ReportHead,
@@ -100,12 +99,51 @@ export function* encodeReportChunks(
   yield text.slice(0, at);
   let first = true;
   for (const [ip, list] of allocations) {
-    const entry = encodeGoJson(list, allocationsSchema, { indent: '  ' }).replaceAll('\n', '\n    ');
-    yield `${first ? '' : ','}\n    ${quoteGoString(ip)}: ${entry}`;
+    yield `${first ? '' : ','}${INDENT[2]}${quoteGoString(ip)}: ${encodeAllocationList(list)}`;
     first = false;
   }
-  yield first ? text.slice(at) : `\n  ${text.slice(at)}`;
+  yield first ? text.slice(at) : `${INDENT[1]}${text.slice(at)}`;
 }
+
+/** A new line indented for each depth of the report (two spaces a level). */
+const INDENT = ['\n', '\n  ', '\n    ', '\n      ', '\n        ', '\n          '] as const;
+
+/**
+ * One address's allocations as encodeGoJson writes them with allocationSchema at their depth in the
+ * report (a list of 300,000 is written at 10k blocks: the schema walk was most of the writing).
+ */
+function encodeAllocationList(list: readonly ReportAllocation[]): string {
+  if (list.length === 0) return '[]';
+  let out = '[';
+  for (let i = 0; i < list.length; i++) {
+    const a = list[i]!;
+    out += `${i === 0 ? '' : ','}${INDENT[3]}{${INDENT[4]}"ip": ${quoteGoString(a.ip)}`;
+    if (a.handle) out += field('handle') + quoteGoString(a.handle);
+    if (a.sequenceNumber !== undefined && a.sequenceNumber !== null) {
+      out += field('sequenceNumber') + integerText(a.sequenceNumber);
+    }
+    if (a.pod) out += field('pod') + quoteGoString(a.pod);
+    if (a.namespace) out += field('namespace') + quoteGoString(a.namespace);
+    if (a.node) out += field('node') + quoteGoString(a.node);
+    if (a.type) out += field('type') + quoteGoString(a.type);
+    if (a.creationTimestamp) out += field('creationTimestamp') + quoteGoString(a.creationTimestamp);
+    out += field('inUse') + (a.inUse ? 'true' : 'false');
+    if (a.borrowed) out += field('borrowed') + 'true';
+    out += field('owners');
+    if (a.owners === null || a.owners === undefined) out += 'null';
+    else if (a.owners.length === 0) out += '[]';
+    else out += `[${a.owners.map((o) => INDENT[5] + quoteGoString(o)).join(',')}${INDENT[4]}]`;
+    out += `${INDENT[3]}}`;
+  }
+  return `${out}${INDENT[2]}]`;
+}
+
+/** What comes before a field's value (after the first field). */
+const field = (name: string): string => `,${INDENT[4]}"${name}": `;
+
+/** An integer's digits, exact (as encodeGoJson writes an int). */
+const integerText = (n: number | bigint): string =>
+  typeof n === 'bigint' || !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n);
 
 export function encodeReport(report: Report): string {
   const sorted = [...report.allocations].sort((a, b) => compareGoStrings(a[0], b[0]));
