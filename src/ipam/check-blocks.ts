@@ -26,14 +26,86 @@ export interface CheckAttribute {
   handle: number;
   /** The owner's node; undefined for the block's own host (or none). */
   node?: string;
+  /** Only for a LoadBalancer's address (type LoadBalancer): what the LoadBalancer check reads. */
   type?: string;
   service?: string;
   namespace?: string;
-  pod?: string;
-  timestamp?: string;
+  /** With the report: its texts in the ReportTexts (what ReportTexts.get reads back). */
+  texts?: number;
   /** calicoctl's formatAttrs text, for --show-problem-ips. */
   attrs?: string;
 }
+
+/** The secondary values the report prints of an attribute (those set and not empty). */
+export interface ReportFields {
+  pod?: string;
+  namespace?: string;
+  type?: string;
+  timestamp?: string;
+}
+
+/**
+ * The report's texts of every attribute, kept until the report is written (it is sorted across
+ * blocks): from the walk as their UTF-8 bytes, one record an attribute, in one growing buffer
+ * outside the JS heap (300,000 pod names and timestamps as strings were most of the report's live
+ * heap and of its garbage collection); from the full decode as the decoded strings.
+ */
+export class ReportTexts {
+  private bytes = Buffer.allocUnsafe(1 << 20);
+  private used = 0;
+  private readonly decoded: ReportFields[] = [];
+
+  /**
+   * A record of the values b[at[2k], at[2k + 1]) of the keys k (start -1: absent), the fields of
+   * REPORT_FIELDS in order; a value longer than MAX_TEXT is not recorded (undefined: the block is
+   * then decoded in full).
+   */
+  addBytes(b: Buffer, at: Int32Array, keys: readonly number[]): number | undefined {
+    let size = 0;
+    for (const k of keys) {
+      const length = at[2 * k]! < 0 ? 0 : at[2 * k + 1]! - at[2 * k]!;
+      if (length > MAX_TEXT) return undefined;
+      size += 2 + length;
+    }
+    if (this.used + size > this.bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + size));
+      this.bytes.copy(grown, 0, 0, this.used);
+      this.bytes = grown;
+    }
+    const ref = this.used;
+    for (const k of keys) {
+      const start = at[2 * k]!;
+      const length = start < 0 ? 0 : at[2 * k + 1]! - start;
+      this.bytes.writeUInt16LE(length, this.used);
+      if (length > 0) b.copy(this.bytes, this.used + 2, start, start + length);
+      this.used += 2 + length;
+    }
+    return ref;
+  }
+
+  /** A reference to fields decoded in full. */
+  addFields(fields: ReportFields): number {
+    return -this.decoded.push(fields);
+  }
+
+  get(ref: number | undefined): ReportFields {
+    if (ref === undefined) return {};
+    if (ref < 0) return this.decoded[-ref - 1]!;
+    const out: ReportFields = {};
+    let at = ref;
+    for (const name of REPORT_FIELDS) {
+      const length = this.bytes.readUInt16LE(at);
+      if (length > 0) out[name] = this.bytes.toString('utf8', at + 2, at + 2 + length);
+      at += 2 + length;
+    }
+    return out;
+  }
+}
+
+/** The longest text a ReportTexts record holds (its length is 16 bits). */
+const MAX_TEXT = 0xffff;
+/** The report's fields of a record, in record order. */
+const REPORT_FIELDS = ['pod', 'namespace', 'type', 'timestamp'] as const;
 
 /** A block as the check uses it (from either reader). */
 export interface CheckBlock {
@@ -52,7 +124,8 @@ export interface CheckBlock {
 /** What the check reads of each block: everything the report needs, or only what the text needs. */
 export interface BlockReading {
   handles: HandleJoin;
-  report: boolean;
+  /** With the report: where the attributes' texts go. */
+  report: ReportTexts | undefined;
   /** Each attribute's formatAttrs text (--show-problem-ips): only the full decode has it. */
   attrs: boolean;
 }
@@ -83,11 +156,19 @@ function fromAttribute(
   const secondary = a.secondary ?? {};
   const node = secondary['node'];
   if (node && `${HOST_PREFIX}${node}` !== affinity) out.node = node;
-  if (reading.report || secondary['type'] === LOAD_BALANCER) {
-    for (const k of reading.report ? REPORTED : FOR_LOAD_BALANCER) {
+  if (secondary['type'] === LOAD_BALANCER) {
+    for (const k of FOR_LOAD_BALANCER) {
       const v = secondary[k];
       if (v) out[k] = v;
     }
+  }
+  if (reading.report && a.secondary) {
+    const fields: ReportFields = {};
+    for (const name of REPORT_FIELDS) {
+      const v = secondary[name];
+      if (v) fields[name] = v;
+    }
+    out.texts = reading.report.addFields(fields);
   }
   if (reading.attrs) out.attrs = formatAttrs(a);
   return out;
@@ -107,15 +188,13 @@ function formatAttrs(attr: AllocationAttribute): string {
   return out;
 }
 
-/**
- * The secondary keys the check reads besides the node: all of them for the report, and for the
- * text only those of a LoadBalancer's address (the others are not made into strings).
- */
-const REPORTED = ['type', 'service', 'namespace', 'pod', 'timestamp'] as const;
-const FOR_LOAD_BALANCER: readonly Kept[] = ['type', 'service', 'namespace'];
-type Kept = (typeof REPORTED)[number];
-const SECONDARY_KEYS = ['node', ...REPORTED] as const;
+/** The secondary keys the check reads: the node, a LoadBalancer's, and the report's. */
+const SECONDARY_KEYS = ['node', 'type', 'service', 'namespace', 'pod', 'timestamp'] as const;
+/** The values a LoadBalancer's address keeps as strings (the others are not made into strings). */
+const FOR_LOAD_BALANCER = ['type', 'service', 'namespace'] as const;
 const TYPE = SECONDARY_KEYS.indexOf('type');
+/** Where REPORT_FIELDS are in SECONDARY_KEYS. */
+const REPORT_KEYS = REPORT_FIELDS.map((name) => SECONDARY_KEYS.indexOf(name));
 
 /**
  * The block from its bytes, or undefined when they are not in the form Go writes (then readBlock
@@ -302,13 +381,16 @@ class BlockWalker {
       attr.node = this.b.toString('utf8', node0, node1);
     }
     const type0 = at[2 * TYPE]!;
-    const isLoadBalancer = type0 >= 0 && this.sameText(type0, at[2 * TYPE + 1]!, LOAD_BALANCER);
-    if (!this.reading.report && !isLoadBalancer) return;
-    for (const name of this.reading.report ? REPORTED : FOR_LOAD_BALANCER) {
-      const k = SECONDARY_KEYS.indexOf(name);
-      const [v0, v1] = [at[2 * k]!, at[2 * k + 1]!];
-      if (v1 > v0)
-        attr[name] = name === 'type' && isLoadBalancer ? LOAD_BALANCER : this.b.toString('utf8', v0, v1);
+    if (type0 >= 0 && this.sameText(type0, at[2 * TYPE + 1]!, LOAD_BALANCER)) {
+      for (const name of FOR_LOAD_BALANCER) {
+        const k = SECONDARY_KEYS.indexOf(name);
+        const [v0, v1] = [at[2 * k]!, at[2 * k + 1]!];
+        if (v1 > v0) attr[name] = name === 'type' ? LOAD_BALANCER : this.b.toString('utf8', v0, v1);
+      }
+    }
+    if (this.reading.report) {
+      attr.texts = this.reading.report.addBytes(this.b, at, REPORT_KEYS);
+      if (attr.texts === undefined) throw UNUSUAL;
     }
   }
 

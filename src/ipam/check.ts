@@ -34,6 +34,7 @@ import {
 import { affinityHost, WINDOWS_RESERVED_HANDLE } from './block.js';
 import {
   fromDecoded,
+  ReportTexts,
   walkBlock,
   type BlockReading,
   type CheckAttribute,
@@ -248,6 +249,8 @@ class Checker {
    * them (one table serves the missing-handle and the handle-count checks).
    */
   readonly handles = new HandleJoin();
+  /** With the report: the texts it prints of each attribute. */
+  readonly reportTexts: ReportTexts | undefined;
   /** LoadBalancer allocations (type attribute), used only when the LoadBalancer controller is configured. */
   readonly serviceAllocations: { ip: IPKey; service: string; namespace: string }[] = [];
   readonly unreadable: Unreadable[] = [];
@@ -255,6 +258,7 @@ class Checker {
 
   constructor(private readonly opts: CheckOptions) {
     this.keepFields = opts.keepReport || opts.showProblemIPs;
+    this.reportTexts = opts.keepReport ? new ReportTexts() : undefined;
   }
 
   isAllocated(ip: IPKey): boolean {
@@ -363,7 +367,7 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
   const blockLines: string[] = [];
   let numBlocks = 0;
   let numAllocs = 0;
-  const reading: BlockReading = { handles: c.handles, report: opts.keepReport, attrs: showProblems };
+  const reading: BlockReading = { handles: c.handles, report: c.reportTexts, attrs: showProblems };
   await ds.scan(
     BLOCK_PREFIX,
     (kv) => {
@@ -689,7 +693,7 @@ function readCheckBlock(
   if (!keyNet) return undefined;
   const walked = reading.attrs ? undefined : walkBlock(kv, keyNet, reading);
   if (walked) return walked;
-  const full = readBlock(kv, reading.report);
+  const full = readBlock(kv, reading.report !== undefined);
   return full === undefined || isRejected(full) || isUnreadable(full) ? full : fromDecoded(full, reading);
 }
 
@@ -772,12 +776,13 @@ function* reportAllocations(c: Checker): Generator<[string, ReportAllocation[]]>
         inUse: owners !== undefined,
         owners: owners === undefined ? null : ownerList(owners),
       };
+      const texts = c.reportTexts!.get(a.attr?.texts);
       if (a.handle >= 0) out.handle = c.handles.idOf(a.handle);
-      if (a.attr?.pod !== undefined) out.pod = a.attr.pod;
-      if (a.attr?.namespace !== undefined) out.namespace = a.attr.namespace;
+      if (texts.pod !== undefined) out.pod = texts.pod;
+      if (texts.namespace !== undefined) out.namespace = texts.namespace;
       if (a.node !== '') out.node = a.node;
-      if (a.attr?.type !== undefined) out.type = a.attr.type;
-      if (a.attr?.timestamp !== undefined) out.creationTimestamp = a.attr.timestamp;
+      if (texts.type !== undefined) out.type = texts.type;
+      if (texts.timestamp !== undefined) out.creationTimestamp = texts.timestamp;
       if (a.borrowed) out.borrowed = true;
       list.push(out);
     }

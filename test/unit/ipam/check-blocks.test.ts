@@ -13,6 +13,7 @@ import type { KeyValue } from '../../../src/datastore/contract.js';
 import { TransientKeyValue, valueHead } from '../../../src/datastore/value-head.js';
 import {
   fromDecoded,
+  ReportTexts,
   walkBlock,
   type BlockReading,
   type CheckBlock,
@@ -40,8 +41,11 @@ function streamed(key: string, value: string): KeyValue {
   return new TransientKeyValue(key, 1, 1, 1, page, 6, 6 + bytes.length);
 }
 
-/** What the check reads from a block, with handle entries as their IDs. */
-function view(b: ReturnType<typeof walkBlock> | ReturnType<typeof readBlock>, handles: HandleJoin): unknown {
+/** What the check reads from a block, with handle entries as their IDs and the report's texts as text. */
+function view(
+  b: ReturnType<typeof walkBlock> | ReturnType<typeof readBlock>,
+  reading: BlockReading,
+): unknown {
   if (b === undefined || isRejected(b) || isUnreadable(b)) return b;
   const block = b as CheckBlock;
   const host = block.affinity?.startsWith('host:') ? block.affinity.slice(5) : '';
@@ -52,10 +56,11 @@ function view(b: ReturnType<typeof walkBlock> | ReturnType<typeof readBlock>, ha
     affinity: block.affinity,
     allocations: block.allocations,
     unallocated: block.unallocated,
-    attributes: block.attributes.map(({ handle, node, ...rest }) => ({
-      handle: handle < 0 ? null : handles.idOf(handle),
+    attributes: block.attributes.map(({ handle, node, texts, ...rest }) => ({
+      handle: handle < 0 ? null : reading.handles.idOf(handle),
       node: node ?? host,
       ...rest,
+      ...(reading.report ? { texts: reading.report.get(texts) } : {}),
     })),
     sequences:
       block.sequences && Object.fromEntries(Object.entries(block.sequences).map(([k, v]) => [k, BigInt(v)])),
@@ -64,10 +69,9 @@ function view(b: ReturnType<typeof walkBlock> | ReturnType<typeof readBlock>, ha
 
 /** Both readers' views of one stored block, for the text (report false) or the report. */
 function bothReadings(key: string, value: string, report: boolean) {
-  const fastHandles = new HandleJoin();
-  const fullHandles = new HandleJoin();
-  const fastReading: BlockReading = { handles: fastHandles, report, attrs: false };
-  const fullReading: BlockReading = { handles: fullHandles, report, attrs: false };
+  const texts = () => (report ? new ReportTexts() : undefined);
+  const fastReading: BlockReading = { handles: new HandleJoin(), report: texts(), attrs: false };
+  const fullReading: BlockReading = { handles: new HandleJoin(), report: texts(), attrs: false };
   const keyNet = blockKeyNetwork(key)!;
   const fast = walkBlock(streamed(key, value), keyNet, fastReading);
   const decoded = readBlock(kv(key, value), report);
@@ -75,7 +79,7 @@ function bothReadings(key: string, value: string, report: boolean) {
     decoded === undefined || isRejected(decoded) || isUnreadable(decoded)
       ? decoded
       : fromDecoded(decoded, fullReading);
-  return { fast: fast && view(fast, fastHandles), full: view(full, fullHandles) };
+  return { fast: fast && view(fast, fastReading), full: view(full, fullReading) };
 }
 
 const dataset = [...generateDataset({ blocks: 300, leaks: true })];
@@ -127,12 +131,20 @@ describe('walkBlock', () => {
     };
     expect(unicode.attributes.some((a) => a.node === 'nœud-1' && a.service === 'svc-ä')).toBe(true);
     expect(unicode.attributes.some((a) => a.handle.startsWith('k8s-pod-network.ü'))).toBe(true);
-    // Without the report only a LoadBalancer's type and service are kept.
+    // With the report every attribute's texts are kept, as bytes; without it none.
+    const withReport = bothReadings(FIRST_KEY, UNICODE_BLOCK, true).fast as {
+      attributes: { texts: { pod?: string; namespace?: string; timestamp?: string } }[];
+    };
+    expect(
+      withReport.attributes.some((a) => a.texts.pod === 'pod-日本' && a.texts.namespace === 'café'),
+    ).toBe(true);
+    expect(withReport.attributes.filter((a) => a.texts.timestamp !== undefined).length).toBeGreaterThan(5);
+    // Only a LoadBalancer's type and service are kept as strings.
     const text = bothReadings(FIRST_KEY, UNICODE_BLOCK, false).fast as {
-      attributes: { type?: string; pod?: string }[];
+      attributes: { type?: string; texts?: unknown }[];
     };
     expect(text.attributes.filter((a) => a.type !== undefined).map((a) => a.type)).toEqual(['LoadBalancer']);
-    expect(text.attributes.every((a) => a.pod === undefined)).toBe(true);
+    expect(text.attributes.every((a) => a.texts === undefined)).toBe(true);
   });
 
   it('steps aside for what Go would not write, and the full decode reads it', () => {
@@ -216,7 +228,7 @@ describe('HandleJoin', () => {
     for (const [key, value] of DATASET_BLOCKS) {
       const b = walkBlock(streamed(key, value), blockKeyNetwork(key)!, {
         handles: join,
-        report: false,
+        report: undefined,
         attrs: false,
       });
       const decoded = readBlock(kv(key, value), false);
