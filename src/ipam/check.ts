@@ -20,7 +20,7 @@ import {
   WORKLOAD_ENDPOINT_PREFIX,
 } from '../resources/well-known-keys.js';
 import { compareGoStrings } from '../codec/go-json.js';
-import { valueHead } from '../datastore/value-head.js';
+import { TransientKeyValue } from '../datastore/value-head.js';
 import { NODE_PREFIX } from './affinity.js';
 import {
   BLOCK_PREFIX,
@@ -500,8 +500,8 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
     (kv) => {
       const entry = c.handles.find(kv.key);
       if (entry === NOT_A_HANDLE_KEY) return undefined;
-      const head = valueHead(kv, Number.MAX_SAFE_INTEGER);
-      const blocks = plain.read(head);
+      // Read in its bytes where the backend has them (etcd's stream), else as the text it has.
+      const blocks = kv instanceof TransientKeyValue ? plain.read(kv.head(Number.MAX_SAFE_INTEGER)) : -1;
       if (blocks < 0) {
         const handle = readHandle(kv);
         if (handle !== true) return unreadable(handle);
