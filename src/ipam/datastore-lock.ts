@@ -4,34 +4,21 @@
  *
  * lock first runs EnsureInitialized, which creates ClusterInformation when it is missing (fresh
  * 32-hex clusterGUID, datastoreReady true) and then updates it; unlock reads it and fails when it is
- * missing. The update rewrites the stored object as Go would: metadata and unknown fields as they
- * were, spec fields in ClusterInformationSpec order.
+ * missing. Both write through ClusterInformation's kind module, as every write of the kind does:
+ * Go's layout (metadata in ObjectMeta order, spec in ClusterInformationSpec order), unknown fields
+ * kept as they were.
  */
-import { goTimestamp } from '../codec/go-time.js';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
-import { encodeGoJson, parseGoJson, S } from '../codec/go-json.js';
 import { updateKey, type CasDecision } from '../datastore/cas.js';
 import { initialisedClusterType } from '../datastore/cluster-type.js';
 import type { Datastore } from '../datastore/contract.js';
 import { ConflictError, OperationError } from '../errors.js';
+import { clusterinformation } from '../resources/kinds/clusterinformation.js';
+import { encodeForStorage, ResourceStore } from '../resources/store.js';
+import { decodeStored } from '../resources/stored.js';
+import { API_VERSION, type ResourceObject } from '../resources/types.js';
 import { CLUSTER_INFORMATION_KEY } from '../resources/well-known-keys.js';
-
-const clusterInformationSchema = S.struct([
-  { name: 'kind', schema: S.string(), omitempty: true },
-  { name: 'apiVersion', schema: S.string(), omitempty: true },
-  { name: 'metadata', schema: S.any() },
-  {
-    name: 'spec',
-    schema: S.struct([
-      { name: 'clusterGUID', schema: S.string(), omitempty: true },
-      { name: 'clusterType', schema: S.string(), omitempty: true },
-      { name: 'calicoVersion', schema: S.string(), omitempty: true },
-      { name: 'datastoreReady', schema: S.bool({ pointer: true }), omitempty: true },
-      { name: 'variant', schema: S.string(), omitempty: true },
-    ]),
-  },
-]);
 
 export interface LockResult {
   locked: boolean;
@@ -40,24 +27,19 @@ export interface LockResult {
   revision: number;
 }
 
-function newClusterInformation(ready: boolean, clusterType: string | undefined, now = new Date()): string {
-  return encodeGoJson(
-    {
-      kind: 'ClusterInformation',
-      apiVersion: 'projectcalico.org/v3',
-      metadata: {
-        name: 'default',
-        uid: randomUUID(),
-        creationTimestamp: goTimestamp(now),
-      },
-      spec: {
-        clusterGUID: randomBytes(16).toString('hex'),
-        ...(clusterType !== undefined ? { clusterType } : {}),
-        datastoreReady: ready,
-      },
+/** A new, locked ClusterInformation default, as clientv3 creates it (fresh uid, creation time and GUID). */
+function newLockedClusterInformation(ds: Datastore, clusterType: string | undefined): string {
+  const res = new ResourceStore(ds).prepareCreate({
+    kind: clusterinformation.kind,
+    apiVersion: API_VERSION,
+    metadata: { name: 'default' },
+    spec: {
+      clusterGUID: randomBytes(16).toString('hex'),
+      ...(clusterType !== undefined ? { clusterType } : {}),
+      datastoreReady: false,
     },
-    clusterInformationSchema,
-  );
+  });
+  return encodeForStorage(clusterinformation, res);
 }
 
 /** Sets datastoreReady = !locked with a compare-and-swap update (retried a few times). */
@@ -77,31 +59,25 @@ export async function setDatastoreLock(ds: Datastore, locked: boolean): Promise<
             },
           );
         }
-        return { put: newClusterInformation(false, initialisedClusterType(ds.info, '')), result: true };
+        return { put: newLockedClusterInformation(ds, initialisedClusterType(ds.info, '')), result: true };
       }
-      let obj: Record<string, unknown>;
+      let stored: ResourceObject;
       try {
-        const parsed = parseGoJson(kv.value);
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-          throw new Error('not an object');
-        obj = parsed as Record<string, unknown>;
+        stored = decodeStored(kv);
       } catch (err) {
         throw new OperationError(
           `error retrieving ClusterInformation for ${verb}: cannot decode ${CLUSTER_INFORMATION_KEY}: ${(err as Error).message}`,
           { code: 'CorruptData' },
         );
       }
-      const spec = (typeof obj['spec'] === 'object' && obj['spec'] !== null ? obj['spec'] : {}) as Record<
-        string,
-        unknown
-      >;
+      const spec = stored.spec ?? {};
       // EnsureInitialized (run by lock only) also gives a cluster without a GUID its GUID.
       const guid = locked && !spec['clusterGUID'] ? { clusterGUID: randomBytes(16).toString('hex') } : {};
       // On Kubernetes it also appends kdd to the cluster type.
       const clusterType = locked ? initialisedClusterType(ds.info, spec['clusterType']) : undefined;
       const type = clusterType !== undefined ? { clusterType } : {};
-      const updated = { ...obj, spec: { ...spec, ...guid, ...type, datastoreReady: !locked } };
-      return { put: encodeGoJson(updated, clusterInformationSchema), result: false };
+      const updated = { ...stored, spec: { ...spec, ...guid, ...type, datastoreReady: !locked } };
+      return { put: encodeForStorage(clusterinformation, updated), result: false };
     },
     () =>
       new ConflictError(
