@@ -5,22 +5,22 @@
  * RequireEmpty). Every write is a compare-and-swap; as in Calico, losing one is not an error.
  */
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
+import { LOST_COMPARE, retryLostCompares } from '../datastore/cas.js';
 import type { Datastore } from '../datastore/contract.js';
 import { OperationError } from '../errors.js';
-import { kindDescriptor, resourceKey, resourcePrefix } from '../resources/registry.js';
+import { kindDescriptor, resourceKey } from '../resources/registry.js';
 import { parseSelector, type Labels } from '../resources/selector.js';
 import { decodeFromStorage } from '../resources/store.js';
 import { affinityKey, blockKey, ipamHostKey, type AffinityType, type Network } from './keys.js';
 import { listAffineBlocks } from './claim.js';
-import { DATASTORE_RETRIES } from './handles.js';
 import { decodeBlock, type AllocationBlock } from './block.js';
 import { bumpSequenceNumber, isBlockEmpty } from './block-ops.js';
 import { enabledPoolHolding, listPools } from './pools.js';
 import { allocationBlockSchema, blockAffinitySchema } from './schemas.js';
 
 const NODE_KIND = kindDescriptor('Node')!;
-/** Where Node resources live (listed by ipam check). */
-export const NODE_PREFIX = resourcePrefix(NODE_KIND);
+/** Where Node resources live (listed by ipam check, which imports it from here). */
+export { NODE_PREFIX } from '../resources/well-known-keys.js';
 
 export interface AffinityOwner {
   type: AffinityType;
@@ -149,10 +149,15 @@ async function releaseEmptyBlockAffinity(
 export async function removeIPAMHost(ds: Datastore, host: string): Promise<void> {
   for (const version of [4, 6] as const) {
     for (const net of await listAffineBlocks(ds, host, version)) {
-      for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
-        const outcome = await releaseBlockAffinity(ds, { type: 'host', host }, net, { requireEmpty: false });
-        if (outcome !== 'conflict') break;
-      }
+      await retryLostCompares(
+        async () => {
+          const outcome = await releaseBlockAffinity(ds, { type: 'host', host }, net, {
+            requireEmpty: false,
+          });
+          return outcome === 'conflict' ? LOST_COMPARE : undefined;
+        },
+        () => undefined,
+      );
     }
   }
   const hostKv = await ds.get(ipamHostKey(host));

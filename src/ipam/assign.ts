@@ -25,7 +25,8 @@ import {
   type TxnOp,
   type TxnRequest,
 } from '../datastore/contract.js';
-import { ConflictError, InputError, OperationError, UnreachableError } from '../errors.js';
+import { LOST_COMPARE, retryLostCompares } from '../datastore/cas.js';
+import { InputError, OperationError, UnreachableError } from '../errors.js';
 import { cidrContains, formatCIDR, parseCIDR, type IPAddr, type IPVersion } from '../resources/ip.js';
 import { parseSelector, type Labels } from '../resources/selector.js';
 import {
@@ -63,12 +64,12 @@ import {
 import { readNodeLabels } from './affinity.js';
 import { readIPAMConfig, type IPAMConfig } from './config.js';
 import {
-  DATASTORE_RETRIES,
   countsWith,
   decodeHandle,
   decrementHandle,
   handleKey,
   incrementHandle,
+  tooManyConflicts,
 } from './handles.js';
 import { listPools, type PoolInfo } from './pools.js';
 import { readReservations, type Reservations } from './reservations.js';
@@ -250,6 +251,27 @@ async function writeBlockThenHandle(s: Session, block: DecodedBlock, delta: numb
   if (delta < 0) await uncount(-delta);
 }
 
+/**
+ * The retry of one of the allocator's rounds, on the one policy: its steps throw CasConflict when a
+ * compare-and-swap was lost (claim.ts), and the round starts again from a fresh read.
+ */
+function retryConflicts<R>(round: () => Promise<R | typeof LOST_COMPARE>, exhausted: () => R): Promise<R> {
+  return retryLostCompares(
+    () =>
+      round().catch((err: unknown) => {
+        if (err instanceof CasConflict) return LOST_COMPARE;
+        throw err;
+      }),
+    exhausted,
+  );
+}
+
+/** For a step's catch: a claim lost to another node (ClaimLost) gives undefined; anything else is thrown. */
+function unlessClaimLost(err: unknown): undefined {
+  if (err instanceof ClaimLost) return undefined;
+  throw err;
+}
+
 /** assignFromExistingBlock, retried on a lost compare-and-swap with a fresh copy of the block. */
 async function assignFromBlock(
   s: Session,
@@ -259,34 +281,32 @@ async function assignFromBlock(
   claimed: boolean,
   directory: BlockDirectory,
 ): Promise<number> {
-  let block: DecodedBlock | undefined = first;
-  for (let attempt = 0; attempt < DATASTORE_RETRIES && block; attempt++) {
-    const filter = s.reservations.ordinalFilter(block.net);
-    const ordinals = autoAssignOrdinals(block.value, num, s.owner, {
-      node: s.node,
-      strictAffinity: affinityCheck,
-      ...(filter ? { reserved: filter } : {}),
-    });
-    if (ordinals.length === 0) {
-      directory.note({ net: block.net, affinity: block.value.affinity, free: 0 });
-      return 0;
-    }
-    try {
+  let rounds = 0;
+  return retryConflicts(
+    async () => {
+      const block = rounds++ === 0 ? first : await readBlock(s.ds, first.net);
+      if (!block) return 0;
+      const filter = s.reservations.ordinalFilter(block.net);
+      const ordinals = autoAssignOrdinals(block.value, num, s.owner, {
+        node: s.node,
+        strictAffinity: affinityCheck,
+        ...(filter ? { reserved: filter } : {}),
+      });
+      if (ordinals.length === 0) {
+        directory.note({ net: block.net, affinity: block.value.affinity, free: 0 });
+        return 0;
+      }
       await writeBlockAndHandle(s, block, ordinals.length);
-    } catch (err) {
-      if (!(err instanceof CasConflict)) throw err;
-      block = await readBlock(s.ds, block.net);
-      continue;
-    }
-    record(s, block.net, ordinals, claimed);
-    directory.note({
-      net: block.net,
-      affinity: block.value.affinity,
-      free: numFreeAddresses(block.value, filter),
-    });
-    return ordinals.length;
-  }
-  return 0;
+      record(s, block.net, ordinals, claimed);
+      directory.note({
+        net: block.net,
+        affinity: block.value.affinity,
+        free: numFreeAddresses(block.value, filter),
+      });
+      return ordinals.length;
+    },
+    () => 0,
+  );
 }
 
 type Found = { block: DecodedBlock; newlyClaimed: boolean; created: boolean } | 'noFreeBlocks' | 'blockLimit';
@@ -303,21 +323,17 @@ async function findOrClaimBlock(s: Session, st: SearchState): Promise<Found> {
   while (st.remainingAffine.length > 0) {
     const net = st.remainingAffine.shift()!;
     if (s.reservations.matchesWholeCIDR(net)) continue;
-    for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
-      const aff = await readAffinity(s.ds, s.node, net);
-      if (!aff) break;
-      let got;
-      try {
-        got = await getBlockFromAffinity(s.ds, s.node, aff);
-      } catch (err) {
-        if (err instanceof CasConflict) continue;
-        if (err instanceof ClaimLost) break;
-        throw err;
-      }
-      const free = numFreeAddresses(got.block.value, s.reservations.ordinalFilter(net));
-      if (free >= 1) return { block: got.block, newlyClaimed: false, created: got.created };
-      break;
-    }
+    const found = await retryConflicts(
+      async () => {
+        const aff = await readAffinity(s.ds, s.node, net);
+        const got = aff && (await getBlockFromAffinity(s.ds, s.node, aff).catch(unlessClaimLost));
+        if (!got || numFreeAddresses(got.block.value, s.reservations.ordinalFilter(net)) < 1)
+          return undefined;
+        return { block: got.block, newlyClaimed: false, created: got.created };
+      },
+      () => undefined,
+    );
+    if (found) return found;
   }
   if (!st.allowNewClaim) return 'blockLimit';
   if (!s.config.autoAllocateBlocks) {
@@ -326,32 +342,34 @@ async function findOrClaimBlock(s: Session, st: SearchState): Promise<Found> {
       hint: 'AutoAllocateBlocks is off: only blocks already affine to the node can be used',
     });
   }
-  for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
-    const subnet = await st.directory.findUsable(st.pools, s.node, hostAffinity(s.node));
-    if (!subnet) return 'noFreeBlocks';
-    for (let inner = 0; inner < DATASTORE_RETRIES; inner++) {
-      let got;
-      try {
-        const pending = await getPendingAffinity(s.ds, s.node, subnet);
-        got = await getBlockFromAffinity(s.ds, s.node, pending);
-      } catch (err) {
-        if (err instanceof CasConflict) continue;
-        if (err instanceof ClaimLost) {
-          st.directory.invalidate();
-          break;
-        }
-        throw err;
-      }
-      const free = numFreeAddresses(got.block.value, s.reservations.ordinalFilter(subnet));
-      if (free >= 1) return { block: got.block, newlyClaimed: true, created: got.created };
-      // Our copy of the directory was stale (another process filled it): look again.
-      st.directory.note({ net: subnet, affinity: got.block.value.affinity, free: 0 });
-      break;
-    }
-  }
-  throw new ConflictError('Max retries hit - excessive concurrent IPAM requests', {
-    hint: 'run the command again',
-  });
+  // A round finds a free block and claims it, retrying the claim's lost compares; a claim lost to
+  // another node, or a block another process filled, sends the round back to find another.
+  return retryConflicts<Found>(
+    async () => {
+      const subnet = await st.directory.findUsable(st.pools, s.node, hostAffinity(s.node));
+      if (!subnet) return 'noFreeBlocks';
+      const claimed = await retryConflicts(
+        async () => {
+          const pending = await getPendingAffinity(s.ds, s.node, subnet);
+          const got = await getBlockFromAffinity(s.ds, s.node, pending).catch(unlessClaimLost);
+          if (!got) {
+            st.directory.invalidate();
+            return undefined;
+          }
+          if (numFreeAddresses(got.block.value, s.reservations.ordinalFilter(subnet)) >= 1)
+            return { block: got.block, newlyClaimed: true, created: got.created };
+          // Our copy of the directory was stale (another process filled it): look again.
+          st.directory.note({ net: subnet, affinity: got.block.value.affinity, free: 0 });
+          return undefined;
+        },
+        () => undefined,
+      );
+      return claimed ?? LOST_COMPARE;
+    },
+    () => {
+      throw tooManyConflicts();
+    },
+  );
 }
 
 interface PoolChoice {
@@ -528,37 +546,30 @@ async function assignIP(
   }
   if (!selectsNode(pool, labels)) throw notSelectedError(pool, req.node, labels);
   const net = blockContaining(ip, pool.blockSize);
-  for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
-    let block = await readBlock(s.ds, net);
-    let claimed = false;
-    if (!block) {
-      try {
+  await retryConflicts(
+    async () => {
+      let block = await readBlock(s.ds, net);
+      let claimed = false;
+      if (!block) {
         const pending = await getPendingAffinity(s.ds, s.node, net);
-        const got = await claimAffineBlock(s.ds, s.node, pending);
-        block = got.block;
-        claimed = got.created;
-      } catch (err) {
-        if (err instanceof CasConflict || err instanceof ClaimLost) continue;
-        throw err;
+        const got = await claimAffineBlock(s.ds, s.node, pending).catch(unlessClaimLost);
+        // Another node claimed the block first: read it again.
+        if (!got) return LOST_COMPARE;
+        ({ block, created: claimed } = got);
       }
-    }
-    const ord = ipToOrdinal(block.net, ip)!;
-    assignOrdinal(block.value, ord, ipText(ip), s.owner, {
-      node: s.node,
-      strictAffinity: s.config.strictAffinity,
-    });
-    try {
+      const ord = ipToOrdinal(block.net, ip)!;
+      assignOrdinal(block.value, ord, ipText(ip), s.owner, {
+        node: s.node,
+        strictAffinity: s.config.strictAffinity,
+      });
       await writeBlockAndHandle(s, block, 1);
-    } catch (err) {
-      if (err instanceof CasConflict) continue;
-      throw err;
-    }
-    record(s, block.net, [ord], claimed);
-    return;
-  }
-  throw new ConflictError('Max retries hit - excessive concurrent IPAM requests', {
-    hint: 'run the command again',
-  });
+      record(s, block.net, [ord], claimed);
+      return undefined;
+    },
+    () => {
+      throw tooManyConflicts();
+    },
+  );
 }
 
 /**
@@ -568,33 +579,35 @@ async function assignIP(
  */
 async function rollback(s: Session): Promise<void> {
   for (const entry of s.taken.values()) {
-    for (let attempt = 0; attempt < DATASTORE_RETRIES; attempt++) {
-      const block = await readBlock(s.ds, entry.net);
-      if (!block) break;
-      const ours = entry.ordinals.filter((ord) => {
-        const idx = block.value.allocations?.[ord];
-        return (
-          idx !== null && idx !== undefined && block.value.attributes?.[idx]?.handle_id === s.owner.handleID
+    await retryConflicts(
+      async () => {
+        const block = await readBlock(s.ds, entry.net);
+        if (!block) return;
+        const ours = entry.ordinals.filter((ord) => {
+          const idx = block.value.allocations?.[ord];
+          return (
+            idx !== null && idx !== undefined && block.value.attributes?.[idx]?.handle_id === s.owner.handleID
+          );
+        });
+        forget(
+          s,
+          entry,
+          entry.ordinals.filter((ord) => !ours.includes(ord)),
         );
-      });
-      forget(
-        s,
-        entry,
-        entry.ordinals.filter((ord) => !ours.includes(ord)),
-      );
-      if (ours.length === 0) break;
-      releaseOrdinals(block.value, ours);
-      try {
-        await writeBlockAndHandle(s, block, -ours.length);
-      } catch (err) {
-        // Cut off: assign() reports what is still held.
-        if (err instanceof UnreachableError) throw err;
-        if (!(err instanceof CasConflict)) break;
-        continue;
-      }
-      forget(s, entry, ours);
-      break;
-    }
+        if (ours.length === 0) return;
+        releaseOrdinals(block.value, ours);
+        try {
+          await writeBlockAndHandle(s, block, -ours.length);
+        } catch (err) {
+          // Cut off: assign() reports what is still held. A lost compare is retried; any other
+          // failure leaves the addresses for ipam check to report.
+          if (err instanceof UnreachableError || err instanceof CasConflict) throw err;
+          return;
+        }
+        forget(s, entry, ours);
+      },
+      () => undefined,
+    );
     if (entry.claimed) await releaseEmptyClaim(s, entry.net).catch(() => undefined);
   }
 }

@@ -5,14 +5,11 @@
  * empty map deletes the handle, each with a compare-and-swap (ipamClient.decrementHandle).
  */
 import { encodeGoJson, parseGoJson } from '../codec/go-json.js';
-import { CAS_ATTEMPTS, updateKey, type CasDecision } from '../datastore/cas.js';
+import { updateKey, type CasDecision } from '../datastore/cas.js';
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { ConflictError } from '../errors.js';
 import { HANDLE_PREFIX } from './keys.js';
 import { ipamHandleSchema } from './schemas.js';
-
-/** The rounds of IPAM's multi-key writers (ipam.go datastoreRetries): the one retry policy's budget. */
-export const DATASTORE_RETRIES = CAS_ATTEMPTS;
 
 export interface IPAMHandle {
   block: Record<string, number | bigint> | null;
@@ -87,11 +84,15 @@ export async function incrementHandle(
       const block = countsWith(handle.block, blockCIDR, num);
       return { put: encodeGoJson({ ...handle, block }, ipamHandleSchema), result: undefined };
     },
-    () =>
-      new ConflictError('Max retries hit - excessive concurrent IPAM requests', {
-        hint: 'run the command again',
-      }),
+    tooManyConflicts,
   );
+}
+
+/** Every round of an IPAM write lost its compare-and-swap (ipam.go's datastoreRetries exhausted). */
+export function tooManyConflicts(): ConflictError {
+  return new ConflictError('Max retries hit - excessive concurrent IPAM requests', {
+    hint: 'run the command again',
+  });
 }
 
 export type DecrementOutcome = 'updated' | 'deleted';

@@ -18,6 +18,7 @@
 import type { KubeClientSettings } from '../../config/kubeconfig.js';
 import { compareGoStrings, encodeGoJson, parseGoJson, S } from '../../codec/go-json.js';
 import { OperationError, WatchCompactedError } from '../../errors.js';
+import { LOST_COMPARE, retryLostCompares } from '../cas.js';
 import type {
   Compare,
   KVBackend,
@@ -63,8 +64,6 @@ export interface KddBackendOptions {
 export const LIST_PAGE_SIZE = 250;
 /** Cursors of ranges cut short by a limit, kept for the next page. */
 const MAX_CURSORS = 8;
-/** Unconditional puts that lose a race to another writer are retried this often. */
-const PUT_ATTEMPTS = 3;
 
 interface ReadState {
   /** The revision the range is read at: fixed by its first list. */
@@ -437,19 +436,21 @@ export class KddBackend implements KVBackend {
           );
       return written(res);
     }
-    // An unconditional put (Calico's Apply): create, else replace what is there now.
-    for (let attempt = 1; ; attempt++) {
-      const created = await this.put(mapping, key, value, { kind: 'absent' });
-      if (created.ok) return created;
-      const current = (await this.getOne({ key })).kvs[0];
-      if (current) {
-        const updated = await this.put(mapping, key, value, {
-          kind: 'revision',
-          revision: current.modRevision,
-        });
-        if (updated.ok || attempt >= PUT_ATTEMPTS) return updated;
-      } else if (attempt >= PUT_ATTEMPTS) return created;
-    }
+    // An unconditional put (Calico's Apply): create, else replace what is there now, on the one
+    // compare-and-swap retry policy; when every round lost, the last round's answer.
+    let last: WriteResult | undefined;
+    return retryLostCompares(
+      async () => {
+        const created = await this.put(mapping, key, value, { kind: 'absent' });
+        if (created.ok) return created;
+        const current = (await this.getOne({ key })).kvs[0];
+        last = current
+          ? await this.put(mapping, key, value, { kind: 'revision', revision: current.modRevision })
+          : created;
+        return last.ok ? last : LOST_COMPARE;
+      },
+      () => last!,
+    );
   }
 
   private async remove(mapping: KddMapping, key: string, expect: Expectation): Promise<WriteResult> {
