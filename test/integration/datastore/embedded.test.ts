@@ -1,7 +1,8 @@
 /**
- * What only the embedded store must show: many OS processes sharing it without lost updates,
- * kill -9 in the middle of writes, file modes, no files from reads, clear errors for paths that
- * are not stores, a bounded wait on a locked store, and 10,000 IPAM-sized values read fast.
+ * What only the embedded store must show: many OS processes sharing it without lost updates, file
+ * modes, no files from reads, clear errors for paths that are not stores, a bounded wait on a locked
+ * store, and 10,000 IPAM-sized values (how fast they are read is the benchmark's, bench/; kills in
+ * the middle of writes are test/reliability/crash.test.ts's).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,6 @@ import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js'
 import { InputError, UnreachableError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/temp.js';
 import { bundleWorker } from '../../reliability/workers/bundle.js';
-import { COUNTER, checkWriteLoopState } from './workers/invariants.js';
 
 const open = (path: string, timeoutMs = 5000) =>
   openEmbeddedBackend({ path, source: 'test', timeoutMs }).then(createDatastore);
@@ -57,37 +57,6 @@ describe('embedded store shared by processes', () => {
     } finally {
       await ds.close();
     }
-  });
-
-  it('kill -9 during a write-heavy loop always leaves the state after some prefix of the writes', async () => {
-    const path = join(dir, 'kill', 'store.db');
-    let last = 0;
-    for (let round = 0; round < 8; round++) {
-      const child = spawn(process.execPath, [worker, 'write-loop', path], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-        child.on('close', (_c, sig) => resolve(sig)),
-      );
-      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-      await new Promise((r) => setTimeout(r, 50 + Math.floor(Math.random() * 250)));
-      child.kill('SIGKILL');
-      expect(await exited, stderr).toBe('SIGKILL');
-
-      const ds = await open(path);
-      try {
-        const n = await checkWriteLoopState(ds);
-        expect(n).toBeGreaterThanOrEqual(last);
-        // Every write of the loop is one transaction, so the store revision is the counter's.
-        expect(await ds.currentRevision()).toBe((await ds.get(COUNTER))?.modRevision ?? 0);
-        last = n;
-      } finally {
-        await ds.close();
-      }
-    }
-    expect(last).toBeGreaterThan(8);
   });
 });
 
@@ -196,7 +165,7 @@ describe('embedded store files', () => {
 });
 
 describe('embedded store size', () => {
-  it('holds 10,000 IPAM-block-sized values (about 90 MB) and streams them back fast', async () => {
+  it('holds 10,000 IPAM-block-sized values (about 90 MB), streams them back, and rewrites one in place', async () => {
     const path = join(dir, 'big', 'store.db');
     const ds = await open(path);
     const prefix = '/calico/ipam/v2/assignment/ipv4/block/';
@@ -216,7 +185,6 @@ describe('embedded store size', () => {
       }
       expect(statSync(path).size).toBeGreaterThan(90_000_000);
 
-      let started = performance.now();
       let count = 0;
       let bytes = 0;
       const stream = await ds.list(prefix);
@@ -224,16 +192,22 @@ describe('embedded store size', () => {
         count++;
         bytes += kv.value.length;
       }
-      const listMs = performance.now() - started;
       expect(count).toBe(10_000);
       expect(bytes).toBeGreaterThan(90_000_000);
-      expect(listMs).toBeLessThan(1000);
 
-      // One more write touches a few pages, not the whole file.
-      started = performance.now();
-      const one = await ds.get(`${prefix}10.0.7.0-26`);
-      expect((await ds.update(one!.key, value(1), one!.modRevision)).ok).toBe(true);
-      expect(performance.now() - started).toBeLessThan(200);
+      // One more write touches a few pages, not the whole file: with the WAL emptied first, the
+      // frames in it afterwards are the pages that write wrote (the file has about 22,000).
+      const wal = new Database(path);
+      try {
+        wal.pragma('wal_checkpoint(TRUNCATE)');
+        const one = await ds.get(`${prefix}10.0.7.0-26`);
+        expect((await ds.update(one!.key, value(1), one!.modRevision)).ok).toBe(true);
+        const [{ log }] = wal.pragma('wal_checkpoint(PASSIVE)') as [{ log: number }];
+        expect(log).toBeGreaterThan(0);
+        expect(log).toBeLessThan(50);
+      } finally {
+        wal.close();
+      }
       expect(await ds.count(prefix)).toBe(10_000);
     } finally {
       await ds.close();

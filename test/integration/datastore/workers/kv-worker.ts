@@ -2,11 +2,9 @@
  * A separate OS process working on one embedded store, for the multi-process tests. Bundled by
  * embedded.test.ts with esbuild and run with node. Modes:
  *   cas-increment <path> <key> <count>   adds 1 to the integer at key count times, by compare-and-swap
- *   write-loop <path>                    writes forever: txn n puts counter=n and item/n, deletes item/(n-3)
  */
 import { createDatastore } from '../../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../../src/datastore/embedded/backend.js';
-import { writeLoopStep } from './invariants.js';
 
 const [mode, path, ...rest] = process.argv.slice(2);
 if (!path) throw new Error('usage: kv-worker <mode> <path> ...');
@@ -25,9 +23,6 @@ if (mode === 'cas-increment') {
     else conflicts++;
   }
   process.stdout.write(JSON.stringify({ conflicts }) + '\n');
-} else if (mode === 'write-loop') {
-  process.stdout.write('started\n');
-  for (;;) await writeLoopStep(ds);
 } else {
   throw new Error(`unknown mode ${mode}`);
 }
