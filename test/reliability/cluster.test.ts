@@ -20,11 +20,26 @@ import { waitFor } from './outage-tools.js';
 let cluster: EtcdCluster;
 
 /**
- * "Every command finishes within 7 s" with one member hung and the default --timeout 5s: unloaded
- * they take 2.5-4.5 s (docs/reliability.md); the bound leaves room for a CI machine busy with the rest
- * of the suite (starting Node and loading gRPC alone then take a second or two more).
+ * "Every command finishes within 7 s" with a member hung and the default --timeout 5s because a hung
+ * member costs one attempt (2.5 s of 5 s on three members) once per command: it then goes to the back
+ * of the order. That is read from the command's own --debug lines, one per attempt, which no load
+ * can change; the clock only bounds a command far above what load can add (30 s: a hung member
+ * tried on every call, or a call that never gives up, crosses it).
  */
-const WITHIN_7S = 9000;
+const HUNG_BOUND_MS = 30_000;
+
+/** The --debug lines of the attempts a command made on one member. */
+function attemptsOn(stderr: string, member: string): string[] {
+  return stderr.split('\n').filter((l) => l.startsWith('debug: etcd ') && l.includes(` at ${member}: `));
+}
+
+function expectHungMembersTriedOnce(stderr: string, hung: readonly string[]): void {
+  for (const member of hung) {
+    const attempts = attemptsOn(stderr, member);
+    expect(attempts.length, `attempts on ${member}:\n${attempts.join('\n')}`).toBeLessThanOrEqual(1);
+    for (const line of attempts) expect(line).toMatch(/: lost after \d+ ms: /);
+  }
+}
 
 const POOL = `apiVersion: projectcalico.org/v3
 kind: IPPool
@@ -123,7 +138,7 @@ async function expectHandleConsistent(handle: string, expected: string[]): Promi
 
 describe('a hung member anywhere in the list', () => {
   it.each([0, 1, 2])(
-    'member %i (a follower) frozen: reads and writes of every family succeed within 7 s (9 s loaded)',
+    'member %i (a follower) frozen: reads and writes of every family succeed, trying it once',
     async (hung) => {
       // A follower: the position in the list is what is tested here. A frozen leader adds an
       // election, whose length on a loaded machine no bound can promise (the leader tests cover it).
@@ -143,9 +158,10 @@ describe('a hung member anywhere in the list', () => {
           [['datastore', 'export'], (res) => expect(res.stdout).toContain('cluster-pool')],
         ];
         for (const [args, check] of runs) {
-          const res = await cli(args);
+          const res = await cli([...args, '--debug']);
           expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(0);
-          expect(res.elapsedMs, args.join(' ')).toBeLessThan(WITHIN_7S);
+          expectHungMembersTriedOnce(res.stderr, [cluster.endpoints[hung]!]);
+          expect(res.elapsedMs, args.join(' ')).toBeLessThan(HUNG_BOUND_MS);
           check(res);
         }
         await expectHandleConsistent(handle, []);
@@ -200,9 +216,14 @@ describe('a dead member', () => {
         handle,
         '-o',
         'json',
+        '--debug',
       ]);
       expect(assign.code, assign.stderr).toBe(0);
-      expect(assign.elapsedMs).toBeLessThan(5000);
+      // Costs nothing: the dead member refuses (never a wait), in the command's own --debug lines.
+      const victimEndpoint = cluster.endpoints[victim]!;
+      for (const line of attemptsOn(assign.stderr, victimEndpoint))
+        expect(line).toMatch(/: unsent after \d+ ms: /);
+      expect(assign.elapsedMs).toBeLessThan(HUNG_BOUND_MS);
       await expectHandleConsistent(handle, (JSON.parse(assign.stdout) as { addresses: string[] }).addresses);
       const release = await cli(['ipam', 'release', '--handle', handle]);
       expect(release.code, release.stderr).toBe(0);
@@ -444,7 +465,8 @@ describe('quorum lost', () => {
       ]) {
         const res = await cli([...args, '--timeout', '2s']);
         expect(res.code, res.stderr).toBe(3);
-        expect(res.elapsedMs).toBeLessThan(2000 + 3000);
+        // Only a call that does not give up at --timeout crosses ten times it.
+        expect(res.elapsedMs).toBeLessThan(10 * 2000);
         const first = res.stderr.split('\n')[0]!;
         expect(first).toContain('cannot commit: no leader, no quorum (1 of 3 members reachable)');
         for (const i of killed)
@@ -461,7 +483,7 @@ describe('quorum lost', () => {
 });
 
 describe('five members, two of them hung', () => {
-  it('the first two in the list frozen: reads and writes exit 0 within 7 s (9 s loaded)', async () => {
+  it('the first two in the list frozen: reads and writes exit 0, trying each once', async () => {
     const five = await startEtcdCluster(5);
     try {
       const created = await runCli(['create', '-f', '-'], { env: five.env(), input: POOL });
@@ -472,9 +494,10 @@ describe('five members, two of them hung', () => {
         ['ipam', 'show'],
         ['ipam', 'assign', '--node', 'n5', '--num', '2'],
       ]) {
-        const res = await cli(args, five.env());
+        const res = await cli([...args, '--debug'], five.env());
         expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(0);
-        expect(res.elapsedMs, args.join(' ')).toBeLessThan(WITHIN_7S);
+        expectHungMembersTriedOnce(res.stderr, five.endpoints.slice(0, 2));
+        expect(res.elapsedMs, args.join(' ')).toBeLessThan(HUNG_BOUND_MS);
       }
     } finally {
       await five.stop();

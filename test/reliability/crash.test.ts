@@ -34,7 +34,11 @@ interface Round {
   phase: 'start-up' | 'writing';
 }
 
-/** Starts the worker and SIGKILLs it: from spawn (start-up, opening the store) or while it writes. */
+/**
+ * Starts the worker and SIGKILLs it: from spawn (start-up, opening the store) or while it writes.
+ * A writing round waits for the worker's first write before its random delay, so every one of them
+ * kills a process that is writing, however slowly a loaded machine runs it.
+ */
 async function killRound(path: string, next: () => number): Promise<Round> {
   const phase = randInt(next, 4) === 0 ? 'start-up' : 'writing';
   const delay = phase === 'start-up' ? randInt(next, 400) : randInt(next, 150);
@@ -45,13 +49,14 @@ async function killRound(path: string, next: () => number): Promise<Round> {
   const exited = new Promise<NodeJS.Signals | null>((resolve) =>
     child.on('close', (_c, sig) => resolve(sig)),
   );
-  const started = new Promise<void>((resolve) => {
+  const writing = new Promise<void>((resolve) => {
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
-      if (out.includes('started')) resolve();
+      if (/^\d+$/m.test(out)) resolve();
     });
   });
-  if (phase === 'writing') await started;
+  // A worker that dies before it writes is reported below, by its exit.
+  if (phase === 'writing') await Promise.race([writing, exited]);
   await new Promise((r) => setTimeout(r, delay));
   child.kill('SIGKILL');
   expect(await exited, stderr).toBe('SIGKILL');
@@ -82,35 +87,46 @@ async function inspect(path: string): Promise<number> {
   }
 }
 
+/**
+ * The test's own allowance: a hundred worker processes started one after another (two chains side
+ * by side), each a node start-up, on a machine other tests load; not a measure of the store.
+ */
+const ALLOWANCE_MS = 300_000;
+
 describe('embedded store under SIGKILL', () => {
-  it(`${CHAINS * KILLS_PER_CHAIN} kills at random moments: always readable, a prefix, nothing acknowledged lost`, async () => {
-    const figures = { kills: 0, startUpKills: 0, maxWrites: 0, unacknowledgedCommits: 0 };
-    const chain = async (c: number): Promise<void> => {
-      const path = join(dir, `chain-${c}`, 'datastore.db');
-      const next = mulberry32(SEED + c);
-      let last = 0;
-      for (let round = 0; round < KILLS_PER_CHAIN; round++) {
-        const r = await killRound(path, next);
-        figures.kills++;
-        if (r.phase === 'start-up') figures.startUpKills++;
-        let n = 0;
-        try {
-          n = await inspect(path);
-        } catch (err) {
-          if ((err as { code?: string }).code === 'SQLITE_CANTOPEN' && r.acknowledged < 0) continue;
-          throw new Error(`chain ${c} round ${round} (${r.phase}, ${r.killedAfterMs} ms): ${String(err)}`);
+  it(
+    `${CHAINS * KILLS_PER_CHAIN} kills at random moments: always readable, a prefix, nothing acknowledged lost`,
+    { timeout: ALLOWANCE_MS },
+    async () => {
+      const figures = { kills: 0, startUpKills: 0, maxWrites: 0, unacknowledgedCommits: 0 };
+      const chain = async (c: number): Promise<void> => {
+        const path = join(dir, `chain-${c}`, 'datastore.db');
+        const next = mulberry32(SEED + c);
+        let last = 0;
+        for (let round = 0; round < KILLS_PER_CHAIN; round++) {
+          const r = await killRound(path, next);
+          figures.kills++;
+          if (r.phase === 'start-up') figures.startUpKills++;
+          let n = 0;
+          try {
+            n = await inspect(path);
+          } catch (err) {
+            if ((err as { code?: string }).code === 'SQLITE_CANTOPEN' && r.acknowledged < 0) continue;
+            throw new Error(`chain ${c} round ${round} (${r.phase}, ${r.killedAfterMs} ms): ${String(err)}`);
+          }
+          // Nothing the worker saw committed is lost; at most one commit was not yet printed.
+          expect(n, `chain ${c} round ${round}`).toBeGreaterThanOrEqual(Math.max(last, r.acknowledged));
+          expect(n).toBeLessThanOrEqual(Math.max(last, r.acknowledged) + 1);
+          if (n > Math.max(last, r.acknowledged)) figures.unacknowledgedCommits++;
+          last = n;
         }
-        // Nothing the worker saw committed is lost; at most one commit was not yet printed.
-        expect(n, `chain ${c} round ${round}`).toBeGreaterThanOrEqual(Math.max(last, r.acknowledged));
-        expect(n).toBeLessThanOrEqual(Math.max(last, r.acknowledged) + 1);
-        if (n > Math.max(last, r.acknowledged)) figures.unacknowledgedCommits++;
-        last = n;
-      }
-      figures.maxWrites = Math.max(figures.maxWrites, last);
-    };
-    await Promise.all(Array.from({ length: CHAINS }, (_, c) => chain(c)));
-    console.log(`crash test: ${JSON.stringify(figures)}`);
-    expect(figures.kills).toBe(CHAINS * KILLS_PER_CHAIN);
-    expect(figures.maxWrites).toBeGreaterThan(KILLS_PER_CHAIN);
-  });
+        figures.maxWrites = Math.max(figures.maxWrites, last);
+      };
+      await Promise.all(Array.from({ length: CHAINS }, (_, c) => chain(c)));
+      console.log(`crash test: ${JSON.stringify(figures)}`);
+      expect(figures.kills).toBe(CHAINS * KILLS_PER_CHAIN);
+      // Every writing round (the seeded draw makes most of them so) added at least its first write.
+      expect(figures.maxWrites).toBeGreaterThanOrEqual((figures.kills - figures.startUpKills) / CHAINS);
+    },
+  );
 });

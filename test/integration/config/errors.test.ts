@@ -77,8 +77,10 @@ describe('unreachable etcd: exit 3 within the timeout, naming the endpoint', () 
   it('a closed port: connection refused, at once', async () => {
     const port = await freePort();
     const started = Date.now();
-    const res = await fails({ ETCD_ENDPOINTS: `http://127.0.0.1:${port}` }, ['--timeout', '3s']);
-    expect(Date.now() - started).toBeLessThan(2500);
+    // A refusal never waits for the deadline: a --timeout far beyond what starting the CLI can
+    // take on a loaded machine, and a bound of half of it, which only waiting for it can cross.
+    const res = await fails({ ETCD_ENDPOINTS: `http://127.0.0.1:${port}` }, ['--timeout', '40s']);
+    expect(Date.now() - started).toBeLessThan(20_000);
     expect(res.code).toBe(3);
     expect(res.message).toBe(
       `cannot reach etcd at http://127.0.0.1:${port} (from environment): connection refused`,
@@ -92,10 +94,12 @@ describe('unreachable etcd: exit 3 within the timeout, naming the endpoint', () 
     const res = await fails({ ETCD_ENDPOINTS: endpoint }, ['--timeout', '1500ms']);
     const elapsed = Date.now() - started;
     expect(res.code).toBe(3);
+    // The deadline the product applied, in its own words; it cannot have ended before it.
     expect(res.message).toBe(`cannot reach etcd at ${endpoint} (from environment): no answer within 1500ms`);
     expect(elapsed).toBeGreaterThanOrEqual(1500);
-    // Slack for starting node and oclif on a busy two-core machine.
-    expect(elapsed).toBeLessThan(1500 + 2500);
+    // Ten times the deadline: a deadline not applied crosses it (the silent server never
+    // answers); starting node on a loaded machine does not.
+    expect(elapsed).toBeLessThan(10 * 1500);
   });
 
   it('several unreachable endpoints: all named', async () => {

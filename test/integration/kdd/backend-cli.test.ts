@@ -307,10 +307,12 @@ describe('failures: exit 3 in bounded time, naming the server', () => {
   it('a closed port: refused at once', async () => {
     const port = await freePort();
     const started = Date.now();
-    const res = await runCli(['get', 'ippools', '--timeout', '3s'], {
+    // A refusal never waits for the deadline: a --timeout far beyond what starting the CLI can
+    // take on a loaded machine, and a bound of half of it, which only waiting for it can cross.
+    const res = await runCli(['get', 'ippools', '--timeout', '40s'], {
       env: { ...cluster.env, K8S_API_ENDPOINT: `https://127.0.0.1:${port}` },
     });
-    expect(Date.now() - started).toBeLessThan(2500 + 1500);
+    expect(Date.now() - started).toBeLessThan(20_000);
     expect(res.code).toBe(3);
     expect(res.stderr.split('\n')[0]).toMatch(
       new RegExp(
@@ -331,7 +333,9 @@ describe('failures: exit 3 in bounded time, naming the server', () => {
       `cannot reach the Kubernetes API server ${server} (K8S_API_ENDPOINT): GET /apis/crd.projectcalico.org/v1/clusterinformations: no answer within 1500ms`,
     );
     expect(res.stderr).toContain('hint: ');
+    // The message names the deadline applied; the run cannot have ended before it, and only a
+    // deadline not applied (the silent server never answers) crosses ten times it.
     expect(elapsed).toBeGreaterThanOrEqual(1500);
-    expect(elapsed).toBeLessThan(1500 + 3000);
+    expect(elapsed).toBeLessThan(10 * 1500);
   });
 });

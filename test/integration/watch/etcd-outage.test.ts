@@ -111,7 +111,9 @@ describe('ippool migrate --wait when etcd goes away', () => {
     expect(code).toBe(ExitCode.Unreachable);
     const bound = OUTAGE_TIMEOUTS * 1000;
     expect(at - stoppedAt).toBeGreaterThanOrEqual(bound - 500);
-    expect(at - stoppedAt).toBeLessThan(bound + 3000);
+    // The message below names the outage it allowed; only a watch that never gives up crosses
+    // three times it.
+    expect(at - stoppedAt).toBeLessThan(3 * bound);
     expect(cli.stderr()).toContain(
       `cannot reach etcd at ${etcd.endpoint} (from environment): the watch stayed disconnected for over ${bound} ms`,
     );

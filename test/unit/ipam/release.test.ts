@@ -243,13 +243,24 @@ describe('releaseIPs over many blocks', () => {
     cleanup = store.cleanup;
     let inFlight = 0;
     let most = 0;
-    // Block writes answer in reverse order of their block: later blocks finish first.
+    // Block writes are held, then answered in reverse order of their block (later blocks finish
+    // first). A wave is answered once the event loop has run every promise job that could start
+    // another write (setImmediate runs after them; the embedded store answers without I/O waits),
+    // so how many were in flight at once is decided by the code, not by a clock.
+    let held: { block: number; answer: () => void }[] = [];
+    const answerWave = () => {
+      const wave = held.sort((a, b) => b.block - a.block);
+      held = [];
+      for (const w of wave) w.answer();
+    };
     const slowWrites: Datastore = {
       ...store.ds,
       update: async (key, value, modRevision) => {
         most = Math.max(most, ++inFlight);
         const block = Number(/10\.0\.1\.(\d+)-29$/.exec(key)?.[1] ?? 0) / 8;
-        await new Promise((r) => setTimeout(r, 20 - block));
+        await new Promise<void>((answer) => {
+          if (held.push({ block, answer }) === 1) setImmediate(answerWave);
+        });
         inFlight--;
         return store.ds.update(key, value, modRevision);
       },
