@@ -141,6 +141,28 @@ async function releaseEmptyBlockAffinity(
 }
 
 /**
+ * releaseBlockAffinity without requireEmpty (a block in use only loses its affinity), on the one
+ * retry policy, for the owner owner() reads afresh each round (none: nothing to release); a block
+ * still lost after every round is left as it is, as ReleaseHostAffinities and ReleasePoolAffinities
+ * leave it.
+ */
+export async function releaseAffinityRetrying(
+  ds: Datastore,
+  net: Network,
+  owner: () => Promise<AffinityOwner | undefined>,
+): Promise<void> {
+  await retryLostCompares(
+    async () => {
+      const aff = await owner();
+      if (!aff) return;
+      const outcome = await releaseBlockAffinity(ds, aff, net, { requireEmpty: false });
+      return outcome === 'conflict' ? LOST_COMPARE : undefined;
+    },
+    () => undefined,
+  );
+}
+
+/**
  * ipamClient.RemoveIPAMHost (node deletion): releases every block affinity of the host, in use or
  * not (ReleaseHostAffinities without mustBeEmpty: a block still holding addresses only loses its
  * affinity), each retried on a lost compare-and-swap, then deletes the legacy IPAM host object if
@@ -149,15 +171,7 @@ async function releaseEmptyBlockAffinity(
 export async function removeIPAMHost(ds: Datastore, host: string): Promise<void> {
   for (const version of [4, 6] as const) {
     for (const net of await listAffineBlocks(ds, host, version)) {
-      await retryLostCompares(
-        async () => {
-          const outcome = await releaseBlockAffinity(ds, { type: 'host', host }, net, {
-            requireEmpty: false,
-          });
-          return outcome === 'conflict' ? LOST_COMPARE : undefined;
-        },
-        () => undefined,
-      );
+      await releaseAffinityRetrying(ds, net, async () => ({ type: 'host', host }));
     }
   }
   const hostKv = await ds.get(ipamHostKey(host));

@@ -2,13 +2,12 @@
  * The IPAM side of IPPool writes (clientv3 ipPools.Create/Delete, ipam ReleasePoolAffinities):
  * finding existing blocks of another size inside a new pool, and releasing every block affinity
  * inside a pool being deleted (empty blocks are deleted, the others lose their affinity).
- * The release is affinity.ts's releaseBlockAffinity, retried on a lost compare-and-swap by the one
- * retry policy (src/datastore/cas.ts).
+ * The release is affinity.ts's releaseAffinityRetrying, the block's owner read afresh each round
+ * (a block still lost after every round is left as it is, as ReleasePoolAffinities leaves it).
  */
-import { LOST_COMPARE, retryLostCompares } from '../datastore/cas.js';
 import type { Datastore } from '../datastore/contract.js';
 import { cidrContains, cidrsOverlap, type CIDR } from '../resources/ip.js';
-import { parseAffinity, releaseBlockAffinity } from './affinity.js';
+import { parseAffinity, releaseAffinityRetrying } from './affinity.js';
 import { decodeBlock } from './block.js';
 import { parseBlockKey, versionBlockPrefix, type Network } from './keys.js';
 
@@ -31,28 +30,14 @@ export async function blockOfOtherSize(
   return undefined;
 }
 
-/**
- * Releases one block's host affinity (releaseBlockAffinity with requireEmpty false). The round spans
- * two keys (the affinity and the block), so it is retried through retryLostCompares, not updateKey;
- * a block still lost after every round is left as it is, as ReleasePoolAffinities leaves it.
- */
-async function releaseBlock(ds: Datastore, key: string, net: Network): Promise<void> {
-  await retryLostCompares(
-    async () => {
-      const kv = await ds.get(key);
-      if (!kv) return;
-      const owner = parseAffinity(decodeBlock(kv, { exact: true }).value.affinity);
-      if (owner?.type !== 'host') return;
-      const outcome = await releaseBlockAffinity(ds, owner, net, { requireEmpty: false });
-      return outcome === 'conflict' ? LOST_COMPARE : undefined;
-    },
-    () => undefined,
-  );
-}
-
 /** ipam ReleasePoolAffinities: every affine block inside the pool. */
 export async function releasePoolAffinities(ds: Datastore, pool: CIDR): Promise<void> {
   const inside: { key: string; net: Network }[] = [];
   for await (const b of blocksOf(ds, pool.ip.version)) if (cidrContains(pool, b.net)) inside.push(b);
-  for (const { key, net } of inside) await releaseBlock(ds, key, net);
+  for (const { key, net } of inside)
+    await releaseAffinityRetrying(ds, net, async () => {
+      const kv = await ds.get(key);
+      const owner = kv ? parseAffinity(decodeBlock(kv, { exact: true }).value.affinity) : undefined;
+      return owner?.type === 'host' ? owner : undefined;
+    });
 }
