@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../../helpers/cli.js';
 import { blockHoldings } from '../../helpers/ipam-blocks.js';
-import { POOL_PREFIX, poolValue, startEmbeddedBackend, startEtcdBackend, type Backend } from './backends.js';
+import { POOL_PREFIX, poolValue } from '../../unit/ipam/fixtures.js';
+import { startEmbeddedBackend, startEtcdBackend, type Backend } from './backends.js';
 
 describe.each([
   ['etcd', startEtcdBackend],

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../../helpers/cli.js';
 import { ALL_KEYS, BLOCKS, EXPECTED_SHOW_BLOCKS } from '../../unit/ipam/fixtures.js';
-import { POOL_PREFIX, poolValue, startEmbeddedBackend, startEtcdBackend, type Backend } from './backends.js';
+import { POOL_PREFIX, poolValue } from '../../unit/ipam/fixtures.js';
+import { startEmbeddedBackend, startEtcdBackend, type Backend } from './backends.js';
 
 const CHURNED = '/calico/ipam/v2/assignment/ipv4/block/10.65.79.0-26';
 const firstLine = (s: string) => s.split('\n')[0];

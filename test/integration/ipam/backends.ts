@@ -73,34 +73,3 @@ export function startEmbeddedBackend(): Backend {
     stop: async () => {},
   };
 }
-
-export const POOL_PREFIX = '/calico/resources/v3/projectcalico.org/ippools/';
-
-/** An IPPool as a v3.30+ client stores it. */
-export function poolValue(
-  name: string,
-  cidr: string,
-  blockSize: number,
-  extra: Record<string, unknown> = {},
-): string {
-  return JSON.stringify({
-    kind: 'IPPool',
-    apiVersion: 'projectcalico.org/v3',
-    metadata: {
-      name,
-      uid: '3f9f1a7e-2c1b-4c55-9d1e-0b8c2a6f4e21',
-      creationTimestamp: '2026-06-01T10:00:00Z',
-    },
-    spec: {
-      cidr,
-      vxlanMode: 'Never',
-      ipipMode: 'Never',
-      natOutgoing: true,
-      blockSize,
-      nodeSelector: 'all()',
-      allowedUses: ['Workload', 'Tunnel'],
-      assignmentMode: 'Automatic',
-      ...extra,
-    },
-  });
-}

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../../helpers/cli.js';
-import { POOL_PREFIX, startEmbeddedBackend, startEtcdBackend, type Backend } from './backends.js';
+import { POOL_PREFIX } from '../../unit/ipam/fixtures.js';
+import { startEmbeddedBackend, startEtcdBackend, type Backend } from './backends.js';
 
 // ippool-name1 of calicoctl's test data (tests/st/utils/data.py), as stored.
 const POOL1 =

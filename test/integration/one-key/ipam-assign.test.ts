@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { assign, type AssignRequest } from '../../../src/ipam/assign.js';
 import { ALL_KEYS } from '../../unit/ipam/fixtures.js';
-import { POOL_PREFIX, poolValue } from '../ipam/backends.js';
+import { POOL_PREFIX, poolValue } from '../../unit/ipam/fixtures.js';
 import { dump, storePairs, touch } from './stores.js';
 
 const CHURNED = '/calico/ipam/v2/assignment/ipv4/block/10.65.79.0-26';

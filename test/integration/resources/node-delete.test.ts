@@ -10,7 +10,7 @@ import { ApplyEngine } from '../../../src/apply/engine.js';
 import type { Datastore } from '../../../src/datastore/contract.js';
 import { assign } from '../../../src/ipam/assign.js';
 import { kindDescriptor } from '../../../src/resources/registry.js';
-import { POOL_PREFIX, poolValue } from '../ipam/backends.js';
+import { POOL_PREFIX, poolValue } from '../../unit/ipam/fixtures.js';
 import { dump, openMultiKeyStore, seed } from '../one-key/stores.js';
 
 const R = '/calico/resources/v3/projectcalico.org/';

@@ -7,20 +7,11 @@ import type { Datastore } from '../../../src/datastore/contract.js';
 import { assign } from '../../../src/ipam/assign.js';
 import { fnv1_32 } from '../../../src/ipam/block-search.js';
 import { parseIP } from '../../../src/resources/ip.js';
+import { POOL_PREFIX, poolValue } from './fixtures.js';
 import { datastoreWith } from './memory-datastore.js';
 
-const POOL_PREFIX = '/calico/resources/v3/projectcalico.org/ippools/';
 const pool = (name: string, cidr: string, blockSize: number, extra: Record<string, unknown> = {}) => ({
-  [POOL_PREFIX + name]: JSON.stringify({
-    kind: 'IPPool',
-    apiVersion: 'projectcalico.org/v3',
-    metadata: {
-      name,
-      uid: '3f9f1a7e-2c1b-4c55-9d1e-0b8c2a6f4e21',
-      creationTimestamp: '2026-06-01T10:00:00Z',
-    },
-    spec: { cidr, vxlanMode: 'Never', ipipMode: 'Never', blockSize, nodeSelector: 'all()', ...extra },
-  }),
+  [POOL_PREFIX + name]: poolValue(name, cidr, blockSize, extra),
 });
 const nodeRes = (name: string, labels: Record<string, string>) => ({
   [`/calico/resources/v3/projectcalico.org/nodes/${name}`]: JSON.stringify({

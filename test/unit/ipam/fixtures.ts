@@ -66,6 +66,37 @@ const pod = (node: string, ns: string, name: string, handle: string): Record<str
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
 /** Pools in key order; stored as a v3.30+ client writes them. */
+export const POOL_PREFIX = '/calico/resources/v3/projectcalico.org/ippools/';
+
+/** An IPPool as a v3.30+ client stores it. */
+export function poolValue(
+  name: string,
+  cidr: string,
+  blockSize: number,
+  extra: Record<string, unknown> = {},
+): string {
+  return JSON.stringify({
+    kind: 'IPPool',
+    apiVersion: 'projectcalico.org/v3',
+    metadata: {
+      name,
+      uid: '3f9f1a7e-2c1b-4c55-9d1e-0b8c2a6f4e21',
+      creationTimestamp: '2026-06-01T10:00:00Z',
+    },
+    spec: {
+      cidr,
+      vxlanMode: 'Never',
+      ipipMode: 'Never',
+      natOutgoing: true,
+      blockSize,
+      nodeSelector: 'all()',
+      allowedUses: ['Workload', 'Tunnel'],
+      assignmentMode: 'Automatic',
+      ...extra,
+    },
+  });
+}
+
 export const POOLS: Record<string, string> = {
   '/calico/resources/v3/projectcalico.org/ippools/a-pool':
     '{"kind":"IPPool","apiVersion":"projectcalico.org/v3","metadata":{"name":"a-pool","uid":"3f9f1a7e-2c1b-4c55-9d1e-0b8c2a6f4e21","creationTimestamp":"2026-06-01T10:00:00Z"},"spec":{"cidr":"10.65.0.0/16","vxlanMode":"Never","ipipMode":"Always","natOutgoing":true,"blockSize":26,"nodeSelector":"all()","allowedUses":["Workload","Tunnel"],"assignmentMode":"Automatic"}}',
