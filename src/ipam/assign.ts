@@ -677,14 +677,9 @@ function countingCommits(ds: Datastore): { ds: Datastore; commits: () => number 
   };
   return {
     commits: () => commits,
+    // A Datastore is a plain object of functions (createDatastore): the reads are its own.
     ds: {
-      info: ds.info,
-      multiKeyTransactions: ds.multiKeyTransactions,
-      get: (key, opts) => ds.get(key, opts),
-      list: (prefix, opts) => ds.list(prefix, opts),
-      scan: (prefix, visit, opts) => ds.scan(prefix, visit, opts),
-      count: (prefix) => ds.count(prefix),
-      currentRevision: () => ds.currentRevision(),
+      ...ds,
       create: async (key, value) => counted(await ds.create(key, value)),
       update: async (key, value, modRevision) => counted(await ds.update(key, value, modRevision)),
       delete: async (key, modRevision) => counted(await ds.delete(key, modRevision)),
@@ -693,8 +688,6 @@ function countingCommits(ds: Datastore): { ds: Datastore; commits: () => number 
         if (writes(res.succeeded ? req.success : req.failure)) commits++;
         return res;
       },
-      watch: (prefix, opts, onChanges) => ds.watch(prefix, opts, onChanges),
-      close: () => ds.close(),
     },
   };
 }
