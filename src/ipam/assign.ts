@@ -17,7 +17,6 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { encodeGoJson } from '../codec/go-json.js';
 import {
   WRITE_OUTCOME_UNKNOWN,
   type Compare,
@@ -68,12 +67,12 @@ import {
   decodeHandle,
   decrementHandle,
   handleKey,
+  handleWrite,
   incrementHandle,
   tooManyConflicts,
 } from './handles.js';
 import { listPools, type PoolInfo } from './pools.js';
 import { readReservations, type Reservations } from './reservations.js';
-import { ipamHandleSchema } from './schemas.js';
 
 export type IntendedUse = 'Workload' | 'Tunnel';
 
@@ -202,11 +201,10 @@ async function writeBlockAndHandle(s: Session, block: DecodedBlock, delta: numbe
       ? { key: hkey, target: 'modRevision', op: '==', value: hkv.modRevision }
       : { key: hkey, target: 'version', op: '==', value: 0 },
   ];
+  const write = handleWrite(handle, counts);
   const success: TxnOp[] = [
     blockWrite(block, delta),
-    Object.keys(counts).length === 0
-      ? { type: 'delete', key: hkey }
-      : { type: 'put', key: hkey, value: encodeGoJson({ ...handle, block: counts }, ipamHandleSchema) },
+    'put' in write ? { type: 'put', key: hkey, value: write.put } : { type: 'delete', key: hkey },
   ];
   const res = await s.ds.txn({ compare, success });
   if (!res.succeeded) throw new CasConflict(block.key);

@@ -65,6 +65,16 @@ export function countsWith(
   return out;
 }
 
+/** What the handle's key becomes with these counts: deleted when no block is left, as Calico does. */
+export function handleWrite(
+  handle: IPAMHandle,
+  counts: Record<string, number | bigint>,
+): { put: string } | { delete: true } {
+  return Object.keys(counts).length === 0
+    ? { delete: true }
+    : { put: encodeGoJson({ ...handle, block: counts }, ipamHandleSchema) };
+}
+
 /**
  * Adds num addresses of blockCIDR to the handle, creating it when missing (ipamClient.incrementHandle),
  * compare-and-swap. Used where the handle and the block cannot be written in one transaction: the
@@ -81,8 +91,7 @@ export async function incrementHandle(
     handleKey(handleID),
     (kv): CasDecision<void> => {
       const handle: IPAMHandle = kv ? decodeHandle(kv) : { block: {}, deleted: false };
-      const block = countsWith(handle.block, blockCIDR, num);
-      return { put: encodeGoJson({ ...handle, block }, ipamHandleSchema), result: undefined };
+      return { ...handleWrite(handle, countsWith(handle.block, blockCIDR, num)), result: undefined };
     },
     tooManyConflicts,
   );
@@ -126,13 +135,8 @@ export async function decrementHandle(
           `Tried to decrement block ${blockCIDR} by ${num} but it only has ${current} addresses on handle ${handleID}`,
         );
       }
-      const blocks = Object.fromEntries(
-        Object.entries(handle.block ?? {}).flatMap(([b, n]) =>
-          b !== blockCIDR ? [[b, n]] : left === 0n ? [] : [[b, left]],
-        ),
-      );
-      if (Object.keys(blocks).length === 0) return { delete: true, result: 'deleted' };
-      return { put: encodeGoJson({ ...handle, block: blocks }, ipamHandleSchema), result: 'updated' };
+      const write = handleWrite(handle, countsWith(handle.block, blockCIDR, -num));
+      return { ...write, result: 'delete' in write ? 'deleted' : 'updated' };
     },
     () => new Error('Max retries hit - excessive concurrent IPAM requests'),
   );
@@ -151,8 +155,7 @@ export async function dropHandleBlock(ds: Datastore, handleID: string, blockCIDR
       const handle = kv ? decodeHandle(kv) : undefined;
       if (!handle || handle.block?.[blockCIDR] === undefined) return { done: undefined };
       const blocks = Object.fromEntries(Object.entries(handle.block).filter(([b]) => b !== blockCIDR));
-      if (Object.keys(blocks).length === 0) return { delete: true, result: undefined };
-      return { put: encodeGoJson({ ...handle, block: blocks }, ipamHandleSchema), result: undefined };
+      return { ...handleWrite(handle, blocks), result: undefined };
     },
     () => new Error('Max retries hit - excessive concurrent IPAM requests'),
   );
