@@ -44,9 +44,7 @@ describe('embedded store shared by processes', () => {
   it('8 processes x 25 compare-and-swap increments on one key, starting from no store: exactly 200', async () => {
     const path = join(dir, 'cas', 'nested', 'store.db');
     const key = '/calico/test/counter';
-    const runs = await Promise.all(
-      Array.from({ length: 8 }, () => runWorker(['cas-increment', path, key, '25'])),
-    );
+    const runs = await Promise.all(Array.from({ length: 8 }, () => runWorker([path, key, '25'])));
     for (const r of runs) expect(r, r.stderr).toMatchObject({ code: 0 });
     const ds = await open(path);
     try {
