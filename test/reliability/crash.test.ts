@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { createDatastore } from '../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../src/datastore/embedded/backend.js';
-import { COUNTER, checkWriteLoopState } from '../integration/datastore/workers/invariants.js';
+import { COUNTER, checkWriteLoopState } from './workers/write-loop.js';
 import { tempDir } from '../helpers/temp.js';
 import { mulberry32, randInt } from './prng.js';
 import { bundleWorker } from './workers/bundle.js';

@@ -6,7 +6,7 @@
  */
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
-import { COUNTER, writeLoopStep } from '../../integration/datastore/workers/invariants.js';
+import { COUNTER, writeLoopStep } from './write-loop.js';
 
 const path = process.argv[2];
 if (!path) throw new Error('usage: write-loop-worker <store path>');

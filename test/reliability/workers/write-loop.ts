@@ -2,7 +2,7 @@
  * The write-loop workload and the check that a store holds exactly the state after some prefix of
  * it: transaction n sets counter = n, puts item/n (a 16 KiB value naming n) and deletes item/(n-3).
  */
-import type { Datastore } from '../../../../src/datastore/contract.js';
+import type { Datastore } from '../../../src/datastore/contract.js';
 
 export const COUNTER = '/calico/test/write-loop/counter';
 const ITEMS = '/calico/test/write-loop/item/';
