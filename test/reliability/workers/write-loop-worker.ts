@@ -1,5 +1,5 @@
 /**
- * A write-heavy process for the crash test: runs the write-loop workload of the datastore tests
+ * A write-heavy process for the crash test: runs the write-loop workload (write-loop.ts)
  * on one embedded store and prints n after transaction n has committed (stdout to a pipe is
  * synchronous on Linux, so a printed n is a write the process saw acknowledged).
  * Usage: write-loop-worker <store path>
