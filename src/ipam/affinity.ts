@@ -19,8 +19,6 @@ import { enabledPoolHolding, listPools } from './pools.js';
 import { allocationBlockSchema, blockAffinitySchema } from './schemas.js';
 
 const NODE_KIND = kindDescriptor('Node')!;
-/** Where Node resources live (listed by ipam check, which imports it from here). */
-export { NODE_PREFIX } from '../resources/well-known-keys.js';
 
 export interface AffinityOwner {
   type: AffinityType;

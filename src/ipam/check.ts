@@ -17,11 +17,11 @@ import { OperationError } from '../errors.js';
 import { cidrContains, formatIP as formatIPv6, parseIP } from '../resources/ip.js';
 import {
   KUBE_CONTROLLERS_CONFIGURATION_KEY,
+  NODE_PREFIX,
   WORKLOAD_ENDPOINT_PREFIX,
 } from '../resources/well-known-keys.js';
 import { compareGoStrings } from '../codec/go-json.js';
 import { TransientKeyValue } from '../datastore/value-head.js';
-import { NODE_PREFIX } from './affinity.js';
 import {
   BLOCK_PREFIX,
   HANDLE_PREFIX,
