@@ -2,7 +2,7 @@
  * The resource verbs that write: create, apply, replace and delete (runWrite, one engine run over
  * the items of -f or KIND NAME...), patch and label (one resource named on the command line).
  */
-import { buildReport, dryRunDiff, type Report } from '../../apply/report.js';
+import { buildReport, dryRunDiff, type Report } from '../render/apply-report.js';
 import {
   ApplyEngine,
   type EngineItem,

@@ -3,7 +3,7 @@
  * oclif command and the fast start-up path, so it imports no oclif.
  */
 import { validateOffline, type ResourceResult } from '../../apply/engine.js';
-import { buildReport } from '../../apply/report.js';
+import { buildReport } from '../render/apply-report.js';
 import { InputError, isCalicoError } from '../../errors.js';
 import type { CommandResult } from '../emit.js';
 import { collectItems, type FileFlags } from '../resource-items.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { buildReport } from '../../../src/apply/report.js';
+import { buildReport } from '../../../src/cli/render/apply-report.js';
 import type { ResourceResult } from '../../../src/apply/engine.js';
 import { mergePatch, parsePatch } from '../../../src/apply/merge-patch.js';
 import { ConflictError, InputError, OperationError } from '../../../src/errors.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { encodeGoJson } from '../../../src/codec/go-json.js';
-import { buildReport } from '../../../src/apply/report.js';
+import { buildReport } from '../../../src/cli/render/apply-report.js';
 import { formatCIDR, parseCIDR } from '../../../src/resources/ip.js';
 import { parseText, splitDocuments } from '../../../src/resources/manifest.js';
 import { allKindNames, resolveKind, resourceKey } from '../../../src/resources/registry.js';

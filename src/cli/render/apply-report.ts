@@ -2,8 +2,8 @@
  * The one reporter for create/apply/replace/delete/validate: calicoctl v3.32.1's exact lines for
  * success, partial success and failure, a documented exit code, and the JSON summary of `-o json`.
  */
-import { ExitCode } from '../errors.js';
-import type { ResourceResult, Verb } from './engine.js';
+import { ExitCode } from '../../errors.js';
+import type { ResourceResult, Verb } from '../../apply/engine.js';
 
 export interface Report {
   stdout: string;
