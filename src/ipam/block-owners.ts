@@ -1,41 +1,99 @@
 /**
  * Who holds each address of a block, read from the block's bytes without decoding the rest of it:
- * what `ipam show --by-node` and `--show-borrowed` need (the affinity, which ordinals are allocated
- * to which attribute, and each attribute's `secondary` map), not the handles, timestamps, sequence
- * numbers and free lists that are most of a block's 9 KB. JSON.parse of every block made every one
- * of those a JS string, number or object, and was most of those commands' time.
+ * what `ipam show --by-node` and `--show-borrowed` and `node check` need (the affinity, which
+ * ordinals are allocated to which attribute, and each attribute's `secondary` map), not the handles,
+ * timestamps, sequence numbers and free lists that are most of a block's 9 KB. JSON.parse of every
+ * block made every one of those a JS string, number or object, and was most of those commands' time.
  *
  * The bytes are walked as the JSON Go writes for an AllocationBlock (no white space, the known fields
  * only, strings without escapes, integers as plain digits), checking every field as decodeBlock
  * does; anything else (an escape, an unknown field, a duplicate one, white space, a number with a
- * sign or fraction...) returns undefined, and the caller decodes the block in full, which also names
- * a corrupt block by key.
+ * sign or fraction...) makes the walk step aside, and the caller decodes the block in full, which
+ * also names a corrupt block by key.
+ *
+ * A scan of 10,000 blocks visits 300,000 addresses, so the walk allocates nothing per address: what
+ * it reads is kept as byte ranges in typed arrays that one reader reuses from block to block, and a
+ * string is made only when a caller asks for one (a borrowed address's node and pod). Whether an
+ * address is on a given node is answered by comparing bytes.
  */
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { valueHead } from '../datastore/value-head.js';
 import { BLOCK_PREFIX, blockKeyNetwork, type Network } from './keys.js';
-import { CorruptBlockError, decodeBlock } from './block.js';
+import { attributeOf, CorruptBlockError, decodeBlock, type DecodedBlock } from './block.js';
 import type { SkippedValue } from './utilization.js';
 import { ascii, cidrNetwork, type ExpectedNetwork } from './block-summary.js';
 
+/** The keys of `secondary` the commands read (ActiveOwnerAttrs: the node, and what the address is for). */
+export const SECONDARY_KEYS = ['node', 'namespace', 'pod', 'vmi-name', 'type'] as const;
+export type SecondaryKey = (typeof SECONDARY_KEYS)[number];
+
 /**
- * The part of a decoded block that says who holds its addresses (what attributeOf reads); an
- * attribute's `secondary` holds only the SECONDARY_KEYS it has.
+ * Who holds the addresses of one block: what a visitor of scanBlockOwners reads, the same whether
+ * the block was walked in its bytes or decoded in full. Attributes are named by their index.
  */
-export interface BlockOwners {
-  key: string;
-  net: Network;
-  value: {
-    affinity: string | null;
-    allocations: (number | null)[] | null;
-    attributes: { secondary?: Record<string, string> | null }[] | null;
-  };
+export interface BlockHolders {
+  readonly key: string;
+  readonly net: Network;
+  readonly affinity: string | null;
+  readonly deleted: boolean;
+  /** len(allocations): the block's ordinals are 0 .. ordinals - 1. */
+  readonly ordinals: number;
+  /** len(attributes). */
+  readonly attributes: number;
+  /**
+   * The attribute ordinal ord is allocated to, as stored (it may point nowhere: checkAllocations
+   * says so), or -1 when the ordinal is free.
+   */
+  attributeAt(ord: number): number;
+  /** Throws CorruptBlockError (as attributeOf) for the first allocation whose attribute is missing. */
+  checkAllocations(): void;
+  /** Whether the attribute's `secondary` map holds `node`. */
+  hasNode(attr: number): boolean;
+  /** Whether the attribute's `secondary.node` is node (compared in bytes when node is ASCII). */
+  nodeIs(attr: number, node: string): boolean;
+  /** The attribute's `secondary[name]`, or undefined when it has none. */
+  secondary(attr: number, name: SecondaryKey): string | undefined;
 }
 
-function equalsBytes(b: Buffer, start: number, end: number, name: Uint8Array): boolean {
-  if (end - start !== name.length) return false;
-  for (let k = 0; k < name.length; k++) if (b[start + k] !== name[k]) return false;
-  return true;
+/** A decoded block seen as BlockHolders: blocks not in the usual form, and a watch's changed blocks. */
+export class DecodedHolders implements BlockHolders {
+  readonly key: string;
+  readonly net: Network;
+  readonly affinity: string | null;
+  readonly deleted: boolean;
+  readonly ordinals: number;
+  readonly attributes: number;
+
+  constructor(private readonly block: Pick<DecodedBlock, 'key' | 'net' | 'value'>) {
+    const v = block.value;
+    this.key = block.key;
+    this.net = block.net;
+    this.affinity = v.affinity;
+    this.deleted = v.deleted;
+    this.ordinals = v.allocations?.length ?? 0;
+    this.attributes = v.attributes?.length ?? 0;
+  }
+
+  attributeAt(ord: number): number {
+    return this.block.value.allocations?.[ord] ?? -1;
+  }
+
+  checkAllocations(): void {
+    for (let ord = 0; ord < this.ordinals; ord++) attributeOf(this.block, ord);
+  }
+
+  hasNode(attr: number): boolean {
+    return this.secondary(attr, 'node') !== undefined;
+  }
+
+  nodeIs(attr: number, node: string): boolean {
+    return this.secondary(attr, 'node') === node;
+  }
+
+  secondary(attr: number, name: SecondaryKey): string | undefined {
+    const map = this.block.value.attributes?.[attr]?.secondary;
+    return map && Object.hasOwn(map, name) ? map[name] : undefined;
+  }
 }
 
 const QUOTE = 0x22; // "
@@ -47,10 +105,14 @@ const CLOSE_ARRAY = 0x5d;
 const OPEN_OBJECT = 0x7b; // {
 const CLOSE_OBJECT = 0x7d;
 const N = 0x6e; // n(ull)
+const U = 0x75;
+const L = 0x6c;
 const T = 0x74; // t(rue)
 const F = 0x66; // f(alse)
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
+const TRUE = ascii('true');
+const FALSE = ascii('false');
 /** More digits than this may not be an exact integer: left to the full decoder. */
 const MAX_DIGITS = 15;
 /** JSON.parse reads up to this many digits as a finite number (an integer, as decodeBlock wants). */
@@ -87,34 +149,161 @@ const BLOCK_FIELDS = [
 ].map(ascii);
 const [HANDLE_ID, SECONDARY, ALTERNATE] = [0, 1, 2];
 const ATTRIBUTE_FIELDS = ['handle_id', 'secondary', 'alternateOwnerAttrs'].map(ascii);
-/**
- * The keys of `secondary` the commands read (ActiveOwnerAttrs: the node, and what the address is
- * for); the others (the pod's timestamp, ...) are checked to be strings and not kept.
- */
-export const SECONDARY_KEYS = ['node', 'namespace', 'pod', 'vmi-name', 'type'] as const;
-export type SecondaryKey = (typeof SECONDARY_KEYS)[number];
 const SECONDARY_KEY_BYTES = SECONDARY_KEYS.map(ascii);
-/** What a caller that only counts addresses by node (`ipam show --by-node`) keeps of `secondary`. */
-export const NODE_ONLY: readonly SecondaryKey[] = ['node'];
+const SECONDARY_INDEX = Object.fromEntries(SECONDARY_KEYS.map((k, n) => [k, n])) as Record<
+  SecondaryKey,
+  number
+>;
+const NODE = SECONDARY_INDEX.node;
+/** Per attribute: the start and end of each SECONDARY_KEYS value. */
+const SLOTS = 2 * SECONDARY_KEYS.length;
 
-class Walker {
-  i: number;
+/**
+ * Reads blocks in their bytes, one at a time: after a successful read it is the BlockHolders of
+ * that block, valid while the block's bytes are (a scan's visit).
+ */
+export class BlockWalker implements BlockHolders {
+  key = '';
+  net: Network = { network: { version: 4, value: 0n }, prefix: 0 };
+  affinity: string | null = null;
+  deleted = false;
+  ordinals = 0;
+  attributes = 0;
+  private b: Buffer = Buffer.alloc(0);
+  private i = 0;
+  private stop = 0;
+  /** The attribute of each ordinal, -1 when free (up to 15 digits: exact in a double). */
+  private allocations = new Float64Array(64);
+  /** SLOTS entries per attribute: the bytes of each secondary value it holds, -1 for those it has not. */
+  private ranges = new Int32Array(64 * SLOTS);
 
-  constructor(
-    readonly b: Buffer,
-    start: number,
-    readonly stop: number,
-  ) {
-    this.i = start;
+  /**
+   * Reads kv's block, or returns false when its bytes are not in the form described above (the
+   * caller then uses decodeBlock). expected is the network the key names: a value whose cidr is
+   * exactly its text gets that object as net.
+   */
+  read(kv: KeyValue, expected?: ExpectedNetwork): boolean {
+    const head = valueHead(kv, Number.MAX_SAFE_INTEGER);
+    this.b = head.buf;
+    this.i = head.start;
+    this.stop = head.stop;
+    this.key = kv.key;
+    this.affinity = null;
+    this.deleted = false;
+    this.ordinals = 0;
+    this.attributes = 0;
+    let cidrStart = -1;
+    let cidrEnd = -1;
+    // A backslash can only be an escape in a string, which the walk leaves to the full decoder: one
+    // search of the value's bytes, and the strings need not look for one.
+    if (this.b.subarray(this.i, this.stop).indexOf(BACKSLASH) >= 0) return false;
+    try {
+      this.expect(OPEN_OBJECT);
+      let seen = 0;
+      if (!this.take(CLOSE_OBJECT)) {
+        do {
+          const field = this.field(BLOCK_FIELDS);
+          if (seen & (1 << field)) throw UNUSUAL;
+          seen |= 1 << field;
+          switch (field) {
+            case CIDR:
+              cidrStart = this.i + 1;
+              cidrEnd = this.string();
+              break;
+            case AFFINITY:
+              if (this.notNull()) {
+                const start = this.i + 1;
+                this.affinity = this.b.toString('utf8', start, this.string());
+              }
+              break;
+            case CLAIM_TIME:
+            case HOST_AFFINITY:
+              if (this.notNull()) this.string();
+              break;
+            case ALLOCATIONS:
+              this.readAllocations();
+              break;
+            case UNALLOCATED:
+              if (this.notNull()) this.uintArray();
+              break;
+            case ATTRIBUTES:
+              this.readAttributes();
+              break;
+            case SEQUENCE:
+              this.skipUint(MAX_SKIPPED_DIGITS);
+              break;
+            case SEQUENCES:
+              this.uintMap();
+              break;
+            case DELETED:
+              this.deleted = this.boolean();
+              break;
+          }
+        } while (this.take(COMMA));
+        this.expect(CLOSE_OBJECT);
+      }
+      if (this.i !== this.stop || cidrStart < 0) return false;
+    } catch (err) {
+      if (err === UNUSUAL) return false;
+      throw err;
+    }
+    const net = cidrNetwork(this.b, cidrStart, cidrEnd, expected);
+    if (!net) return false;
+    this.net = net;
+    return true;
   }
 
-  expect(byte: number): void {
+  attributeAt(ord: number): number {
+    return this.allocations[ord]!;
+  }
+
+  checkAllocations(): void {
+    for (let ord = 0; ord < this.ordinals; ord++) {
+      const attr = this.allocations[ord]!;
+      if (attr >= this.attributes) {
+        throw new CorruptBlockError(this.key, `allocations[${ord}] points at missing attributes[${attr}]`);
+      }
+    }
+  }
+
+  hasNode(attr: number): boolean {
+    return this.ranges[attr * SLOTS + 2 * NODE]! >= 0;
+  }
+
+  nodeIs(attr: number, node: string): boolean {
+    const start = this.ranges[attr * SLOTS + 2 * NODE]!;
+    if (start < 0) return false;
+    const end = this.ranges[attr * SLOTS + 2 * NODE + 1]!;
+    const b = this.b;
+    // Bytes equal to an ASCII name's are that name, and no other bytes are; a name with other
+    // characters compares as the decoded text (invalid UTF-8 decodes to U+FFFD, whatever its bytes).
+    if (end - start === node.length) {
+      for (let k = 0; k < node.length; k++) {
+        const c = node.charCodeAt(k);
+        if (c >= 0x80) return b.toString('utf8', start, end) === node;
+        if (b[start + k] !== c) return false;
+      }
+      return true;
+    }
+    for (let k = 0; k < node.length; k++) {
+      if (node.charCodeAt(k) >= 0x80) return b.toString('utf8', start, end) === node;
+    }
+    return false;
+  }
+
+  secondary(attr: number, name: SecondaryKey): string | undefined {
+    const slot = attr * SLOTS + 2 * SECONDARY_INDEX[name];
+    const start = this.ranges[slot]!;
+    return start < 0 ? undefined : this.b.toString('utf8', start, this.ranges[slot + 1]!);
+  }
+
+  private expect(byte: number): void {
     if (this.i >= this.stop || this.b[this.i] !== byte) throw UNUSUAL;
     this.i++;
   }
 
   /** Consumes byte if it is next. */
-  take(byte: number): boolean {
+  private take(byte: number): boolean {
     if (this.i < this.stop && this.b[this.i] === byte) {
       this.i++;
       return true;
@@ -122,251 +311,221 @@ class Walker {
     return false;
   }
 
-  literal(text: string): void {
-    for (let k = 0; k < text.length; k++) this.expect(text.charCodeAt(k));
+  private literal(text: Uint8Array): void {
+    for (let k = 0; k < text.length; k++) this.expect(text[k]!);
   }
 
-  /** A string without escapes: its bytes are [start, end). */
-  stringBounds(): [number, number] {
-    this.expect(QUOTE);
-    const start = this.i;
-    for (let k = start; k < this.stop; k++) {
-      const c = this.b[k]!;
+  /**
+   * A string (without escapes: read() stepped aside for a value with a backslash); returns where its
+   * closing quote is (its bytes start after the opening one). Most of a block's bytes are in
+   * strings: the usual ones (above '"') are passed with one comparison each.
+   */
+  private string(): number {
+    const b = this.b;
+    const stop = this.stop;
+    let k = this.i;
+    if (k >= stop || b[k] !== QUOTE) throw UNUSUAL;
+    k++;
+    for (;;) {
+      while (k < stop && b[k]! > QUOTE) k++;
+      if (k >= stop) throw UNUSUAL;
+      const c = b[k]!;
       if (c === QUOTE) {
         this.i = k + 1;
-        return [start, k];
+        return k;
       }
-      // An escape, or a control character JSON does not allow raw.
-      if (c === BACKSLASH || c < 0x20) throw UNUSUAL;
+      // A control character JSON does not allow raw; else ' ' or '!'.
+      if (c < 0x20) throw UNUSUAL;
+      k++;
     }
-    throw UNUSUAL;
   }
 
   /** null, or true when a value other than null follows. */
-  notNull(): boolean {
-    if (this.i < this.stop && this.b[this.i] === N) {
-      this.literal('null');
-      return false;
-    }
-    return true;
+  private notNull(): boolean {
+    const b = this.b;
+    const i = this.i;
+    if (i >= this.stop || b[i] !== N) return true;
+    if (i + 4 > this.stop || b[i + 1] !== U || b[i + 2] !== L || b[i + 3] !== L) throw UNUSUAL;
+    this.i = i + 4;
+    return false;
+  }
+
+  private boolean(): boolean {
+    const value = this.i < this.stop && this.b[this.i] === T;
+    if (!value && (this.i >= this.stop || this.b[this.i] !== F)) throw UNUSUAL;
+    this.literal(value ? TRUE : FALSE);
+    return value;
   }
 
   /**
    * An unsigned integer written as plain digits, at most maxDigits of them, skipped; returns where
    * its digits start. (Sequence numbers are beyond 2^53: only their form matters here.)
    */
-  skipUint(maxDigits = MAX_SKIPPED_DIGITS): number {
+  private skipUint(maxDigits: number): number {
+    const b = this.b;
     const start = this.i;
-    while (this.i < this.stop && this.b[this.i]! >= DIGIT_0 && this.b[this.i]! <= DIGIT_9) this.i++;
-    const digits = this.i - start;
-    if (digits === 0 || digits > maxDigits || (digits > 1 && this.b[start] === DIGIT_0)) throw UNUSUAL;
+    let i = start;
+    while (i < this.stop && b[i]! >= DIGIT_0 && b[i]! <= DIGIT_9) i++;
+    const digits = i - start;
+    if (digits === 0 || digits > maxDigits || (digits > 1 && b[start] === DIGIT_0)) throw UNUSUAL;
+    this.i = i;
     return start;
   }
 
   /** An unsigned integer small enough to be exact. */
-  uint(): number {
+  private uint(): number {
     let n = 0;
     for (let k = this.skipUint(MAX_DIGITS); k < this.i; k++) n = n * 10 + (this.b[k]! - DIGIT_0);
     return n;
   }
 
-  /** An array (or null) of items, each read by item. */
-  array<T>(item: () => T): T[] | null {
-    if (!this.notNull()) return null;
+  /** [N(,N)*] or [] of unsigned integers, skipped. */
+  private uintArray(): void {
     this.expect(OPEN_ARRAY);
-    const out: T[] = [];
-    if (this.take(CLOSE_ARRAY)) return out;
-    do out.push(item());
+    if (this.take(CLOSE_ARRAY)) return;
+    do this.skipUint(MAX_SKIPPED_DIGITS);
     while (this.take(COMMA));
     this.expect(CLOSE_ARRAY);
-    return out;
   }
 
-  /**
-   * An object (or null) whose members are read by member, given the bounds of the member's key
-   * (no string made unless it wants one) and reading the value after the colon.
-   */
-  object(member: (keyStart: number, keyEnd: number) => void): boolean {
-    if (!this.notNull()) return false;
+  /** null, or an object of unsigned integers (sequenceNumberForAllocation), skipped. */
+  private uintMap(): void {
+    if (!this.notNull()) return;
     this.expect(OPEN_OBJECT);
-    if (this.take(CLOSE_OBJECT)) return true;
+    if (this.take(CLOSE_OBJECT)) return;
     do {
-      const [start, end] = this.stringBounds();
+      this.string();
       this.expect(COLON);
-      member(start, end);
+      this.skipUint(MAX_SKIPPED_DIGITS);
     } while (this.take(COMMA));
     this.expect(CLOSE_OBJECT);
-    return true;
+  }
+
+  /** Which of names the next key is, its colon consumed; any other key is unusual. */
+  private field(names: readonly Uint8Array[]): number {
+    const start = this.i + 1;
+    const end = this.string();
+    this.expect(COLON);
+    const n = nameIndex(this.b, start, end, names);
+    if (n < 0) throw UNUSUAL;
+    return n;
+  }
+
+  private readAllocations(): void {
+    if (!this.notNull()) return;
+    this.expect(OPEN_ARRAY);
+    let count = 0;
+    if (!this.take(CLOSE_ARRAY)) {
+      do {
+        if (count === this.allocations.length) {
+          const grown = new Float64Array(2 * count);
+          grown.set(this.allocations);
+          this.allocations = grown;
+        }
+        this.allocations[count++] = this.notNull() ? this.uint() : -1;
+      } while (this.take(COMMA));
+      this.expect(CLOSE_ARRAY);
+    }
+    this.ordinals = count;
+  }
+
+  private readAttributes(): void {
+    if (!this.notNull()) return;
+    this.expect(OPEN_ARRAY);
+    let count = 0;
+    if (!this.take(CLOSE_ARRAY)) {
+      do {
+        if ((count + 1) * SLOTS > this.ranges.length) {
+          const grown = new Int32Array(2 * this.ranges.length);
+          grown.set(this.ranges);
+          this.ranges = grown;
+        }
+        this.readAttribute(count++);
+      } while (this.take(COMMA));
+      this.expect(CLOSE_ARRAY);
+    }
+    this.attributes = count;
+  }
+
+  /** One AllocationAttribute (decodeBlock wants an object): the secondary values' bytes are kept. */
+  private readAttribute(attr: number): void {
+    for (let slot = attr * SLOTS; slot < (attr + 1) * SLOTS; slot++) this.ranges[slot] = -1;
+    this.expect(OPEN_OBJECT);
+    if (this.take(CLOSE_OBJECT)) return;
+    let seen = 0;
+    do {
+      const field = this.field(ATTRIBUTE_FIELDS);
+      if (seen & (1 << field)) throw UNUSUAL;
+      seen |= 1 << field;
+      switch (field) {
+        case HANDLE_ID:
+          if (this.notNull()) this.string();
+          break;
+        case SECONDARY:
+          this.stringMap(attr * SLOTS);
+          break;
+        case ALTERNATE:
+          this.stringMap(-1);
+          break;
+      }
+    } while (this.take(COMMA));
+    this.expect(CLOSE_OBJECT);
   }
 
   /**
-   * A map of strings, or null, of which only the keys in keep are kept (each value of the others is
-   * checked to be a string and skipped); a kept key twice is left to the full decoder.
+   * A map of strings, or null. With a slot (>= 0), the bytes of the SECONDARY_KEYS values are
+   * kept in ranges from it; one of those keys twice is left to the full decoder (JSON.parse keeps
+   * the last).
    */
-  stringMap(
-    keep: readonly Uint8Array[],
-    names: readonly string[],
-    host?: Host,
-  ): Record<string, string> | null {
-    const map: Record<string, string> = {};
-    const seen = { bits: 0 };
-    const present = this.object((start, end) => {
-      const n = keep.findIndex((name) => equalsBytes(this.b, start, end, name));
-      if (n < 0) {
-        this.stringBounds();
-        return;
-      }
-      if (seen.bits & (1 << n)) throw UNUSUAL;
-      seen.bits |= 1 << n;
-      const [valueStart, valueEnd] = this.stringBounds();
-      // Most addresses are on their block's own node: its name is made once per block, not per address.
-      map[names[n]!] =
-        host &&
-        names[n] === 'node' &&
-        valueEnd - valueStart === host.end - host.start &&
-        this.b.compare(this.b, host.start, host.end, valueStart, valueEnd) === 0
-          ? host.name
-          : this.b.toString('utf8', valueStart, valueEnd);
-    });
-    return present ? map : null;
-  }
-
-  /** Which of names the key [start, end) is (each at most once: seen is a bit set), else unusual. */
-  field(start: number, end: number, names: readonly Uint8Array[], seen: { bits: number }): number {
-    for (let n = 0; n < names.length; n++) {
-      if (!equalsBytes(this.b, start, end, names[n]!)) continue;
-      if (seen.bits & (1 << n)) throw UNUSUAL;
-      seen.bits |= 1 << n;
-      return n;
-    }
-    throw UNUSUAL;
+  private stringMap(slot: number): void {
+    if (!this.notNull()) return;
+    this.expect(OPEN_OBJECT);
+    if (this.take(CLOSE_OBJECT)) return;
+    do {
+      const keyStart = this.i + 1;
+      const keyEnd = this.string();
+      this.expect(COLON);
+      const valueStart = this.i + 1;
+      const valueEnd = this.string();
+      const n = slot < 0 ? -1 : nameIndex(this.b, keyStart, keyEnd, SECONDARY_KEY_BYTES);
+      if (n < 0) continue;
+      const at = slot + 2 * n;
+      if (this.ranges[at]! >= 0) throw UNUSUAL;
+      this.ranges[at] = valueStart;
+      this.ranges[at + 1] = valueEnd;
+    } while (this.take(COMMA));
+    this.expect(CLOSE_OBJECT);
   }
 }
 
-/**
- * The owners of a stored block, or undefined when its bytes are not in the form described above
- * (the caller then uses decodeBlock). expected is the network the key names: a value whose cidr
- * is exactly its text gets that object as net.
- */
-export function readBlockOwners(
-  kv: KeyValue,
-  expected?: ExpectedNetwork,
-  keep: readonly SecondaryKey[] = SECONDARY_KEYS,
-): BlockOwners | undefined {
-  const head = valueHead(kv, Number.MAX_SAFE_INTEGER);
-  const w = new Walker(head.buf, head.start, head.stop);
-  const keepBytes = keep.map((k) => SECONDARY_KEY_BYTES[SECONDARY_KEYS.indexOf(k)]!);
-  let cidr: [number, number] | undefined;
-  let affinity: string | null = null;
-  let host: Host | undefined;
-  let allocations: (number | null)[] | null = null;
-  let attributes: BlockOwners['value']['attributes'] = null;
-  const seen = { bits: 0 };
-  try {
-    w.object((keyStart, keyEnd) => {
-      switch (w.field(keyStart, keyEnd, BLOCK_FIELDS, seen)) {
-        case CIDR:
-          cidr = w.stringBounds();
-          break;
-        case AFFINITY:
-          if (w.notNull()) {
-            const [start, end] = w.stringBounds();
-            affinity = head.buf.toString('utf8', start, end);
-            host = affinity.startsWith(HOST_PREFIX)
-              ? { start: start + HOST_PREFIX.length, end, name: affinity.slice(HOST_PREFIX.length) }
-              : undefined;
-          }
-          break;
-        case CLAIM_TIME:
-        case HOST_AFFINITY:
-          if (w.notNull()) w.stringBounds();
-          break;
-        case ALLOCATIONS:
-          allocations = w.array(() => (w.notNull() ? w.uint() : null));
-          break;
-        case UNALLOCATED:
-          w.array(() => w.skipUint());
-          break;
-        case ATTRIBUTES:
-          attributes = w.array(() => attribute(w, keepBytes, keep, host));
-          break;
-        case SEQUENCE:
-          w.skipUint();
-          break;
-        case SEQUENCES:
-          w.object(() => w.skipUint());
-          break;
-        case DELETED:
-          if (w.take(T)) w.literal('rue');
-          else {
-            w.expect(F);
-            w.literal('alse');
-          }
-          break;
-      }
-    });
-    if (w.i !== w.stop || cidr === undefined) return undefined;
-  } catch (err) {
-    if (err === UNUSUAL) return undefined;
-    throw err;
+/** The index of the name b[start, end) is in names, or -1. */
+function nameIndex(b: Buffer, start: number, end: number, names: readonly Uint8Array[]): number {
+  const length = end - start;
+  next: for (let n = 0; n < names.length; n++) {
+    const name = names[n]!;
+    if (name.length !== length) continue;
+    for (let k = 0; k < length; k++) if (b[start + k] !== name[k]) continue next;
+    return n;
   }
-  const net = cidrNetwork(head.buf, cidr[0], cidr[1], expected);
-  return net && { key: kv.key, net, value: { affinity, allocations, attributes } };
-}
-
-/** The node a `host:<name>` affinity names: the bytes of the name in the block, and the name. */
-interface Host {
-  start: number;
-  end: number;
-  name: string;
-}
-
-const HOST_PREFIX = 'host:';
-
-/** One AllocationAttribute: only `secondary` is kept (its keys in keep). */
-function attribute(
-  w: Walker,
-  keepBytes: readonly Uint8Array[],
-  keep: readonly SecondaryKey[],
-  host: Host | undefined,
-): { secondary?: Record<string, string> | null } {
-  const attr: { secondary?: Record<string, string> | null } = {};
-  const seen = { bits: 0 };
-  const present = w.object((keyStart, keyEnd) => {
-    switch (w.field(keyStart, keyEnd, ATTRIBUTE_FIELDS, seen)) {
-      case HANDLE_ID:
-        if (w.notNull()) w.stringBounds();
-        break;
-      case SECONDARY:
-        attr.secondary = w.stringMap(keepBytes, keep, host);
-        break;
-      case ALTERNATE:
-        w.stringMap([], []);
-        break;
-    }
-  });
-  // decodeBlock wants every attribute to be an object.
-  if (!present) throw UNUSUAL;
-  return attr;
+  return -1;
 }
 
 /**
  * Scans every block, handing visit who holds each address (read from the block's bytes, or decoded
- * in full when they are not in the usual form); each block is read while it is visited and nothing
- * of it is kept. Corrupt blocks are skipped and listed, as Calico's lister skips them. keep names
- * the `secondary` attributes the visitor reads (by default all).
+ * in full when they are not in the usual form); the holders are valid during the visit only, and
+ * nothing of a block is kept. Corrupt blocks are skipped and listed, as Calico's lister skips them.
  */
 export async function scanBlockOwners(
   ds: Datastore,
-  visit: (block: BlockOwners) => void,
-  keep?: readonly SecondaryKey[],
+  visit: (block: BlockHolders) => void,
 ): Promise<{ revision: number; skipped: SkippedValue[] }> {
   const skipped: SkippedValue[] = [];
+  const walker = new BlockWalker();
   const { revision } = await ds.scan(BLOCK_PREFIX, (kv) => {
     const fromKey = blockKeyNetwork(kv.key);
     if (!fromKey) return undefined;
     try {
-      visit(readBlockOwners(kv, fromKey, keep) ?? decodeBlock(kv));
+      visit(walker.read(kv, fromKey) ? walker : new DecodedHolders(decodeBlock(kv)));
     } catch (err) {
       if (!(err instanceof CorruptBlockError)) throw err;
       skipped.push({ key: err.key, reason: err.reason });

@@ -5,8 +5,7 @@
  */
 import type { Datastore } from '../datastore/contract.js';
 import { ipText, networkText, ordinalToIP } from './keys.js';
-import { scanBlockOwners, type BlockOwners } from './block-owners.js';
-import { attributeOf } from './block.js';
+import { scanBlockOwners, type BlockHolders } from './block-owners.js';
 import type { SkippedValue } from './utilization.js';
 
 export interface BorrowedIP {
@@ -35,36 +34,36 @@ export function blockOwner(affinity: string | null): string {
   return parts.length === 2 ? parts[1]! : parts[0]!;
 }
 
-export function borrowedInBlock(block: BlockOwners): { borrowed: BorrowedIP[]; unclassified: number } {
-  const owner = blockOwner(block.value.affinity);
+export function borrowedInBlock(block: BlockHolders): { borrowed: BorrowedIP[]; unclassified: number } {
+  block.checkAllocations();
+  const owner = blockOwner(block.affinity);
   const borrowed: BorrowedIP[] = [];
   let unclassified = 0;
-  const allocations = block.value.allocations ?? [];
-  for (let ord = 0; ord < allocations.length; ord++) {
-    const attr = attributeOf(block, ord);
-    if (!attr) continue;
-    const secondary = attr.secondary ?? {};
-    const node = Object.hasOwn(secondary, 'node') ? secondary['node'] : undefined;
-    if (node === undefined) {
+  for (let ord = 0; ord < block.ordinals; ord++) {
+    const attr = block.attributeAt(ord);
+    if (attr < 0) continue;
+    if (!block.hasNode(attr)) {
       unclassified++;
       continue;
     }
-    if (node === owner) continue;
-    const ns = secondary['namespace'] ?? '';
+    if (block.nodeIs(attr, owner)) continue;
+    const ns = block.secondary(attr, 'namespace') ?? '';
+    const vmi = block.secondary(attr, 'vmi-name');
+    const pod = block.secondary(attr, 'pod');
     let type = '';
     let allocatedTo = '';
-    if (Object.hasOwn(secondary, 'vmi-name')) {
+    if (vmi !== undefined) {
       type = 'vmi';
-      allocatedTo = `${ns}/${secondary['vmi-name']}`;
-    } else if (Object.hasOwn(secondary, 'pod')) {
+      allocatedTo = `${ns}/${vmi}`;
+    } else if (pod !== undefined) {
       type = 'pod';
-      allocatedTo = `${ns}/${secondary['pod']}`;
-    } else if (Object.hasOwn(secondary, 'type')) {
-      type = secondary['type']!;
+      allocatedTo = `${ns}/${pod}`;
+    } else {
+      type = block.secondary(attr, 'type') ?? '';
     }
     borrowed.push({
       ip: ipText(ordinalToIP(block.net, ord)),
-      borrowingNode: node,
+      borrowingNode: block.secondary(attr, 'node')!,
       block: networkText(block.net),
       blockOwner: owner,
       type,

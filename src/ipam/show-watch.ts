@@ -11,6 +11,7 @@ import type { FollowedView } from '../datastore/follow.js';
 import { IPPOOL_PREFIX } from '../resources/well-known-keys.js';
 import { BLOCK_PREFIX, parseBlockKey } from './keys.js';
 import { CorruptBlockError, decodeBlock } from './block.js';
+import { DecodedHolders } from './block-owners.js';
 import { readIPAMConfig, type IPAMConfig } from './config.js';
 import { NodeUsageCounter, type NodeUsageReport } from './node-usage.js';
 import { decodePool, type PoolInfo, type PoolProblem } from './pools.js';
@@ -154,7 +155,7 @@ function nodeCounts(kv: KeyValue): NodeUsageCounter | SkippedValue | undefined {
   if (!parseBlockKey(kv.key)) return undefined;
   try {
     const counter = new NodeUsageCounter();
-    counter.add(decodeBlock(kv));
+    counter.add(new DecodedHolders(decodeBlock(kv)));
     return counter;
   } catch (err) {
     if (!(err instanceof CorruptBlockError)) throw err;

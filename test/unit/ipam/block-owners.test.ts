@@ -1,21 +1,30 @@
 /**
- * readBlockOwners (the byte walk behind `ipam show --by-node` and `--show-borrowed`) against the
- * full decoder: on Calico's own blocks it must read the same affinity, allocations and secondary
- * maps; on anything else it must either read exactly what decodeBlock reads or step aside.
+ * The byte walk behind `ipam show --by-node`, `--show-borrowed` and `node check` (BlockWalker)
+ * against the JSON.parse path: on Calico's own blocks (the fixtures, the benchmark's blocks replayed
+ * as ipam_block.go writes them, IPv4 and IPv6, borrowed addresses, attributes with and without
+ * `secondary`, names in UTF-8) it must read the same affinity, allocations and secondary values and
+ * make the commands count the same; on anything else (escapes, invalid UTF-8, edits) it must either
+ * read exactly what decodeBlock reads or step aside.
  */
 import { describe, expect, it } from 'vitest';
 
+import { BLOCK_PREFIX, generateDataset } from '../../../bench/dataset.js';
+import { encodeGoJson } from '../../../src/codec/go-json.js';
 import type { KeyValue } from '../../../src/datastore/contract.js';
-import { blockKeyNetwork } from '../../../src/ipam/keys.js';
+import { lazyKeyValue } from '../../../src/datastore/value-head.js';
 import {
-  NODE_ONLY,
-  readBlockOwners,
+  BlockWalker,
+  DecodedHolders,
   SECONDARY_KEYS,
-  type BlockOwners,
+  type BlockHolders,
 } from '../../../src/ipam/block-owners.js';
 import { CorruptBlockError, decodeBlock } from '../../../src/ipam/block.js';
+import { borrowedInBlock } from '../../../src/ipam/borrowed.js';
+import { blockKeyNetwork } from '../../../src/ipam/keys.js';
+import { NodeUsageCounter } from '../../../src/ipam/node-usage.js';
+import { allocationBlockSchema } from '../../../src/ipam/schemas.js';
 import { mulberry32, randInt } from '../../reliability/prng.js';
-import { BLOCKS } from './fixtures.js';
+import { BLOCKS, WORKED_EXAMPLE_BLOCK } from './fixtures.js';
 
 const kv = (key: string, value: string): KeyValue => ({
   key,
@@ -25,67 +34,178 @@ const kv = (key: string, value: string): KeyValue => ({
   version: 1,
 });
 
-/** What the commands read from a block, from either path. */
-function owners(block: Pick<BlockOwners, 'net' | 'value'>): unknown {
+/** What the commands read from a block, the walk's way (through BlockHolders). */
+function holdersView(block: BlockHolders): unknown {
+  const secondaries = [];
+  for (let a = 0; a < block.attributes; a++) {
+    const kept = SECONDARY_KEYS.flatMap((k) => {
+      const v = block.secondary(a, k);
+      return v === undefined ? [] : [[k, v]];
+    });
+    secondaries.push(Object.fromEntries(kept));
+  }
+  const allocations = [];
+  for (let ord = 0; ord < block.ordinals; ord++) {
+    const attr = block.attributeAt(ord);
+    allocations.push(attr < 0 ? null : attr);
+  }
   return {
     net: { version: block.net.network.version, value: block.net.network.value, prefix: block.net.prefix },
-    affinity: block.value.affinity,
-    allocations: block.value.allocations,
-    // Only the keys the commands read are kept by the walk.
-    secondary:
-      block.value.attributes?.map((a) =>
-        a.secondary
-          ? Object.fromEntries(
-              Object.entries(a.secondary).filter(([k]) => SECONDARY_KEYS.some((s) => s === k)),
-            )
-          : null,
-      ) ?? null,
+    affinity: block.affinity,
+    deleted: block.deleted,
+    allocations,
+    secondaries,
   };
 }
 
-/** decodeBlock's reading, or 'corrupt'. */
-function decoded(value: string): unknown {
+/** The same read straight from JSON.parse's objects (decodeBlock's reading), or 'corrupt'. */
+function parsedView(value: string): unknown {
+  let block;
   try {
-    return owners(decodeBlock(kv('/k', value)));
+    block = decodeBlock(kv('/k', value));
   } catch (err) {
     if (err instanceof CorruptBlockError) return 'corrupt';
     throw err;
   }
+  const v = block.value;
+  return {
+    net: { version: block.net.network.version, value: block.net.network.value, prefix: block.net.prefix },
+    affinity: v.affinity,
+    deleted: v.deleted,
+    allocations: v.allocations ?? [],
+    secondaries: (v.attributes ?? []).map((a) =>
+      Object.fromEntries(
+        SECONDARY_KEYS.flatMap((k) =>
+          a.secondary && Object.hasOwn(a.secondary, k) ? [[k, a.secondary[k]]] : [],
+        ),
+      ),
+    ),
+  };
+}
+
+/** What `ipam show --by-node` and `--show-borrowed` make of one block. */
+function commandsView(block: BlockHolders): unknown {
+  const counter = new NodeUsageCounter();
+  counter.add(block);
+  return { byNode: counter.result(), unclassified: counter.unclassified, borrowed: borrowedInBlock(block) };
+}
+
+/** The walk's reading of a block, or undefined when it steps aside. */
+function walked(
+  key: string,
+  value: string | KeyValue,
+  expected = blockKeyNetwork(key),
+): BlockWalker | undefined {
+  const walker = new BlockWalker();
+  return walker.read(typeof value === 'string' ? kv(key, value) : value, expected) ? walker : undefined;
 }
 
 const [FIRST_KEY, FIRST] = Object.entries(BLOCKS)[0]!;
 
-describe('readBlockOwners', () => {
-  it('keeps only the node of each secondary map when asked to (ipam show --by-node)', () => {
-    let onOwnNode = 0;
-    for (const [key, value] of Object.entries(BLOCKS)) {
-      const fast = readBlockOwners(kv(key, value), blockKeyNetwork(key), NODE_ONLY)!;
-      const full = decodeBlock(kv(key, value));
-      expect(fast.value.affinity).toBe(full.value.affinity);
-      expect(fast.value.allocations).toEqual(full.value.allocations);
-      expect(fast.value.attributes?.map((a) => a.secondary ?? null)).toEqual(
-        full.value.attributes?.map((a) =>
-          a.secondary ? (Object.hasOwn(a.secondary, 'node') ? { node: a.secondary['node'] } : {}) : null,
-        ),
-      );
-      onOwnNode +=
-        fast.value.attributes?.filter((a) => `host:${a.secondary?.['node']}` === full.value.affinity)
-          .length ?? 0;
+/** The benchmark's blocks: replayed as ipam_block.go leaves them (churn, borrowed, IPv6, orphans). */
+const DATASET_BLOCKS = [...generateDataset({ blocks: 400 })].filter(([k]) => k.startsWith(BLOCK_PREFIX));
+
+/** A /30 block written by Go's encoder (its escaping included), ordinal i held by nodes[i]. */
+function goBlock(affinity: string, nodes: (string | null)[]): string {
+  const ordinals = [0, 1, 2, 3];
+  return encodeGoJson(
+    {
+      cidr: '10.65.3.0/30',
+      affinity,
+      allocations: ordinals.map((i) => (i < nodes.length ? i : null)),
+      unallocated: ordinals.filter((i) => i >= nodes.length),
+      attributes: nodes.map((node, i) =>
+        node === null
+          ? { handle_id: `h${i}` }
+          : { handle_id: `h${i}`, secondary: { namespace: 'ns', node, pod: `p${i}` } },
+      ),
+      sequenceNumber: 1780308000000000007n,
+      sequenceNumberForAllocation: Object.fromEntries(
+        nodes.map((_, i) => [String(i), 1780308000000000000n + BigInt(i)]),
+      ),
+      deleted: false,
+    },
+    allocationBlockSchema,
+  );
+}
+
+const GO_BLOCK_KEY = '/calico/ipam/v2/assignment/ipv4/block/10.65.3.0-30';
+
+describe('BlockWalker', () => {
+  it("reads Calico's blocks as JSON.parse does, without stepping aside", () => {
+    const all = [
+      ...Object.entries(BLOCKS),
+      ['/calico/ipam/v2/assignment/ipv4/block/10.0.1.0-30', WORKED_EXAMPLE_BLOCK],
+      ...DATASET_BLOCKS,
+    ];
+    let borrowed = 0;
+    for (const [key, value] of all as [string, string][]) {
+      const fromKey = blockKeyNetwork(key)!;
+      const fast = walked(key, value, fromKey);
+      expect(fast, key).toBeDefined();
+      expect(holdersView(fast!), key).toEqual(parsedView(value));
+      // The key's network object itself when the value's cidr is its text.
+      if (value.includes(`"cidr":"${fromKey.text}"`)) expect(fast!.net).toBe(fromKey.net);
+      const slow = new DecodedHolders(decodeBlock(kv(key, value)));
+      expect(commandsView(fast!), key).toEqual(commandsView(slow));
+      borrowed += borrowedInBlock(fast!).borrowed.length;
     }
-    // The fixtures have addresses on their block's own node (read as the affinity's name) and others.
-    expect(onOwnNode).toBeGreaterThan(0);
+    // The data has what the commands look for: IPv6 blocks, and addresses lent to other nodes.
+    expect(all.some(([k]) => k!.includes('/ipv6/'))).toBe(true);
+    expect(borrowed).toBeGreaterThan(10);
   });
 
-  it("reads Calico's blocks as the full decoder does, without falling back", () => {
-    for (const [key, value] of Object.entries(BLOCKS)) {
-      const fromKey = blockKeyNetwork(key);
-      const fast = readBlockOwners(kv(key, value), fromKey);
-      expect(fast, key).toBeDefined();
-      expect(owners(fast!)).toEqual(decoded(value));
-      expect(fast!.key).toBe(key);
-      // The key's network object itself when the value's cidr is its text.
-      if (fromKey && value.includes(`"cidr":"${fromKey.text}"`)) expect(fast!.net).toBe(fromKey.net);
+  it('answers nodeIs in bytes as string equality would, for UTF-8 names too', () => {
+    const value = goBlock('host:nœud-1', ['nœud-1', 'nœud-2', 'node-1', null]);
+    const fast = walked(GO_BLOCK_KEY, value)!;
+    expect(fast).toBeDefined();
+    for (const owner of ['nœud-1', 'nœud-2', 'node-1', 'code-1', 'node-2', 'node-', 'nœud', '', 'nœud-1x']) {
+      for (let a = 0; a < fast.attributes; a++) {
+        expect(fast.nodeIs(a, owner), `${a} ${owner}`).toBe(fast.secondary(a, 'node') === owner);
+      }
     }
+    const slow = new DecodedHolders(decodeBlock(kv('/k', value)));
+    expect(commandsView(fast)).toEqual(commandsView(slow));
+    expect(borrowedInBlock(fast).borrowed.map((b) => b.borrowingNode)).toEqual(['nœud-2', 'node-1']);
+  });
+
+  it('steps aside for names Go escapes (<, &, U+2028), which JSON.parse unescapes', () => {
+    for (const node of ['a<b', 'a&b', 'a\u2028b']) {
+      const value = goBlock('host:n', ['n', node]);
+      expect(value).toContain('\\u');
+      expect(walked(GO_BLOCK_KEY, value)).toBeUndefined();
+    }
+  });
+
+  it('reads invalid UTF-8 bytes as the decoded text reads them', () => {
+    // The owner's name ends in 0xff; the nodes' in a lone continuation byte, a cut three-byte
+    // sequence and 0xfe: each of those decodes to U+FFFD.
+    const bytes = Buffer.from(goBlock('host:nA', ['nB', 'nCD', 'nE']));
+    /** Puts bytes in place of the last characters of the JSON string text. */
+    const replace = (text: string, with_: number[]): void => {
+      const at = bytes.indexOf(`"${text}"`);
+      expect(at).toBeGreaterThanOrEqual(0);
+      bytes.set(with_, at + 1 + text.length - with_.length);
+    };
+    replace('host:nA', [0xff]);
+    replace('nB', [0x80]);
+    replace('nCD', [0xe2, 0x82]);
+    replace('nE', [0xfe]);
+    const lazy = lazyKeyValue(
+      { key: GO_BLOCK_KEY, createRevision: 1, modRevision: 1, version: 1 },
+      bytes,
+      0,
+      bytes.length,
+    );
+    expect(lazy.value).toContain('host:n\uFFFD');
+    const fast = walked(GO_BLOCK_KEY, lazy)!;
+    expect(fast).toBeDefined();
+    expect(holdersView(fast)).toEqual(parsedView(lazy.value));
+    expect(fast.affinity).toBe('host:n\uFFFD');
+    expect(fast.nodeIs(0, 'n\uFFFD')).toBe(true);
+    expect(fast.nodeIs(2, 'n\uFFFD')).toBe(true);
+    const slow = new DecodedHolders(decodeBlock(lazy));
+    expect(commandsView(fast)).toEqual(commandsView(slow));
   });
 
   it('steps aside for what Go would not write, and for values decodeBlock rejects', () => {
@@ -102,16 +222,24 @@ describe('readBlockOwners', () => {
       FIRST.replace('"secondary":{', '"secondary":{"node":"x",'), // a key it reads twice
       FIRST.replace('"deleted":false', '"deleted":0'),
       FIRST.replace('"cidr":"', '"cidr":"x'), // a cidr that does not parse
+      FIRST.replace('"nginx-1"', '"nginx\u001f"'), // raw control characters
+      FIRST.replace('"ipip-tunnel-addr-node1"', '"ipip\u0000tunnel-addr-node1"'),
       FIRST.slice(0, -1), // cut short
       FIRST + ' ', // trailing bytes
     ];
     for (const value of variants) {
       expect(value).not.toBe(FIRST);
-      expect(
-        readBlockOwners(kv(FIRST_KEY, value), blockKeyNetwork(FIRST_KEY)),
-        value.slice(0, 80),
-      ).toBeUndefined();
+      expect(walked(FIRST_KEY, value), value.slice(0, 80)).toBeUndefined();
     }
+  });
+
+  it('names the first allocation that points nowhere, as attributeOf does', () => {
+    const value = FIRST.replace('"allocations":[0,1,', '"allocations":[0,7,');
+    const fast = walked(FIRST_KEY, value)!;
+    const slow = new DecodedHolders(decodeBlock(kv(FIRST_KEY, value)));
+    expect(() => slow.checkAllocations()).toThrow('allocations[1] points at missing attributes[7]');
+    expect(() => fast.checkAllocations()).toThrow('allocations[1] points at missing attributes[7]');
+    expect(() => commandsView(fast)).toThrow(CorruptBlockError);
   });
 
   it('never reads a mutated block differently from the full decoder (2,000 random edits)', () => {
@@ -126,10 +254,10 @@ describe('readBlockOwners', () => {
         const op = randInt(next, 3);
         value = value.slice(0, at) + (op === 2 ? '' : c) + value.slice(op === 0 ? at : at + 1);
       }
-      const read = readBlockOwners(kv(FIRST_KEY, value), blockKeyNetwork(FIRST_KEY));
+      const read = walked(FIRST_KEY, value);
       if (!read) continue;
       fast++;
-      expect(owners(read), value).toEqual(decoded(value));
+      expect(holdersView(read), value).toEqual(parsedView(value));
     }
     // Most edits land in handles, timestamps and sequence numbers and keep the usual form.
     expect(fast).toBeGreaterThan(200);
