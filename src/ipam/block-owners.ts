@@ -150,6 +150,7 @@ const BLOCK_FIELDS = [
 const [HANDLE_ID, SECONDARY, ALTERNATE] = [0, 1, 2];
 const ATTRIBUTE_FIELDS = ['handle_id', 'secondary', 'alternateOwnerAttrs'].map(ascii);
 const SECONDARY_KEY_BYTES = SECONDARY_KEYS.map(ascii);
+const NO_NAMES: readonly Uint8Array[] = [];
 const SECONDARY_INDEX = Object.fromEntries(SECONDARY_KEYS.map((k, n) => [k, n])) as Record<
   SecondaryKey,
   number
@@ -172,6 +173,8 @@ export class BlockWalker implements BlockHolders {
   private b: Buffer = Buffer.alloc(0);
   private i = 0;
   private stop = 0;
+  /** Where the value's last '"' is (before its start when it has none). */
+  private lastQuote = 0;
   /** The attribute of each ordinal, -1 when free (up to 15 digits: exact in a double). */
   private allocations = new Float64Array(64);
   /** SLOTS entries per attribute: the bytes of each secondary value it holds, -1 for those it has not. */
@@ -196,7 +199,9 @@ export class BlockWalker implements BlockHolders {
     let cidrEnd = -1;
     // A backslash can only be an escape in a string, which the walk leaves to the full decoder: one
     // search of the value's bytes, and the strings need not look for one.
-    if (this.b.subarray(this.i, this.stop).indexOf(BACKSLASH) >= 0) return false;
+    const value = this.b.subarray(this.i, this.stop);
+    if (value.indexOf(BACKSLASH) >= 0) return false;
+    this.lastQuote = this.i + value.lastIndexOf(QUOTE);
     try {
       this.expect(OPEN_OBJECT);
       let seen = 0;
@@ -322,13 +327,13 @@ export class BlockWalker implements BlockHolders {
    */
   private string(): number {
     const b = this.b;
-    const stop = this.stop;
     let k = this.i;
-    if (k >= stop || b[k] !== QUOTE) throw UNUSUAL;
+    // A string that starts before the value's last quote ends at it or before: the scan for its
+    // end needs no other bound.
+    if (k >= this.lastQuote || b[k] !== QUOTE) throw UNUSUAL;
     k++;
     for (;;) {
-      while (k < stop && b[k]! > QUOTE) k++;
-      if (k >= stop) throw UNUSUAL;
+      while (b[k]! > QUOTE) k++;
       const c = b[k]!;
       if (c === QUOTE) {
         this.i = k + 1;
@@ -403,12 +408,30 @@ export class BlockWalker implements BlockHolders {
 
   /** Which of names the next key is, its colon consumed; any other key is unusual. */
   private field(names: readonly Uint8Array[]): number {
-    const start = this.i + 1;
-    const end = this.string();
-    this.expect(COLON);
-    const n = nameIndex(this.b, start, end, names);
+    const n = this.memberKey(names);
     if (n < 0) throw UNUSUAL;
     return n;
+  }
+
+  /**
+   * The next member's key, its colon consumed: its index in names, or -1 for another key. Each
+   * name is matched where the key starts (a key that is a name needs no scan for its end).
+   */
+  private memberKey(names: readonly Uint8Array[]): number {
+    const b = this.b;
+    const start = this.i + 1;
+    if (start > this.stop || b[start - 1] !== QUOTE) throw UNUSUAL;
+    next: for (let n = 0; n < names.length; n++) {
+      const name = names[n]!;
+      const end = start + name.length;
+      if (end + 1 >= this.stop || b[end] !== QUOTE || b[end + 1] !== COLON) continue;
+      for (let k = 0; k < name.length; k++) if (b[start + k] !== name[k]) continue next;
+      this.i = end + 2;
+      return n;
+    }
+    this.string();
+    this.expect(COLON);
+    return -1;
   }
 
   private readAllocations(): void {
@@ -482,12 +505,9 @@ export class BlockWalker implements BlockHolders {
     this.expect(OPEN_OBJECT);
     if (this.take(CLOSE_OBJECT)) return;
     do {
-      const keyStart = this.i + 1;
-      const keyEnd = this.string();
-      this.expect(COLON);
+      const n = this.memberKey(slot < 0 ? NO_NAMES : SECONDARY_KEY_BYTES);
       const valueStart = this.i + 1;
       const valueEnd = this.string();
-      const n = slot < 0 ? -1 : nameIndex(this.b, keyStart, keyEnd, SECONDARY_KEY_BYTES);
       if (n < 0) continue;
       const at = slot + 2 * n;
       if (this.ranges[at]! >= 0) throw UNUSUAL;
@@ -496,18 +516,6 @@ export class BlockWalker implements BlockHolders {
     } while (this.take(COMMA));
     this.expect(CLOSE_OBJECT);
   }
-}
-
-/** The index of the name b[start, end) is in names, or -1. */
-function nameIndex(b: Buffer, start: number, end: number, names: readonly Uint8Array[]): number {
-  const length = end - start;
-  next: for (let n = 0; n < names.length; n++) {
-    const name = names[n]!;
-    if (name.length !== length) continue;
-    for (let k = 0; k < length; k++) if (b[start + k] !== name[k]) continue next;
-    return n;
-  }
-  return -1;
 }
 
 /**
