@@ -4,11 +4,17 @@
  * after is a pure function of this snapshot and a kernel state, so a watch can re-run it.
  */
 import type { Datastore } from '../datastore/contract.js';
-import { affinityHost, decodeBlock, type DecodedBlock } from '../ipam/block.js';
-import { BLOCK_PREFIX, IPAM_PREFIX, networkText, ordinalToIP, ipText } from '../ipam/keys.js';
-import { scanBlockHead } from '../ipam/block-summary.js';
+import { affinityHost, decodeBlock } from '../ipam/block.js';
+import { BlockWalker, DecodedHolders, type BlockHolders } from '../ipam/block-owners.js';
+import {
+  BLOCK_PREFIX,
+  blockKeyNetwork,
+  IPAM_PREFIX,
+  networkText,
+  ordinalToIP,
+  ipText,
+} from '../ipam/keys.js';
 import { listPools } from '../ipam/pools.js';
-import { valueHead } from '../datastore/value-head.js';
 import { isCalicoError } from '../errors.js';
 import { kindDescriptor, resourcePrefix } from '../resources/registry.js';
 import { ResourceStore } from '../resources/store.js';
@@ -129,67 +135,51 @@ export async function readClusterState(
 
 /**
  * Every live block's CIDR, host and borrowed addresses. A /26 block is ~10 KB of JSON and a large
- * cluster has 10,000 of them, so the common case is read from bytes: the head (cidr, affinity) by
- * ipam show's scanner, and the `"node":"..."` owner attributes compared with the host without
- * decoding; only a block with another node's address in it (or an unusual layout) is decoded.
+ * cluster has 10,000 of them, so blocks are read from their bytes (BlockWalker: the owner of each
+ * address compared with the block's host in bytes, nothing made per address but a borrowed one's
+ * facts); only a block in another layout is decoded.
  */
 async function readBlocks(ds: Datastore): Promise<BlockFacts[]> {
+  const walker = new BlockWalker();
   const { results } = await ds.scan(BLOCK_PREFIX, (kv): BlockFacts | undefined => {
-    const whole = valueHead(kv, Number.MAX_SAFE_INTEGER);
-    // The value alone (a streamed page's buffer holds other values after it).
-    const bytes = whole.buf.subarray(whole.start, whole.stop);
-    const head = scanBlockHead(valueHead(kv, HEAD_BYTES));
-    if (head && bytes.indexOf(DELETED) < 0) {
-      const host = hostOf(head.affinity);
-      if (!hasOtherNode(bytes, host)) return { cidr: networkText(head.net), host, foreign: [] };
+    const fromKey = blockKeyNetwork(kv.key);
+    let block: BlockHolders = walker;
+    if (!walker.read(kv, fromKey)) {
+      try {
+        block = new DecodedHolders(decodeBlock(kv));
+      } catch {
+        // A block Calico cannot decode programs nothing; `ipam check` reports it.
+        return undefined;
+      }
     }
-    try {
-      const block = decodeBlock(kv);
-      return block.value.deleted ? undefined : blockFacts(block);
-    } catch {
-      // A block Calico cannot decode programs nothing; `ipam check` reports it.
-      return undefined;
-    }
+    if (block.deleted) return undefined;
+    return blockFacts(block, fromKey && block.net === fromKey.net ? fromKey.text : networkText(block.net));
   });
   return results;
-}
-
-const HEAD_BYTES = 2048;
-const DELETED = Buffer.from('"deleted":true');
-const NODE_ATTR = Buffer.from('"node":"');
-
-/**
- * Whether any `"node":"X"` in the value names another node than host, searched in its bytes (a
- * UTF-8 name compares byte for byte), not in a copy of each 9 KB block as a string (at 10,000
- * blocks, 90 MB of strings for the garbage collector).
- */
-function hasOtherNode(value: Buffer, host: string): boolean {
-  const wanted = Buffer.from(`${host}"`);
-  for (let at = value.indexOf(NODE_ATTR); at >= 0; at = value.indexOf(NODE_ATTR, at + 1)) {
-    const name = at + NODE_ATTR.length;
-    if (name + wanted.length > value.length) return true;
-    if (value.compare(wanted, 0, wanted.length, name, name + wanted.length) !== 0) return true;
-  }
-  return false;
 }
 
 function hostOf(affinity: string | null): string {
   return affinity?.startsWith('virtual:') ? affinity.slice('virtual:'.length) : affinityHost(affinity);
 }
 
-/** Block.Host(), and the allocations whose secondary.node is another node (routesFromBlock). */
-export function blockFacts(block: DecodedBlock): BlockFacts {
-  const { affinity, allocations, attributes } = block.value;
-  const host = hostOf(affinity);
+/**
+ * Block.Host(), and the allocations whose secondary.node is another node (routesFromBlock); an
+ * allocation whose attribute is missing names no node. cidr is the block's network's text.
+ */
+function blockFacts(block: BlockHolders, cidr: string): BlockFacts {
+  const host = hostOf(block.affinity);
   const foreign: ForeignAllocation[] = [];
-  for (const [ord, idx] of (allocations ?? []).entries()) {
-    if (idx === null) continue;
-    const attr = attributes?.[idx];
-    const node = attr?.secondary?.['node'] ?? '';
-    if (node === '' || node === host) continue;
-    foreign.push({ ip: ipText(ordinalToIP(block.net, ord)), node, type: attr?.secondary?.['type'] ?? '' });
+  for (let ord = 0; ord < block.ordinals; ord++) {
+    const attr = block.attributeAt(ord);
+    if (attr < 0 || attr >= block.attributes || !block.hasNode(attr)) continue;
+    if (block.nodeIs(attr, host) || block.nodeIs(attr, '')) continue;
+    foreign.push({
+      ip: ipText(ordinalToIP(block.net, ord)),
+      node: block.secondary(attr, 'node')!,
+      type: block.secondary(attr, 'type') ?? '',
+    });
   }
-  return { cidr: networkText(block.net), host, foreign };
+  return { cidr, host, foreign };
 }
 
 const AFFINITY_BLOCK = /\/ipv[46]\/block\/([^/]+)$/;
