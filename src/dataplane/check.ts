@@ -105,14 +105,18 @@ function routeHint(route: ExpectedRoute, note: string): string {
   return restore;
 }
 
-function routeDiffers(want: ExpectedRoute, have: KernelRoute): string[] {
-  const diffs: string[] = [];
-  if (want.type !== have.type) diffs.push('type');
-  if ((want.gateway ?? '') !== (have.gateway ?? '')) diffs.push('gateway');
-  if (want.type === 'unicast' && want.dev !== undefined && want.dev !== have.dev) diffs.push('device');
-  if (want.onlink !== have.onlink) diffs.push('onlink');
-  if (want.protocol !== have.protocol) diffs.push('protocol');
-  return diffs;
+/** What makes a route a different one, each a bit of routeDifferences' answer. */
+const ROUTE_FIELDS = ['type', 'gateway', 'device', 'onlink', 'protocol'] as const;
+
+/** The fields (bits of ROUTE_FIELDS) in which have is not the route wanted; 0 when it is. */
+function routeDifferences(want: ExpectedRoute, have: KernelRoute): number {
+  let bits = 0;
+  if (want.type !== have.type) bits |= 1;
+  if ((want.gateway ?? '') !== (have.gateway ?? '')) bits |= 2;
+  if (want.type === 'unicast' && want.dev !== undefined && want.dev !== have.dev) bits |= 4;
+  if (want.onlink !== have.onlink) bits |= 8;
+  if (want.protocol !== have.protocol) bits |= 16;
+  return bits;
 }
 
 function checkRoutes(
@@ -132,9 +136,20 @@ function checkRoutes(
   const wantedDsts = new Set<string>();
   for (const want of expected.routes) {
     wantedDsts.add(want.dst);
-    const candidates = (byDst.get(want.dst) ?? []).filter((r) => !used.has(r) && r.family === want.family);
-    const exact = candidates.find((r) => routeDiffers(want, r).length === 0);
-    const have = exact ?? candidates.find((r) => isCalicoRoute(r, expected)) ?? candidates[0];
+    // The route itself if it is there, else Calico's route to the destination, else any.
+    let have: KernelRoute | undefined;
+    let first: KernelRoute | undefined;
+    let calico: KernelRoute | undefined;
+    for (const r of byDst.get(want.dst) ?? []) {
+      if (used.has(r) || r.family !== want.family) continue;
+      if (routeDifferences(want, r) === 0) {
+        have = r;
+        break;
+      }
+      first ??= r;
+      if (calico === undefined && isCalicoRoute(r, expected)) calico = r;
+    }
+    have ??= calico ?? first;
     if (!have) {
       findings.push({
         code: want.missingCode,
@@ -148,11 +163,12 @@ function checkRoutes(
       continue;
     }
     used.add(have);
-    const diffs = routeDiffers(want, have);
-    const minor: string[] = [];
-    if (want.metric !== undefined && want.metric !== (have.metric ?? 0)) minor.push('metric');
-    if (want.mtu !== undefined && want.mtu !== have.mtu) minor.push('mtu');
-    if (diffs.length === 0 && minor.length === 0) continue;
+    const differences = routeDifferences(want, have);
+    const otherMetric = want.metric !== undefined && want.metric !== (have.metric ?? 0);
+    const otherMtu = want.mtu !== undefined && want.mtu !== have.mtu;
+    if (differences === 0 && !otherMetric && !otherMtu) continue;
+    const diffs = ROUTE_FIELDS.filter((_, bit) => differences & (1 << bit));
+    const minor = [...(otherMetric ? ['metric'] : []), ...(otherMtu ? ['mtu'] : [])];
     const sameKey = want.metric === undefined || want.metric === (have.metric ?? 0);
     const fix = sameKey
       ? `${ipCmd(want.family)} route replace ${formatRoute(want)}`

@@ -303,7 +303,11 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
   };
   const resolveNextHop = nextHopResolver(view, (r: KernelRoute): boolean => isCalicoRoute(r, expected));
 
-  /** The route to `dst` on a remote node, as its pool's programmer writes it; undefined: none. */
+  /**
+   * The route to `dst` on a remote node, as its pool's programmer writes it; undefined: none. One
+   * object literal with every field (a node of a large cluster has one for each of ten thousand
+   * blocks): Felix's direct route unless the pool's mode says otherwise.
+   */
   const remoteRoute = (
     dst: string,
     family: 4 | 6,
@@ -311,82 +315,65 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
     ref: PoolRef,
     tunnelAddress: boolean,
   ): ExpectedRoute | undefined => {
-    if (ref.programmer === 'conflict') return undefined;
+    const poolProgrammer = ref.programmer;
+    if (poolProgrammer === 'conflict') return undefined;
     const remoteIP = ipOf(family === 4 ? to.ipv4Address : to.ipv6Address);
     if (!remoteIP) return undefined;
-    const base = {
-      family,
-      dst,
-      area: 'routes' as const,
-      missingCode: 'route-missing' as const,
-      toNode: to.name,
-    };
     const sameSubnet = ref.crossSubnet && inMySubnet(family, remoteIP);
-    const felixDirect = (): ExpectedRoute => ({
-      ...base,
-      type: 'unicast',
-      gateway: remoteIP,
-      ...(parent[family] ? { dev: parent[family] } : {}),
-      protocol: '80',
-      onlink: true,
-      programmer: 'Felix',
-    });
+    let gateway: string | undefined = remoteIP;
+    let dev: string | undefined = parent[family] || undefined;
+    let protocol = '80';
+    let onlink = true;
+    let scope: 'link' | undefined;
+    let metric: number | undefined;
+    let mtu: number | undefined;
+    let programmer: Programmer = 'Felix';
     if (ref.type === 'vxlan') {
       const vtep = family === 4 ? to.ipv4VXLANTunnelAddr : to.ipv6VXLANTunnelAddr;
       if (!vtep) return undefined; // Felix programs nothing until it knows the VTEP
-      if (sameSubnet) return felixDirect();
-      const mtu = family === 4 ? config.vxlanMTU : config.vxlanMTUV6;
-      const v6 = family === 6 ? { metric: 1024 } : {};
-      if (tunnelAddress) {
-        return {
-          ...base,
-          ...v6,
-          type: 'unicast',
-          dev: VXLAN_DEVICE[family],
-          protocol: config.deviceRouteProtocol,
-          onlink: false,
-          scope: 'link',
-          mtu,
-          programmer: 'Felix',
-        };
+      if (!sameSubnet) {
+        dev = VXLAN_DEVICE[family];
+        protocol = config.deviceRouteProtocol;
+        mtu = family === 4 ? config.vxlanMTU : config.vxlanMTUV6;
+        if (family === 6) metric = 1024;
+        if (tunnelAddress) {
+          gateway = undefined;
+          onlink = false;
+          scope = 'link';
+        } else {
+          gateway = vtep;
+        }
       }
-      return {
-        ...base,
-        ...v6,
-        type: 'unicast',
-        gateway: vtep,
-        dev: VXLAN_DEVICE[family],
-        protocol: config.deviceRouteProtocol,
-        onlink: true,
-        mtu,
-        programmer: 'Felix',
-      };
+    } else if (ref.type === 'ipip' && family === 4 && !sameSubnet) {
+      // IPIP goes through tunl0 (unless CrossSubnet within the subnet), onlink via the node itself.
+      dev = IPIP_DEVICE;
+      programmer = poolProgrammer;
+      if (programmer === 'Felix') mtu = config.ipipMTU;
+      else protocol = 'bird';
+    } else if (poolProgrammer === 'BIRD') {
+      // BIRD: the gateway it resolves recursively through the kernel's own routes.
+      const hop = resolveNextHop(remoteIP);
+      gateway = hop?.gateway ?? remoteIP;
+      dev = hop?.dev;
+      protocol = 'bird';
+      onlink = false;
+      programmer = 'BIRD';
     }
-    // IPIP goes through tunl0 (unless CrossSubnet within the subnet), onlink via the node itself.
-    if (ref.type === 'ipip' && family === 4 && !sameSubnet) {
-      const felix = ref.programmer === 'Felix';
-      return {
-        ...base,
-        type: 'unicast',
-        gateway: remoteIP,
-        dev: IPIP_DEVICE,
-        protocol: felix ? '80' : 'bird',
-        onlink: true,
-        ...(felix ? { mtu: config.ipipMTU } : {}),
-        programmer: ref.programmer,
-      };
-    }
-    if (ref.programmer === 'Felix') return felixDirect();
-    // BIRD: the gateway it resolves recursively through the kernel's own routes.
-    const hop = resolveNextHop(remoteIP);
     return {
-      ...base,
+      family,
       type: 'unicast',
-      gateway: hop?.gateway ?? remoteIP,
-      ...(hop ? { dev: hop.dev } : {}),
-      protocol: 'bird',
-      onlink: false,
-      programmer: 'BIRD',
+      dst,
+      gateway,
+      dev,
+      protocol,
+      onlink,
+      scope,
+      metric,
+      mtu,
+      area: 'routes',
+      missingCode: 'route-missing',
+      programmer,
+      toNode: to.name,
     };
   };
 

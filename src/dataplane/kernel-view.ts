@@ -112,31 +112,35 @@ export function kernelView(state: KernelState): KernelView {
   return { routes, links, addresses, neighbors, fdb, sysctls: state.sysctls };
 }
 
-/** Main-table routes only: Calico programs nothing elsewhere (WireGuard is out of scope). */
+/**
+ * Main-table routes only: Calico programs nothing elsewhere (WireGuard is out of scope). One object
+ * literal with every field: a node of a large cluster has tens of thousands of routes.
+ */
 function kernelRoute(r: IprouteObject): KernelRoute | undefined {
   const table = text(r['table']) ?? 'main';
   if (table !== 'main') return undefined;
   // iproute2 prints destinations in canonical form (a /32 or /128 bare), so they are kept as text.
   const dst = text(r['dst']);
   if (!dst) return undefined;
-  const metrics = Array.isArray(r['metrics']) ? (r['metrics'] as IprouteObject[]) : [];
-  const mtu = metrics.map((m) => num(m['mtu'])).find((m) => m !== undefined);
-  const gateway = text(r['gateway']);
-  const dev = text(r['dev']);
-  const metric = num(r['metric']);
+  let mtu: number | undefined;
+  for (const m of Array.isArray(r['metrics']) ? (r['metrics'] as IprouteObject[]) : []) {
+    mtu ??= num(m['mtu']);
+  }
+  const gateway = text(r['gateway']) || undefined;
   const v6 =
     dst === 'default' ? gateway?.includes(':') === true || r['pref'] !== undefined : dst.includes(':');
+  const flags = r['flags'];
   return {
     family: v6 ? 6 : 4,
     type: text(r['type']) ?? 'unicast',
     dst,
-    ...(gateway ? { gateway } : {}),
-    ...(dev ? { dev } : {}),
+    gateway,
+    dev: text(r['dev']) || undefined,
     protocol: String(r['protocol'] ?? 'boot'),
     scope: text(r['scope']) ?? 'global',
-    ...(metric !== undefined ? { metric } : {}),
-    onlink: strings(r['flags']).includes('onlink'),
-    ...(mtu !== undefined ? { mtu } : {}),
+    metric: num(r['metric']),
+    onlink: Array.isArray(flags) && flags.includes('onlink'),
+    mtu,
   };
 }
 
