@@ -233,6 +233,23 @@ describe('BlockWalker', () => {
     }
   });
 
+  it('finds a control character at every place in a string (strings are read four bytes at a time)', () => {
+    const name = 'k8s-pod-network.0123abcd';
+    const at = FIRST.indexOf(name);
+    expect(at).toBeGreaterThan(0);
+    for (let k = 0; k <= name.length; k++) {
+      const put = (c: string): string => FIRST.slice(0, at + k) + c + FIRST.slice(at + k);
+      for (const control of ['\u0000', '\u0001', '\u001f']) {
+        expect(walked(FIRST_KEY, put(control)), `${k} ${JSON.stringify(control)}`).toBeUndefined();
+      }
+      // Allowed raw, and just above or below what the four-byte test looks for.
+      for (const plain of [' ', '!', '#', 'é', '\u0080']) {
+        const value = put(plain);
+        expect(holdersView(walked(FIRST_KEY, value)!), `${k} ${plain}`).toEqual(parsedView(value));
+      }
+    }
+  });
+
   it('names the first allocation that points nowhere, as attributeOf does', () => {
     const value = FIRST.replace('"allocations":[0,1,', '"allocations":[0,7,');
     const fast = walked(FIRST_KEY, value)!;
