@@ -110,9 +110,13 @@ export function renderTable(
   return drawWithCliTable3(colWidths, head, bodyCells);
 }
 
-/** One line as it stands: wrapCell would return it unchanged, and its width is its length. */
+/**
+ * One line as it stands: wrapCell would return it unchanged, and its width is its length. Printable
+ * ASCII of at most MAX_CELL_WIDTH characters, or of one word (WrapString raises its limit to the
+ * longest word: `ipam show --show-borrowed`'s namespace/pod cells).
+ */
 function isShortPlain(text: string): boolean {
-  return text.length <= MAX_CELL_WIDTH && PRINTABLE_ASCII.test(text);
+  return PRINTABLE_ASCII.test(text) && (text.length <= MAX_CELL_WIDTH || !text.includes(' '));
 }
 
 /** Splits a cell into its lines and wraps it as tablewriter's parseDimension does. */

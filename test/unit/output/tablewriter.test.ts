@@ -134,6 +134,11 @@ describe('wrapping (wrap.go)', () => {
       lines: ['Active Socket:', long, 'wide'],
       width: long.length,
     });
+    // In a table too, on the drawer of one-line cells: the long word alone stays one line.
+    const rows = [[long], [`Active Socket: ${long} wide`]];
+    expect(renderTable(['A'], rows).split('\n').slice(3, 7)).toEqual(
+      [long, 'Active Socket:', long, 'wide'].map((line) => `| ${line.padEnd(long.length)} |`),
+    );
   });
 
   test('cells of 30 characters or fewer are never wrapped; newlines are reflowed', () => {
@@ -214,7 +219,11 @@ describe('drawers: cli-table3 and the direct drawer give the same bytes', () => 
 
   test('on random tables of one-line ASCII cells (the plain-row drawer), against the cell drawer', () => {
     const rand = random(7);
-    const PLAIN_WORDS = WORDS.filter((w) => /^[\x20-\x7e]{0,30}$/.test(w));
+    // Up to 30 characters, or one word of any length (never wrapped).
+    const PLAIN_WORDS = [...WORDS, 'ingress-nginx/ingress-nginx-controller-52jgkt56c-zpkmf'].filter(
+      (w) => /^[\x20-\x7e]{0,30}$/.test(w) || /^[\x21-\x7e]{31,}$/.test(w),
+    );
+    expect(PLAIN_WORDS.filter((w) => w.length > 30)).toHaveLength(3);
     const identity = (_row: number, _col: number, text: string) => text;
     for (const rowCount of [0, 1, 2, 5, 101]) {
       for (let i = 0; i < 20; i++) {
