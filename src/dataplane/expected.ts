@@ -530,10 +530,11 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
 function memoize<T>(fn: (key: string | undefined) => T): (key: string | undefined) => T {
   const cache = new Map<string | undefined, T>();
   return (key) => {
-    if (cache.has(key)) return cache.get(key)!;
-    const value = fn(key);
-    cache.set(key, value);
-    return value;
+    // One lookup when the answer is known (a node of a large cluster asks about every other node's
+    // address once for each of its blocks).
+    let value = cache.get(key);
+    if (value === undefined && !cache.has(key)) cache.set(key, (value = fn(key)));
+    return value as T;
   };
 }
 

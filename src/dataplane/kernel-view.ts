@@ -216,7 +216,8 @@ export function nextHopResolver(
   candidates.sort((a, b) => b.cidr.prefix - a.cidr.prefix);
   const resolved = new Map<string, { gateway: string; dev: string } | undefined>();
   return (ip) => {
-    if (resolved.has(ip)) return resolved.get(ip);
+    const known = resolved.get(ip);
+    if (known !== undefined || resolved.has(ip)) return known;
     const addr = parseIP(ip);
     const target = addr && { network: addr, prefix: addr.version === 4 ? 32 : 128 };
     const best = target && candidates.find((c) => cidrContains(c.cidr, target))?.route;
