@@ -156,17 +156,25 @@ describe('BlockWalker', () => {
   });
 
   it('answers nodeIs in bytes as string equality would, for UTF-8 names too', () => {
-    const value = goBlock('host:nœud-1', ['nœud-1', 'nœud-2', 'node-1', null]);
-    const fast = walked(GO_BLOCK_KEY, value)!;
-    expect(fast).toBeDefined();
-    for (const owner of ['nœud-1', 'nœud-2', 'node-1', 'code-1', 'node-2', 'node-', 'nœud', '', 'nœud-1x']) {
-      for (let a = 0; a < fast.attributes; a++) {
-        expect(fast.nodeIs(a, owner), `${a} ${owner}`).toBe(fast.secondary(a, 'node') === owner);
+    const owners = ['nœud-1', 'nœud-2', 'node-1', 'code-1', 'node-2', 'node-', 'nœud', '', 'nœud-1x'];
+    const blocks: [string, (string | null)[], string[]][] = [
+      ['host:nœud-1', ['nœud-1', 'nœud-2', 'node-1', null], ['nœud-2', 'node-1']],
+      // Characters below U+0100 (one byte in Latin-1, two in UTF-8).
+      ['host:néud-1', ['néud-1', 'nèud-1', 'code-1', 'néud-1'], ['nèud-1', 'code-1']],
+    ];
+    for (const [affinity, nodes, borrowing] of blocks) {
+      const value = goBlock(affinity, nodes);
+      const fast = walked(GO_BLOCK_KEY, value)!;
+      expect(fast).toBeDefined();
+      for (const owner of [...owners, 'néud-1', 'nèud-1', 'neud-1']) {
+        for (let a = 0; a < fast.attributes; a++) {
+          expect(fast.nodeIs(a, owner), `${a} ${owner}`).toBe(fast.secondary(a, 'node') === owner);
+        }
       }
+      const slow = new DecodedHolders(decodeBlock(kv('/k', value)));
+      expect(commandsView(fast)).toEqual(commandsView(slow));
+      expect(borrowedInBlock(fast).borrowed.map((b) => b.borrowingNode)).toEqual(borrowing);
     }
-    const slow = new DecodedHolders(decodeBlock(kv('/k', value)));
-    expect(commandsView(fast)).toEqual(commandsView(slow));
-    expect(borrowedInBlock(fast).borrowed.map((b) => b.borrowingNode)).toEqual(['nœud-2', 'node-1']);
   });
 
   it('steps aside for names Go escapes (<, &, U+2028), which JSON.parse unescapes', () => {
