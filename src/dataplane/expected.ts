@@ -569,10 +569,10 @@ export function isCalicoRoute(
   if (r.protocol === '80') return true;
   const dev = r.dev;
   if (dev && (dev === VXLAN_DEVICE[4] || dev === VXLAN_DEVICE[6] || dev === IPIP_DEVICE)) return true;
-  if (dev && expected.interfacePrefixes.some((p) => dev.startsWith(p))) return true;
-  if (r.protocol === 'bird' && r.dst !== 'default') {
-    const net = parseCIDROrIP(r.dst);
-    return net !== undefined && expected.poolCidrs.some((p) => cidrContains(p, net));
-  }
+  // Loops, not closures: a node of a large cluster asks this of every one of its routes.
+  if (dev) for (const prefix of expected.interfacePrefixes) if (dev.startsWith(prefix)) return true;
+  if (r.protocol !== 'bird' || r.dst === 'default') return false;
+  const net = parseCIDROrIP(r.dst);
+  if (net) for (const pool of expected.poolCidrs) if (cidrContains(pool, net)) return true;
   return false;
 }
