@@ -6,14 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 
-import { cidrContains, parseCIDR, parseCIDROrIP, parseIP, type CIDR } from '../resources/ip.js';
+import { cidrContains, formatIP, parseCIDR, parseCIDROrIP, parseIP, type CIDR } from '../resources/ip.js';
 import type { ClusterState, NodeFacts, PoolFacts } from './cluster-state.js';
 import type { Finding } from './findings.js';
 import {
   interfaceWithAddress,
   nextHopResolver,
   spellPrefix,
-  spellPrefixText,
   type KernelRoute,
   type KernelView,
 } from './kernel-view.js';
@@ -540,9 +539,8 @@ function memoize<T>(fn: (key: string | undefined) => T): (key: string | undefine
 
 /** The address of a `bgp.ipv4Address`-style value (`192.168.1.10/24` -> `192.168.1.10`). */
 export function hostIP(address: string | undefined): string | undefined {
-  if (!address) return undefined;
-  const ip = parseCIDROrIP(address)?.ip;
-  return ip ? spellPrefixText(address.split('/')[0]!) : undefined;
+  const ip = address ? parseCIDROrIP(address)?.ip : undefined;
+  return ip && formatIP(ip);
 }
 
 /** Whether ip lies in the subnet of the local `address/prefix` (nodeInOurSubnet). */

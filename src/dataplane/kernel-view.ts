@@ -181,12 +181,6 @@ export function spellPrefix(cidr: Pick<CIDR, 'network' | 'prefix'>): string {
   return cidr.prefix === full ? spelled.slice(0, spelled.indexOf('/')) : spelled;
 }
 
-/** The same, from text (`10.65.1.2/32` -> `10.65.1.2`); text that is no prefix is returned as is. */
-export function spellPrefixText(prefix: string): string {
-  const cidr = parseCIDROrIP(prefix);
-  return cidr ? spellPrefix(cidr) : prefix;
-}
-
 /** The interface holding this address (Felix's detectParentIface), if any. */
 export function interfaceWithAddress(view: KernelView, ip: string): string | undefined {
   const want = parseIP(ip);
