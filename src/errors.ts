@@ -15,6 +15,8 @@ export const ExitCode = {
   TimedOut: 6,
   /** Ctrl-C stopped a wait (the shell's 128 + SIGINT). */
   Interrupted: 130,
+  /** stdout's reader went away (`| head`): the shell's 128 + SIGPIPE, as for a Go calicoctl. */
+  OutputClosed: 141,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -123,4 +125,16 @@ export function isCalicoError(err: unknown): err is CalicoError {
   return (
     typeof err === 'object' && err !== null && (err as { [CALICO_ERROR]?: unknown })[CALICO_ERROR] === true
   );
+}
+
+/**
+ * stdout's reader went away (a pipe into `head` that has read enough). Not a failure to report: the
+ * printer writes nothing for it, and the exit status is the one a program killed by SIGPIPE has.
+ */
+export class OutputClosedError extends CalicoError {
+  readonly code = 'OutputClosed';
+  readonly exitCode = ExitCode.OutputClosed;
+  constructor() {
+    super('standard output was closed by its reader');
+  }
 }

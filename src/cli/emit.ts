@@ -74,6 +74,9 @@ export function emitError(
   report: ErrorReport,
   opts: { json: boolean; stack?: string; hintOnly?: boolean },
 ): void {
+  process.exitCode = report.exitCode;
+  // The reader of stdout is gone (`| head`): as for a program killed by SIGPIPE, nothing is said.
+  if (report.exitCode === ExitCode.OutputClosed) return;
   const { code, message, hint } = report;
   if (opts.json) {
     writeOut(2, toJsonText({ error: { code, message, ...(hint ? { hint } : {}) } }));
@@ -82,7 +85,6 @@ export function emitError(
     if (hint) writeOut(2, `hint: ${hint}\n`);
   }
   if (opts.stack) writeOut(2, opts.stack + '\n');
-  process.exitCode = report.exitCode;
 }
 
 /** Finds -o json / --output json / --output=json / -ojson in raw argv (parsing may have failed). */
