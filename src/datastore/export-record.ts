@@ -1,0 +1,173 @@
+/**
+ * A record line of `datastore export` read from its bytes: `{"key":"...","value":"..."}` exactly as
+ * the export writes it (JSON.stringify of two strings), decoded straight into the UTF-8 bytes of the
+ * key and the value. An import reads its file twice (every line is checked before anything is
+ * written); through JSON.parse each line became a string, an object and two more strings, twice,
+ * and most of the import's garbage. A line in any other shape (white space, other fields, another
+ * order, a surrogate escape, bytes that are not UTF-8) is not decoded here: the caller reads it
+ * with JSON.parse, which also words what is wrong with it.
+ */
+import { isUtf8 } from 'node:buffer';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const KEY_OPEN = Buffer.from('{"key":"', 'latin1');
+const VALUE_OPEN = Buffer.from(',"value":"', 'latin1');
+const CLOSE = 0x7d; // }
+
+/** What each single-character escape stands for (0: not an escape JSON has, or \u). */
+const UNESCAPED = new Uint8Array(128);
+for (const [escape, byte] of [
+  ['"', 0x22],
+  ['\\', 0x5c],
+  ['/', 0x2f],
+  ['b', 0x08],
+  ['f', 0x0c],
+  ['n', 0x0a],
+  ['r', 0x0d],
+  ['t', 0x09],
+] as const)
+  UNESCAPED[escape.charCodeAt(0)] = byte;
+
+export class ExportRecordDecoder {
+  /** The last record: its key's UTF-8 bytes in bytes[0, keyEnd), its value's in bytes[keyEnd, valueEnd). */
+  bytes: Buffer = Buffer.allocUnsafe(64 * 1024);
+  keyEnd = 0;
+  valueEnd = 0;
+  /** Where the string just decoded ended in the line (after its closing quote). */
+  private after = 0;
+  /** Whether the line holds a byte >= 0x80 (then it must be valid UTF-8 to be decoded here). */
+  private nonAscii = false;
+
+  /**
+   * Decodes the line src[start, end) when it is a record in the export's own shape; false for
+   * anything else (the record is then undefined until the next decode or set).
+   */
+  decode(src: Buffer, start: number, end: number): boolean {
+    if (end - start < KEY_OPEN.length + VALUE_OPEN.length + 3) return false;
+    if (!bytesAt(src, start, KEY_OPEN)) return false;
+    // The bytes of a JSON string are never fewer than those of what it stands for.
+    if (this.bytes.length < end - start) this.bytes = Buffer.allocUnsafe(2 * (end - start));
+    this.nonAscii = false;
+    const keyEnd = this.string(src, start + KEY_OPEN.length, end, 0);
+    if (keyEnd < 0) return false;
+    const valueStart = this.after;
+    if (valueStart + VALUE_OPEN.length > end || !bytesAt(src, valueStart, VALUE_OPEN)) return false;
+    const valueEnd = this.string(src, valueStart + VALUE_OPEN.length, end, keyEnd);
+    if (valueEnd < 0 || this.after !== end - 1 || src[end - 1] !== CLOSE) return false;
+    if (this.nonAscii && !isUtf8(src.subarray(start, end))) return false;
+    this.keyEnd = keyEnd;
+    this.valueEnd = valueEnd;
+    return true;
+  }
+
+  /** Makes key and value the record (a line read another way), as UTF-8 as a put stores them. */
+  set(key: string, value: string): void {
+    const size = Buffer.byteLength(key) + Buffer.byteLength(value);
+    if (this.bytes.length < size) this.bytes = Buffer.allocUnsafe(2 * size);
+    this.keyEnd = this.bytes.write(key, 0, 'utf8');
+    this.valueEnd = this.keyEnd + this.bytes.write(value, this.keyEnd, 'utf8');
+  }
+
+  key(): string {
+    return this.bytes.toString('utf8', 0, this.keyEnd);
+  }
+
+  value(): string {
+    return this.bytes.toString('utf8', this.keyEnd, this.valueEnd);
+  }
+
+  /** Whether the key starts with prefix (ASCII). */
+  keyStartsWith(prefix: Buffer): boolean {
+    return this.keyEnd >= prefix.length && bytesAt(this.bytes, 0, prefix);
+  }
+
+  /**
+   * The JSON string whose contents start at src[from] (after its opening quote), decoded into
+   * bytes from out on: where its bytes end, or -1 when it is not one this decoder takes.
+   */
+  private string(src: Buffer, from: number, end: number, out: number): number {
+    const bytes = this.bytes;
+    let o = out;
+    for (let i = from; i < end; i++) {
+      const b = src[i]!;
+      if (b === QUOTE) {
+        this.after = i + 1;
+        return o;
+      }
+      if (b === BACKSLASH) {
+        if (++i >= end) return -1;
+        const e = src[i]!;
+        const unescaped = e < 128 ? UNESCAPED[e]! : 0;
+        if (unescaped !== 0) {
+          bytes[o++] = unescaped;
+          continue;
+        }
+        if (e !== 0x75 || i + 4 >= end) return -1;
+        const c = hex(src[i + 1]!) * 4096 + hex(src[i + 2]!) * 256 + hex(src[i + 3]!) * 16 + hex(src[i + 4]!);
+        // A surrogate (a pair, or one alone, which JSON.parse keeps and UTF-8 cannot hold): not here.
+        if (!(c >= 0) || (c >= 0xd800 && c <= 0xdfff)) return -1;
+        i += 4;
+        if (c < 0x80) bytes[o++] = c;
+        else if (c < 0x800) {
+          bytes[o++] = 0xc0 | (c >> 6);
+          bytes[o++] = 0x80 | (c & 0x3f);
+        } else {
+          bytes[o++] = 0xe0 | (c >> 12);
+          bytes[o++] = 0x80 | ((c >> 6) & 0x3f);
+          bytes[o++] = 0x80 | (c & 0x3f);
+        }
+        continue;
+      }
+      // A control character must be escaped in JSON: JSON.parse says so.
+      if (b < 0x20) return -1;
+      if (b >= 0x80) this.nonAscii = true;
+      bytes[o++] = b;
+    }
+    return -1;
+  }
+}
+
+/** The keys of a file, checked to ascend in byte order as they come. */
+export class KeyOrder {
+  private previous = Buffer.allocUnsafe(1024);
+  private length = -1;
+
+  /** Whether the key bytes[0, end) comes after the one before; it is then the one before. */
+  next(bytes: Buffer, end: number): boolean {
+    if (this.length >= 0 && !this.before(bytes, end)) return false;
+    if (this.previous.length < end) this.previous = Buffer.allocUnsafe(2 * end);
+    this.length = bytes.copy(this.previous, 0, 0, end);
+    return true;
+  }
+
+  /**
+   * Whether the one before sorts before bytes[0, end) in byte order: a loop, since Buffer.compare's
+   * checks of its offsets cost more than the few bytes after the common prefix of two keys.
+   */
+  private before(bytes: Buffer, end: number): boolean {
+    const previous = this.previous;
+    const common = Math.min(this.length, end);
+    for (let i = 0; i < common; i++) {
+      if (previous[i] !== bytes[i]) return previous[i]! < bytes[i]!;
+    }
+    return this.length < end;
+  }
+}
+
+/**
+ * Whether buf holds literal at at (buf long enough): a loop, since Buffer.compare's checks of its
+ * offsets cost more than comparing a few bytes, and it runs several times a line.
+ */
+function bytesAt(buf: Buffer, at: number, literal: Buffer): boolean {
+  for (let i = 0; i < literal.length; i++) if (buf[at + i] !== literal[i]) return false;
+  return true;
+}
+
+/** A hex digit's value, or NaN (which fails the caller's range check). */
+function hex(b: number): number {
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  const lower = b | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return NaN;
+}
