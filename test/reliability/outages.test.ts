@@ -522,13 +522,13 @@ describe('an address that drops every packet (network namespaces made here; skip
   );
 
   it.skipIf(!isRoot)(
-    'over TLS too, and a write before any read (gRPC from the first call): the process ends as soon as it has failed',
+    'over TLS too, and a write before any read (a Txn as the first call): the process ends as soon as it has failed',
     async () => {
       const worker = await bundleWorker('test/reliability/workers/write-first-worker.ts');
       const runs: Array<[string, string, string[]]> = [
-        ['https read (range reader)', 'https://10.231.0.2:2379', [CLI, 'ipam', 'show', '--timeout', '1s']],
-        ['http write (gRPC)', 'http://10.231.0.2:2379', [worker]],
-        ['https write (gRPC)', 'https://10.231.0.2:2379', [worker]],
+        ['https read (Range)', 'https://10.231.0.2:2379', [CLI, 'ipam', 'show', '--timeout', '1s']],
+        ['http write (Txn)', 'http://10.231.0.2:2379', [worker]],
+        ['https write (Txn)', 'https://10.231.0.2:2379', [worker]],
       ];
       for (const [what, endpoint, [script, ...args]] of runs) {
         const run = startNode(script!, args, { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: endpoint }, client);

@@ -8,28 +8,22 @@
  * without a leader a short wait; a write whose answer was lost is never resent here (the datastore
  * resolves it by reading, datastore.ts).
  *
- * Reads (Range) go through range-reader.ts, a lean client over node:http2, one per member; writes go
- * through etcd3, one client per member. etcd3 (and with it gRPC, ~190 ms to load) is imported here
- * and only here, dynamically, on the first write, so commands that only read never load it. Its
- * defaults are wrong for a CLI and are replaced: its retry policy and circuit breaker (a minute of
- * retries on an unreachable host) by one attempt per member; its 4 MiB response cap by 256 MiB.
+ * Every call but Watch (Range, and Txn: every write) goes through kv-client.ts, a lean client
+ * over node:http2 with etcd's messages encoded by hand (protobuf.ts), one per member. Watch goes
+ * through etcd3 (watch.ts), loaded only by a command that watches.
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 
-import type { Etcd3, IKeyValue, IOptions, IRequestOp, IResponseOp, ICompare } from 'etcd3';
+import type { IOptions } from 'etcd3';
 
 import type { EtcdConfig } from '../../config/types.js';
 import { InputError } from '../../errors.js';
 import {
   prefixEnd,
-  type Compare,
   type KVBackend,
   type KeyValue,
   type RangeRequest,
   type RangeResponse,
-  type TxnOp,
-  type TxnOpResult,
   type TxnRequest,
   type TxnResponse,
 } from '../contract.js';
@@ -43,8 +37,9 @@ import {
 } from './call-budget.js';
 import { withOwnSockets } from './client-sockets.js';
 import { resolveEndpoints } from './discovery.js';
-import { describeCallFailure, isAuthNotEnabled, type FailureContext } from './failures.js';
-import { openRangeReader, RangeDeadlineError, type RangeReader } from './range-reader.js';
+import { describeCallFailure, type FailureContext } from './failures.js';
+import { rangeEndBytes } from './protobuf.js';
+import { openKvClient, CallDeadlineError, type KvClient } from './kv-client.js';
 
 export interface EtcdBackendOptions {
   /** --timeout: what one etcd call may take in all, every attempt included (call-budget.ts). */
@@ -54,10 +49,6 @@ export interface EtcdBackendOptions {
   /** --debug: one line per attempt of every call (method, key, member, time, outcome). */
   trace?: EtcdTrace;
 }
-
-const MAX_RECEIVE_BYTES = 256 * 1024 * 1024;
-
-type GlobalPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
 export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions): Promise<KVBackend> {
   const endpoints = await resolveEndpoints(cfg, opts);
@@ -83,14 +74,13 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
     }
   };
 
-  // Reads go through the lean range reader, one per member (its auth token is the member's own);
-  // writes through etcd3, loaded on first use (a read-only command never loads gRPC), one client
-  // per member so that the failover loop, not etcd3, chooses where each attempt goes.
-  const readers = new Map<string, RangeReader>();
-  const reader = (member: string): RangeReader => {
+  // Reads and writes go through the lean client, one per member (its auth token is the member's
+  // own), so that the failover loop chooses where each attempt goes.
+  const readers = new Map<string, KvClient>();
+  const reader = (member: string): KvClient => {
     let r = readers.get(member);
     if (!r) {
-      r = openRangeReader({
+      r = openKvClient({
         endpoint: member,
         ...(credentials ? { tls: tlsOptions(credentials) } : {}),
         ...(cfg.username !== undefined && cfg.password !== undefined
@@ -101,16 +91,6 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
     }
     return r;
   };
-  const writers = new Map<string, Promise<GrpcMember>>();
-  const writer = (member: string): Promise<GrpcMember> => {
-    let w = writers.get(member);
-    if (!w) {
-      w = openGrpcMember(cfg, member, credentials);
-      writers.set(member, w);
-    }
-    return w;
-  };
-
   const range = (req: RangeRequest): Promise<RangeResponse> =>
     run({
       what: `Range ${describeRange(req)}`,
@@ -168,7 +148,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
           );
           return { ...res, count: before + res.count };
         } catch (err) {
-          if (err instanceof RangeDeadlineError) throw err;
+          if (err instanceof CallDeadlineError) throw err;
           unstreamable.add(member);
         }
       }
@@ -191,7 +171,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
     run({
       what: `Txn ${describeTxn(req)}`,
       write: writes(req),
-      attempt: async (member, ms) => (await writer(member)).txn(req, ms),
+      attempt: (member, ms) => reader(member).txn(req, ms),
       summary: (res) => `${res.succeeded ? 'succeeded' : 'compare failed'}, revision ${res.revision}`,
     });
 
@@ -203,7 +183,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
     txn,
     watch: async (req, onChanges) =>
       (await import('./watch.js')).watchEtcd(
-        { cfg, endpoints, credentials, timeoutMs: opts.timeoutMs, failure: ctx, patch: patchTransport },
+        { cfg, endpoints, credentials, timeoutMs: opts.timeoutMs, failure: ctx },
         req,
         onChanges,
       ),
@@ -211,7 +191,6 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
       if (closed) return;
       closed = true;
       for (const r of readers.values()) r.close();
-      await Promise.all([...writers.values()].map(async (w) => (await w.catch(() => undefined))?.close()));
     },
   });
 }
@@ -255,75 +234,6 @@ function tlsOptions(credentials: NonNullable<IOptions['credentials']>): {
   return out;
 }
 
-interface GrpcMember {
-  txn(req: TxnRequest, timeoutMs: number): Promise<TxnResponse>;
-  close(): void;
-}
-
-/** etcd3 on one member: every attempt once, within its own deadline; failures thrown as they come. */
-async function openGrpcMember(
-  cfg: EtcdConfig,
-  member: string,
-  credentials: IOptions['credentials'] | undefined,
-): Promise<GrpcMember> {
-  const { Etcd3: Etcd3Class } = await import('etcd3');
-
-  // The password-to-token exchange shares the deadline of the call that triggered it.
-  let deadline = Date.now();
-  const makeClient = (withAuth: boolean): Etcd3 => {
-    const options: IOptions = {
-      hosts: [member],
-      grpcOptions: {
-        'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
-        'grpc.max_send_message_length': MAX_RECEIVE_BYTES,
-        // Subchannels (and their sockets, destroyed on close) belong to this client alone.
-        'grpc.use_local_subchannel_pool': 1,
-      },
-      faultHandling: { host: () => oncePolicy(), global: oncePolicy() },
-      defaultCallOptions: () => ({ deadline }),
-    };
-    if (credentials) options.credentials = credentials;
-    if (withAuth && cfg.username !== undefined && cfg.password !== undefined) {
-      options.auth = {
-        username: cfg.username,
-        password: cfg.password,
-        callOptions: () => ({ deadline }),
-      };
-    }
-    const client = new Etcd3Class(options);
-    patchTransport(client);
-    return client;
-  };
-
-  let client = makeClient(true);
-  let authFallbackDone = cfg.username === undefined;
-
-  return {
-    async txn(req, timeoutMs) {
-      deadline = Date.now() + timeoutMs;
-      const send = async (): Promise<TxnResponse> => {
-        const res = await client.kv.txn(toTxnRequest(req), { deadline });
-        return {
-          succeeded: res.succeeded,
-          revision: Number(res.header.revision),
-          results: fromTxnResponses(res.succeeded ? req.success : (req.failure ?? []), res.responses),
-        };
-      };
-      try {
-        return await send();
-      } catch (err) {
-        // calicoctl's Go client carries on without a token when the server has auth disabled.
-        if (authFallbackDone || !isAuthNotEnabled(err)) throw err;
-        authFallbackDone = true;
-        client.close();
-        client = makeClient(false);
-        return await send();
-      }
-    },
-    close: () => client.close(),
-  };
-}
-
 function readCredentials(cfg: EtcdConfig, source: string): NonNullable<IOptions['credentials']> {
   const read = (
     file: string | undefined,
@@ -360,67 +270,6 @@ function readCredentials(cfg: EtcdConfig, source: string): NonNullable<IOptions[
   return credentials;
 }
 
-/**
- * A cockatiel-compatible policy that runs the call once: etcd3's own retries and circuit breakers
- * are replaced by the failover loop (call-budget.ts), which knows the call's deadline and whether
- * a failed write may be resent.
- */
-function oncePolicy(): GlobalPolicy {
-  const noEvent = () => ({ dispose: () => undefined });
-  const policy = {
-    onSuccess: noEvent,
-    onFailure: noEvent,
-    execute<T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T, signal?: AbortSignal) {
-      return Promise.resolve(fn({ signal: signal ?? new AbortController().signal }));
-    },
-  };
-  return policy as unknown as GlobalPolicy;
-}
-
-interface SecureConnector {
-  connectionOptions?: { servername?: string };
-}
-
-interface HostInternals {
-  cachedServices: Record<string, { close(): void }>;
-  resetAllServices(): void;
-  channelCredentials?: { _createSecureConnector?: (...args: unknown[]) => SecureConnector };
-}
-
-interface PoolInternals {
-  pool?: { hosts?: HostInternals[] };
-}
-
-/**
- * Works around two etcd3/grpc-js behaviours that would hold a CLI process open or make it noisy
- * (checked against etcd3 1.1.2 and @grpc/grpc-js 1.14; each patch is skipped if the internals moved):
- * - etcd3 keeps a failed channel that is still connecting open for up to a second (an old grpc-node
- *   workaround): close such channels at once;
- * - grpc-js sends an IP address as TLS SNI, which Node reports with a DeprecationWarning (DEP0123):
- *   leave SNI out for IP endpoints (the certificate is still checked against the IP).
- * Sockets still connecting, or stuck in a TLS handshake with a silent server, are destroyed on close
- * by withOwnSockets (client-sockets.ts).
- */
-export function patchTransport(client: Etcd3): void {
-  const patched = new Set<object>();
-  for (const host of (client as unknown as PoolInternals).pool?.hosts ?? []) {
-    host.resetAllServices = function (this: HostInternals) {
-      for (const service of Object.values(this.cachedServices)) service.close();
-      this.cachedServices = Object.create(null) as HostInternals['cachedServices'];
-    };
-    const creds = host.channelCredentials;
-    const create = creds?._createSecureConnector;
-    if (!creds || typeof create !== 'function' || patched.has(creds)) continue;
-    patched.add(creds);
-    creds._createSecureConnector = (...args: unknown[]) => {
-      const connector = create.apply(creds, args);
-      const options = connector.connectionOptions;
-      if (options?.servername !== undefined && isIP(options.servername)) delete options.servername;
-      return connector;
-    };
-  }
-}
-
 /** A transaction that puts or deletes in either branch (one that only reads is a read). */
 function writes(req: TxnRequest): boolean {
   return [...req.success, ...(req.failure ?? [])].some((op) => op.type !== 'get');
@@ -435,78 +284,4 @@ function keyBytes(key: string): Buffer {
 
 function rangeEndOf(req: RangeRequest): Buffer | undefined {
   return req.rangeEnd !== undefined ? rangeEndBytes(req.rangeEnd) : undefined;
-}
-
-export function rangeEndBytes(end: string): Buffer {
-  // eslint-disable-next-line no-control-regex
-  return /^[\u0000-\u00ff]*$/.test(end) ? Buffer.from(end, 'latin1') : Buffer.from(end, 'utf8');
-}
-
-export function fromKeyValue(kv: IKeyValue): KeyValue {
-  return {
-    key: kv.key.toString('utf8'),
-    value: kv.value.toString('utf8'),
-    createRevision: Number(kv.create_revision),
-    modRevision: Number(kv.mod_revision),
-    version: Number(kv.version),
-  };
-}
-
-const COMPARE_RESULT = { '==': 'Equal', '!=': 'NotEqual', '<': 'Less', '>': 'Greater' } as const;
-
-function toCompare(c: Compare): ICompare {
-  const base = { key: keyBytes(c.key), result: COMPARE_RESULT[c.op] };
-  switch (c.target) {
-    case 'version':
-      return { ...base, target: 'Version', version: Number(c.value) };
-    case 'createRevision':
-      return { ...base, target: 'Create', create_revision: Number(c.value) };
-    case 'modRevision':
-      return { ...base, target: 'Mod', mod_revision: Number(c.value) };
-    case 'value':
-      return { ...base, target: 'Value', value: Buffer.from(String(c.value), 'utf8') };
-  }
-}
-
-function toRequestOp(op: TxnOp): IRequestOp {
-  switch (op.type) {
-    case 'put':
-      return { request_put: { key: keyBytes(op.key), value: Buffer.from(op.value, 'utf8') } };
-    case 'delete':
-      return {
-        request_delete_range: {
-          key: keyBytes(op.key),
-          ...(op.rangeEnd !== undefined ? { range_end: rangeEndBytes(op.rangeEnd) } : {}),
-        },
-      };
-    case 'get':
-      return {
-        request_range: {
-          key: keyBytes(op.key),
-          ...(op.rangeEnd !== undefined ? { range_end: rangeEndBytes(op.rangeEnd) } : {}),
-        },
-      };
-  }
-}
-
-function toTxnRequest(req: TxnRequest) {
-  return {
-    compare: req.compare.map(toCompare),
-    success: req.success.map(toRequestOp),
-    failure: (req.failure ?? []).map(toRequestOp),
-  };
-}
-
-function fromTxnResponses(ops: TxnOp[], responses: IResponseOp[]): TxnOpResult[] {
-  return ops.map((op, i): TxnOpResult => {
-    const res = responses[i];
-    switch (op.type) {
-      case 'put':
-        return { type: 'put' };
-      case 'delete':
-        return { type: 'delete', deleted: Number(res?.response_delete_range?.deleted ?? 0) };
-      case 'get':
-        return { type: 'get', kvs: (res?.response_range?.kvs ?? []).map(fromKeyValue) };
-    }
-  });
 }

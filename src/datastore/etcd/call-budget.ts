@@ -1,7 +1,7 @@
 /**
  * Where an etcd call gets its deadline: etcdCallBudget() is the one place that decides how long a
  * call may take in all and how long each member gets to answer one attempt, for every transport
- * (the lean range reader, its streaming scan, and the etcd3 client used for writes); runOnMembers()
+ * (the lean client's reads, its streaming scan, and its transactions); runOnMembers()
  * is the one failover loop they all go through.
  *
  * The rule (docs/configuration.md, "How --timeout is spent"): a call may take --timeout in all. A

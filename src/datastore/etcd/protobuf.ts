@@ -1,10 +1,20 @@
 /**
- * The protobuf side of the lean etcd client (range-reader.ts): gRPC message framing, the two
+ * The protobuf side of the lean etcd client (kv-client.ts): gRPC message framing, the two
  * readers (ChunkReader over the chunks a unary response arrived in, BufferReader over one message
- * held in one buffer), the writer for requests, and the decoders of etcd's rpc.proto and kv.proto
- * messages it needs (Range, Authenticate). Only the fields this tool reads are decoded.
+ * held in one buffer), the writer for requests, and the encoders and decoders of the rpc.proto and
+ * kv.proto messages it needs (Range, Txn, Authenticate). Only the fields this tool reads are decoded.
  */
-import type { KeyValue, RangeRequest, RangeResponse } from '../contract.js';
+import type {
+  CompareOp,
+  CompareTarget,
+  KeyValue,
+  RangeRequest,
+  RangeResponse,
+  TxnOp,
+  TxnOpResult,
+  TxnRequest,
+  TxnResponse,
+} from '../contract.js';
 import { lazyKeyValue, TransientKeyValue } from '../value-head.js';
 
 /**
@@ -133,52 +143,96 @@ export function grpcFrame(message: Buffer): Buffer {
 
 // --- protobuf (etcd's rpc.proto and kv.proto) ------------------------------------------------
 
-class Writer {
-  private readonly bytes: number[] = [];
+/**
+ * Writes a message's fields into a buffer known to be large enough (every field number below 16,
+ * so a tag is one byte): a request is encoded where it is sent from, not gathered and copied.
+ */
+class MessageWriter {
+  pos: number;
+  constructor(
+    readonly buf: Buffer,
+    start = 0,
+  ) {
+    this.pos = start;
+  }
   varint(value: number): void {
     let v = value;
     while (v >= 0x80) {
-      this.bytes.push(v % 0x80 | 0x80);
+      this.buf[this.pos++] = v % 0x80 | 0x80;
       v = Math.floor(v / 0x80);
     }
-    this.bytes.push(v);
+    this.buf[this.pos++] = v;
   }
-  tag(field: number, wireType: number): void {
-    this.varint(field * 8 + wireType);
+  /** The tag and length of a length-delimited field whose bytes follow. */
+  delimited(field: number, length: number): void {
+    this.buf[this.pos++] = field * 8 + 2;
+    this.varint(length);
   }
-  bytesField(field: number, value: Buffer): void {
-    this.tag(field, 2);
-    this.varint(value.length);
-    for (const b of value) this.bytes.push(b);
-  }
-  intField(field: number, value: number): void {
-    this.tag(field, 0);
+  int(field: number, value: number): void {
+    this.buf[this.pos++] = field * 8;
     this.varint(value);
   }
-  finish(): Buffer {
-    return Buffer.from(this.bytes);
+  bytes(field: number, value: Buffer): void {
+    this.delimited(field, value.length);
+    this.pos += value.copy(this.buf, this.pos);
+  }
+  /** A string field whose UTF-8 length is already known. */
+  text(field: number, value: string, length: number): void {
+    this.delimited(field, length);
+    this.pos += this.buf.write(value, this.pos, length, 'utf8');
+  }
+  /** What was written from the start of the buffer. */
+  written(): Buffer {
+    return this.buf.subarray(0, this.pos);
   }
 }
 
+/** Room for the varint fields of a small message: tag and value of up to 11 bytes each. */
+const VARINT_FIELD_ROOM = 11;
+
 /** RangeRequest: key 1, range_end 2, limit 3, revision 4, serializable 7, keys_only 8, count_only 9. */
 export function encodeRangeRequest(req: RangeRequest, key: Buffer, rangeEnd: Buffer | undefined): Buffer {
-  const w = new Writer();
-  w.bytesField(1, key);
-  if (rangeEnd) w.bytesField(2, rangeEnd);
-  if (req.limit) w.intField(3, req.limit);
-  if (req.revision) w.intField(4, req.revision);
-  if (req.serializable) w.intField(7, 1);
-  if (req.keysOnly) w.intField(8, 1);
-  if (req.countOnly) w.intField(9, 1);
-  return w.finish();
+  const w = new MessageWriter(
+    Buffer.allocUnsafe(
+      delimitedSize(key.length) + delimitedSize(rangeEnd?.length ?? 0) + 5 * VARINT_FIELD_ROOM,
+    ),
+  );
+  w.bytes(1, key);
+  if (rangeEnd) w.bytes(2, rangeEnd);
+  if (req.limit) w.int(3, req.limit);
+  if (req.revision) w.int(4, req.revision);
+  if (req.serializable) w.int(7, 1);
+  if (req.keysOnly) w.int(8, 1);
+  if (req.countOnly) w.int(9, 1);
+  return w.written();
 }
 
 /** AuthenticateRequest: name 1, password 2. */
 export function encodeAuthenticate(auth: { username: string; password: string }): Buffer {
-  const w = new Writer();
-  w.bytesField(1, Buffer.from(auth.username, 'utf8'));
-  w.bytesField(2, Buffer.from(auth.password, 'utf8'));
-  return w.finish();
+  const name = Buffer.from(auth.username, 'utf8');
+  const password = Buffer.from(auth.password, 'utf8');
+  const w = new MessageWriter(
+    Buffer.allocUnsafe(delimitedSize(name.length) + delimitedSize(password.length)),
+  );
+  w.bytes(1, name);
+  w.bytes(2, password);
+  return w.written();
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  for (let v = value; v >= 0x80; v = Math.floor(v / 0x80)) size++;
+  return size;
+}
+
+/** A length-delimited field of a field number below 16: tag, length, bytes. */
+function delimitedSize(length: number): number {
+  return 1 + varintSize(length) + length;
+}
+
+/** A varint field of a field number below 16. */
+function intFieldSize(value: number): number {
+  return 1 + varintSize(value);
 }
 
 /** Reads one message held in buf[start, end) (a KeyValue, a ResponseHeader). */
@@ -406,4 +460,156 @@ export function decodeAuthenticateToken(r: ChunkReader): string {
     r.skip(tag & 7);
   }
   throw new Error('13 INTERNAL: etcd returned no authentication token');
+}
+
+// --- Txn -------------------------------------------------------------------------------------
+
+/** Compare.CompareResult and Compare.CompareTarget (rpc.proto). */
+const COMPARE_RESULT: Record<CompareOp, number> = { '==': 0, '>': 1, '<': 2, '!=': 3 };
+const COMPARE_TARGET: Record<CompareTarget, number> = {
+  version: 0,
+  createRevision: 1,
+  modRevision: 2,
+  value: 3,
+};
+/** Compare's target_union field for each target: version 4, create_revision 5, mod_revision 6, value 7. */
+const COMPARE_VALUE_FIELD: Record<CompareTarget, number> = {
+  version: 4,
+  createRevision: 5,
+  modRevision: 6,
+  value: 7,
+};
+
+/** A range end as etcd takes it: prefixEnd() makes raw bytes held as latin1 (they may not be UTF-8). */
+export function rangeEndBytes(end: string): Buffer {
+  // eslint-disable-next-line no-control-regex
+  return /^[\u0000-\u00ff]*$/.test(end) ? Buffer.from(end, 'latin1') : Buffer.from(end, 'utf8');
+}
+
+/** One RequestOp's body (a RangeRequest, PutRequest or DeleteRangeRequest) and its size. */
+interface SizedOp {
+  op: TxnOp;
+  keyLength: number;
+  /** A put's value's UTF-8 length (0 for the other ops). */
+  valueLength: number;
+  rangeEnd: Buffer | undefined;
+  bodySize: number;
+}
+
+function sizeOp(op: TxnOp): SizedOp {
+  const keyLength = Buffer.byteLength(op.key, 'utf8');
+  if (op.type === 'put') {
+    const valueLength = Buffer.byteLength(op.value, 'utf8');
+    return {
+      op,
+      keyLength,
+      valueLength,
+      rangeEnd: undefined,
+      bodySize: delimitedSize(keyLength) + delimitedSize(valueLength),
+    };
+  }
+  const rangeEnd = op.rangeEnd !== undefined ? rangeEndBytes(op.rangeEnd) : undefined;
+  const bodySize = delimitedSize(keyLength) + (rangeEnd ? delimitedSize(rangeEnd.length) : 0);
+  return { op, keyLength, valueLength: 0, rangeEnd, bodySize };
+}
+
+/** RequestOp: request_range 1, request_put 2, request_delete_range 3. */
+const REQUEST_OP_FIELD = { get: 1, put: 2, delete: 3 } as const;
+
+/**
+ * TxnRequest (compare 1, success 2, failure 3) as one gRPC message: the 5-byte prefix, then the
+ * message, sized first and then written in place. An import's transaction carries a megabyte of
+ * values: each is written once, from its string, into the one buffer sent.
+ */
+export function encodeTxnFrame(req: TxnRequest): Buffer {
+  const compares = req.compare.map((c) => {
+    const key = Buffer.from(c.key, 'utf8');
+    const value = c.target === 'value' ? Buffer.from(String(c.value), 'utf8') : undefined;
+    const size =
+      intFieldSize(COMPARE_RESULT[c.op]) +
+      intFieldSize(COMPARE_TARGET[c.target]) +
+      delimitedSize(key.length) +
+      (value ? delimitedSize(value.length) : intFieldSize(Number(c.value)));
+    return { c, key, value, size };
+  });
+  const success = req.success.map(sizeOp);
+  const failure = (req.failure ?? []).map(sizeOp);
+  let size = 0;
+  for (const c of compares) size += delimitedSize(c.size);
+  for (const op of [...success, ...failure]) size += delimitedSize(delimitedSize(op.bodySize));
+
+  const w = new MessageWriter(Buffer.allocUnsafe(5 + size), 5);
+  w.buf[0] = 0; // not compressed
+  w.buf.writeUInt32BE(size, 1);
+  for (const { c, key, value, size: compareSize } of compares) {
+    w.delimited(1, compareSize);
+    w.int(1, COMPARE_RESULT[c.op]);
+    w.int(2, COMPARE_TARGET[c.target]);
+    w.bytes(3, key);
+    if (value) w.bytes(COMPARE_VALUE_FIELD[c.target], value);
+    else w.int(COMPARE_VALUE_FIELD[c.target], Number(c.value));
+  }
+  const writeOps = (field: number, ops: SizedOp[]): void => {
+    for (const { op, keyLength, valueLength, rangeEnd, bodySize } of ops) {
+      w.delimited(field, delimitedSize(bodySize));
+      w.delimited(REQUEST_OP_FIELD[op.type], bodySize);
+      w.text(1, op.key, keyLength);
+      if (op.type === 'put') w.text(2, op.value, valueLength);
+      else if (rangeEnd) w.bytes(2, rangeEnd);
+    }
+  };
+  writeOps(2, success);
+  writeOps(3, failure);
+  if (w.pos !== w.buf.length) throw new Error(`TxnRequest encoded as ${w.pos} bytes, sized ${w.buf.length}`);
+  return w.buf;
+}
+
+/**
+ * TxnResponse: header 1, succeeded 2, responses 3 (ResponseOp: response_range 1, response_put 2,
+ * response_delete_range 3: DeleteRangeResponse deleted 2), one per op of the branch that ran.
+ */
+export function decodeTxnResponse(r: ChunkReader, req: TxnRequest): TxnResponse {
+  let revision = 0;
+  let succeeded = false;
+  const responses: Buffer[] = [];
+  while (!r.done) {
+    const tag = r.varint();
+    if (tag === ((1 << 3) | 2)) revision = decodeHeaderRevision(r.take(r.varint()));
+    else if (tag === 2 << 3) succeeded = r.varint() !== 0;
+    else if (tag === ((3 << 3) | 2)) responses.push(r.take(r.varint()));
+    else r.skip(tag & 7);
+  }
+  const ops = succeeded ? req.success : (req.failure ?? []);
+  const results = ops.map((op, i): TxnOpResult => {
+    const res = responses[i];
+    if (op.type === 'put') return { type: 'put' };
+    if (op.type === 'delete') return { type: 'delete', deleted: res ? deletedOf(res) : 0 };
+    const range = res ? responseField(res, 1) : undefined;
+    return { type: 'get', kvs: range ? decodeRangeResponse(new ChunkReader([range], range.length)).kvs : [] };
+  });
+  return { succeeded, revision, results };
+}
+
+/** The bytes of a ResponseOp's length-delimited field, if it has it. */
+function responseField(buf: Buffer, field: number): Buffer | undefined {
+  const r = new BufferReader(buf);
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    if (tag === ((field << 3) | 2)) return r.take();
+    r.skip(tag & 7);
+  }
+  return undefined;
+}
+
+/** DeleteRangeResponse's deleted, from the ResponseOp holding it. */
+function deletedOf(op: Buffer): number {
+  const body = responseField(op, 3);
+  if (!body) return 0;
+  const r = new BufferReader(body);
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    if (tag === 2 << 3) return r.varint();
+    r.skip(tag & 7);
+  }
+  return 0;
 }

@@ -1,14 +1,14 @@
 /**
  * One gRPC unary call over a node:http2 session (gRPC's 5-byte length prefix, `grpc-status` in the
- * trailers), for the lean etcd client (range-reader.ts). Failures are worded as grpc-js words them,
+ * trailers), for the lean etcd client (kv-client.ts). Failures are worded as grpc-js words them,
  * so that one classification (call-budget.ts) and one description (failures.ts) serve both clients.
  */
 import { constants, type ClientHttp2Session } from 'node:http2';
 
-import { GrpcMessage, grpcFrame, type ChunkReader } from './protobuf.js';
+import { GrpcMessage, type ChunkReader } from './protobuf.js';
 
 /** A call that got no complete answer within its deadline (grpc-js words it the same way). */
-export class RangeDeadlineError extends Error {
+export class CallDeadlineError extends Error {
   constructor(timeoutMs: number) {
     super(`4 DEADLINE_EXCEEDED: Deadline exceeded after ${timeoutMs} ms`);
   }
@@ -20,11 +20,14 @@ export class RangeDeadlineError extends Error {
  */
 export const REQUIRE_LEADER = { hasleader: 'true' } as const;
 
-/** One gRPC unary call: the response message, or an Error worded as grpc-js words it. */
+/**
+ * One gRPC unary call of frame (the request message with its gRPC prefix: grpcFrame, or an encoder
+ * that writes the prefix itself): the response message, or an Error worded as grpc-js words it.
+ */
 export function unary(
   session: ClientHttp2Session,
   path: string,
-  message: Buffer,
+  frame: Buffer,
   metadata: Record<string, string>,
   timeoutMs: number,
 ): Promise<ChunkReader> {
@@ -42,7 +45,7 @@ export function unary(
     let statusMessage = '';
     const timer = setTimeout(() => {
       stream.close(constants.NGHTTP2_CANCEL);
-      reject(new RangeDeadlineError(timeoutMs));
+      reject(new CallDeadlineError(timeoutMs));
     }, timeoutMs);
     const take = (headers: Record<string, unknown>): void => {
       if (headers['grpc-status'] !== undefined) status = String(headers['grpc-status']);
@@ -73,7 +76,7 @@ export function unary(
       }
       resolve(message);
     });
-    stream.end(grpcFrame(message));
+    stream.end(frame);
   });
 }
 

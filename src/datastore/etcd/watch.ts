@@ -9,12 +9,14 @@
  * RECONNECT_MS and resumes from the last revision it delivered; past the bound: exit 3.
  * A watch whose start revision etcd has compacted away is cancelled by etcd: WatchCompactedError.
  */
-import type { Etcd3, IOptions, IWatchResponse, Watcher } from 'etcd3';
+import { isIP } from 'node:net';
+
+import type { Etcd3, IKeyValue, IOptions, IWatchResponse, Watcher } from 'etcd3';
 
 import type { EtcdConfig } from '../../config/types.js';
 import { OperationError, UnreachableError, WatchCompactedError } from '../../errors.js';
-import { fromKeyValue, rangeEndBytes } from './backend.js';
-import type { Watch, WatchBatch, WatchEvent, WatchRequest } from '../contract.js';
+import type { KeyValue, Watch, WatchBatch, WatchEvent, WatchRequest } from '../contract.js';
+import { rangeEndBytes } from './protobuf.js';
 import type { FailureContext } from './failures.js';
 
 /** etcd's default --grpc-keepalive-min-time is 5 s: pinging more often gets the connection closed. */
@@ -28,8 +30,6 @@ export interface EtcdWatchContext {
   credentials: IOptions['credentials'] | undefined;
   timeoutMs: number;
   failure: FailureContext;
-  /** Fixes up a new etcd3 client's transport as the backend does (backend.ts patchTransport). */
-  patch(client: Etcd3): void;
 }
 
 /** A backoff (cockatiel's IBackoff shape) that always waits the same time. */
@@ -64,7 +64,7 @@ export async function watchEtcd(
   if (ctx.cfg.username !== undefined && ctx.cfg.password !== undefined)
     options.auth = { username: ctx.cfg.username, password: ctx.cfg.password, callOptions: deadline };
   const client = new Etcd3Class(options);
-  ctx.patch(client);
+  patchTransport(client);
 
   const key = Buffer.from(req.key, 'utf8');
   const builder =
@@ -141,4 +141,58 @@ export async function watchEtcd(
   outage = setTimeout(() => stop(unreachable()), req.outageMs);
   await Promise.race([new Promise((resolve) => watcher.once('connected', resolve)), ended]);
   return { ended, close };
+}
+
+interface SecureConnector {
+  connectionOptions?: { servername?: string };
+}
+
+interface HostInternals {
+  cachedServices: Record<string, { close(): void }>;
+  resetAllServices(): void;
+  channelCredentials?: { _createSecureConnector?: (...args: unknown[]) => SecureConnector };
+}
+
+interface PoolInternals {
+  pool?: { hosts?: HostInternals[] };
+}
+
+/**
+ * Works around two etcd3/grpc-js behaviours that would hold a CLI process open or make it noisy
+ * (checked against etcd3 1.1.2 and @grpc/grpc-js 1.14; each patch is skipped if the internals moved):
+ * - etcd3 keeps a failed channel that is still connecting open for up to a second (an old grpc-node
+ *   workaround): close such channels at once;
+ * - grpc-js sends an IP address as TLS SNI, which Node reports with a DeprecationWarning (DEP0123):
+ *   leave SNI out for IP endpoints (the certificate is still checked against the IP).
+ * Sockets still connecting, or stuck in a TLS handshake with a silent server, are destroyed on close
+ * by withOwnSockets (client-sockets.ts).
+ */
+export function patchTransport(client: Etcd3): void {
+  const patched = new Set<object>();
+  for (const host of (client as unknown as PoolInternals).pool?.hosts ?? []) {
+    host.resetAllServices = function (this: HostInternals) {
+      for (const service of Object.values(this.cachedServices)) service.close();
+      this.cachedServices = Object.create(null) as HostInternals['cachedServices'];
+    };
+    const creds = host.channelCredentials;
+    const create = creds?._createSecureConnector;
+    if (!creds || typeof create !== 'function' || patched.has(creds)) continue;
+    patched.add(creds);
+    creds._createSecureConnector = (...args: unknown[]) => {
+      const connector = create.apply(creds, args);
+      const options = connector.connectionOptions;
+      if (options?.servername !== undefined && isIP(options.servername)) delete options.servername;
+      return connector;
+    };
+  }
+}
+
+export function fromKeyValue(kv: IKeyValue): KeyValue {
+  return {
+    key: kv.key.toString('utf8'),
+    value: kv.value.toString('utf8'),
+    createRevision: Number(kv.create_revision),
+    modRevision: Number(kv.mod_revision),
+    version: Number(kv.version),
+  };
 }

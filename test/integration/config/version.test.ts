@@ -74,7 +74,7 @@ describe('version on the embedded datastore', () => {
     const res = await runCli(['version'], { env: { NODE_OPTIONS: `--require ${probe}` } });
     expect(res.code).toBe(0);
     expect(res.stderr).toBe('loaded:0\n');
-    // The probe sees etcd3 when it is loaded (the etcd backend loads it for its first write only).
+    // The probe sees etcd3 when it is loaded (the etcd backend loads it for a watch only).
     const control = spawnSync(process.execPath, ['--require', probe, '-e', "require('etcd3')"], {
       cwd: REPO_ROOT,
       encoding: 'utf8',

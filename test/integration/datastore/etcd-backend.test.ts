@@ -253,7 +253,7 @@ describe('a write whose answer is lost (etcd frozen with SIGSTOP)', () => {
   });
 
   // The kernel of a frozen etcd still completes the TCP handshake, so a client cannot tell whether
-  // its request went onto the connection (grpc-js may or may not have sent it, depending on how far
+  // its request went onto the connection (the client may or may not have sent it, depending on how far
   // its own connection set-up got); etcd, once resumed, may read and apply it. What is provably true:
   // the outcome is unknown, and saying so is never wrong. No timing decides what this test expects.
   it('frozen before the connection was made: the outcome is unknown, and the hint says so', async () => {

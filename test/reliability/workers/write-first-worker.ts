@@ -1,6 +1,6 @@
 /**
  * Opens the etcd datastore the environment names and writes before anything is read, so that the
- * first call goes through gRPC (reads start on the lean range reader), prints the error, closes
+ * first call is a Txn (the lean client's connection opened by a write), prints the error, closes
  * the datastore and leaves the process to end by itself: the outage test measures when it does.
  * Usage: write-first-worker (DATASTORE_TYPE and ETCD_ENDPOINTS from the environment)
  */

@@ -1,12 +1,12 @@
 /**
- * The streaming RangeResponse decoder (src/datastore/etcd/range-reader.ts) against the bytes of a
+ * The streaming RangeResponse decoder (src/datastore/etcd/kv-client.ts) against the bytes of a
  * response made from real stored IPAM blocks, cut into pieces every way: whole, in two at every
  * position, a byte at a time, and at random. Each piece's buffer is scribbled over once it has been
  * fed, as the streaming connection reuses its read buffer.
  */
 import { describe, expect, it } from 'vitest';
 
-import { StreamingRangeDecoder } from '../../../src/datastore/etcd/range-reader.js';
+import { StreamingRangeDecoder } from '../../../src/datastore/etcd/kv-client.js';
 import type { KeyValue } from '../../../src/datastore/contract.js';
 import { ALL_KEYS } from '../ipam/fixtures.js';
 

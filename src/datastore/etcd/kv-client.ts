@@ -13,22 +13,25 @@ import { connect, type ClientHttp2Session, type SecureClientSessionOptions } fro
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
-import type { KeyValue, RangeRequest, RangeResponse } from '../contract.js';
+import type { KeyValue, RangeRequest, RangeResponse, TxnRequest, TxnResponse } from '../contract.js';
 import { openStreamingConnection, type StreamingConnection } from './h2-stream.js';
 import {
   decodeAuthenticateToken,
   decodeRangeResponse,
+  decodeTxnResponse,
   encodeAuthenticate,
   encodeRangeRequest,
+  encodeTxnFrame,
+  grpcFrame,
   StreamingRangeDecoder,
 } from './protobuf.js';
-import { AUTH_NOT_ENABLED } from './failures.js';
-import { RangeDeadlineError, REQUIRE_LEADER, unary } from './unary-call.js';
+import { isAuthNotEnabled } from './failures.js';
+import { CallDeadlineError, REQUIRE_LEADER, unary } from './unary-call.js';
 
-export { RangeDeadlineError } from './unary-call.js';
+export { CallDeadlineError } from './unary-call.js';
 export { StreamingRangeDecoder } from './protobuf.js';
 
-export interface RangeReaderOptions {
+export interface KvClientOptions {
   /** The member's client URL. */
   endpoint: string;
   /** PEM buffers for TLS (https:// endpoints); no ca means the system's trust store. */
@@ -36,7 +39,7 @@ export interface RangeReaderOptions {
   auth?: { username: string; password: string };
 }
 
-export interface RangeReader {
+export interface KvClient {
   range(
     req: RangeRequest,
     key: Buffer,
@@ -57,13 +60,15 @@ export interface RangeReader {
     progress: { revision: number },
     timeoutMs: number,
   ): Promise<RangeResponse>;
+  /** One transaction (KV/Txn): every write of the etcd backend. */
+  txn(req: TxnRequest, timeoutMs: number): Promise<TxnResponse>;
   close(): void;
 }
 
 // Flow-control windows: etcd may send a whole page without waiting for window updates.
 const WINDOW = 2 ** 31 - 1;
 
-export function openRangeReader(opts: RangeReaderOptions): RangeReader {
+export function openKvClient(opts: KvClientOptions): KvClient {
   const url = new URL(opts.endpoint);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const options: SecureClientSessionOptions = { settings: { initialWindowSize: WINDOW } };
@@ -116,13 +121,13 @@ export function openRangeReader(opts: RangeReaderOptions): RangeReader {
     token ??= unary(
       open(),
       '/etcdserverpb.Auth/Authenticate',
-      encodeAuthenticate(opts.auth),
+      grpcFrame(encodeAuthenticate(opts.auth)),
       REQUIRE_LEADER,
       timeoutMs,
     )
       .then(decodeAuthenticateToken)
       .catch((err: unknown) => {
-        if (err instanceof Error && err.message.includes(AUTH_NOT_ENABLED)) return undefined;
+        if (isAuthNotEnabled(err)) return undefined;
         token = undefined;
         throw err;
       });
@@ -138,8 +143,13 @@ export function openRangeReader(opts: RangeReaderOptions): RangeReader {
   return {
     async range(req, key, rangeEnd, timeoutMs) {
       const metadata = await callMetadata(timeoutMs);
-      const body = encodeRangeRequest(req, key, rangeEnd);
-      return decodeRangeResponse(await unary(open(), '/etcdserverpb.KV/Range', body, metadata, timeoutMs));
+      const frame = grpcFrame(encodeRangeRequest(req, key, rangeEnd));
+      return decodeRangeResponse(await unary(open(), '/etcdserverpb.KV/Range', frame, metadata, timeoutMs));
+    },
+    async txn(req, timeoutMs) {
+      const metadata = await callMetadata(timeoutMs);
+      const frame = encodeTxnFrame(req);
+      return decodeTxnResponse(await unary(open(), '/etcdserverpb.KV/Txn', frame, metadata, timeoutMs), req);
     },
     async streamRange(req, key, rangeEnd, onKeyValue, progress, timeoutMs) {
       const metadata = await callMetadata(timeoutMs);
@@ -151,7 +161,7 @@ export function openRangeReader(opts: RangeReaderOptions): RangeReader {
           encodeRangeRequest(req, key, rangeEnd),
           metadata,
           (buf, start, end) => decoder.feed(buf, start, end),
-          { ms: timeoutMs, error: () => new RangeDeadlineError(timeoutMs) },
+          { ms: timeoutMs, error: () => new CallDeadlineError(timeoutMs) },
         );
       } catch (err) {
         // A failed connection stays failed: the next streamed call opens a new one.
