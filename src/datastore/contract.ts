@@ -188,6 +188,13 @@ export interface ScanOptions {
    * few large ones.
    */
   pages?: number;
+  /**
+   * Keys (ASCII) where the range is cut into sections read one after another, each in pages whose
+   * range ends at the section's end, so that etcd, which counts the rest of a page's range for
+   * every page, counts only the rest of the section. What is visited does not change; a caller that
+   * knows where the layout of a long range changes (a whole datastore) cuts it there.
+   */
+  sections?: readonly string[];
 }
 
 /** What the rest of the tool uses. Implemented once over any KVBackend (see datastore.ts). */
@@ -204,7 +211,11 @@ export interface Datastore {
    */
   scan<T>(prefix: string, visit: (kv: KeyValue) => T | undefined, opts?: ScanOptions): Promise<ScanResult<T>>;
   count(prefix: string): Promise<number>;
-  currentRevision(): Promise<number>;
+  /**
+   * The store's revision now, read with a count of the one key `key` ("\0" by default): a read of one
+   * key, which etcd answers without walking a range; a user allowed only a prefix names a key under it.
+   */
+  currentRevision(key?: string): Promise<number>;
   /** Put only if the key does not exist (version == 0). */
   create(key: string, value: string): Promise<WriteOutcome>;
   /** Put only if the key's modRevision equals modRevision. */

@@ -90,8 +90,8 @@ export function createDatastore(backend: KVBackend): Datastore {
       return res.count;
     },
 
-    async currentRevision() {
-      const res = await backend.range({ key: '\0', countOnly: true });
+    async currentRevision(key = '\0') {
+      const res = await backend.range({ key, countOnly: true });
       return res.revision;
     },
 
@@ -234,7 +234,8 @@ function scanPageSize(keys: number, averageBytes: number): number {
  * read in pages from its last key on, streamed where the backend can (each key visited as it
  * arrives, nothing kept), and pinned to the first page's revision on the same store, so they need
  * no consensus round to be current (etcd's serializable reads): a member behind it would fail, not
- * lie.
+ * lie. With ScanOptions.sections the range is read as sections one after another, each so (its
+ * first page sized as a scan's first, its pages ending at its end), all at one revision.
  */
 async function scanRange<T>(
   backend: KVBackend,
@@ -242,7 +243,6 @@ async function scanRange<T>(
   visit: (kv: KeyValue) => T | undefined,
   opts: ScanOptions,
 ): Promise<ScanResult<T>> {
-  const atRevision = opts.revision;
   const end = prefixEnd(prefix);
   const results: T[] = [];
   let last: string | undefined;
@@ -269,16 +269,26 @@ async function scanRange<T>(
     : backend.streamRange
       ? MIN_STREAM_PAGE_SIZE
       : DEFAULT_PAGE_SIZE;
-  const first = await read({ key: prefix, rangeEnd: end, revision: atRevision, limit: firstLimit });
-  const revision = atRevision && atRevision > 0 ? atRevision : first.revision;
-  const remaining = first.count - taken;
-  let limit = taken;
-  for (let more = first.more && taken > 0; more && last !== undefined; ) {
-    limit = backend.streamRange
-      ? streamPageSize(remaining, recentBytes, opts.pages, limit)
-      : scanPageSize(remaining, recentBytes);
-    const res = await read({ key: last + '\0', rangeEnd: end, revision, limit, serializable: true });
-    more = res.more && taken > 0;
+  const cuts = backend.streamWholeRange
+    ? []
+    : (opts.sections ?? []).filter((key) => key > prefix && key < end).sort();
+  const bounds = [prefix, ...new Set(cuts), end];
+  let revision = opts.revision && opts.revision > 0 ? opts.revision : 0;
+  for (let s = 0; s + 1 < bounds.length; s++) {
+    const rangeEnd = bounds[s + 1]!;
+    // Pinned to a revision this store served already, a read needs no consensus round.
+    const pinned = s > 0 ? { serializable: true } : {};
+    const first = await read({ key: bounds[s]!, rangeEnd, revision, limit: firstLimit, ...pinned });
+    revision ||= first.revision;
+    const remaining = first.count - taken;
+    let limit = taken;
+    for (let more = first.more && taken > 0; more && last !== undefined; ) {
+      limit = backend.streamRange
+        ? streamPageSize(remaining, recentBytes, opts.pages, limit)
+        : scanPageSize(remaining, recentBytes);
+      const res = await read({ key: last + '\0', rangeEnd, revision, limit, serializable: true });
+      more = res.more && taken > 0;
+    }
   }
   return { revision, results };
 }

@@ -16,7 +16,8 @@ import { pipeline } from 'node:stream/promises';
 import { ConflictError, InputError, OperationError, RefusedError } from '../errors.js';
 import { updateKey, type CasDecision } from './cas.js';
 import { ExportRecordDecoder, KeyOrder } from './export-record.js';
-import type { Datastore, DatastoreInfo, TxnOp } from './contract.js';
+import { BLOCK_PREFIX, HANDLE_PREFIX } from '../ipam/keys.js';
+import { prefixEnd, type Datastore, type DatastoreInfo, type TxnOp } from './contract.js';
 
 export const EXPORT_KIND = 'CalicoctlTsDatastoreExport';
 export const EXPORT_VERSION = 1;
@@ -92,8 +93,17 @@ export interface ImportSummary {
  */
 export type Sink = (chunk: Buffer) => void;
 
+/** Where the v3 resources are, whose values carry a metadata uid. */
+const RESOURCE_PREFIX = '/calico/resources/';
 /** The keys after the first page are read in this many pages (see Datastore.scan). */
-const EXPORT_PAGES = 3;
+const EXPORT_PAGES = 1;
+/**
+ * Where a whole datastore's layout changes (calico.md §1): the IPAM blocks (9 KB each), the handles
+ * (hundreds of thousands of small values), the rest of IPAM (affinities), the v3 resources. Each is
+ * read in pages of its own (ScanOptions.sections), whose counts walk that section, not the rest of
+ * the datastore.
+ */
+const EXPORT_SECTIONS = [BLOCK_PREFIX, HANDLE_PREFIX, prefixEnd(HANDLE_PREFIX), RESOURCE_PREFIX];
 /** Text is handed to the sink in chunks of about this many characters. */
 const CHUNK_CHARS = 1024 * 1024;
 
@@ -129,8 +139,9 @@ export async function exportTo(
   sink: Sink,
   opts: { file: string; now?: Date },
 ): Promise<ExportSummary> {
-  // Fixed by a read of the prefix itself (a user may be allowed nothing outside /calico/).
-  const { revision } = await ds.list(CALICO_PREFIX, { pageSize: 1 });
+  // Fixed by a read of the prefix's own key (a user may be allowed nothing outside /calico/; a
+  // limited read of the range would make etcd walk all of it to count it).
+  const revision = await ds.currentRevision(CALICO_PREFIX);
   const exportedAt = goTimestamp(opts.now ?? new Date());
   const header: ExportHeader = {
     kind: EXPORT_KIND,
@@ -157,9 +168,10 @@ export async function exportTo(
       if (chunk.length >= CHUNK_CHARS) flush();
       return undefined;
     },
-    // A whole datastore in a few large pages: etcd counts the rest of the range for every page,
-    // which at 340,000 keys in pages of 5,000 took longer than reading them (docs/performance.md).
-    { revision, pages: EXPORT_PAGES },
+    // A whole datastore in a few large pages, each section of it on its own: etcd counts the rest
+    // of the range for every page, which at 340,000 keys in pages of 5,000 took longer than reading
+    // them (docs/performance.md).
+    { revision, pages: EXPORT_PAGES, sections: EXPORT_SECTIONS },
   );
   flush();
   return { file: opts.file, source: location(ds.info), revision, keys, bytes, exportedAt };
@@ -313,8 +325,8 @@ export async function importFrom(ds: Datastore, path: string, opts: ImportOption
     transactions,
     targetKeysBefore,
     dryRun: opts.dryRun,
-    // Read under /calico/: a user may be allowed nothing else (currentRevision reads the key "\0").
-    revision: (await ds.list(CALICO_PREFIX, { pageSize: 1 })).revision,
+    // Read under /calico/: a user may be allowed nothing else.
+    revision: await ds.currentRevision(CALICO_PREFIX),
   };
 }
 
@@ -342,8 +354,6 @@ async function putOneKey(ds: Datastore, op: TxnOp): Promise<void> {
   );
 }
 
-/** Where the v3 resources are, whose values carry a metadata uid. */
-const RESOURCE_PREFIX = '/calico/resources/';
 /** The first `"uid"` of a resource value is its metadata's (metadata precedes spec in Go's order). */
 const UID = /"uid":"[^"\\]*"/;
 

@@ -14,6 +14,9 @@ interface Page {
   limit: number;
   keys: number;
   bytes: number;
+  /** The keys etcd walks to count the rest of the page's range. */
+  walked: number;
+  rangeEnd: string | undefined;
 }
 
 /** A read-only backend over sorted keys, recording every page streamed. */
@@ -46,7 +49,7 @@ function sortedBackend(entries: readonly (readonly [string, string])[]): {
         bytes += e[0].length + e[1].length;
         onKeyValue(kv(e));
       }
-      pages.push({ limit: req.limit ?? 0, keys: hits.length, bytes });
+      pages.push({ limit: req.limit ?? 0, keys: hits.length, bytes, walked: count, rangeEnd: req.rangeEnd });
       return { kvs: [], more: hits.length < count, count, revision: 7 };
     },
     txn: () => Promise.reject(new Error('read-only')),
@@ -84,6 +87,36 @@ describe('Datastore.scan page sizes on a streaming backend', () => {
     // Sized by the blocks at its start alone, the 312,000 keys took 62 pages of 5,000.
     expect(pages.length).toBeLessThanOrEqual(8);
     for (const p of pages) expect(p.bytes).toBeLessThanOrEqual(50_000_000);
+  });
+
+  it('reads each section on its own: the count of every page walks only the rest of its section, and the same keys are visited', async () => {
+    const whole = sortedBackend(entries);
+    const all: string[] = [];
+    await createDatastore(whole.backend).scan('/calico/', (kv) => void all.push(kv.key), { pages: 1 });
+    const cut = sortedBackend(entries);
+    const visited: string[] = [];
+    const sections = [
+      '/calico/ipam/v2/handle/',
+      '/calico/ipam/v2/assignment/',
+      '/calico/ipam/v2/handle0',
+      '/elsewhere/',
+    ];
+    await createDatastore(cut.backend).scan('/calico/', (kv) => void visited.push(kv.key), {
+      pages: 1,
+      sections,
+    });
+    expect(visited).toEqual(all);
+    // Sections in key order, whatever order they were given in; a key outside the range cuts nothing.
+    expect([...new Set(cut.pages.map((p) => p.rangeEnd))]).toEqual([
+      '/calico/ipam/v2/assignment/',
+      '/calico/ipam/v2/handle/',
+      '/calico/ipam/v2/handle0',
+      '/calico0',
+    ]);
+    // The pages of the blocks count the 12,000 blocks at most, no longer the 300,000 handles after them.
+    const blockPages = (pages: Page[]) => pages.filter((p) => p.keys > 0 && p.bytes / p.keys > 1000);
+    expect(Math.min(...blockPages(whole.pages).map((p) => p.walked))).toBeGreaterThan(300_000);
+    for (const p of blockPages(cut.pages)) expect(p.walked).toBeLessThanOrEqual(12_000);
   });
 
   it('grows a page at most eightfold over the one before (what follows may be larger than what was read)', async () => {
