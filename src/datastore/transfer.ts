@@ -284,35 +284,31 @@ export async function importFrom(ds: Datastore, path: string, opts: ImportOption
       throw failure.error;
     }
   };
-  const record = new ExportRecordDecoder();
   let batch: TxnOp[] = [];
   let batchBytes = 0;
   // The transactions filled by one piece of the file, sent before the next piece is read.
   let full: TxnOp[][] = [];
-  let lineNo = 0;
-  for await (const piece of wholeLines(path, display)) {
-    lineNo = eachLine(
-      piece,
-      lineNo,
-      display,
-      record,
-      () => undefined,
-      () => {
-        const size = record.valueEnd;
-        if (batch.length >= limits.ops || (batch.length > 0 && batchBytes + size > limits.bytes)) {
-          full.push(batch);
-          batch = [];
-          batchBytes = 0;
-        }
-        batch.push({ type: 'put', key: record.key(), value: record.value() });
-        batchBytes += size;
-        keys++;
-        bytes += size;
-      },
-    );
-    for (const success of full) await send(success);
-    full = [];
-  }
+  await readExport(
+    path,
+    display,
+    () => undefined,
+    (record) => {
+      const size = record.valueEnd;
+      if (batch.length >= limits.ops || (batch.length > 0 && batchBytes + size > limits.bytes)) {
+        full.push(batch);
+        batch = [];
+        batchBytes = 0;
+      }
+      batch.push({ type: 'put', key: record.key(), value: record.value() });
+      batchBytes += size;
+      keys++;
+      bytes += size;
+    },
+    async () => {
+      for (const success of full) await send(success);
+      full = [];
+    },
+  );
   if (batch.length > 0) await send(batch);
   await Promise.all(inFlight);
   if (failure) throw failure.error;
@@ -366,29 +362,43 @@ function withUidOf(current: string, value: string): string {
 /** Reads the whole file once, checking the header and every line; returns the header. */
 export async function validateExport(path: string, display: string): Promise<ExportHeader> {
   let header: ExportHeader | undefined;
-  const record = new ExportRecordDecoder();
   const order = new KeyOrder();
-  let lineNo = 0;
-  for await (const piece of wholeLines(path, display)) {
-    lineNo = eachLine(
-      piece,
-      lineNo,
-      display,
-      record,
-      (text) => (header = parseHeader(text, display)),
-      (n) => {
-        if (!order.next(record.bytes, record.keyEnd)) {
-          throw lineError(
-            display,
-            n,
-            `key ${record.key()} is out of order or repeated (keys must be in ascending byte order)`,
-          );
-        }
-      },
-    );
-  }
+  await readExport(
+    path,
+    display,
+    (text) => (header = parseHeader(text, display)),
+    (record, lineNo) => {
+      if (!order.next(record.bytes, record.keyEnd)) {
+        throw lineError(
+          display,
+          lineNo,
+          `key ${record.key()} is out of order or repeated (keys must be in ascending byte order)`,
+        );
+      }
+    },
+  );
   if (!header) throw lineError(display, 1, 'the file is empty: expected the export header');
   return header;
+}
+
+/**
+ * Reads the export at path a piece of whole lines at a time (wholeLines): line 1, the header, to
+ * onHeader as text; each record line, checked, to onRecord as the decoded record (valid until it
+ * returns) with its line number; then, after each piece, afterPiece.
+ */
+async function readExport(
+  path: string,
+  display: string,
+  onHeader: (text: string) => void,
+  onRecord: (record: ExportRecordDecoder, lineNo: number) => void,
+  afterPiece?: () => Promise<void>,
+): Promise<void> {
+  const record = new ExportRecordDecoder();
+  let lineNo = 0;
+  for await (const piece of wholeLines(path, display)) {
+    lineNo = eachLine(piece, lineNo, display, record, onHeader, (n) => onRecord(record, n));
+    await afterPiece?.();
+  }
 }
 
 /**
