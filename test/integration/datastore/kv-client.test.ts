@@ -54,7 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => etcd?.stop());
 
-describe('range reader over TLS with a client certificate and a password user', () => {
+describe('the lean client over TLS with a client certificate and a password user', () => {
   it('reads keys, values, revisions and versions as etcd stores them', async () => {
     const reader = openKvClient(await readerOptions());
     try {
@@ -271,7 +271,7 @@ describe('range reader over TLS with a client certificate and a password user', 
   });
 });
 
-describe('range reader deadline', () => {
+describe("the lean client's deadline", () => {
   let silent: SilentServer;
   beforeAll(async () => void (silent = await startSilentServer()));
   afterAll(() => silent.close());
