@@ -76,9 +76,9 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
 
   // Reads and writes go through the lean client, one per member (its auth token is the member's
   // own), so that the failover loop chooses where each attempt goes.
-  const readers = new Map<string, KvClient>();
-  const reader = (member: string): KvClient => {
-    let r = readers.get(member);
+  const clients = new Map<string, KvClient>();
+  const client = (member: string): KvClient => {
+    let r = clients.get(member);
     if (!r) {
       r = openKvClient({
         endpoint: member,
@@ -87,7 +87,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
           ? { auth: { username: cfg.username, password: cfg.password } }
           : {}),
       });
-      readers.set(member, r);
+      clients.set(member, r);
     }
     return r;
   };
@@ -96,7 +96,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
       what: `Range ${describeRange(req)}`,
       write: false,
       ...(req.serializable ? { serializable: true } : {}),
-      attempt: (member, ms) => reader(member).range(req, keyBytes(req.key), rangeEndOf(req), ms),
+      attempt: (member, ms) => client(member).range(req, keyBytes(req.key), rangeEndOf(req), ms),
       summary: (res) => `${req.countOnly ? res.count : res.kvs.length} keys, revision ${res.revision}`,
     });
 
@@ -126,7 +126,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
     const attempt = async (member: string, ms: number): Promise<RangeResponse> => {
       if (req.limit && handed >= req.limit) {
         // Everything asked for arrived, but not the end of the answer: is there more?
-        const more = await reader(member).range(
+        const more = await client(member).range(
           { ...rest(), limit: 0, countOnly: true },
           keyBytes(last! + '\0'),
           rangeEndOf(req),
@@ -138,7 +138,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
       const before = handed;
       if (!unstreamable.has(member)) {
         try {
-          const res = await reader(member).streamRange(
+          const res = await client(member).streamRange(
             from,
             keyBytes(from.key),
             rangeEndOf(from),
@@ -153,7 +153,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
         }
       }
       const again = rest();
-      const res = await reader(member).range(again, keyBytes(again.key), rangeEndOf(again), ms);
+      const res = await client(member).range(again, keyBytes(again.key), rangeEndOf(again), ms);
       const counted = handed;
       res.kvs.forEach(take);
       return { ...res, kvs: [], count: counted + res.count };
@@ -171,7 +171,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
     run({
       what: `Txn ${describeTxn(req)}`,
       write: writes(req),
-      attempt: (member, ms) => reader(member).txn(req, ms),
+      attempt: (member, ms) => client(member).txn(req, ms),
       summary: (res) => `${res.succeeded ? 'succeeded' : 'compare failed'}, revision ${res.revision}`,
     });
 
@@ -190,7 +190,7 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
     close: async () => {
       if (closed) return;
       closed = true;
-      for (const r of readers.values()) r.close();
+      for (const r of clients.values()) r.close();
     },
   });
 }
