@@ -23,6 +23,8 @@ export const FAST_COMMANDS: Record<string, () => Promise<FastHandler>> = {
   version: async () => fast((await import('../handlers/version.js')).runVersion),
   validate: async () => fast((await import('../handlers/validate.js')).runValidate),
   'ipam:show': async () => fast((await import('../handlers/ipam-show.js')).runIpamShow),
+  'datastore:export': async () => fast((await import('../handlers/datastore-export.js')).runDatastoreExport),
+  'datastore:import': async () => fast((await import('../handlers/datastore-import.js')).runDatastoreImport),
   'node:status': async () => fast((await import('../handlers/node-status.js')).runNodeStatus),
   // Its second parameter is the environment (the node name may come from NODENAME), not the arguments.
   'node:check': async () => {
