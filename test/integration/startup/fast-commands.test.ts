@@ -1,5 +1,6 @@
 /**
- * version, validate, node status and node check through the fast start-up path: the path is taken,
+ * version, validate, node status, node check and datastore export and import through the fast
+ * start-up path: the path is taken,
  * oclif is never loaded, and stdout, stderr and exit code are those of the same command run through
  * oclif, for successes and failures. node status is asked of a real BIRD 1.6 in a network
  * namespace; node check checks saved kernel states (test/fixtures/dataplane) against an embedded store.
@@ -225,6 +226,40 @@ describe('node check on the fast path (repeatable --load)', () => {
     expect(fast.path).toBe('oclif');
     expect(observable(fast)).toEqual(observable(oclif));
     expect((JSON.parse(fast.stdout) as { nodes: unknown[] }).nodes).toHaveLength(2);
+  });
+});
+
+describe('datastore export and import on the fast path', () => {
+  const store = { DATASTORE_TYPE: 'embedded', EMBEDDED_DATASTORE_PATH: join(dir, 'transfer.db') };
+  const exported = join(dir, 'transfer.jsonl');
+  const badLine = join(dir, 'transfer-bad.jsonl');
+
+  beforeAll(async () => {
+    expect((await runCli(['create', '-f', goodPool], { env: store })).code).toBe(0);
+    expect((await runCli(['datastore', 'export', '-o', exported], { env: store })).code).toBe(0);
+    writeFileSync(badLine, readFileSync(exported, 'utf8').split('\n')[0] + '\n{"key":"/calico/x","value":\n');
+  });
+
+  it.each([
+    [['datastore', 'export', '-o', exported]],
+    [['datastore', 'export', '-o', exported, '--json']],
+    [['datastore', 'export', '--json']],
+  ])('%j', async (args) => {
+    await expectParity('datastore:export', args, { env: store });
+  });
+
+  it.each([
+    [['datastore', 'import', '-f', exported, '--dry-run', '--allow-non-empty']],
+    [['datastore', 'import', '-f', exported, '--dry-run', '--allow-non-empty', '-o', 'json']],
+    [['datastore', 'import', '-f', exported]],
+    [['datastore', 'import', '-f', badLine, '-o', 'json']],
+  ])('%j', async (args) => {
+    await expectParity('datastore:import', args, { env: store });
+  });
+
+  it('import reads stdin for -f -', async () => {
+    const args = ['datastore', 'import', '-f', '-', '--dry-run', '--allow-non-empty'];
+    await expectParity('datastore:import', args, { env: store, input: readFileSync(exported, 'utf8') });
   });
 });
 
