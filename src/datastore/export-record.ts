@@ -1,13 +1,22 @@
 /**
- * A record line of `datastore export` read from its bytes: `{"key":"...","value":"..."}` exactly as
- * the export writes it (JSON.stringify of two strings), decoded straight into the UTF-8 bytes of the
- * key and the value. An import reads its file twice (every line is checked before anything is
- * written); through JSON.parse each line became a string, an object and two more strings, twice,
- * and most of the import's garbage. A line in any other shape (white space, other fields, another
- * order, a surrogate escape, bytes that are not UTF-8) is not decoded here: the caller reads it
- * with JSON.parse, which also words what is wrong with it.
+ * The record lines of `datastore export`, `{"key":"...","value":"..."}` (JSON.stringify of two
+ * strings), read and written as bytes.
+ *
+ * Read (ExportRecordDecoder): a line exactly as the export writes it is decoded straight into the
+ * UTF-8 bytes of its key and value. An import reads its file twice (every line is checked before
+ * anything is written); through JSON.parse each line became a string, an object and two more
+ * strings, twice, and most of the import's garbage. A line in any other shape (white space, other
+ * fields, another order, a surrogate escape, bytes that are not UTF-8) is not decoded here: the
+ * caller reads it with JSON.parse, which also words what is wrong with it.
+ *
+ * Written (ExportLineWriter): a value held as valid UTF-8 bytes (read from etcd) is escaped from its
+ * bytes into the chunk sent, without the string, JSON.stringify's copy of it and the chunk's UTF-8
+ * encoding; anything else is written from JSON.stringify. Either way the bytes are JSON.stringify's
+ * (test/integration/datastore/export-bytes.test.ts pins them).
  */
 import { isUtf8 } from 'node:buffer';
+
+import type { ValueHead } from './value-head.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -175,4 +184,107 @@ function hex(b: number): number {
   const lower = b | 0x20;
   if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
   return NaN;
+}
+
+/** JSON.stringify's escapes of the control characters that have a short one (\b \t \n \f \r). */
+const SHORT_ESCAPE = new Uint8Array(0x20);
+for (const [byte, escape] of [
+  [0x08, 'b'],
+  [0x09, 't'],
+  [0x0a, 'n'],
+  [0x0c, 'f'],
+  [0x0d, 'r'],
+] as const)
+  SHORT_ESCAPE[byte] = escape.charCodeAt(0);
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/**
+ * Gathers the export's text into chunks of about chunkBytes and hands each to a sink that has
+ * written it when it returns (so the chunk's buffer is written into again).
+ */
+export class ExportLineWriter {
+  private buf: Buffer;
+  private pos = 0;
+  /** Bytes handed to the sink so far. */
+  written = 0;
+
+  constructor(
+    private readonly sink: (chunk: Buffer) => void,
+    private readonly chunkBytes: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(2 * chunkBytes);
+  }
+
+  /** Text as UTF-8. */
+  text(text: string): void {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes.
+    this.room(3 * text.length);
+    this.pos += this.buf.write(text, this.pos, 'utf8');
+    if (this.pos >= this.chunkBytes) this.flush();
+  }
+
+  /**
+   * The line JSON.stringify({ key, value }) makes, the value written from its bytes: false, having
+   * written nothing, when they are not UTF-8 (decoding them would have replaced some with U+FFFD).
+   */
+  record(key: string, value: ValueHead): boolean {
+    const { buf: src, start, stop: end } = value;
+    // Six bytes for each byte at most (\u00xx), and the key and the line's own bytes.
+    this.room(3 * key.length + 6 * (end - start) + 32);
+    const line = this.pos;
+    this.pos += this.buf.write('{"key":' + JSON.stringify(key) + ',"value":"', this.pos, 'utf8');
+    const out = this.buf;
+    let o = this.pos;
+    let nonAscii = false;
+    for (let i = start; i < end; i++) {
+      const b = src[i]!;
+      // Most bytes: printable ASCII after the quote, not a backslash.
+      if (b > 0x22 && b !== 0x5c && b < 0x80) {
+        out[o++] = b;
+      } else if (b >= 0x80) {
+        nonAscii = true;
+        out[o++] = b;
+      } else if (b === 0x22 || b === 0x5c) {
+        out[o++] = 0x5c;
+        out[o++] = b;
+      } else if (b >= 0x20) {
+        out[o++] = b;
+      } else if (SHORT_ESCAPE[b] !== 0) {
+        out[o++] = 0x5c;
+        out[o++] = SHORT_ESCAPE[b]!;
+      } else {
+        out[o++] = 0x5c;
+        out[o++] = 0x75; // u
+        out[o++] = 0x30;
+        out[o++] = 0x30;
+        out[o++] = HEX_DIGITS[b >> 4]!;
+        out[o++] = HEX_DIGITS[b & 15]!;
+      }
+    }
+    if (nonAscii && !isUtf8(src.subarray(start, end))) {
+      this.pos = line;
+      return false;
+    }
+    out[o++] = 0x22; // "
+    out[o++] = 0x7d; // }
+    out[o++] = 0x0a; // \n
+    this.pos = o;
+    if (this.pos >= this.chunkBytes) this.flush();
+    return true;
+  }
+
+  /** Hands what is gathered to the sink. */
+  flush(): void {
+    if (this.pos === 0) return;
+    this.sink(this.buf.subarray(0, this.pos));
+    this.written += this.pos;
+    this.pos = 0;
+  }
+
+  /** Room for n more bytes: what is gathered is handed over first when the buffer lacks it. */
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+  }
 }

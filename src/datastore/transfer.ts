@@ -15,7 +15,8 @@ import { pipeline } from 'node:stream/promises';
 
 import { ConflictError, InputError, OperationError, RefusedError } from '../errors.js';
 import { updateKey, type CasDecision } from './cas.js';
-import { ExportRecordDecoder, KeyOrder } from './export-record.js';
+import { ExportLineWriter, ExportRecordDecoder, KeyOrder } from './export-record.js';
+import { valueBytes } from './value-head.js';
 import { BLOCK_PREFIX, HANDLE_PREFIX } from '../ipam/keys.js';
 import { prefixEnd, type Datastore, type DatastoreInfo, type TxnOp } from './contract.js';
 
@@ -89,7 +90,8 @@ export interface ImportSummary {
 
 /**
  * Receives the export as UTF-8 bytes, in order, and has written them when it returns: synchronous,
- * so a scan's visitor can hand over its text as it goes and memory holds at most one chunk.
+ * so a scan's visitor can hand over its text as it goes and memory holds at most one chunk (whose
+ * buffer is written into again once the sink returns).
  */
 export type Sink = (chunk: Buffer) => void;
 
@@ -104,8 +106,8 @@ const EXPORT_PAGES = 1;
  * the datastore.
  */
 const EXPORT_SECTIONS = [BLOCK_PREFIX, HANDLE_PREFIX, prefixEnd(HANDLE_PREFIX), RESOURCE_PREFIX];
-/** Text is handed to the sink in chunks of about this many characters. */
-const CHUNK_CHARS = 1024 * 1024;
+/** The export is handed to the sink in chunks of about this many bytes. */
+const CHUNK_BYTES = 1024 * 1024;
 
 export function location(info: DatastoreInfo): DatastoreLocation {
   switch (info.type) {
@@ -150,22 +152,19 @@ export async function exportTo(
     revision,
     exportedAt,
   };
-  let chunk = JSON.stringify(header) + '\n';
-  let bytes = 0;
+  const out = new ExportLineWriter(sink, CHUNK_BYTES);
+  out.text(JSON.stringify(header) + '\n');
   let keys = 0;
-  const flush = (): void => {
-    const encoded = Buffer.from(chunk, 'utf8');
-    chunk = '';
-    bytes += encoded.length;
-    sink(encoded);
-  };
   await ds.scan(
     CALICO_PREFIX,
     (kv) => {
-      // What JSON.stringify({ key, value }) writes, without the object.
-      chunk += '{"key":' + JSON.stringify(kv.key) + ',"value":' + JSON.stringify(kv.value) + '}\n';
+      // What JSON.stringify({ key, value }) writes, without the object: from the value's bytes
+      // where the backend holds them, else from its string.
+      const bytes = valueBytes(kv);
+      if (!bytes || !out.record(kv.key, bytes)) {
+        out.text('{"key":' + JSON.stringify(kv.key) + ',"value":' + JSON.stringify(kv.value) + '}\n');
+      }
       keys++;
-      if (chunk.length >= CHUNK_CHARS) flush();
       return undefined;
     },
     // A whole datastore in a few large pages, each section of it on its own: etcd counts the rest
@@ -173,7 +172,8 @@ export async function exportTo(
     // them (docs/performance.md).
     { revision, pages: EXPORT_PAGES, sections: EXPORT_SECTIONS },
   );
-  flush();
+  out.flush();
+  const bytes = out.written;
   return { file: opts.file, source: location(ds.info), revision, keys, bytes, exportedAt };
 }
 

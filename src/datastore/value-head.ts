@@ -96,6 +96,13 @@ export function valueHead(kv: KeyValue, maxBytes: number): ValueHead {
   return headOf(bytes.buf, bytes.start, bytes.end, maxBytes);
 }
 
+/** kv's value as the UTF-8 bytes a backend holds it in (a KeyValue read from etcd), or undefined. */
+export function valueBytes(kv: KeyValue): ValueHead | undefined {
+  if (kv instanceof TransientKeyValue) return kv.head(Infinity);
+  const bytes = bytesOf.get(kv);
+  return bytes ? headOf(bytes.buf, bytes.start, bytes.end, Infinity) : undefined;
+}
+
 /** How long kv's value is in bytes (in characters when no backend registered its bytes), without decoding it. */
 export function valueLength(kv: KeyValue): number {
   if (kv instanceof TransientKeyValue) return kv.byteLength;

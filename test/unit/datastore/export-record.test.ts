@@ -3,11 +3,12 @@
  * JSON.parse, which the import used before and still uses for any line the decoder declines: on the
  * lines the export writes for real captured Calico keys and values, on awkward values, and on 2,000
  * random edits of a line. A line is either decoded to exactly the UTF-8 bytes of what JSON.parse
- * makes of it, or declined; a line in the export's own shape is never declined.
+ * makes of it, or declined; a line in the export's own shape is never declined. And the other way:
+ * a line written from a value's bytes is byte for byte what JSON.stringify writes, or not written.
  */
 import { describe, expect, it } from 'vitest';
 
-import { ExportRecordDecoder } from '../../../src/datastore/export-record.js';
+import { ExportLineWriter, ExportRecordDecoder } from '../../../src/datastore/export-record.js';
 import { ALL_KEYS, WORKED_EXAMPLE_BLOCK } from '../ipam/fixtures.js';
 
 /** The line the export writes for a key and value (transfer.ts exportTo). */
@@ -133,5 +134,68 @@ describe('ExportRecordDecoder', () => {
     );
     expect(decoder.keyStartsWith(Buffer.from('/calico/'))).toBe(true);
     expect(decoder.keyStartsWith(Buffer.from('/calico/b'))).toBe(false);
+  });
+});
+
+describe('ExportLineWriter', () => {
+  /** What the writer hands its sink for the records, each from its bytes or (declined) as text. */
+  function written(records: Array<[string, Buffer]>, chunkBytes = 64): { text: Buffer; declined: number } {
+    const chunks: Buffer[] = [];
+    // The sink gets a view of a buffer written into again: it copies.
+    const out = new ExportLineWriter((chunk) => chunks.push(Buffer.from(chunk)), chunkBytes);
+    let declined = 0;
+    for (const [key, value] of records) {
+      if (!out.record(key, { buf: value, start: 0, stop: value.length, lastByte: -1 })) {
+        declined++;
+        out.text(exportLine(key, value.toString('utf8')) + '\n');
+      }
+    }
+    out.flush();
+    expect(out.written).toBe(chunks.reduce((n, c) => n + c.length, 0));
+    return { text: Buffer.concat(chunks), declined };
+  }
+  const expected = (records: Array<[string, Buffer]>): Buffer =>
+    Buffer.from(records.map(([k, v]) => exportLine(k, v.toString('utf8')) + '\n').join(''), 'utf8');
+
+  it('writes what JSON.stringify writes, for real values and awkward ones, across chunks', () => {
+    const records: Array<[string, Buffer]> = [
+      ...Object.entries(ALL_KEYS),
+      ['/calico/ipam/v2/assignment/ipv4/block/10.0.1.0-30', WORKED_EXAMPLE_BLOCK],
+      ...AWKWARD_VALUES.map((value, i) => [`/calico/x/${i}-é`, value] as [string, string]),
+      ['/calico/controls', Array.from({ length: 128 }, (_, c) => String.fromCharCode(c)).join('')],
+    ].map(([k, v]) => [k!, Buffer.from(v!, 'utf8')]);
+    const { text, declined } = written(records);
+    expect(declined).toBe(0);
+    expect(text).toEqual(expected(records));
+  });
+
+  it('declines bytes that are not UTF-8, which the string path writes as U+FFFD', () => {
+    const records: Array<[string, Buffer]> = [
+      ['/calico/a', Buffer.from([0x61, 0xff, 0x62])],
+      ['/calico/b', Buffer.from([0xc3])],
+      ['/calico/c', Buffer.from([0xed, 0xa0, 0x80])], // a surrogate, encoded
+      ['/calico/d', Buffer.from('fine ☃', 'utf8')],
+    ];
+    const { text, declined } = written(records, 4);
+    expect(declined).toBe(3);
+    expect(text).toEqual(expected(records));
+  });
+
+  it('writes random bytes as JSON.stringify writes their text, or declines them', () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const records: Array<[string, Buffer]> = Array.from({ length: 500 }, (_, i) => {
+      const value = Buffer.alloc(random(300));
+      // Mostly ASCII, with control characters, quotes, backslashes and some high bytes.
+      for (let j = 0; j < value.length; j++) value[j] = random(8) === 0 ? random(256) : random(128);
+      return [`/calico/r/${i}`, value];
+    });
+    const { text, declined } = written(records, 1024);
+    expect(text).toEqual(expected(records));
+    expect(declined).toBeGreaterThan(0);
+    expect(declined).toBeLessThan(records.length);
   });
 });
