@@ -239,21 +239,21 @@ export class ExportLineWriter {
     for (let i = start; i < end; i++) {
       const b = src[i]!;
       // Most bytes: printable ASCII after the quote, not a backslash.
-      if (b > 0x22 && b !== 0x5c && b < 0x80) {
+      if (b > QUOTE && b !== BACKSLASH && b < 0x80) {
         out[o++] = b;
       } else if (b >= 0x80) {
         nonAscii = true;
         out[o++] = b;
-      } else if (b === 0x22 || b === 0x5c) {
-        out[o++] = 0x5c;
+      } else if (b === QUOTE || b === BACKSLASH) {
+        out[o++] = BACKSLASH;
         out[o++] = b;
       } else if (b >= 0x20) {
         out[o++] = b;
       } else if (SHORT_ESCAPE[b] !== 0) {
-        out[o++] = 0x5c;
+        out[o++] = BACKSLASH;
         out[o++] = SHORT_ESCAPE[b]!;
       } else {
-        out[o++] = 0x5c;
+        out[o++] = BACKSLASH;
         out[o++] = 0x75; // u
         out[o++] = 0x30;
         out[o++] = 0x30;
@@ -265,7 +265,7 @@ export class ExportLineWriter {
       this.pos = line;
       return false;
     }
-    out[o++] = 0x22; // "
+    out[o++] = QUOTE;
     out[o++] = 0x7d; // }
     out[o++] = 0x0a; // \n
     this.pos = o;
