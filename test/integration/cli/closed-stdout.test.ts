@@ -54,6 +54,13 @@ describe('stdout closed by its reader', () => {
     expect(status).toBe(141);
   });
 
+  it('datastore export to stdout stops quietly with 141', () => {
+    const { status, stderr, head } = intoHead(['datastore', 'export']);
+    expect(head).toBe('{');
+    expect(stderr).toBe('');
+    expect(status).toBe(141);
+  });
+
   it('the whole output still arrives when the reader reads it all', async () => {
     const all = await runCli(['get', 'globalnetworksets', '-o', 'yaml'], { env });
     expect(all.code).toBe(0);
