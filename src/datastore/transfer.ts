@@ -18,7 +18,7 @@ import { updateKey, type CasDecision } from './cas.js';
 import { ExportLineWriter, ExportRecordDecoder, KeyOrder } from './export-record.js';
 import { valueBytes } from './value-head.js';
 import { BLOCK_PREFIX, HANDLE_PREFIX } from '../ipam/keys.js';
-import { prefixEnd, type Datastore, type DatastoreInfo, type TxnOp } from './contract.js';
+import { prefixEnd, type Compare, type Datastore, type DatastoreInfo, type TxnOp } from './contract.js';
 
 export const EXPORT_KIND = 'CalicoctlTsDatastoreExport';
 export const EXPORT_VERSION = 1;
@@ -271,7 +271,9 @@ export async function importFrom(ds: Datastore, path: string, opts: ImportOption
   const send = async (success: TxnOp[]): Promise<void> => {
     transactions++;
     if (opts.dryRun) return;
-    const write = ds.multiKeyTransactions ? ds.txn({ compare: [], success }) : putOneKey(ds, success[0]!);
+    const write = ds.multiKeyTransactions
+      ? putTogether(ds, success, opts.allowNonEmpty)
+      : putOneKey(ds, success[0]!);
     const sent: Promise<void> = write.then(
       () => void inFlight.delete(sent),
       (error: unknown) => {
@@ -327,6 +329,27 @@ export async function importFrom(ds: Datastore, path: string, opts: ImportOption
     // Read under /calico/: a user may be allowed nothing else.
     revision: await ds.currentRevision(CALICO_PREFIX),
   };
+}
+
+/**
+ * One transaction of the import. Into a target found empty, each key is created only if it is still
+ * absent (version 0): a writer that created one of them since the emptiness check makes the
+ * transaction write nothing, and the import stops with a conflict instead of overwriting it. With
+ * --allow-non-empty the user asked for the file's values over the target's: plain puts.
+ */
+async function putTogether(ds: Datastore, success: TxnOp[], overwrite: boolean): Promise<void> {
+  const compare = overwrite
+    ? []
+    : success.map((op): Compare => ({ key: op.key, target: 'version', op: '==', value: 0 }));
+  const { succeeded } = await ds.txn({ compare, success });
+  if (succeeded) return;
+  const [first, last] = [success[0]!.key, success[success.length - 1]!.key];
+  throw new ConflictError(
+    `import: a key from ${first} to ${last} was created in the target by another writer while the import ran; that transaction wrote nothing, and those sent before it were let finish`,
+    {
+      hint: "stop the other writer, then re-run the import with --allow-non-empty (the file's values then replace the target's)",
+    },
+  );
 }
 
 /**

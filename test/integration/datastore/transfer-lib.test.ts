@@ -8,6 +8,7 @@ import type { Datastore } from '../../../src/datastore/contract.js';
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEmbeddedBackend } from '../../../src/datastore/embedded/backend.js';
 import { exportTo, exportToFile, importFrom } from '../../../src/datastore/transfer.js';
+import { ConflictError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/temp.js';
 
 async function store(dir: string): Promise<Datastore> {
@@ -83,6 +84,36 @@ describe('importFrom', () => {
     );
     const summary = await importFrom(ds, file, { file, allowNonEmpty: false, dryRun: false });
     expect(summary).toMatchObject({ keys: 3, exportedFrom: { revision: 7 }, transactions: 1 });
+    for (const r of records) expect((await ds.get(r.key))?.value).toBe(r.value);
+    await ds.close();
+  });
+
+  it('never overwrites a key another writer created after the emptiness check; --allow-non-empty does', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'in.jsonl');
+    const header =
+      '{"kind":"CalicoctlTsDatastoreExport","version":1,"source":"etcdv3","revision":7,"exportedAt":"2026-06-01T10:00:00Z"}';
+    const records = [
+      { key: '/calico/a', value: 'from the file' },
+      { key: '/calico/b', value: 'from the file' },
+    ];
+    writeFileSync(file, [header, ...records.map((r) => JSON.stringify(r))].join('\n') + '\n');
+    const ds = createDatastore(
+      await openEmbeddedBackend({ path: join(dir, 'target.db'), source: 't', timeoutMs: 1000 }),
+    );
+    await ds.txn({ compare: [], success: [{ type: 'put', key: '/calico/b', value: 'written meanwhile' }] });
+    // The other writer's key appears between the emptiness check (count) and the import's writes.
+    const racing: Datastore = { ...ds, count: async () => 0 };
+    const err = await importFrom(racing, file, { file, allowNonEmpty: false, dryRun: false }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConflictError);
+    expect((err as Error).message).toBe(
+      'import: a key from /calico/a to /calico/b was created in the target by another writer while the import ran; that transaction wrote nothing, and those sent before it were let finish',
+    );
+    expect((await ds.get('/calico/a'))?.value).toBeUndefined();
+    expect((await ds.get('/calico/b'))?.value).toBe('written meanwhile');
+    await importFrom(ds, file, { file, allowNonEmpty: true, dryRun: false });
     for (const r of records) expect((await ds.get(r.key))?.value).toBe(r.value);
     await ds.close();
   });
