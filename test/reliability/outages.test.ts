@@ -7,6 +7,7 @@
  * and leaves no half-written resource.
  */
 import { writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -214,31 +215,77 @@ describe('etcd lost in the middle of a long read', () => {
     await etcd?.stop();
   });
 
-  it('ipam show over 4096 blocks, etcd frozen once the CLI is connected: exit 3 after --timeout, no half table', async () => {
+  it('ipam show over 4096 blocks, etcd frozen mid-read: exit 3 after --timeout, no half table', async () => {
     const full = await startCli(['ipam', 'show', '--show-blocks'], etcd.env).result;
     expect(full.code, full.stderr).toBe(0);
     expect(full.stdout.split('\n').length).toBeGreaterThan(4096);
     figures['ipam show --show-blocks over 4096 blocks (ms)'] = full.elapsedMs;
 
+    // The CLI talks to etcd through a proxy that freezes etcd (SIGSTOP) once 256 KiB of answers
+    // have passed, and passes nothing more: far into the blocks' ~3 MB and after the small reads
+    // before them, whatever the scheduling, so the read is certainly cut in its middle.
     const proc = findEtcd(etcd.dataDir);
-    const run = startCli(['ipam', 'show', '--show-blocks', '--timeout', '2s'], etcd.env);
+    const proxy = await freezingProxy(etcd.endpoint, 256 * 1024, () => process.kill(proc.pid, 'SIGSTOP'));
     try {
-      await waitFor(
-        () => connectedTo(run.pid, Number(new URL(etcd.endpoint).port)),
-        10_000,
-        'the CLI to connect',
-      );
-      process.kill(proc.pid, 'SIGSTOP');
-      const res = await run.result;
-      expectUnreachable(res, etcd.endpoint, 2000);
+      const env = { ...etcd.env, ETCD_ENDPOINTS: proxy.endpoint };
+      const res = await startCli(['ipam', 'show', '--show-blocks', '--timeout', '2s'], env).result;
+      expect(proxy.froze()).toBe(true);
+      expectUnreachable(res, proxy.endpoint, 2000);
       expect(res.stderr.split('\n')[0]).toMatch(/: no answer within 2s$/);
       expect(res.stdout).toBe('');
       figures['ipam show, etcd frozen mid-read, --timeout 2s (ms)'] = res.elapsedMs;
     } finally {
+      proxy.close();
       process.kill(proc.pid, 'SIGCONT');
     }
   });
 });
+
+/**
+ * A TCP proxy to endpoint that passes everything until etcd has answered limit bytes in all, then
+ * calls freeze and passes nothing more in either direction (a silent peer, as a frozen etcd is).
+ */
+async function freezingProxy(
+  endpoint: string,
+  limit: number,
+  freeze: () => void,
+): Promise<{ endpoint: string; froze: () => boolean; close: () => void }> {
+  const target = new URL(endpoint);
+  const sockets = new Set<Socket>();
+  let answered = 0;
+  let frozen = false;
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.add(client).add(upstream);
+    client.on('data', (chunk: Buffer) => void (frozen || upstream.write(chunk)));
+    upstream.on('data', (chunk: Buffer) => {
+      if (frozen) return;
+      answered += chunk.length;
+      if (answered > limit) {
+        frozen = true;
+        freeze();
+        return;
+      }
+      client.write(chunk);
+    });
+    const close = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    froze: () => frozen,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
 
 describe('etcd lost in the middle of a long write', () => {
   let etcd: EtcdServer;
