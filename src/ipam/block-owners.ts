@@ -149,27 +149,37 @@ const BLOCK_FIELDS = [
 ].map(ascii);
 const [HANDLE_ID, SECONDARY, ALTERNATE] = [0, 1, 2];
 const ATTRIBUTE_FIELDS = ['handle_id', 'secondary', 'alternateOwnerAttrs'].map(ascii);
-const SECONDARY_KEY_BYTES = SECONDARY_KEYS.map(ascii);
 const NO_NAMES: readonly Uint8Array[] = [];
-const SECONDARY_INDEX = Object.fromEntries(SECONDARY_KEYS.map((k, n) => [k, n])) as Record<
-  SecondaryKey,
-  number
->;
-const NODE = SECONDARY_INDEX.node;
-/** Per attribute: the start and end of each SECONDARY_KEYS value. */
-const SLOTS = 2 * SECONDARY_KEYS.length;
 
 /**
  * Reads blocks in their bytes, one at a time: after a successful read it is the BlockHolders of
- * that block, valid while the block's bytes are (a scan's visit).
+ * that block, valid while the block's bytes are (a scan's visit). Besides the holders it keeps, as
+ * byte ranges, what `ipam check` builds its CheckBlock from (check-blocks.ts): each attribute's
+ * handle_id, the unallocated ordinals, the sequence numbers and the affinity's bounds.
  */
 export class BlockWalker implements BlockHolders {
   key = '';
   net: Network = { network: { version: 4, value: 0n }, prefix: 0 };
   affinity: string | null = null;
+  /** The bytes of the affinity's text (start -1 when it is null). */
+  affinityStart = -1;
+  affinityEnd = -1;
   deleted = false;
   ordinals = 0;
   attributes = 0;
+  /** len(unallocated), and whether each of them has at most 15 digits (is exact in unallocatedAt). */
+  unallocatedCount = 0;
+  unallocatedExact = true;
+  /** The entries of sequenceNumberForAllocation, -1 when it is null or absent. */
+  sequenceCount = -1;
+  /** The secondary keys whose values are kept: a key of these twice is left to the full decoder. */
+  private readonly keyBytes: readonly Uint8Array[];
+  private readonly keyIndex: ReadonlyMap<string, number>;
+  /** Per attribute: each kept value's start and end, handle_id's, and whether secondary is set. */
+  private readonly stride: number;
+  private readonly nodeSlot: number;
+  private readonly handleSlot: number;
+  private readonly secondarySlot: number;
   private b: Buffer = Buffer.alloc(0);
   private i = 0;
   private stop = 0;
@@ -179,12 +189,32 @@ export class BlockWalker implements BlockHolders {
   private words: DataView = new DataView(new ArrayBuffer(0));
   /** The attribute of each ordinal, -1 when free (up to 15 digits: exact in a double). */
   private allocations = new Float64Array(64);
-  /** SLOTS entries per attribute: the bytes of each secondary value it holds, -1 for those it has not. */
-  private ranges = new Int32Array(64 * SLOTS);
+  /** stride entries per attribute: the byte ranges it holds, -1 for those it has not. */
+  private ranges: Int32Array;
+  /** The unallocated ordinals (those with more than 15 digits as 0: see unallocatedExact). */
+  private unallocated = new Float64Array(64);
+  /** Four entries per sequence number: its key's start and end, its digits' start and end. */
+  private sequences = new Int32Array(4 * 64);
   /** The name nodeIs compares with, and its bytes (when it is ASCII: else targetLength is -1). */
   private target = '';
   private targetBytes = new Uint8Array(64);
   private targetLength = 0;
+
+  /** keys are the secondary keys whose values are kept (node among them: nodeIs reads it). */
+  constructor(keys: readonly string[] = SECONDARY_KEYS) {
+    this.keyBytes = keys.map(ascii);
+    this.keyIndex = new Map(keys.map((k, n) => [k, n]));
+    this.nodeSlot = 2 * this.keyIndex.get('node')!;
+    this.handleSlot = 2 * keys.length;
+    this.secondarySlot = this.handleSlot + 2;
+    this.stride = this.secondarySlot + 1;
+    this.ranges = new Int32Array(64 * this.stride);
+  }
+
+  /** The bytes read: what the ranges below are in. */
+  get bytes(): Buffer {
+    return this.b;
+  }
 
   /**
    * Reads kv's block, or returns false when its bytes are not in the form described above (the
@@ -200,9 +230,14 @@ export class BlockWalker implements BlockHolders {
     this.stop = head.stop;
     this.key = kv.key;
     this.affinity = null;
+    this.affinityStart = -1;
+    this.affinityEnd = -1;
     this.deleted = false;
     this.ordinals = 0;
     this.attributes = 0;
+    this.unallocatedCount = 0;
+    this.unallocatedExact = true;
+    this.sequenceCount = -1;
     let cidrStart = -1;
     let cidrEnd = -1;
     // A backslash can only be an escape in a string, which the walk leaves to the full decoder: one
@@ -225,8 +260,9 @@ export class BlockWalker implements BlockHolders {
               break;
             case AFFINITY:
               if (this.notNull()) {
-                const start = this.i + 1;
-                this.affinity = this.b.toString('utf8', start, this.string());
+                this.affinityStart = this.i + 1;
+                this.affinityEnd = this.string();
+                this.affinity = this.b.toString('utf8', this.affinityStart, this.affinityEnd);
               }
               break;
             case CLAIM_TIME:
@@ -237,7 +273,7 @@ export class BlockWalker implements BlockHolders {
               this.readAllocations();
               break;
             case UNALLOCATED:
-              if (this.notNull()) this.uintArray();
+              if (this.notNull()) this.readUnallocated();
               break;
             case ATTRIBUTES:
               this.readAttributes();
@@ -246,7 +282,7 @@ export class BlockWalker implements BlockHolders {
               this.skipUint(MAX_SKIPPED_DIGITS);
               break;
             case SEQUENCES:
-              this.uintMap();
+              this.readSequences();
               break;
             case DELETED:
               this.deleted = this.boolean();
@@ -280,13 +316,14 @@ export class BlockWalker implements BlockHolders {
   }
 
   hasNode(attr: number): boolean {
-    return this.ranges[attr * SLOTS + 2 * NODE]! >= 0;
+    return this.ranges[attr * this.stride + this.nodeSlot]! >= 0;
   }
 
   nodeIs(attr: number, node: string): boolean {
-    const start = this.ranges[attr * SLOTS + 2 * NODE]!;
+    const at = attr * this.stride + this.nodeSlot;
+    const start = this.ranges[at]!;
     if (start < 0) return false;
-    const end = this.ranges[attr * SLOTS + 2 * NODE + 1]!;
+    const end = this.ranges[at + 1]!;
     if (node !== this.target) this.setTarget(node);
     // Bytes equal to an ASCII name's are that name, and no other bytes are; a name with other
     // characters compares as the decoded text (invalid UTF-8 decodes to U+FFFD, whatever its bytes).
@@ -317,10 +354,45 @@ export class BlockWalker implements BlockHolders {
     }
   }
 
+  /** name must be one of the walker's keys. */
   secondary(attr: number, name: SecondaryKey): string | undefined {
-    const slot = attr * SLOTS + 2 * SECONDARY_INDEX[name];
-    const start = this.ranges[slot]!;
-    return start < 0 ? undefined : this.b.toString('utf8', start, this.ranges[slot + 1]!);
+    const k = this.keyIndex.get(name)!;
+    const start = this.valueStart(attr, k);
+    return start < 0 ? undefined : this.b.toString('utf8', start, this.valueEnd(attr, k));
+  }
+
+  /** Where the value of the walker's key k in the attribute's `secondary` starts, -1 when absent. */
+  valueStart(attr: number, k: number): number {
+    return this.ranges[attr * this.stride + 2 * k]!;
+  }
+
+  valueEnd(attr: number, k: number): number {
+    return this.ranges[attr * this.stride + 2 * k + 1]!;
+  }
+
+  /** Where the attribute's handle_id starts, -1 when it has none. */
+  handleStart(attr: number): number {
+    return this.ranges[attr * this.stride + this.handleSlot]!;
+  }
+
+  handleEnd(attr: number): number {
+    return this.ranges[attr * this.stride + this.handleSlot + 1]!;
+  }
+
+  /** Whether the attribute's `secondary` is a map (not absent or null). */
+  hasSecondary(attr: number): boolean {
+    return this.ranges[attr * this.stride + this.secondarySlot]! > 0;
+  }
+
+  /** The n-th unallocated ordinal. */
+  unallocatedAt(n: number): number {
+    return this.unallocated[n]!;
+  }
+
+  /** The n-th sequence number's key and digits: [key start, key end, digits start, digits end]. */
+  sequenceAt(n: number): [number, number, number, number] {
+    const s = this.sequences;
+    return [s[4 * n]!, s[4 * n + 1]!, s[4 * n + 2]!, s[4 * n + 3]!];
   }
 
   private expect(byte: number): void {
@@ -407,31 +479,50 @@ export class BlockWalker implements BlockHolders {
 
   /** An unsigned integer small enough to be exact. */
   private uint(): number {
+    return this.digitsValue(this.skipUint(MAX_DIGITS));
+  }
+
+  /** The value of the digits from start to the cursor (at most MAX_DIGITS of them). */
+  private digitsValue(start: number): number {
     let n = 0;
-    for (let k = this.skipUint(MAX_DIGITS); k < this.i; k++) n = n * 10 + (this.b[k]! - DIGIT_0);
+    for (let k = start; k < this.i; k++) n = n * 10 + (this.b[k]! - DIGIT_0);
     return n;
   }
 
-  /** [N(,N)*] or [] of unsigned integers, skipped. */
-  private uintArray(): void {
+  /** [N(,N)*] or [] of unsigned integers (a number as JSON.parse reads it, exact or not). */
+  private readUnallocated(): void {
     this.expect(OPEN_ARRAY);
     if (this.take(CLOSE_ARRAY)) return;
-    do this.skipUint(MAX_SKIPPED_DIGITS);
-    while (this.take(COMMA));
+    let count = 0;
+    do {
+      if (count === this.unallocated.length) this.unallocated = grown(this.unallocated);
+      const start = this.skipUint(MAX_SKIPPED_DIGITS);
+      const exact = this.i - start <= MAX_DIGITS;
+      if (!exact) this.unallocatedExact = false;
+      this.unallocated[count++] = exact ? this.digitsValue(start) : 0;
+    } while (this.take(COMMA));
     this.expect(CLOSE_ARRAY);
+    this.unallocatedCount = count;
   }
 
-  /** null, or an object of unsigned integers (sequenceNumberForAllocation), skipped. */
-  private uintMap(): void {
+  /** null, or an object of unsigned integers (sequenceNumberForAllocation): their bytes are kept. */
+  private readSequences(): void {
     if (!this.notNull()) return;
     this.expect(OPEN_OBJECT);
-    if (this.take(CLOSE_OBJECT)) return;
-    do {
-      this.string();
-      this.expect(COLON);
-      this.skipUint(MAX_SKIPPED_DIGITS);
-    } while (this.take(COMMA));
-    this.expect(CLOSE_OBJECT);
+    let count = 0;
+    if (!this.take(CLOSE_OBJECT)) {
+      do {
+        if (4 * count === this.sequences.length) this.sequences = grown(this.sequences);
+        const at = 4 * count++;
+        this.sequences[at] = this.i + 1;
+        this.sequences[at + 1] = this.string();
+        this.expect(COLON);
+        this.sequences[at + 2] = this.skipUint(MAX_SKIPPED_DIGITS);
+        this.sequences[at + 3] = this.i;
+      } while (this.take(COMMA));
+      this.expect(CLOSE_OBJECT);
+    }
+    this.sequenceCount = count;
   }
 
   /** Which of names the next key is, its colon consumed; any other key is unusual. */
@@ -468,11 +559,7 @@ export class BlockWalker implements BlockHolders {
     let count = 0;
     if (!this.take(CLOSE_ARRAY)) {
       do {
-        if (count === this.allocations.length) {
-          const grown = new Float64Array(2 * count);
-          grown.set(this.allocations);
-          this.allocations = grown;
-        }
+        if (count === this.allocations.length) this.allocations = grown(this.allocations);
         this.allocations[count++] = this.notNull() ? this.uint() : -1;
       } while (this.take(COMMA));
       this.expect(CLOSE_ARRAY);
@@ -486,11 +573,7 @@ export class BlockWalker implements BlockHolders {
     let count = 0;
     if (!this.take(CLOSE_ARRAY)) {
       do {
-        if ((count + 1) * SLOTS > this.ranges.length) {
-          const grown = new Int32Array(2 * this.ranges.length);
-          grown.set(this.ranges);
-          this.ranges = grown;
-        }
+        if ((count + 1) * this.stride > this.ranges.length) this.ranges = grown(this.ranges);
         this.readAttribute(count++);
       } while (this.take(COMMA));
       this.expect(CLOSE_ARRAY);
@@ -498,9 +581,10 @@ export class BlockWalker implements BlockHolders {
     this.attributes = count;
   }
 
-  /** One AllocationAttribute (decodeBlock wants an object): the secondary values' bytes are kept. */
+  /** One AllocationAttribute (decodeBlock wants an object): its handle's and values' bytes are kept. */
   private readAttribute(attr: number): void {
-    for (let slot = attr * SLOTS; slot < (attr + 1) * SLOTS; slot++) this.ranges[slot] = -1;
+    const base = attr * this.stride;
+    this.ranges.fill(-1, base, base + this.stride);
     this.expect(OPEN_OBJECT);
     if (this.take(CLOSE_OBJECT)) return;
     let seen = 0;
@@ -510,10 +594,13 @@ export class BlockWalker implements BlockHolders {
       seen |= 1 << field;
       switch (field) {
         case HANDLE_ID:
-          if (this.notNull()) this.string();
+          if (this.notNull()) {
+            this.ranges[base + this.handleSlot] = this.i + 1;
+            this.ranges[base + this.handleSlot + 1] = this.string();
+          }
           break;
         case SECONDARY:
-          this.stringMap(attr * SLOTS);
+          if (this.stringMap(base)) this.ranges[base + this.secondarySlot] = 1;
           break;
         case ALTERNATE:
           this.stringMap(-1);
@@ -524,16 +611,16 @@ export class BlockWalker implements BlockHolders {
   }
 
   /**
-   * A map of strings, or null. With a slot (>= 0), the bytes of the SECONDARY_KEYS values are
-   * kept in ranges from it; one of those keys twice is left to the full decoder (JSON.parse keeps
-   * the last).
+   * A map of strings, or null (then false). With a slot (>= 0), the bytes of the walker's keys'
+   * values are kept in ranges from it; one of those keys twice is left to the full decoder
+   * (JSON.parse keeps the last).
    */
-  private stringMap(slot: number): void {
-    if (!this.notNull()) return;
+  private stringMap(slot: number): boolean {
+    if (!this.notNull()) return false;
     this.expect(OPEN_OBJECT);
-    if (this.take(CLOSE_OBJECT)) return;
+    if (this.take(CLOSE_OBJECT)) return true;
     do {
-      const n = this.memberKey(slot < 0 ? NO_NAMES : SECONDARY_KEY_BYTES);
+      const n = this.memberKey(slot < 0 ? NO_NAMES : this.keyBytes);
       const valueStart = this.i + 1;
       const valueEnd = this.string();
       if (n < 0) continue;
@@ -543,7 +630,15 @@ export class BlockWalker implements BlockHolders {
       this.ranges[at + 1] = valueEnd;
     } while (this.take(COMMA));
     this.expect(CLOSE_OBJECT);
+    return true;
   }
+}
+
+/** A typed array twice as long, holding a's entries. */
+function grown<T extends Float64Array | Int32Array>(a: T): T {
+  const out = new (a.constructor as new (length: number) => T)(2 * a.length);
+  out.set(a);
+  return out;
 }
 
 /**

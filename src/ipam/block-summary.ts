@@ -126,7 +126,7 @@ function countList(b: Buffer, start: number, end: number): number {
 }
 
 /** Whether b[start, end) is the ASCII text. */
-function equalsAscii(b: Buffer, start: number, end: number, text: string): boolean {
+export function equalsAscii(b: Buffer, start: number, end: number, text: string): boolean {
   if (end - start !== text.length) return false;
   for (let k = 0; k < text.length; k++) if (b[start + k] !== text.charCodeAt(k)) return false;
   return true;

@@ -14,8 +14,9 @@
  */
 import { compareGoStrings } from '../codec/go-json.js';
 import type { KeyValue } from '../datastore/contract.js';
-import { valueHead } from '../datastore/value-head.js';
 import type { AllocationAttribute } from './block.js';
+import { BlockWalker } from './block-owners.js';
+import { equalsAscii } from './block-summary.js';
 import { shapeProblem, type CheckedBlock, type RejectedBlock } from './check-values.js';
 import type { HandleJoin } from './check-handles.js';
 import type { Network } from './keys.js';
@@ -62,14 +63,14 @@ export class ReportTexts {
   private readonly decoded: ReportFields[] = [];
 
   /**
-   * A record of the values b[at[2k], at[2k + 1]) of the keys k (start -1: absent), the fields of
-   * REPORT_FIELDS in order; a value longer than MAX_TEXT is not recorded (undefined: the block is
-   * then decoded in full).
+   * A record of the values b[at[2n], at[2n + 1]) (start -1: absent) of the fields of REPORT_FIELDS
+   * in order; a value longer than MAX_TEXT is not recorded (undefined: the block is then decoded in
+   * full).
    */
-  addBytes(b: Buffer, at: Int32Array, keys: readonly number[]): number | undefined {
+  addBytes(b: Buffer, at: Int32Array): number | undefined {
     let size = 0;
-    for (const k of keys) {
-      const length = at[2 * k]! < 0 ? 0 : at[2 * k + 1]! - at[2 * k]!;
+    for (let n = 0; n < REPORT_FIELDS.length; n++) {
+      const length = at[2 * n]! < 0 ? 0 : at[2 * n + 1]! - at[2 * n]!;
       if (length > MAX_TEXT) return undefined;
       size += 2 + length;
     }
@@ -79,9 +80,9 @@ export class ReportTexts {
       this.bytes = grown;
     }
     const ref = this.used;
-    for (const k of keys) {
-      const start = at[2 * k]!;
-      const length = start < 0 ? 0 : at[2 * k + 1]! - start;
+    for (let n = 0; n < REPORT_FIELDS.length; n++) {
+      const start = at[2 * n]!;
+      const length = start < 0 ? 0 : at[2 * n + 1]! - start;
       this.bytes.writeUInt16LE(length, this.used);
       if (length > 0) b.copy(this.bytes, this.used + 2, start, start + length);
       this.used += 2 + length;
@@ -197,9 +198,17 @@ function formatAttrs(attr: AllocationAttribute): string {
 const SECONDARY_KEYS = ['node', 'type', 'service', 'namespace', 'pod', 'timestamp'] as const;
 /** The values a LoadBalancer's address keeps as strings (the others are not made into strings). */
 const FOR_LOAD_BALANCER = ['type', 'service', 'namespace'] as const;
+const NODE = SECONDARY_KEYS.indexOf('node');
 const TYPE = SECONDARY_KEYS.indexOf('type');
 /** Where REPORT_FIELDS are in SECONDARY_KEYS. */
 const REPORT_KEYS = REPORT_FIELDS.map((name) => SECONDARY_KEYS.indexOf(name));
+const HOST_PREFIX = 'host:';
+const LOAD_BALANCER = 'LoadBalancer';
+/** More digits than this may not be an exact double. */
+const EXACT_DIGITS = 15;
+
+/** The check's walker (block-owners.ts), reused from block to block: a walk is synchronous. */
+const walker = new BlockWalker(SECONDARY_KEYS);
 
 /**
  * The block from its bytes, or undefined when they are not in the form Go writes (then readBlock
@@ -211,312 +220,96 @@ export function walkBlock(
   expected: { net: Network; text: string },
   reading: BlockReading,
 ): CheckBlock | RejectedBlock | undefined {
-  const head = valueHead(kv, Number.MAX_SAFE_INTEGER);
-  const w = new BlockWalker(head.buf, head.start, head.stop, reading);
-  try {
-    if (!w.block(expected.text)) return undefined;
-  } catch (err) {
-    if (err === UNUSUAL) return undefined;
-    throw err;
+  const w = walker;
+  // cidrNetwork gives the expected object exactly when the cidr is its text.
+  if (!w.read(kv, expected) || w.net !== expected.net || !w.unallocatedExact) return undefined;
+  const allocations: (number | null)[] = [];
+  for (let ord = 0; ord < w.ordinals; ord++) {
+    const attr = w.attributeAt(ord);
+    allocations.push(attr < 0 ? null : attr);
   }
-  const rejected = shapeProblem(kv.key, expected.net, expected.net, w.allocations);
+  const rejected = shapeProblem(kv.key, expected.net, expected.net, allocations);
   if (rejected) return rejected;
+  const sequences = reading.report ? exactSequences(w) : null;
+  if (sequences === undefined) return undefined;
+  const attributes: CheckAttribute[] = [];
+  const host0 = w.affinity?.startsWith(HOST_PREFIX) ? w.affinityStart + HOST_PREFIX.length : -1;
+  for (let attr = 0; attr < w.attributes; attr++) {
+    const a = checkAttribute(w, attr, host0, reading);
+    if (!a) return undefined;
+    attributes.push(a);
+  }
+  const unallocated: number[] = [];
+  for (let n = 0; n < w.unallocatedCount; n++) unallocated.push(w.unallocatedAt(n));
   return {
     key: kv.key,
     net: expected.net,
     cidr: expected.text,
     affinity: w.affinity,
-    allocations: w.allocations,
-    unallocated: w.unallocated,
-    attributes: w.attributes,
-    sequences: w.sequences,
+    allocations,
+    unallocated,
+    attributes,
+    sequences,
   };
 }
 
-/** Why a walk stopped: the block is then decoded in full. */
-const UNUSUAL = new Error('not in the form Go writes');
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
-const BLOCK_FIELDS = [
-  'cidr',
-  'affinity',
-  'affinity_claim_time',
-  'hostAffinity',
-  'allocations',
-  'unallocated',
-  'attributes',
-  'sequenceNumber',
-  'sequenceNumberForAllocation',
-  'deleted',
-] as const;
-const ATTRIBUTE_FIELDS = ['handle_id', 'secondary', 'alternateOwnerAttrs'] as const;
-const HOST_PREFIX = 'host:';
-const LOAD_BALANCER = 'LoadBalancer';
-/** More digits than this may not be an exact double. */
-const EXACT_DIGITS = 15;
-/** JSON.parse reads up to this many digits as a finite number (an integer, as decodeBlock wants). */
-const MAX_DIGITS = 300;
-
-/** A cursor over one block's bytes; the fields hold what it read. */
-class BlockWalker {
-  affinity: string | null = null;
-  allocations: (number | null)[] = [];
-  unallocated: number[] = [];
-  attributes: CheckAttribute[] = [];
-  sequences: Record<string, number | bigint> | null = null;
-  /** The bounds of the last string read. */
-  private s0 = 0;
-  private s1 = 0;
-  /** The bounds of the affinity's host name, when it is `host:<name>`. */
-  private host0 = -1;
-  private host1 = -1;
-  /** Where the secondary map's values are: [start, end) for each of SECONDARY_KEYS, -1 when absent. */
-  private readonly valueAt = new Int32Array(2 * SECONDARY_KEYS.length);
-
-  constructor(
-    private readonly b: Buffer,
-    private i: number,
-    private readonly stop: number,
-    private readonly reading: BlockReading,
-  ) {}
-
-  /** Reads the whole value; false when its cidr is not expectedCidr. */
-  block(expectedCidr: string): boolean {
-    let seen = 0;
-    let cidrMatches = false;
-    this.expect(OPEN_OBJECT);
-    do {
-      const field = this.fieldOf(BLOCK_FIELDS);
-      if (seen & (1 << field)) throw UNUSUAL;
-      seen |= 1 << field;
-      switch (BLOCK_FIELDS[field]) {
-        case 'cidr':
-          this.string();
-          cidrMatches = this.stringIs(expectedCidr);
-          break;
-        case 'affinity':
-          if (this.isNull()) break;
-          this.string();
-          this.affinity = this.b.toString('utf8', this.s0, this.s1);
-          if (this.affinity.startsWith(HOST_PREFIX))
-            [this.host0, this.host1] = [this.s0 + HOST_PREFIX.length, this.s1];
-          break;
-        case 'affinity_claim_time':
-        case 'hostAffinity':
-          if (!this.isNull()) this.string();
-          break;
-        case 'allocations':
-          if (!this.isNull()) this.list(() => this.allocations.push(this.isNull() ? null : this.uint()));
-          break;
-        case 'unallocated':
-          if (!this.isNull()) this.list(() => this.unallocated.push(this.uint()));
-          break;
-        case 'attributes':
-          if (!this.isNull()) this.list(() => this.attributes.push(this.attribute()));
-          break;
-        case 'sequenceNumber':
-          this.digits();
-          break;
-        case 'sequenceNumberForAllocation':
-          this.sequenceMap();
-          break;
-        case 'deleted':
-          if (!this.literal('true') && !this.literal('false')) throw UNUSUAL;
-          break;
-      }
-    } while (this.take(COMMA));
-    this.expect(CLOSE_OBJECT);
-    if (this.i !== this.stop || !(seen & 1)) throw UNUSUAL;
-    return cidrMatches;
-  }
-
-  private attribute(): CheckAttribute {
-    const attr = newAttribute();
-    let seen = 0;
-    this.expect(OPEN_OBJECT);
-    if (this.take(CLOSE_OBJECT)) return attr;
-    do {
-      const field = this.fieldOf(ATTRIBUTE_FIELDS);
-      if (seen & (1 << field)) throw UNUSUAL;
-      seen |= 1 << field;
-      if (this.isNull()) continue;
-      if (field === 0) {
-        this.string();
-        attr.handle = this.reading.handles.entryOfBytes(this.b, this.s0, this.s1);
-      } else {
-        this.stringMap(field === 1 ? attr : undefined);
-      }
-    } while (this.take(COMMA));
-    this.expect(CLOSE_OBJECT);
-    return attr;
-  }
-
-  /**
-   * A map of strings; with attr (secondary), what the check reads of it goes into attr. A key it
-   * reads twice is left to the full decoder.
-   */
-  private stringMap(attr: CheckAttribute | undefined): void {
-    this.expect(OPEN_OBJECT);
-    const at = this.valueAt.fill(-1);
-    if (!this.take(CLOSE_OBJECT)) {
-      do {
-        this.string();
-        const k = attr ? this.secondaryKey() : -1;
-        this.expect(COLON);
-        this.string();
-        if (k < 0) continue;
-        if (at[2 * k]! >= 0) throw UNUSUAL;
-        at[2 * k] = this.s0;
-        at[2 * k + 1] = this.s1;
-      } while (this.take(COMMA));
-      this.expect(CLOSE_OBJECT);
-    }
-    if (!attr) return;
-    const [node0, node1] = [at[0]!, at[1]!];
-    if (node1 > node0 && !(this.host0 >= 0 && this.sameBytes(node0, node1, this.host0, this.host1))) {
-      attr.node = this.b.toString('utf8', node0, node1);
-    }
-    const type0 = at[2 * TYPE]!;
-    if (type0 >= 0 && this.sameText(type0, at[2 * TYPE + 1]!, LOAD_BALANCER)) {
-      for (const name of FOR_LOAD_BALANCER) {
-        const k = SECONDARY_KEYS.indexOf(name);
-        const [v0, v1] = [at[2 * k]!, at[2 * k + 1]!];
-        if (v1 > v0) attr[name] = name === 'type' ? LOAD_BALANCER : this.b.toString('utf8', v0, v1);
-      }
-    }
-    if (this.reading.report) {
-      attr.texts = this.reading.report.addBytes(this.b, at, REPORT_KEYS);
-      if (attr.texts === undefined) throw UNUSUAL;
+/**
+ * An attribute walked: its handle joined in bytes, its node unless it is the block's host (host0:
+ * where the affinity's host name starts, -1 for none; compared in bytes), and the report's texts;
+ * undefined when a text is too long for a record.
+ */
+function checkAttribute(
+  w: BlockWalker,
+  attr: number,
+  host0: number,
+  reading: BlockReading,
+): CheckAttribute | undefined {
+  const b = w.bytes;
+  const out = newAttribute();
+  const handle = w.handleStart(attr);
+  if (handle >= 0) out.handle = reading.handles.entryOfBytes(b, handle, w.handleEnd(attr));
+  const [node0, node1] = [w.valueStart(attr, NODE), w.valueEnd(attr, NODE)];
+  const isHost =
+    host0 >= 0 &&
+    node1 - node0 === w.affinityEnd - host0 &&
+    b.compare(b, host0, w.affinityEnd, node0, node1) === 0;
+  if (node1 > node0 && !isHost) out.node = b.toString('utf8', node0, node1);
+  const type0 = w.valueStart(attr, TYPE);
+  if (type0 >= 0 && equalsAscii(b, type0, w.valueEnd(attr, TYPE), LOAD_BALANCER)) {
+    for (const name of FOR_LOAD_BALANCER) {
+      const k = SECONDARY_KEYS.indexOf(name);
+      const [v0, v1] = [w.valueStart(attr, k), w.valueEnd(attr, k)];
+      if (v1 > v0) out[name] = name === 'type' ? LOAD_BALANCER : b.toString('utf8', v0, v1);
     }
   }
-
-  /** sequenceNumberForAllocation: kept (exactly) for the report, else only checked. */
-  private sequenceMap(): void {
-    if (this.isNull()) return;
-    this.expect(OPEN_OBJECT);
-    const seqs: Record<string, number | bigint> | null = this.reading.report ? {} : null;
-    this.sequences = seqs;
-    if (this.take(CLOSE_OBJECT)) return;
-    do {
-      this.string();
-      const [k0, k1] = [this.s0, this.s1];
-      this.expect(COLON);
-      const start = this.digits();
-      if (!seqs) continue;
-      const key = this.b.toString('utf8', k0, k1);
-      if (Object.hasOwn(seqs, key)) throw UNUSUAL;
-      seqs[key] =
-        this.i - start <= EXACT_DIGITS
-          ? Number(this.b.toString('latin1', start, this.i))
-          : BigInt(this.b.toString('latin1', start, this.i));
-    } while (this.take(COMMA));
-    this.expect(CLOSE_OBJECT);
+  if (reading.report && w.hasSecondary(attr)) {
+    REPORT_KEYS.forEach((k, n) => {
+      reportValues[2 * n] = w.valueStart(attr, k);
+      reportValues[2 * n + 1] = w.valueEnd(attr, k);
+    });
+    out.texts = reading.report.addBytes(b, reportValues);
+    if (out.texts === undefined) return undefined;
   }
+  return out;
+}
 
-  /** The index in names of the next member's key (then the colon is consumed). */
-  private fieldOf(names: readonly string[]): number {
-    this.string();
-    for (let n = 0; n < names.length; n++) {
-      if (this.stringIs(names[n]!)) {
-        this.expect(COLON);
-        return n;
-      }
-    }
-    throw UNUSUAL;
-  }
+/** The bounds of an attribute's REPORT_FIELDS values, for ReportTexts.addBytes. */
+const reportValues = new Int32Array(2 * REPORT_FIELDS.length);
 
-  /** The index in SECONDARY_KEYS of the last string read, or -1. */
-  private secondaryKey(): number {
-    for (let n = 0; n < SECONDARY_KEYS.length; n++) if (this.stringIs(SECONDARY_KEYS[n]!)) return n;
-    return -1;
+/**
+ * sequenceNumberForAllocation, exactly (BigInt beyond 15 digits), or null; undefined for a key
+ * written twice (left to the full decoder).
+ */
+function exactSequences(w: BlockWalker): Record<string, number | bigint> | null | undefined {
+  if (w.sequenceCount < 0) return null;
+  const b = w.bytes;
+  const seqs: Record<string, number | bigint> = {};
+  for (let n = 0; n < w.sequenceCount; n++) {
+    const [k0, k1, d0, d1] = w.sequenceAt(n);
+    const key = b.toString('utf8', k0, k1);
+    if (Object.hasOwn(seqs, key)) return undefined;
+    const digits = b.toString('latin1', d0, d1);
+    seqs[key] = d1 - d0 <= EXACT_DIGITS ? Number(digits) : BigInt(digits);
   }
-
-  /** Items separated by commas between brackets. */
-  private list(item: () => void): void {
-    this.expect(OPEN_ARRAY);
-    if (this.take(CLOSE_ARRAY)) return;
-    do item();
-    while (this.take(COMMA));
-    this.expect(CLOSE_ARRAY);
-  }
-
-  /** A string without escapes or control characters: its bytes go to [s0, s1). */
-  private string(): void {
-    this.expect(QUOTE);
-    const start = this.i;
-    for (; this.i < this.stop; this.i++) {
-      const c = this.b[this.i]!;
-      if (c === QUOTE) {
-        this.s0 = start;
-        this.s1 = this.i++;
-        return;
-      }
-      if (c === BACKSLASH || c < 0x20) throw UNUSUAL;
-    }
-    throw UNUSUAL;
-  }
-
-  /** Whether the last string read is text (ASCII). */
-  private stringIs(text: string): boolean {
-    return this.sameText(this.s0, this.s1, text);
-  }
-
-  /** Whether the bytes [start, end) are text (ASCII). */
-  private sameText(start: number, end: number, text: string): boolean {
-    if (end - start !== text.length) return false;
-    for (let k = 0; k < text.length; k++) if (this.b[start + k] !== text.charCodeAt(k)) return false;
-    return true;
-  }
-
-  /** Whether the bytes [a0, a1) and [b0, b1) are the same. */
-  private sameBytes(a0: number, a1: number, b0: number, b1: number): boolean {
-    return a1 - a0 === b1 - b0 && this.b.compare(this.b, b0, b1, a0, a1) === 0;
-  }
-
-  /** Unsigned digits without a leading zero; returns where they start. */
-  private digits(max = MAX_DIGITS): number {
-    const start = this.i;
-    while (this.i < this.stop && this.b[this.i]! >= DIGIT_0 && this.b[this.i]! <= DIGIT_9) this.i++;
-    const n = this.i - start;
-    if (n === 0 || n > max || (n > 1 && this.b[start] === DIGIT_0)) throw UNUSUAL;
-    return start;
-  }
-
-  private uint(): number {
-    let n = 0;
-    for (let k = this.digits(EXACT_DIGITS); k < this.i; k++) n = n * 10 + this.b[k]! - DIGIT_0;
-    return n;
-  }
-
-  private isNull(): boolean {
-    return this.literal('null');
-  }
-
-  private literal(text: string): boolean {
-    if (this.i + text.length > this.stop) return false;
-    for (let k = 0; k < text.length; k++) if (this.b[this.i + k] !== text.charCodeAt(k)) return false;
-    this.i += text.length;
-    return true;
-  }
-
-  private take(byte: number): boolean {
-    if (this.i < this.stop && this.b[this.i] === byte) {
-      this.i++;
-      return true;
-    }
-    return false;
-  }
-
-  private expect(byte: number): void {
-    if (!this.take(byte)) throw UNUSUAL;
-  }
+  return seqs;
 }
