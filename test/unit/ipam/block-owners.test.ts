@@ -241,6 +241,21 @@ describe('BlockWalker', () => {
     }
   });
 
+  it("keeps its own refusals, not ipam check's (the walker is one, its secondary keys are not)", () => {
+    // What check-blocks.ts refuses of the same walk: a key it keeps, twice; an inexact unallocated.
+    const accepted = [
+      FIRST.replace('"secondary":{', '"secondary":{"service":"a","service":"b",'),
+      FIRST.replace('"unallocated":[', '"unallocated":[1234567890123456,'),
+      FIRST.replace('"sequenceNumberForAllocation":{', '"sequenceNumberForAllocation":{"0":1,'),
+    ];
+    for (const value of accepted) {
+      expect(value).not.toBe(FIRST);
+      expect(walked(FIRST_KEY, value), value).toBeDefined();
+    }
+    const vmiTwice = FIRST.replace('"secondary":{', '"secondary":{"vmi-name":"a","vmi-name":"b",');
+    expect(walked(FIRST_KEY, vmiTwice)).toBeUndefined();
+  });
+
   it('finds a control character at every place in a string (strings are read four bytes at a time)', () => {
     const name = 'k8s-pod-network.0123abcd';
     const at = FIRST.indexOf(name);
