@@ -15,6 +15,10 @@
  * it reads is kept as byte ranges in typed arrays that one reader reuses from block to block, and a
  * string is made only when a caller asks for one (a borrowed address's node and pod). Whether an
  * address is on a given node is answered by comparing bytes.
+ *
+ * This walker is the only one: `ipam check` (check-blocks.ts) builds its blocks from what it keeps
+ * too (the handles' bytes, the unallocated ordinals, the sequence numbers' bytes), with the secondary
+ * keys it reads given to the constructor.
  */
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { valueHead } from '../datastore/value-head.js';

@@ -5,12 +5,14 @@
  * attribute's handle (hashed in place into the HandleJoin), its node (compared in place with the
  * block's own host) and, with the report, the fields the report prints.
  *
- * The walk accepts only what Go's encoder writes for an AllocationBlock (no white space, the known
- * fields each at most once, strings without escapes or control characters, unsigned integers as
- * plain digits) and checks every field as decodeBlock does; anything else returns undefined and the
- * block is read by readBlock (check-values.ts), which decodes it in full and says what is wrong with
- * a block that cannot be read. test/unit/ipam/check-blocks.test.ts holds the two readers to the same
- * answer.
+ * The walk is block-owners.ts's BlockWalker (the one walker of a block's bytes: it accepts only what
+ * Go's encoder writes and checks every field as decodeBlock does), keeping the secondary values the
+ * check reads; this module builds its CheckBlock from what the walker kept, and also steps aside
+ * where the walker's reading is not exactly the full decode's for the check (an unallocated ordinal
+ * past 15 digits, a sequence number's key twice, a report text too long for its record). A block
+ * not walked is read by readBlock (check-values.ts), which decodes it in full and says what is
+ * wrong with a block that cannot be read. test/unit/ipam/check-blocks.test.ts holds the two readers
+ * to the same answer.
  */
 import { compareGoStrings } from '../codec/go-json.js';
 import type { KeyValue } from '../datastore/contract.js';
