@@ -195,7 +195,7 @@ export class BlockWalker implements BlockHolders {
   private allocations = new Float64Array(64);
   /** stride entries per attribute: the byte ranges it holds, -1 for those it has not. */
   private ranges: Int32Array;
-  /** The unallocated ordinals (those with more than 15 digits as 0: see unallocatedExact). */
+  /** The unallocated ordinals (inexact past 15 digits: see unallocatedExact). */
   private unallocated = new Float64Array(64);
   /** Four entries per sequence number: its key's start and end, its digits' start and end. */
   private sequences = new Int32Array(4 * 64);
@@ -475,35 +475,46 @@ export class BlockWalker implements BlockHolders {
     const start = this.i;
     let i = start;
     while (i < this.stop && b[i]! >= DIGIT_0 && b[i]! <= DIGIT_9) i++;
-    const digits = i - start;
-    if (digits === 0 || digits > maxDigits || (digits > 1 && b[start] === DIGIT_0)) throw UNUSUAL;
-    this.i = i;
+    this.endDigits(start, i, maxDigits);
     return start;
   }
 
-  /** An unsigned integer small enough to be exact. */
-  private uint(): number {
-    return this.digitsValue(this.skipUint(MAX_DIGITS));
-  }
-
-  /** The value of the digits from start to the cursor (at most MAX_DIGITS of them). */
-  private digitsValue(start: number): number {
+  /**
+   * An unsigned integer written as plain digits, at most maxDigits of them: its value, exact up
+   * to MAX_DIGITS digits (and then as JSON.parse reads it).
+   */
+  private uint(maxDigits = MAX_DIGITS): number {
+    const b = this.b;
+    const start = this.i;
+    let i = start;
     let n = 0;
-    for (let k = start; k < this.i; k++) n = n * 10 + (this.b[k]! - DIGIT_0);
+    for (; i < this.stop; i++) {
+      const digit = b[i]! - DIGIT_0;
+      if (digit < 0 || digit > 9) break;
+      n = n * 10 + digit;
+    }
+    this.endDigits(start, i, maxDigits);
     return n;
   }
 
-  /** [N(,N)*] or [] of unsigned integers (a number as JSON.parse reads it, exact or not). */
+  /** Moves past the digits b[start, end), refusing none, too many, or a leading zero. */
+  private endDigits(start: number, end: number, maxDigits: number): void {
+    const digits = end - start;
+    if (digits === 0 || digits > maxDigits || (digits > 1 && this.b[start] === DIGIT_0)) throw UNUSUAL;
+    this.i = end;
+  }
+
+  /** [N(,N)*] or [] of unsigned integers. */
   private readUnallocated(): void {
     this.expect(OPEN_ARRAY);
     if (this.take(CLOSE_ARRAY)) return;
     let count = 0;
+    let list = this.unallocated;
     do {
-      if (count === this.unallocated.length) this.unallocated = grown(this.unallocated);
-      const start = this.skipUint(MAX_SKIPPED_DIGITS);
-      const exact = this.i - start <= MAX_DIGITS;
-      if (!exact) this.unallocatedExact = false;
-      this.unallocated[count++] = exact ? this.digitsValue(start) : 0;
+      if (count === list.length) list = this.unallocated = grown(list);
+      const start = this.i;
+      list[count++] = this.uint(MAX_SKIPPED_DIGITS);
+      if (this.i - start > MAX_DIGITS) this.unallocatedExact = false;
     } while (this.take(COMMA));
     this.expect(CLOSE_ARRAY);
     this.unallocatedCount = count;
@@ -588,7 +599,7 @@ export class BlockWalker implements BlockHolders {
   /** One AllocationAttribute (decodeBlock wants an object): its handle's and values' bytes are kept. */
   private readAttribute(attr: number): void {
     const base = attr * this.stride;
-    this.ranges.fill(-1, base, base + this.stride);
+    for (let slot = base; slot < base + this.stride; slot++) this.ranges[slot] = -1;
     this.expect(OPEN_OBJECT);
     if (this.take(CLOSE_OBJECT)) return;
     let seen = 0;
