@@ -138,3 +138,12 @@ export class OutputClosedError extends CalicoError {
     super('standard output was closed by its reader');
   }
 }
+
+/**
+ * Whether err says a write found the reading end of its pipe closed. Node ignores SIGPIPE, so such a
+ * write fails with EPIPE where a Go program (calicoctl) would be killed silently: a write to stdout
+ * then throws OutputClosedError instead.
+ */
+export function isClosedPipe(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+}

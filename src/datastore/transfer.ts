@@ -13,7 +13,14 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
-import { ConflictError, InputError, OperationError, OutputClosedError, RefusedError } from '../errors.js';
+import {
+  ConflictError,
+  InputError,
+  isClosedPipe,
+  OperationError,
+  OutputClosedError,
+  RefusedError,
+} from '../errors.js';
 import { updateKey, type CasDecision } from './cas.js';
 import { ExportLineWriter, ExportRecordDecoder, KeyOrder } from './export-record.js';
 import { valueBytes } from './value-head.js';
@@ -222,10 +229,9 @@ export function descriptorSink(fd: number): Sink {
       try {
         done += writeSync(fd, chunk, done);
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
         // The pipe's reader went away (`| head`): the command stops quietly, as calicoctl does.
-        if (code === 'EPIPE') throw new OutputClosedError();
-        if (code !== 'EAGAIN') throw err;
+        if (isClosedPipe(err)) throw new OutputClosedError();
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
         Atomics.wait(pause, 0, 0, 1);
       }
     }
