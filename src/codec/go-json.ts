@@ -333,8 +333,14 @@ export function encodeGoJson(value: unknown, schema: Schema, opts: { indent?: st
   return enc.out;
 }
 
-/** Go's quoting of one string (HTML-escaping on, as json.Marshal). */
+/**
+ * Go's quoting of one string (HTML-escaping on, as json.Marshal). Text it writes as it is (no
+ * control characters, quotes, backslashes, <, >, &, U+2028, U+2029 or surrogates) skips the
+ * character loop: nearly every string, two million of them in an `ipam check -o` report at 10k
+ * blocks.
+ */
 export function quoteGoString(s: string): string {
+  if (VERBATIM.test(s)) return `"${s}"`;
   let out = '"';
   let start = 0;
   for (let i = 0; i < s.length; i++) {
@@ -362,6 +368,9 @@ export function quoteGoString(s: string): string {
   }
   return out + s.slice(start) + '"';
 }
+
+// eslint-disable-next-line no-control-regex -- the control characters are what it looks for
+const VERBATIM = /^[^\x00-\x1f"\\<>&\u2028\u2029\ud800-\udfff]*$/;
 
 const SHORT_ESCAPES: Record<number, string> = {
   0x22: '\\"',

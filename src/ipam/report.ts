@@ -117,35 +117,26 @@ function encodeAllocationList(list: readonly ReportAllocation[]): string {
   let out = '[';
   for (let i = 0; i < list.length; i++) {
     const a = list[i]!;
-    out += `${i === 0 ? '' : ','}${INDENT[3]}{${INDENT[4]}"ip": ${quote(a.ip)}`;
-    if (a.handle) out += field('handle') + quote(a.handle);
+    out += `${i === 0 ? '' : ','}${INDENT[3]}{${INDENT[4]}"ip": ${quoteGoString(a.ip)}`;
+    if (a.handle) out += field('handle') + quoteGoString(a.handle);
     if (a.sequenceNumber !== undefined && a.sequenceNumber !== null) {
       out += field('sequenceNumber') + integerText(a.sequenceNumber);
     }
-    if (a.pod) out += field('pod') + quote(a.pod);
-    if (a.namespace) out += field('namespace') + quote(a.namespace);
-    if (a.node) out += field('node') + quote(a.node);
-    if (a.type) out += field('type') + quote(a.type);
-    if (a.creationTimestamp) out += field('creationTimestamp') + quote(a.creationTimestamp);
+    if (a.pod) out += field('pod') + quoteGoString(a.pod);
+    if (a.namespace) out += field('namespace') + quoteGoString(a.namespace);
+    if (a.node) out += field('node') + quoteGoString(a.node);
+    if (a.type) out += field('type') + quoteGoString(a.type);
+    if (a.creationTimestamp) out += field('creationTimestamp') + quoteGoString(a.creationTimestamp);
     out += field('inUse') + (a.inUse ? 'true' : 'false');
     if (a.borrowed) out += field('borrowed') + 'true';
     out += field('owners');
     if (a.owners === null || a.owners === undefined) out += 'null';
     else if (a.owners.length === 0) out += '[]';
-    else out += `[${a.owners.map((o) => INDENT[5] + quote(o)).join(',')}${INDENT[4]}]`;
+    else out += `[${a.owners.map((o) => INDENT[5] + quoteGoString(o)).join(',')}${INDENT[4]}]`;
     out += `${INDENT[3]}}`;
   }
   return `${out}${INDENT[2]}]`;
 }
-
-/**
- * quoteGoString, without its character loop for text it would write as it is (no control
- * characters, quotes, backslashes, <, >, &, U+2028, U+2029 or surrogates): nearly every text of a
- * report, two million of them at 10k blocks.
- */
-const quote = (s: string): string => (VERBATIM.test(s) ? `"${s}"` : quoteGoString(s));
-// eslint-disable-next-line no-control-regex -- the control characters are what it looks for
-const VERBATIM = /^[^\x00-\x1f"\\<>&\u2028\u2029\ud800-\udfff]*$/;
 
 /** What comes before a field's value (after the first field). */
 const field = (name: string): string => `,${INDENT[4]}"${name}": `;
