@@ -3,7 +3,7 @@
  * changes the kernel; each finding's hint is the command that would restore the expected entry, or
  * names the Calico component that owns it.
  */
-import { cidrContains, parseCIDROrIP } from '../resources/ip.js';
+import { parseCIDROrIP } from '../resources/ip.js';
 import type { ClusterState } from './cluster-state.js';
 import {
   computeExpected,
@@ -16,6 +16,7 @@ import {
 } from './expected.js';
 import { summarize, type CheckSummary, type Finding } from './findings.js';
 import type { KernelState, NodeSource } from './kernel-state.js';
+import { readPrefix } from './prefix-index.js';
 import { kernelView, type KernelLink, type KernelRoute, type KernelView } from './kernel-view.js';
 
 export interface NodeCheckReport {
@@ -189,8 +190,8 @@ function checkRoutes(
   let examined = 0;
   for (const r of view.routes) {
     if (used.has(r) || !isCalicoRoute(r, expected)) continue;
-    const net = parseCIDROrIP(r.dst);
-    if (net && expected.unjudgedPools.some((p) => cidrContains(p, net))) continue;
+    const net = readPrefix(r.dst);
+    if (net && expected.unjudgedPools.holds(net)) continue;
     examined++;
     findings.push({
       code: 'route-unexpected',

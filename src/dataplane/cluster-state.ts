@@ -5,7 +5,7 @@
  */
 import type { Datastore } from '../datastore/contract.js';
 import { affinityHost, decodeBlock } from '../ipam/block.js';
-import { BlockWalker, DecodedHolders, type BlockHolders } from '../ipam/block-owners.js';
+import { BlockWalker, DecodedHolders, type BlockHolders, type SecondaryKey } from '../ipam/block-owners.js';
 import {
   BLOCK_PREFIX,
   blockKeyNetwork,
@@ -133,14 +133,18 @@ export async function readClusterState(
   };
 }
 
+/** The secondary keys blockFacts reads. */
+const BLOCK_FACT_KEYS: readonly SecondaryKey[] = ['node', 'type'];
+
 /**
  * Every live block's CIDR, host and borrowed addresses. A /26 block is ~10 KB of JSON and a large
  * cluster has 10,000 of them, so blocks are read from their bytes (BlockWalker: the owner of each
  * address compared with the block's host in bytes, nothing made per address but a borrowed one's
- * facts); only a block in another layout is decoded.
+ * facts); only a block in another layout is decoded. The walker keeps only the two secondary keys
+ * read here (fewer names to match at each key of every attribute).
  */
 async function readBlocks(ds: Datastore): Promise<BlockFacts[]> {
-  const walker = new BlockWalker();
+  const walker = new BlockWalker(BLOCK_FACT_KEYS);
   const { results } = await ds.scan(BLOCK_PREFIX, (kv): BlockFacts | undefined => {
     const fromKey = blockKeyNetwork(kv.key);
     let block: BlockHolders = walker;
@@ -164,22 +168,36 @@ function hostOf(affinity: string | null): string {
 
 /**
  * Block.Host(), and the allocations whose secondary.node is another node (routesFromBlock); an
- * allocation whose attribute is missing names no node. cidr is the block's network's text.
+ * allocation whose attribute is missing names no node. cidr is the block's network's text. Most
+ * blocks lend nothing, so each attribute is asked once first (a block's addresses share them), and
+ * the ordinals are walked only in a block where an attribute names another node.
  */
 function blockFacts(block: BlockHolders, cidr: string): BlockFacts {
   const host = hostOf(block.affinity);
+  for (let attr = 0; attr < block.attributes; attr++) {
+    if (namesOtherNode(block, attr, host)) return { cidr, host, foreign: lentAddresses(block, host) };
+  }
+  return { cidr, host, foreign: [] };
+}
+
+/** The addresses of the block held by another node than host, in ordinal order. */
+function lentAddresses(block: BlockHolders, host: string): ForeignAllocation[] {
   const foreign: ForeignAllocation[] = [];
   for (let ord = 0; ord < block.ordinals; ord++) {
     const attr = block.attributeAt(ord);
-    if (attr < 0 || attr >= block.attributes || !block.hasNode(attr)) continue;
-    if (block.nodeIs(attr, host) || block.nodeIs(attr, '')) continue;
+    if (attr < 0 || attr >= block.attributes || !namesOtherNode(block, attr, host)) continue;
     foreign.push({
       ip: ipText(ordinalToIP(block.net, ord)),
       node: block.secondary(attr, 'node')!,
       type: block.secondary(attr, 'type') ?? '',
     });
   }
-  return { cidr, host, foreign };
+  return foreign;
+}
+
+/** Whether the attribute's secondary.node is set and is neither empty nor host. */
+function namesOtherNode(block: BlockHolders, attr: number, host: string): boolean {
+  return block.hasNode(attr) && !block.nodeIs(attr, host) && !block.nodeIs(attr, '');
 }
 
 const AFFINITY_BLOCK = /\/ipv[46]\/block\/([^/]+)$/;

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 
 import { cidrContains, formatIP, parseCIDR, parseCIDROrIP, parseIP, type CIDR } from '../resources/ip.js';
+import { prefixOf, PrefixIndex, readCIDR, readPrefix } from './prefix-index.js';
 import type { ClusterState, NodeFacts, PoolFacts } from './cluster-state.js';
 import type { Finding } from './findings.js';
 import {
@@ -102,9 +103,9 @@ export interface Expected {
   /** Whether any pool's routes are BIRD's, so BIRD must be running. */
   needsBird: boolean;
   /** Pools whose routes nobody can expect (ownership conflict): their routes are not judged. */
-  unjudgedPools: CIDR[];
+  unjudgedPools: PrefixIndex<CIDR>;
   /** Every pool CIDR: a proto bird route inside one is Calico's. */
-  poolCidrs: CIDR[];
+  poolCidrs: PrefixIndex<CIDR>;
   /** Workload interface prefixes (FelixConfiguration interfacePrefix). */
   interfacePrefixes: string[];
 }
@@ -198,12 +199,12 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
   const configFindings: Finding[] = [];
   const pools: PoolRef[] = [];
   const summaries: PoolSummary[] = [];
-  const poolCidrs: CIDR[] = [];
-  const unjudgedPools: CIDR[] = [];
+  const poolCidrs: [CIDR, CIDR][] = [];
+  const unjudgedPools: [CIDR, CIDR][] = [];
   for (const pool of cluster.pools) {
     const net = parseCIDR(pool.cidr);
     if (!net) continue;
-    poolCidrs.push(net);
+    poolCidrs.push([net, net]);
     const type = poolType(pool);
     const mode =
       type === 'vxlan'
@@ -221,7 +222,7 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
       const bird = config.birdProgramsClusterRoutes;
       programmer = felix === bird ? 'conflict' : felix ? 'Felix' : 'BIRD';
       if (programmer === 'conflict') {
-        unjudgedPools.push(net);
+        unjudgedPools.push([net, net]);
         configFindings.push({
           code: 'route-owner-conflict',
           severity: 'error',
@@ -249,13 +250,7 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
           : programmer,
     });
   }
-  const poolFor = (cidr: CIDR): PoolRef | undefined => {
-    let best: PoolRef | undefined;
-    for (const p of pools) {
-      if (cidrContains(p.net, cidr) && (!best || p.net.prefix > best.net.prefix)) best = p;
-    }
-    return best;
-  };
+  const poolIndex = new PrefixIndex(pools.map((p) => [p.net, p] as const));
 
   const expected: Expected = {
     node,
@@ -269,8 +264,8 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
     sysctls: [],
     configFindings,
     needsBird: pools.some((p) => p.programmer === 'BIRD'),
-    unjudgedPools,
-    poolCidrs,
+    unjudgedPools: new PrefixIndex(unjudgedPools),
+    poolCidrs: new PrefixIndex(poolCidrs),
     interfacePrefixes: config.interfacePrefixes,
   };
   if (!me) {
@@ -390,14 +385,15 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
   // Blocks: a route to every remote block, a blackhole for every local one, and /32s for borrowed
   // addresses (routesFromBlock).
   for (const block of cluster.blocks) {
-    const net = parseCIDR(block.cidr);
+    const net = readCIDR(block.cidr);
     if (!net) continue;
-    const ref = poolFor(net);
+    const ref = poolIndex.longest(net);
     if (!ref) continue;
-    const family = net.network.version;
+    const family = net.family;
     const full = net.prefix === (family === 4 ? 32 : 128);
     if (block.host === node) {
-      if (!full && ref.programmer === 'Felix') expected.routes.push(blackhole(net, 'Felix'));
+      if (!full && ref.programmer === 'Felix')
+        expected.routes.push(blackhole(parseCIDR(block.cidr)!, 'Felix'));
     } else if (block.host !== '') {
       const owner = nodes.get(block.host);
       // The snapshot's CIDRs are canonical: only a full-length prefix needs `ip`'s bare spelling.
@@ -415,7 +411,7 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
   // BIRD's static blackholes: one per block-affinity key of this node, whatever its state.
   for (const cidr of cluster.affinities[node] ?? []) {
     const net = parseCIDR(cidr);
-    const ref = net && poolFor(net);
+    const ref = net && poolIndex.longest(prefixOf(net));
     if (!net || ref?.programmer !== 'BIRD' || net.prefix === (net.network.version === 4 ? 32 : 128)) continue;
     expected.routes.push(blackhole(net, 'BIRD'));
   }
@@ -539,8 +535,10 @@ function memoize<T>(fn: (key: string | undefined) => T): (key: string | undefine
 
 /** The address of a `bgp.ipv4Address`-style value (`192.168.1.10/24` -> `192.168.1.10`). */
 export function hostIP(address: string | undefined): string | undefined {
-  const ip = address ? parseCIDROrIP(address)?.ip : undefined;
-  return ip && formatIP(ip);
+  const p = address ? readPrefix(address) : undefined;
+  if (!p) return undefined;
+  // IPv4 that parses is written as Go prints it (four decimal octets, no leading zero).
+  return p.family === 4 ? address!.split('/', 1)[0] : formatIP(p.v6!.ip);
 }
 
 /** Whether ip lies in the subnet of the local `address/prefix` (nodeInOurSubnet). */
@@ -570,7 +568,6 @@ export function isCalicoRoute(
   // Loops, not closures: a node of a large cluster asks this of every one of its routes.
   if (dev) for (const prefix of expected.interfacePrefixes) if (dev.startsWith(prefix)) return true;
   if (r.protocol !== 'bird' || r.dst === 'default') return false;
-  const net = parseCIDROrIP(r.dst);
-  if (net) for (const pool of expected.poolCidrs) if (cidrContains(pool, net)) return true;
-  return false;
+  const net = readPrefix(r.dst);
+  return net !== undefined && expected.poolCidrs.holds(net);
 }

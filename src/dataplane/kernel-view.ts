@@ -2,7 +2,8 @@
  * The parts of a saved kernel state that node check compares, normalised from iproute2's JSON:
  * main-table routes, links with their VXLAN parameters, addresses, neighbours and FDB entries.
  */
-import { cidrContains, formatCIDR, parseCIDROrIP, parseIP, type CIDR } from '../resources/ip.js';
+import { formatCIDR, parseCIDROrIP, parseIP, type CIDR } from '../resources/ip.js';
+import { PrefixIndex, readAddress } from './prefix-index.js';
 import type { IprouteObject, KernelState } from './kernel-state.js';
 
 export interface KernelRoute {
@@ -194,27 +195,27 @@ export function interfaceWithAddress(view: KernelView, ip: string): string | und
 /**
  * How the kernel reaches an address outside Calico's own routes: a connected subnet (gateway: the
  * address itself), else the longest matching non-Calico main-table route (BIRD's `gateway
- * recursive` resolves the BGP next hop this way). The routes are sorted once and each address is
+ * recursive` resolves the BGP next hop this way). The routes are indexed once and each address is
  * resolved once: a node of a large cluster asks for every other node.
  */
 export function nextHopResolver(
   view: KernelView,
   isCalicoRoute: (r: KernelRoute) => boolean,
 ): (ip: string) => { gateway: string; dev: string } | undefined {
-  const candidates: { cidr: CIDR; route: KernelRoute }[] = [];
+  const candidates: (readonly [CIDR, KernelRoute])[] = [];
   for (const r of view.routes) {
     if (r.type !== 'unicast' || !r.dev || isCalicoRoute(r)) continue;
     const cidr = parseCIDROrIP(r.dst === 'default' ? (r.family === 4 ? '0.0.0.0/0' : '::/0') : r.dst);
-    if (cidr) candidates.push({ cidr, route: r });
+    if (cidr) candidates.push([cidr, r]);
   }
-  candidates.sort((a, b) => b.cidr.prefix - a.cidr.prefix);
+  // The longest prefix holding the address, the first route of the kernel's among equal ones.
+  const routes = new PrefixIndex(candidates);
   const resolved = new Map<string, { gateway: string; dev: string } | undefined>();
   return (ip) => {
     const known = resolved.get(ip);
     if (known !== undefined || resolved.has(ip)) return known;
-    const addr = parseIP(ip);
-    const target = addr && { network: addr, prefix: addr.version === 4 ? 32 : 128 };
-    const best = target && candidates.find((c) => cidrContains(c.cidr, target))?.route;
+    const target = readAddress(ip);
+    const best = target && routes.longest(target);
     const hop = best?.dev ? { gateway: best.gateway ?? ip, dev: best.dev } : undefined;
     resolved.set(ip, hop);
     return hop;

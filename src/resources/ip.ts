@@ -32,7 +32,7 @@ function bits(version: IPVersion): number {
  * zero, none above 255). Digits are read here, not by a regular expression and BigInt shifts per
  * octet: a node check or a block listing parses tens of thousands of addresses.
  */
-function parseIPv4(text: string): number | undefined {
+export function parseIPv4(text: string): number | undefined {
   let value = 0;
   let i = 0;
   for (let octets = 1; ; octets++) {
