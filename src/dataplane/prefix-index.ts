@@ -23,7 +23,7 @@ export interface Prefix {
  */
 export function readPrefix(text: string): Prefix | undefined {
   const slash = text.indexOf('/');
-  return slash < 0 ? readAddress(text) : readNetwork(text, slash);
+  return slash < 0 ? readBare(text) : readNetwork(text, slash);
 }
 
 /** What parseCIDR reads (the prefix length required), as readPrefix. */
@@ -34,6 +34,10 @@ export function readCIDR(text: string): Prefix | undefined {
 
 /** What parseCIDROrIP reads of a bare address (no prefix length), as readPrefix. */
 export function readAddress(text: string): Prefix | undefined {
+  return text.includes('/') ? undefined : readBare(text);
+}
+
+function readBare(text: string): Prefix | undefined {
   if (text.includes(':')) return ipv6(parseCIDROrIP(text));
   const v4 = parseIPv4(text);
   return v4 === undefined ? undefined : { family: 4, prefix: 32, v4, v6: undefined };
