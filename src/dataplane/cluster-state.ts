@@ -95,17 +95,36 @@ export function clusterStatePrefixes(checkedNodes: readonly string[]): string[] 
   ];
 }
 
+/**
+ * Reads the snapshot. onAnswered, if given, is called once the first Node resource has arrived (or
+ * the Nodes were read, when there are none): their read is sent after the blocks', so every request
+ * has been sent by then, while the blocks, the longest read, are still to come.
+ */
 export async function readClusterState(
   ds: Datastore,
   checkedNodes: readonly string[],
+  onAnswered?: () => void,
 ): Promise<ClusterState> {
   const store = new ResourceStore(ds);
   const wanted = new Set(checkedNodes);
+  let answered = onAnswered;
+  const answer = (): void => {
+    answered?.();
+    answered = undefined;
+  };
+  // In this order: the Nodes' request goes after the blocks'.
+  const poolList = listPools(ds);
+  const blockList = readBlocks(ds);
+  const affinities = Promise.all(checkedNodes.map((n) => readAffinities(ds, n)));
+  const nodeList = scanResources(ds, 'Node', (n) => {
+    answer();
+    return nodeFacts(n);
+  });
   const [pools, blocks, affinityLists, nodes, workloads, felix, bgp] = await Promise.all([
-    listPools(ds),
-    readBlocks(ds),
-    Promise.all(checkedNodes.map((n) => readAffinities(ds, n))),
-    scanResources(ds, 'Node', nodeFacts),
+    poolList,
+    blockList,
+    affinities,
+    nodeList.finally(answer),
     scanResources(ds, 'WorkloadEndpoint', (w) => {
       const facts = workloadFacts(w);
       return wanted.has(facts.node) ? facts : undefined;

@@ -77,10 +77,18 @@ export async function runNodeCheck(
           : { node: s.node, nodeSource: 'saved' as const },
       );
 
-  // The kernel and BIRD are read while the datastore is.
-  const read = live ? startKernelRead(live, flags['bird-socket'], timeoutMs) : undefined;
-  const capture = async (felix: ClusterState['felixConfigurations']): Promise<KernelState> => {
-    const state = await read!(felix);
+  // The kernel and BIRD are read while the datastore is: the iproute2 children are started once the
+  // datastore has all of readClusterState's requests (its onAnswered), so that spawning them (~10 ms
+  // of this thread) does not hold back sending them and is done while etcd prepares the blocks; or,
+  // to save the state, when the datastore cannot be read.
+  let read: ReturnType<typeof startKernelRead> | undefined;
+  const startRead = (target: NodeTarget): ReturnType<typeof startKernelRead> =>
+    (read ??= startKernelRead(target, flags['bird-socket'], timeoutMs));
+  const capture = async (
+    target: NodeTarget,
+    felix: ClusterState['felixConfigurations'],
+  ): Promise<KernelState> => {
+    const state = await startRead(target)(felix);
     if (flags.save !== undefined) saveKernelState(flags.save, state);
     return state;
   };
@@ -90,14 +98,15 @@ export async function runNodeCheck(
       readClusterState(
         ds,
         targets.map((t) => t.node),
+        live && (() => void startRead(live)),
       ),
     );
   } catch (err) {
     // A node without datastore access still saves its state, to be checked where there is one.
-    if (live && flags.save !== undefined) await capture({});
+    if (live && flags.save !== undefined) await capture(live, {});
     throw err;
   }
-  const states: KernelState[] = live ? [await capture(cluster.felixConfigurations)] : saved;
+  const states: KernelState[] = live ? [await capture(live, cluster.felixConfigurations)] : saved;
   const reports = states.map((s, i) => checkNode(cluster, s, targets[i]!.node, targets[i]!.nodeSource));
   const json = flags.output === 'json';
   if (reports.length === 1) {
