@@ -127,30 +127,40 @@ function checkRoutes(
   state: KernelState,
   findings: Finding[],
 ): number {
-  const byDst = new Map<string, KernelRoute[]>();
+  // Most destinations have one route: a list is made only for a second.
+  const byDst = new Map<string, KernelRoute | KernelRoute[]>();
   for (const r of view.routes) {
-    const list = byDst.get(r.dst);
-    if (list) list.push(r);
-    else byDst.set(r.dst, [r]);
+    const known = byDst.get(r.dst);
+    if (known === undefined) byDst.set(r.dst, r);
+    else if (Array.isArray(known)) known.push(r);
+    else byDst.set(r.dst, [known, r]);
   }
   const used = new Set<KernelRoute>();
-  const wantedDsts = new Set<string>();
   for (const want of expected.routes) {
-    wantedDsts.add(want.dst);
     // The route itself if it is there, else Calico's route to the destination, else any.
+    const known = byDst.get(want.dst);
     let have: KernelRoute | undefined;
-    let first: KernelRoute | undefined;
-    let calico: KernelRoute | undefined;
-    for (const r of byDst.get(want.dst) ?? []) {
-      if (used.has(r) || r.family !== want.family) continue;
-      if (routeDifferences(want, r) === 0) {
-        have = r;
-        break;
+    let differences = 0;
+    if (known !== undefined && !Array.isArray(known)) {
+      if (known.family === want.family && !used.has(known)) {
+        have = known;
+        differences = routeDifferences(want, known);
       }
-      first ??= r;
-      if (calico === undefined && isCalicoRoute(r, expected)) calico = r;
+    } else if (known !== undefined) {
+      let first: KernelRoute | undefined;
+      let calico: KernelRoute | undefined;
+      for (const r of known) {
+        if (used.has(r) || r.family !== want.family) continue;
+        if (routeDifferences(want, r) === 0) {
+          have = r;
+          break;
+        }
+        first ??= r;
+        if (calico === undefined && isCalicoRoute(r, expected)) calico = r;
+      }
+      have ??= calico ?? first;
+      if (have) differences = routeDifferences(want, have);
     }
-    have ??= calico ?? first;
     if (!have) {
       findings.push({
         code: want.missingCode,
@@ -164,7 +174,6 @@ function checkRoutes(
       continue;
     }
     used.add(have);
-    const differences = routeDifferences(want, have);
     const otherMetric = want.metric !== undefined && want.metric !== (have.metric ?? 0);
     const otherMtu = want.mtu !== undefined && want.mtu !== have.mtu;
     if (differences === 0 && !otherMetric && !otherMtu) continue;
@@ -188,6 +197,7 @@ function checkRoutes(
     });
   }
   let examined = 0;
+  let wantedDsts: Set<string> | undefined;
   for (const r of view.routes) {
     if (used.has(r) || !isCalicoRoute(r, expected)) continue;
     const net = readPrefix(r.dst);
@@ -198,7 +208,9 @@ function checkRoutes(
       severity: 'error',
       area: r.dev && expected.interfacePrefixes.some((p) => r.dev!.startsWith(p)) ? 'workloads' : 'routes',
       subject: r.dst,
-      expected: wantedDsts.has(r.dst) ? 'only the route above' : null,
+      expected: (wantedDsts ??= new Set(expected.routes.map((w) => w.dst))).has(r.dst)
+        ? 'only the route above'
+        : null,
       actual: formatRoute(r),
       hint: `${unexplained(r, cluster)}: ${ipCmd(r.family)} route del ${formatRoute(r)}`,
     });
