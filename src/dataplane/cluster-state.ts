@@ -250,8 +250,10 @@ async function scanResources<T>(
       return undefined;
     }
     if (typeof res !== 'object' || res === null || Array.isArray(res)) return undefined;
+    // Freshly parsed and nobody else's: given a metadata in place rather than copied.
     const obj = res as ResourceObject;
-    return fold({ ...obj, metadata: obj.metadata ?? {} });
+    obj.metadata ??= {};
+    return fold(obj);
   });
   return results;
 }
