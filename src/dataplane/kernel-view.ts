@@ -195,27 +195,31 @@ export function interfaceWithAddress(view: KernelView, ip: string): string | und
 /**
  * How the kernel reaches an address outside Calico's own routes: a connected subnet (gateway: the
  * address itself), else the longest matching non-Calico main-table route (BIRD's `gateway
- * recursive` resolves the BGP next hop this way). The routes are indexed once and each address is
- * resolved once: a node of a large cluster asks for every other node.
+ * recursive` resolves the BGP next hop this way). The routes are indexed once, when the first address
+ * is asked for (a node whose pools' routes are Felix's asks for none), and each address is resolved
+ * once: a node of a large cluster asks for every other node.
  */
 export function nextHopResolver(
   view: KernelView,
   isCalicoRoute: (r: KernelRoute) => boolean,
 ): (ip: string) => { gateway: string; dev: string } | undefined {
-  const candidates: (readonly [CIDR, KernelRoute])[] = [];
-  for (const r of view.routes) {
-    if (r.type !== 'unicast' || !r.dev || isCalicoRoute(r)) continue;
-    const cidr = parseCIDROrIP(r.dst === 'default' ? (r.family === 4 ? '0.0.0.0/0' : '::/0') : r.dst);
-    if (cidr) candidates.push([cidr, r]);
-  }
-  // The longest prefix holding the address, the first route of the kernel's among equal ones.
-  const routes = new PrefixIndex(candidates);
+  let routes: PrefixIndex<KernelRoute> | undefined;
+  const index = (): PrefixIndex<KernelRoute> => {
+    const candidates: (readonly [CIDR, KernelRoute])[] = [];
+    for (const r of view.routes) {
+      if (r.type !== 'unicast' || !r.dev || isCalicoRoute(r)) continue;
+      const cidr = parseCIDROrIP(r.dst === 'default' ? (r.family === 4 ? '0.0.0.0/0' : '::/0') : r.dst);
+      if (cidr) candidates.push([cidr, r]);
+    }
+    // The longest prefix holding the address, the first route of the kernel's among equal ones.
+    return new PrefixIndex(candidates);
+  };
   const resolved = new Map<string, { gateway: string; dev: string } | undefined>();
   return (ip) => {
     const known = resolved.get(ip);
     if (known !== undefined || resolved.has(ip)) return known;
     const target = readAddress(ip);
-    const best = target && routes.longest(target);
+    const best = target && (routes ??= index()).longest(target);
     const hop = best?.dev ? { gateway: best.gateway ?? ip, dev: best.dev } : undefined;
     resolved.set(ip, hop);
     return hop;
