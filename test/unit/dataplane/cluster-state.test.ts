@@ -87,3 +87,25 @@ describe('readClusterState: blocks', () => {
     expect(blocks.find((b) => b.cidr === '10.65.84.0/26')!.foreign).toEqual([]);
   });
 });
+
+describe('readClusterState: onAnswered (when node check starts its iproute2 children)', () => {
+  const NODES = Object.fromEntries(
+    [...generateDataset({ blocks: 300 })].filter(([key]) => key.includes('/projectcalico.org/nodes/')),
+  );
+
+  it.each([
+    ['with Nodes: at the first one', NODES],
+    ['without Nodes: when their read ends', {}],
+  ])('is called once, before the snapshot is complete, %s', async (_, nodes) => {
+    const { ds, cleanup } = await datastoreWith({ ...STORED, ...nodes });
+    try {
+      const events: string[] = [];
+      const state = await readClusterState(ds, [], () => events.push('answered'));
+      events.push('read');
+      expect(events).toEqual(['answered', 'read']);
+      expect(state.nodes).toHaveLength(Object.keys(nodes).length);
+    } finally {
+      await cleanup();
+    }
+  });
+});
