@@ -210,6 +210,7 @@ const warmUps = [
   ['node', 'status', ...sockets, '-o', 'json'],
   ['node', 'status'],
   ['ipam', 'show'],
+  ['ipam', 'check'],
   // Reads this machine's routes and links (read-only); the empty store makes every check trivial.
   ['node', 'check', '--node', 'fast-path-warm-up'],
 ];

@@ -23,6 +23,11 @@ export const FAST_COMMANDS: Record<string, () => Promise<FastHandler>> = {
   version: async () => fast((await import('../handlers/version.js')).runVersion),
   validate: async () => fast((await import('../handlers/validate.js')).runValidate),
   'ipam:show': async () => fast((await import('../handlers/ipam-show.js')).runIpamShow),
+  // Its second parameter is where the text goes (stdout by default), not the arguments.
+  'ipam:check': async () => {
+    const { runIpamCheck } = await import('../handlers/ipam-check.js');
+    return fast((flags: Parameters<typeof runIpamCheck>[0]) => runIpamCheck(flags));
+  },
   'datastore:export': async () => fast((await import('../handlers/datastore-export.js')).runDatastoreExport),
   'datastore:import': async () => fast((await import('../handlers/datastore-import.js')).runDatastoreImport),
   'node:status': async () => fast((await import('../handlers/node-status.js')).runNodeStatus),
