@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { readReportFile, writeReportFile } from '../src/ipam/report.js';
+import { encodeAllocations, readReportFile, writeReportFile } from '../src/ipam/report.js';
 import type { BuiltCli } from './built-cli.js';
 import { BLOCK_PREFIX } from './dataset.js';
 import type { BenchEtcd } from './etcd.js';
@@ -231,7 +231,9 @@ export async function releaseRow(
   rmSync(cut, { force: true });
   // The report's order (Go's sorted keys) is kept: the first addresses of the full report.
   const { allocations: _all, ...head } = report;
-  writeReportFile(cut, { ...head, leakedHandles: [] }, leaked.slice(0, RELEASE_ADDRESSES));
+  writeReportFile(cut, { ...head, leakedHandles: [] }, (enc) =>
+    encodeAllocations(enc, leaked.slice(0, RELEASE_ADDRESSES)),
+  );
   const addresses = Math.min(RELEASE_ADDRESSES, leaked.length);
   const subject = cli.subject(
     label,

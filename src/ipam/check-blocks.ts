@@ -21,6 +21,7 @@ import { BlockWalker } from './block-owners.js';
 import { equalsAscii } from './block-summary.js';
 import { shapeProblem, type CheckedBlock, type RejectedBlock } from './check-values.js';
 import type { HandleJoin } from './check-handles.js';
+import type { ReportEncoder } from './report.js';
 import type { Network } from './keys.js';
 
 /** An attribute as the check reads it; the secondary values are those that are set and not empty. */
@@ -97,6 +98,26 @@ export class ReportTexts {
     return -this.decoded.push(fields);
   }
 
+  /**
+   * Writes the fields REPORT_FIELDS[from, to) of a record that are set (as bytes where the walk
+   * kept them), each under its report name: the report's node comes between them.
+   */
+  write(ref: number | undefined, from: number, to: number, enc: ReportEncoder): void {
+    if (ref === undefined) return;
+    if (ref < 0) {
+      const fields = this.decoded[-ref - 1]!;
+      for (let n = from; n < to; n++) enc.textField(REPORT_NAMES[n]!, fields[REPORT_FIELDS[n]!] ?? '');
+      return;
+    }
+    const b = this.bytes;
+    let at = ref;
+    for (let n = 0; n < to; n++) {
+      const length = b[at]! | (b[at + 1]! << 8);
+      if (n >= from) enc.bytesField(REPORT_NAMES[n]!, b, at + 2, at + 2 + length);
+      at += 2 + length;
+    }
+  }
+
   get(ref: number | undefined): ReportFields {
     if (ref === undefined) return {};
     if (ref < 0) return this.decoded[-ref - 1]!;
@@ -115,6 +136,11 @@ export class ReportTexts {
 const MAX_TEXT = 0xffff;
 /** The report's fields of a record, in record order. */
 const REPORT_FIELDS = ['pod', 'namespace', 'type', 'timestamp'] as const;
+/** Their names in the report. */
+const REPORT_NAMES = ['pod', 'namespace', 'type', 'creationTimestamp'] as const;
+/** The record's fields the report writes before an allocation's node, and after it (ReportTexts.write). */
+export const BEFORE_NODE = [0, 2] as const;
+export const AFTER_NODE = [2, 4] as const;
 
 /** A block as the check uses it (from either reader). */
 export interface CheckBlock {

@@ -13,6 +13,7 @@ import type { ValueHead } from '../datastore/value-head.js';
 import { WINDOWS_RESERVED_HANDLE } from './block.js';
 import { holdOneMore, type HeldAddresses } from './consistency.js';
 import { HANDLE_PREFIX } from './keys.js';
+import type { ReportEncoder } from './report.js';
 
 /** What find() returns for a key that is not a handle key (parseHandleKey's undefined). */
 export const NOT_A_HANDLE_KEY = -2;
@@ -143,6 +144,13 @@ export class HandleJoin {
   /** The IDs the blocks hold addresses for that the handle listing did not find, in first-held order. */
   *missing(): Generator<string> {
     for (const e of this.heldOrder) if (this.entries[e * ENTRY + FOUND] === 0) yield this.idOf(e);
+  }
+
+  /** Writes the entry's ID as the report's handle field. */
+  writeId(e: number, enc: ReportEncoder): void {
+    const start = this.entries[e * ENTRY + ID_START]!;
+    if (start < 0) enc.textField('handle', this.otherText[e]!);
+    else enc.bytesField('handle', this.ids, start, start + this.entries[e * ENTRY + ID_LENGTH]!);
   }
 
   idOf(e: number): string {

@@ -33,6 +33,8 @@ import {
 } from './keys.js';
 import { affinityHost, WINDOWS_RESERVED_HANDLE } from './block.js';
 import {
+  AFTER_NODE,
+  BEFORE_NODE,
   fromDecoded,
   ReportTexts,
   walkBlock,
@@ -59,7 +61,7 @@ import { matchesOneAddress } from './consistency.js';
 import { parseHandleKey } from './handles.js';
 import { listPools } from './pools.js';
 import { readClusterInfo } from './release-report.js';
-import type { HandleInfo, ReportAllocation, ReportHead } from './report.js';
+import type { HandleInfo, ReportAllocation, ReportEncoder, ReportHead } from './report.js';
 
 const TOP_NODES = 20;
 /**
@@ -116,8 +118,15 @@ export interface CheckSummary {
 
 export interface CheckResult {
   summary: CheckSummary;
-  /** With keepReport: calicoctl's report, its allocations in Go's (sorted) key order. */
-  report?: { head: ReportHead; allocations: () => Iterable<[string, ReportAllocation[]]> };
+  /**
+   * With keepReport: calicoctl's report. write writes its allocations (writeReportFile); allocations
+   * lists the same, in Go's (sorted) key order, as objects (what write is tested against).
+   */
+  report?: {
+    head: ReportHead;
+    write: (enc: ReportEncoder) => void;
+    allocations: () => Iterable<[string, ReportAllocation[]]>;
+  };
 }
 
 /**
@@ -216,15 +225,44 @@ class AllocationRows {
 
   /** An address's allocations, in the order they were recorded. */
   *of(ip: IPKey): Generator<Allocation> {
-    for (let row = this.first.get(ip); row !== undefined; row = this.next[row] || undefined) {
+    for (let row = this.firstRow(ip); row >= 0; row = this.nextRow(row)) {
       yield {
-        handle: this.handle[row]!,
-        sequenceNumber: this.sequence[row]!,
-        attr: this.attr[row],
-        node: this.node[row]!,
-        borrowed: this.borrowed[row] === 1,
+        handle: this.handleOf(row),
+        sequenceNumber: this.sequenceOf(row),
+        attr: this.attrOf(row),
+        node: this.nodeOf(row),
+        borrowed: this.borrowedAt(row),
       };
     }
+  }
+
+  /** An address's first row (-1: none); nextRow gives the next of the same address. */
+  firstRow(ip: IPKey): number {
+    return this.first.get(ip) ?? -1;
+  }
+
+  nextRow(row: number): number {
+    return this.next[row]! || -1;
+  }
+
+  handleOf(row: number): number {
+    return this.handle[row]!;
+  }
+
+  sequenceOf(row: number): number | bigint {
+    return this.sequence[row]!;
+  }
+
+  attrOf(row: number): CheckAttribute | undefined {
+    return this.attr[row];
+  }
+
+  nodeOf(row: number): string {
+    return this.node[row]!;
+  }
+
+  borrowedAt(row: number): boolean {
+    return this.borrowed[row] === 1;
   }
 }
 
@@ -676,6 +714,7 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
         clusterType: info.clusterType,
         leakedHandles,
       },
+      write: (enc) => writeReportAllocations(c, enc),
       allocations: () => reportAllocations(c),
     },
   };
@@ -787,6 +826,31 @@ function* reportAllocations(c: Checker): Generator<[string, ReportAllocation[]]>
       list.push(out);
     }
     yield [ip, list];
+  }
+}
+
+/**
+ * What reportAllocations lists, written straight into the report's encoder: the handle and the
+ * attribute's texts as the bytes they were kept in, each allocation from its row.
+ */
+function writeReportAllocations(c: Checker, enc: ReportEncoder): void {
+  const rows = c.allocations;
+  const texts = c.reportTexts!;
+  for (const { key, ip } of inTextOrder(rows.ips())) {
+    const owners = c.inUseIPs.get(key);
+    const list = owners === undefined ? null : ownerList(owners);
+    enc.address(ip);
+    for (let row = rows.firstRow(key); row >= 0; row = rows.nextRow(row)) {
+      enc.allocation(ip);
+      const handle = rows.handleOf(row);
+      if (handle >= 0) c.handles.writeId(handle, enc);
+      enc.sequenceNumber(rows.sequenceOf(row));
+      const ref = rows.attrOf(row)?.texts;
+      texts.write(ref, ...BEFORE_NODE, enc);
+      enc.textField('node', rows.nodeOf(row));
+      texts.write(ref, ...AFTER_NODE, enc);
+      enc.endAllocation(owners !== undefined, rows.borrowedAt(row), list);
+    }
   }
 }
 

@@ -3,7 +3,7 @@
  * Allocation, HandleInfo; json.MarshalIndent with two spaces, no trailing newline), and reading
  * reports back for `ipam release --from-report` (`commands/ipam/release.go` mergeReports).
  */
-import { closeSync, fchmodSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 import { compareGoStrings, encodeGoJson, parseGoJson, quoteGoString, S } from '../codec/go-json.js';
@@ -84,101 +84,228 @@ export const reportSchema = S.struct([
   },
 ]);
 
+/** The report's text fields of an allocation, in the order they are written (each omitted when empty). */
+export type ReportTextField = 'handle' | 'pod' | 'namespace' | 'node' | 'type' | 'creationTimestamp';
+
 /**
- * The report as json.MarshalIndent(report, "", "  ") writes it, in chunks: the head is encoded
- * with an empty allocations map, which is then replaced by the entries one at a time, so the whole
- * text never exists at once.
+ * The report as json.MarshalIndent(report, "", "  ") writes it, as bytes handed to sink a chunk at a
+ * time (the whole text never exists at once): the head is encoded with an empty allocations map,
+ * which is then replaced by the addresses one at a time. A caller writes, in Go's sorted key order,
+ * each address (address), each of its allocations (allocation, then the fields it has in
+ * allocationSchema's order, then endAllocation), and at last finish. Text given as UTF-8 bytes is
+ * copied as it is where Go would write it verbatim (printable ASCII but `"`, `\`, `<`, `>`, `&`),
+ * so that 300,000 allocations' names and timestamps need not become strings to be written;
+ * anything else goes through quoteGoString. encodeAllocation writes a ReportAllocation so, and
+ * test/unit/ipam/report-encode.test.ts holds the result to encodeGoJson with reportSchema.
  */
-export function* encodeReportChunks(
-  head: ReportHead,
-  allocations: Iterable<[string, ReportAllocation[]]>,
-): Generator<string> {
-  const text = encodeGoJson({ ...head, allocations: new Map() }, reportSchema, { indent: '  ' });
-  const marker = '"allocations": {}';
-  const at = text.indexOf(marker) + marker.length - 1;
-  yield text.slice(0, at);
-  let first = true;
-  for (const [ip, list] of allocations) {
-    yield `${first ? '' : ','}${INDENT[2]}${quoteGoString(ip)}: ${encodeAllocationList(list)}`;
-    first = false;
+export class ReportEncoder {
+  private buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  private at = 0;
+  private tail = '';
+  private addresses = 0;
+  /** Allocations written in the current address's list. */
+  private listed = 0;
+
+  constructor(private readonly sink: (bytes: Buffer) => void) {}
+
+  start(head: ReportHead): void {
+    const text = encodeGoJson({ ...head, allocations: new Map() }, reportSchema, { indent: '  ' });
+    const marker = '"allocations": {}';
+    const at = text.indexOf(marker) + marker.length - 1;
+    this.utf8(text.slice(0, at));
+    this.tail = text.slice(at);
   }
-  yield first ? text.slice(at) : `${INDENT[1]}${text.slice(at)}`;
-}
 
-/** A new line indented for each depth of the report (two spaces a level). */
-const INDENT = ['\n', '\n  ', '\n    ', '\n      ', '\n        ', '\n          '] as const;
+  /** The next address (its allocations follow). */
+  address(ip: string): void {
+    this.endList();
+    this.ascii(this.addresses++ === 0 ? '\n    ' : ',\n    ');
+    this.text(ip);
+    this.ascii(': [');
+    this.listed = 0;
+  }
 
-/**
- * One address's allocations as encodeGoJson writes them with allocationSchema at their depth in the
- * report (a list of 300,000 is written at 10k blocks: the schema walk was most of the writing).
- */
-function encodeAllocationList(list: readonly ReportAllocation[]): string {
-  if (list.length === 0) return '[]';
-  let out = '[';
-  for (let i = 0; i < list.length; i++) {
-    const a = list[i]!;
-    out += `${i === 0 ? '' : ','}${INDENT[3]}{${INDENT[4]}"ip": ${quoteGoString(a.ip)}`;
-    if (a.handle) out += field('handle') + quoteGoString(a.handle);
-    if (a.sequenceNumber !== undefined && a.sequenceNumber !== null) {
-      out += field('sequenceNumber') + integerText(a.sequenceNumber);
+  /** The next allocation of the current address, up to its ip field. */
+  allocation(ip: string): void {
+    this.ascii(this.listed++ === 0 ? ALLOCATION_START : `,${ALLOCATION_START}`);
+    this.text(ip);
+  }
+
+  textField(name: ReportTextField, value: string): void {
+    if (value === '') return;
+    this.ascii(FIELD[name]);
+    this.text(value);
+  }
+
+  /** A text field given as its UTF-8 bytes b[start, end). */
+  bytesField(name: ReportTextField, b: Buffer, start: number, end: number): void {
+    if (end <= start) return;
+    this.ascii(FIELD[name]);
+    this.room(end - start + 2);
+    const out = this.buf;
+    let at = this.at;
+    out[at++] = QUOTE;
+    for (let k = start; k < end; k++) {
+      const c = b[k]!;
+      if (c < 0x20 || c >= 0x7f || c === QUOTE || c === BACKSLASH || c === 0x3c || c === 0x3e || c === 0x26) {
+        this.text(b.toString('utf8', start, end));
+        return;
+      }
+      out[at++] = c;
     }
-    if (a.pod) out += field('pod') + quoteGoString(a.pod);
-    if (a.namespace) out += field('namespace') + quoteGoString(a.namespace);
-    if (a.node) out += field('node') + quoteGoString(a.node);
-    if (a.type) out += field('type') + quoteGoString(a.type);
-    if (a.creationTimestamp) out += field('creationTimestamp') + quoteGoString(a.creationTimestamp);
-    out += field('inUse') + (a.inUse ? 'true' : 'false');
-    if (a.borrowed) out += field('borrowed') + 'true';
-    out += field('owners');
-    if (a.owners === null || a.owners === undefined) out += 'null';
-    else if (a.owners.length === 0) out += '[]';
-    else out += `[${a.owners.map((o) => INDENT[5] + quoteGoString(o)).join(',')}${INDENT[4]}]`;
-    out += `${INDENT[3]}}`;
+    out[at++] = QUOTE;
+    this.at = at;
   }
-  return `${out}${INDENT[2]}]`;
+
+  sequenceNumber(n: number | bigint): void {
+    this.ascii(FIELD.sequenceNumber);
+    this.ascii(typeof n === 'bigint' || !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n));
+  }
+
+  /** The allocation's last fields, and its end. */
+  endAllocation(inUse: boolean, borrowed: boolean, owners: readonly string[] | null): void {
+    this.ascii(inUse ? IN_USE_TRUE : IN_USE_FALSE);
+    if (borrowed) this.ascii(BORROWED);
+    this.ascii(FIELD.owners);
+    if (owners === null) this.ascii('null');
+    else if (owners.length === 0) this.ascii('[]');
+    else {
+      this.ascii('[');
+      for (let i = 0; i < owners.length; i++) {
+        this.ascii(i === 0 ? '\n          ' : ',\n          ');
+        this.text(owners[i]!);
+      }
+      this.ascii('\n        ]');
+    }
+    this.ascii('\n      }');
+  }
+
+  /** The rest of the report after the last address; everything is then handed to sink. */
+  finish(): void {
+    this.endList();
+    this.utf8(this.addresses === 0 ? this.tail : `\n  ${this.tail}`);
+    this.flush();
+  }
+
+  /** One allocation from its fields. */
+  encodeAllocation(a: ReportAllocation): void {
+    this.allocation(a.ip);
+    if (a.handle) this.textField('handle', a.handle);
+    if (a.sequenceNumber !== undefined && a.sequenceNumber !== null) this.sequenceNumber(a.sequenceNumber);
+    for (const name of ['pod', 'namespace', 'node', 'type', 'creationTimestamp'] as const) {
+      const v = a[name];
+      if (v) this.textField(name, v);
+    }
+    this.endAllocation(a.inUse, a.borrowed === true, a.owners ?? null);
+  }
+
+  private endList(): void {
+    if (this.addresses === 0) return;
+    this.ascii(this.listed === 0 ? ']' : '\n    ]');
+  }
+
+  /** A string as Go writes it: quoted, verbatim where that is what quoteGoString writes. */
+  private text(s: string): void {
+    this.room(s.length + 2);
+    const out = this.buf;
+    let at = this.at;
+    out[at++] = QUOTE;
+    for (let k = 0; k < s.length; k++) {
+      const c = s.charCodeAt(k);
+      if (c < 0x20 || c >= 0x7f || c === QUOTE || c === BACKSLASH || c === 0x3c || c === 0x3e || c === 0x26) {
+        this.utf8(quoteGoString(s));
+        return;
+      }
+      out[at++] = c;
+    }
+    out[at++] = QUOTE;
+    this.at = at;
+  }
+
+  /** Text known to be ASCII (the report's punctuation, numbers). */
+  private ascii(s: string): void {
+    this.room(s.length);
+    const out = this.buf;
+    let at = this.at;
+    for (let k = 0; k < s.length; k++) out[at++] = s.charCodeAt(k);
+    this.at = at;
+  }
+
+  /** Any text, as UTF-8 (a quoted string, or the head and tail encodeGoJson wrote). */
+  private utf8(s: string): void {
+    this.room(Buffer.byteLength(s));
+    this.at += this.buf.write(s, this.at);
+  }
+
+  /** Makes room for n more bytes, handing what is written to the sink first when it does not fit. */
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+  }
+
+  private flush(): void {
+    if (this.at > 0) this.sink(this.buf.subarray(0, this.at));
+    this.at = 0;
+  }
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const ALLOCATION_START = '\n      {\n        "ip": ';
 /** What comes before a field's value (after the first field). */
-const field = (name: string): string => `,${INDENT[4]}"${name}": `;
+const FIELD = Object.fromEntries(
+  ['handle', 'sequenceNumber', 'pod', 'namespace', 'node', 'type', 'creationTimestamp', 'owners'].map(
+    (name) => [name, `,\n        "${name}": `],
+  ),
+) as Record<ReportTextField | 'sequenceNumber' | 'owners', string>;
+const IN_USE_TRUE = ',\n        "inUse": true';
+const IN_USE_FALSE = ',\n        "inUse": false';
+const BORROWED = ',\n        "borrowed": true';
 
-/** An integer's digits, exact (as encodeGoJson writes an int). */
-const integerText = (n: number | bigint): string =>
-  typeof n === 'bigint' || !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n);
-
-export function encodeReport(report: Report): string {
-  const sorted = [...report.allocations].sort((a, b) => compareGoStrings(a[0], b[0]));
-  return [...encodeReportChunks(report, sorted)].join('');
+/** Addresses and their allocations, given in Go's sorted key order. */
+export function encodeAllocations(
+  enc: ReportEncoder,
+  allocations: Iterable<[string, ReportAllocation[]]>,
+): void {
+  for (const [ip, list] of allocations) {
+    enc.address(ip);
+    for (const a of list) enc.encodeAllocation(a);
+  }
 }
 
+/** The report as one string (encoded as writeReportFile writes it). */
+export function encodeReport(report: Report): string {
+  const chunks: Buffer[] = [];
+  const enc = new ReportEncoder((bytes) => chunks.push(Buffer.from(bytes)));
+  enc.start(report);
+  encodeAllocations(
+    enc,
+    [...report.allocations].sort((a, b) => compareGoStrings(a[0], b[0])),
+  );
+  enc.finish();
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The size of the chunks the report is written in. */
 const CHUNK_BYTES = 1 << 20;
 
 /**
  * Writes the report atomically: a private temporary file in the same directory, written a chunk at
  * a time, then a rename, so a failed run never leaves a half-written report. Mode 0600 (calicoctl
- * uses 0777).
+ * uses 0777). write is given the encoder after its start, and writes the allocations (see
+ * ReportEncoder).
  */
-export function writeReportFile(
-  path: string,
-  head: ReportHead,
-  allocations: Iterable<[string, ReportAllocation[]]>,
-): void {
+export function writeReportFile(path: string, head: ReportHead, write: (enc: ReportEncoder) => void): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', 0o600);
-    let pending: string[] = [];
-    let size = 0;
-    const flush = (): void => {
-      writeFileSync(fd!, pending.join(''));
-      pending = [];
-      size = 0;
-    };
-    for (const chunk of encodeReportChunks(head, allocations)) {
-      pending.push(chunk);
-      size += chunk.length;
-      if (size >= CHUNK_BYTES) flush();
-    }
-    flush();
+    const out = fd;
+    const enc = new ReportEncoder((bytes) => writeAll(out, bytes));
+    enc.start(head);
+    write(enc);
+    enc.finish();
     fchmodSync(fd, 0o600);
     closeSync(fd);
     fd = undefined;
@@ -191,6 +318,11 @@ export function writeReportFile(
       hint: 'check that the directory exists and is writable',
     });
   }
+}
+
+/** writeSync until every byte is written (a write to a file may write fewer). */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
 const fieldString = (o: Record<string, unknown>, k: string): string => (typeof o[k] === 'string' ? o[k] : '');

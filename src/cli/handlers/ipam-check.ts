@@ -51,7 +51,7 @@ export async function runIpamCheck(
     );
     progress.stop();
     if (flags.output !== undefined && result.report) {
-      writeReportFile(flags.output, result.report.head, result.report.allocations());
+      writeReportFile(flags.output, result.report.head, result.report.write);
     }
     return { data: { ...result.summary, reportFile: flags.output ?? null }, json: flags.json };
   } finally {

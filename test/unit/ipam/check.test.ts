@@ -18,6 +18,7 @@ import {
   writeReportFile,
   type Report,
 } from '../../../src/ipam/report.js';
+import { BLOCK_PREFIX, generateDataset } from '../../../bench/dataset.js';
 import { CHECK_KEYS } from './check-fixtures.js';
 import { tempDir } from '../../helpers/temp.js';
 import { datastoreWith } from './memory-datastore.js';
@@ -160,7 +161,7 @@ describe('checkIPAM', () => {
     const r = await check(ds, { version: 'v3.32.1-test' });
     const dir = tempDir('g2-report-');
     const file = join(dir, 'report.json');
-    writeReportFile(file, r.report!.head, r.report!.allocations());
+    writeReportFile(file, r.report!.head, r.report!.write);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const text = readFileSync(file, 'utf8');
     expect(
@@ -182,6 +183,36 @@ describe('checkIPAM', () => {
     expect(back.allocations.get('10.0.1.3')?.[0]?.sequenceNumber).toBe(1780308000000000003n);
     // The streamed writer and the one-piece encoder write the same bytes.
     expect(encodeReport({ ...r.report!.head, allocations: new Map(r.report!.allocations()) })).toBe(text);
+  });
+});
+
+describe("the report's writer", () => {
+  // The benchmark's dataset (leaks: handles without allocations, allocations without handles),
+  // one pod name made non-ASCII (bytes the writer must hand to quoteGoString), and the fixtures.
+  const dataset = Object.fromEntries(generateDataset({ blocks: 300, leaks: true }));
+  const [nonAscii] = Object.entries(dataset).filter(
+    ([k, v]) => k.startsWith(BLOCK_PREFIX) && v.includes('"pod":"'),
+  );
+  dataset[nonAscii![0]] = nonAscii![1].replace('"pod":"', '"pod":"pöd-日本-');
+
+  it.each([
+    ['the benchmark dataset', dataset, '"pod": "pöd-日本-'],
+    ['the fixtures', CHECK_KEYS, '"sequenceNumber": 1780308000000000001'],
+  ])('writes, from the bytes it kept, what the allocations list says (%s)', async (_, keys, sample) => {
+    // Seeded in one transaction: a create each would take seconds.
+    const { ds: store, cleanup } = await datastoreWith({});
+    try {
+      const puts = Object.entries(keys).map(([key, value]) => ({ type: 'put' as const, key, value }));
+      await store.txn({ compare: [], success: puts });
+      const r = await check(store);
+      const file = join(tempDir('report-writer-'), 'report.json');
+      writeReportFile(file, r.report!.head, r.report!.write);
+      const text = readFileSync(file, 'utf8');
+      expect(text).toBe(encodeReport({ ...r.report!.head, allocations: new Map(r.report!.allocations()) }));
+      expect(text).toContain(sample);
+    } finally {
+      await cleanup();
+    }
   });
 });
 
