@@ -43,8 +43,6 @@ export interface ListedHandle {
   kv: KeyValue;
   /** What the blocks hold for it. */
   held: HeldAddresses;
-  /** Whether its value is the usual one-address form for held (consistency.ts matchesOneAddress). */
-  matchesHeld: boolean;
 }
 
 export interface ExtraCheck {
@@ -52,7 +50,11 @@ export interface ExtraCheck {
   block?(block: CheckBlock): void;
   /** Each block the check refuses to number (see RejectedBlock). */
   rejectedBlock?(block: RejectedBlock): void;
-  /** Each handle whose value can be read and that the blocks hold addresses for, in key order. */
+  /**
+   * Each handle whose value can be read, that the blocks hold addresses for, and whose value is not
+   * the usual one-address form for what they hold (consistency.ts matchesOneAddress), in key order:
+   * nearly every handle is in that form, and is not visited.
+   */
   handle?(handle: ListedHandle): void;
   /** Each key under /calico/ipam/v2/host/ (block affinities); valid only during the call. */
   affinity?(kv: KeyValue): void;
@@ -173,8 +175,7 @@ class OutsideActivePools implements ExtraCheck {
 class HandleCounts implements ExtraCheck {
   private readonly found: HandleCountMismatch[] = [];
 
-  handle({ kv, held, matchesHeld }: ListedHandle): void {
-    if (matchesHeld) return;
+  handle({ kv, held }: ListedHandle): void {
     // Blocks are counted under Go's CIDR text; a handle's keys are compared in the same spelling.
     const counts: Record<string, number | bigint> = {};
     for (const [cidr, n] of Object.entries(decodeHandle(kv).block ?? {})) {

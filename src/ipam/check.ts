@@ -168,16 +168,26 @@ interface Allocation {
   /** Its handle's entry in the HandleJoin; -1 for none (or Windows' reservation). */
   handle: number;
   sequenceNumber: number | bigint;
-  attr: CheckAttribute | undefined;
+  /** Its attribute's texts in the ReportTexts; undefined for none. */
+  texts: number | undefined;
+  /** calicoctl's formatAttrs text of its attribute (attrsText), kept with --show-problem-ips only. */
+  attrs: string;
   /** Its node ('' for none). */
   node: string;
   borrowed: boolean;
 }
 
+/** What the texts column holds for an allocation without report texts. */
+const NO_TEXTS = -0x80000000;
+/** A sequence number is kept as high * SEQUENCE_SPLIT + low, both exact doubles (a uint64 fits). */
+const SEQUENCE_SPLIT = 1e9;
+const SEQUENCE_SPLIT_BIG = 1_000_000_000n;
+
 /**
  * Every allocation, kept until the report is written (it is sorted by address across blocks): in
- * columns, not an object per allocation, and with the handle as its entry in the HandleJoin, not a
- * string; the strings kept are the attribute's own, shared by its addresses.
+ * columns, not an object per allocation, with the handle as its entry in the HandleJoin, not a
+ * string, the attribute's texts as their reference in the ReportTexts (the attribute itself is not
+ * kept), and the sequence number (19 digits in Calico's blocks: a BigInt each) as two numbers.
  */
 class AllocationRows {
   /** Each address's first row, in first-appearance order. */
@@ -185,25 +195,33 @@ class AllocationRows {
   /** The next row of the same address (an address allocated in two overlapping blocks), or 0. */
   private next = new Int32Array(1024);
   private handle = new Int32Array(1024);
+  private texts = new Int32Array(1024);
   private borrowed = new Uint8Array(1024);
-  private readonly sequence: (number | bigint)[] = [];
-  private readonly attr: (CheckAttribute | undefined)[] = [];
+  private sequenceHigh = new Float64Array(1024);
+  private sequenceLow = new Float64Array(1024);
+  /** Sequence numbers that do not split so (negative, or beyond a uint64), by row. */
+  private readonly otherSequences = new Map<number, number | bigint>();
+  private readonly attrs: string[] = [];
   private readonly node: string[] = [];
   private count = 0;
+
+  constructor(private readonly withAttrs: boolean) {}
 
   add(ip: IPKey, a: Allocation): void {
     const row = this.count++;
     if (row === this.next.length) {
       this.next = grown(this.next);
       this.handle = grown(this.handle);
-      const borrowed = new Uint8Array(this.borrowed.length * 2);
-      borrowed.set(this.borrowed);
-      this.borrowed = borrowed;
+      this.texts = grown(this.texts);
+      this.borrowed = grown(this.borrowed);
+      this.sequenceHigh = grown(this.sequenceHigh);
+      this.sequenceLow = grown(this.sequenceLow);
     }
     this.handle[row] = a.handle;
+    this.texts[row] = a.texts ?? NO_TEXTS;
     this.borrowed[row] = a.borrowed ? 1 : 0;
-    this.sequence.push(a.sequenceNumber);
-    this.attr.push(a.attr);
+    this.setSequence(row, a.sequenceNumber);
+    if (this.withAttrs) this.attrs.push(a.attrs);
     this.node.push(a.node);
     let at = this.first.get(ip);
     if (at === undefined) {
@@ -229,7 +247,8 @@ class AllocationRows {
       yield {
         handle: this.handleOf(row),
         sequenceNumber: this.sequenceOf(row),
-        attr: this.attrOf(row),
+        texts: this.textsOf(row),
+        attrs: this.attrs[row] ?? '',
         node: this.nodeOf(row),
         borrowed: this.borrowedAt(row),
       };
@@ -250,11 +269,24 @@ class AllocationRows {
   }
 
   sequenceOf(row: number): number | bigint {
-    return this.sequence[row]!;
+    const high = this.sequenceHigh[row]!;
+    const low = this.sequenceLow[row]!;
+    if (high < 0) return this.otherSequences.get(row)!;
+    const n = high * SEQUENCE_SPLIT + low;
+    return Number.isSafeInteger(n) ? n : BigInt(high) * SEQUENCE_SPLIT_BIG + BigInt(low);
   }
 
-  attrOf(row: number): CheckAttribute | undefined {
-    return this.attr[row];
+  /** The sequence number's digits, as encodeGoJson writes it. */
+  sequenceDigits(row: number): string {
+    const high = this.sequenceHigh[row]!;
+    if (high === 0) return String(this.sequenceLow[row]!);
+    if (high > 0) return `${high}${String(this.sequenceLow[row]!).padStart(9, '0')}`;
+    return BigInt(this.otherSequences.get(row)!).toString();
+  }
+
+  textsOf(row: number): number | undefined {
+    const texts = this.texts[row]!;
+    return texts === NO_TEXTS ? undefined : texts;
   }
 
   nodeOf(row: number): string {
@@ -264,10 +296,29 @@ class AllocationRows {
   borrowedAt(row: number): boolean {
     return this.borrowed[row] === 1;
   }
+
+  private setSequence(row: number, n: number | bigint): void {
+    let high = -1;
+    let low = 0;
+    if (typeof n === 'bigint') {
+      if (n >= 0n && n < 2n ** 64n) {
+        high = Number(n / SEQUENCE_SPLIT_BIG);
+        low = Number(n % SEQUENCE_SPLIT_BIG);
+      }
+    } else if (Number.isSafeInteger(n) && n >= 0) {
+      high = Math.floor(n / SEQUENCE_SPLIT);
+      low = n % SEQUENCE_SPLIT;
+    }
+    this.sequenceHigh[row] = high;
+    this.sequenceLow[row] = low;
+    if (high < 0) this.otherSequences.set(row, n);
+  }
 }
 
-function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-  const bigger = new Int32Array(a.length * 2);
+function grown<A extends Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(
+  a: A,
+): A {
+  const bigger = new (a.constructor as new (length: number) => A)(a.length * 2);
   bigger.set(a);
   return bigger;
 }
@@ -278,7 +329,7 @@ class Checker {
    * Allocated addresses in first-appearance order: with keepFields every allocation (an
    * address can be allocated in two overlapping blocks), else just the address.
    */
-  readonly allocations = new AllocationRows();
+  readonly allocations: AllocationRows;
   readonly allocatedIPs = new Set<IPKey>();
   readonly allocationsByNode = new Map<string, number>();
   readonly inUseIPs = new Map<IPKey, Owners>();
@@ -296,6 +347,7 @@ class Checker {
 
   constructor(private readonly opts: CheckOptions) {
     this.keepFields = opts.keepReport || opts.showProblemIPs;
+    this.allocations = new AllocationRows(opts.showProblemIPs);
     this.reportTexts = opts.keepReport ? new ReportTexts() : undefined;
   }
 
@@ -339,7 +391,8 @@ class Checker {
         this.allocations.add(ip, {
           handle,
           sequenceNumber: b.sequences?.[String(ord)] ?? 0,
-          attr,
+          texts: attr?.texts,
+          attrs: attrsText(attr),
           node,
           borrowed: node !== blockHost,
         });
@@ -556,7 +609,7 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
         (blocks < 0
           ? matchesOneAddress(held, kv.value)
           : blocks === 1 && plain.firstIsOne && plain.firstIs(held));
-      for (const e of extras) e.handle?.({ kv, held, matchesHeld });
+      if (!matchesHeld) for (const e of extras) e.handle?.({ kv, held });
       return undefined;
     },
     { revision, pages: HANDLE_PAGES },
@@ -599,8 +652,7 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
   if (c.keepFields) {
     for (const ip of c.allocations.ips()) {
       if (leaked(ip) && showProblems) {
-        for (const a of c.allocations.of(ip))
-          out.line(`  ${textOfKey(ip)} leaked; attrs ${attrsText(a.attr)}`);
+        for (const a of c.allocations.of(ip)) out.line(`  ${textOfKey(ip)} leaked; attrs ${a.attrs}`);
       }
     }
   } else {
@@ -815,7 +867,7 @@ function* reportAllocations(c: Checker): Generator<[string, ReportAllocation[]]>
         inUse: owners !== undefined,
         owners: owners === undefined ? null : ownerList(owners),
       };
-      const texts = c.reportTexts!.get(a.attr?.texts);
+      const texts = c.reportTexts!.get(a.texts);
       if (a.handle >= 0) out.handle = c.handles.idOf(a.handle);
       if (texts.pod !== undefined) out.pod = texts.pod;
       if (texts.namespace !== undefined) out.namespace = texts.namespace;
@@ -844,8 +896,8 @@ function writeReportAllocations(c: Checker, enc: ReportEncoder): void {
       enc.allocation(ip);
       const handle = rows.handleOf(row);
       if (handle >= 0) c.handles.writeId(handle, enc);
-      enc.sequenceNumber(rows.sequenceOf(row));
-      const ref = rows.attrOf(row)?.texts;
+      enc.sequenceNumber(rows.sequenceDigits(row));
+      const ref = rows.textsOf(row);
       texts.write(ref, ...BEFORE_NODE, enc);
       enc.textField('node', rows.nodeOf(row));
       texts.write(ref, ...AFTER_NODE, enc);

@@ -157,9 +157,10 @@ export class ReportEncoder {
     this.at = at;
   }
 
-  sequenceNumber(n: number | bigint): void {
+  /** The sequence number as its decimal digits (integerText). */
+  sequenceNumber(digits: string): void {
     this.ascii(FIELD.sequenceNumber);
-    this.ascii(typeof n === 'bigint' || !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n));
+    this.ascii(digits);
   }
 
   /** The allocation's last fields, and its end. */
@@ -191,7 +192,9 @@ export class ReportEncoder {
   encodeAllocation(a: ReportAllocation): void {
     this.allocation(a.ip);
     if (a.handle) this.textField('handle', a.handle);
-    if (a.sequenceNumber !== undefined && a.sequenceNumber !== null) this.sequenceNumber(a.sequenceNumber);
+    if (a.sequenceNumber !== undefined && a.sequenceNumber !== null) {
+      this.sequenceNumber(integerText(a.sequenceNumber));
+    }
     for (const name of ['pod', 'namespace', 'node', 'type', 'creationTimestamp'] as const) {
       const v = a[name];
       if (v) this.textField(name, v);
@@ -249,6 +252,10 @@ export class ReportEncoder {
     this.at = 0;
   }
 }
+
+/** An integer's digits, exact (as encodeGoJson writes an int). */
+const integerText = (n: number | bigint): string =>
+  typeof n === 'bigint' || !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n);
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
