@@ -323,6 +323,78 @@ function grown<A extends Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Flo
   return bigger;
 }
 
+/**
+ * The distinct allocated addresses in first-appearance order, for the text and the JSON summary
+ * (the report's rows keep their own). IPv4 addresses, nearly all of them, are appended to a typed
+ * array as numbers: a Set of 300,000 hashed each and grew by rehashing, ~0.1 µs an address. They
+ * are distinct unless blocks overlap, which sorting them shows once every block is in (seal), and
+ * only then are the repeats dropped, in order, through a Set. Other keys (IPv6 text) go through a
+ * Set as they come, and are held in the same sequence as -(their index + 1).
+ */
+class AllocatedIPs {
+  private keys = new Float64Array(1024);
+  private count = 0;
+  private readonly others: string[] = [];
+  private readonly otherSet = new Set<string>();
+  /** The IPv4 addresses, sorted (seal). */
+  private sorted = new Uint32Array(0);
+
+  add(ip: IPKey): void {
+    let key: number;
+    if (typeof ip === 'number') key = ip;
+    else if (this.otherSet.has(ip)) return;
+    else {
+      this.otherSet.add(ip);
+      key = -this.others.push(ip);
+    }
+    if (this.count === this.keys.length) this.keys = grown(this.keys);
+    this.keys[this.count++] = key;
+  }
+
+  /** Once every address is in: drops the IPv4 repeats and sorts them for has(). */
+  seal(): void {
+    const sorted = new Uint32Array(this.count - this.others.length);
+    for (let i = 0, n = 0; i < this.count; i++) if (this.keys[i]! >= 0) sorted[n++] = this.keys[i]!;
+    sorted.sort();
+    let repeats = false;
+    for (let i = 1; i < sorted.length && !repeats; i++) repeats = sorted[i] === sorted[i - 1];
+    if (repeats) {
+      const seen = new Set<number>();
+      let kept = 0;
+      for (let i = 0; i < this.count; i++) {
+        const key = this.keys[i]!;
+        if (key >= 0 && seen.has(key)) continue;
+        seen.add(key);
+        this.keys[kept++] = key;
+      }
+      this.count = kept;
+    }
+    this.sorted = sorted;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The i-th distinct address in first-appearance order. */
+  at(i: number): IPKey {
+    const key = this.keys[i]!;
+    return key >= 0 ? key : this.others[-key - 1]!;
+  }
+
+  has(ip: IPKey): boolean {
+    if (typeof ip === 'string') return this.otherSet.has(ip);
+    let low = 0;
+    let high = this.sorted.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.sorted[mid]! < ip) low = mid + 1;
+      else high = mid;
+    }
+    return low < this.sorted.length && this.sorted[low] === ip;
+  }
+}
+
 /** The state calicoctl's IPAMChecker keeps, as small as the output allows. */
 class Checker {
   /**
@@ -330,7 +402,7 @@ class Checker {
    * address can be allocated in two overlapping blocks), else just the address.
    */
   readonly allocations: AllocationRows;
-  readonly allocatedIPs = new Set<IPKey>();
+  readonly allocatedIPs = new AllocatedIPs();
   readonly allocationsByNode = new Map<string, number>();
   readonly inUseIPs = new Map<IPKey, Owners>();
   /**
@@ -478,6 +550,7 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
     },
     { revision },
   );
+  if (!c.keepFields) c.allocatedIPs.seal();
   out.line(`Found ${numBlocks} IPAM blocks.`);
   out.add(blockLines);
   blockLines.length = 0;
@@ -656,7 +729,7 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
       }
     }
   } else {
-    for (const ip of c.allocatedIPs) leaked(ip);
+    for (let i = 0; i < c.allocatedIPs.size; i++) leaked(c.allocatedIPs.at(i));
   }
   numProblems += numLeakedIPs;
   out.line(`Found ${numLeakedIPs} IPs that are allocated in IPAM but not actually in use.`);

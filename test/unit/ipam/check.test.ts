@@ -186,6 +186,37 @@ describe('checkIPAM', () => {
   });
 });
 
+describe('overlapping blocks', () => {
+  // A /28 over BLOCK_A and BLOCK_INVALID (both /29): 10.0.1.3 and 10.0.1.8 are allocated twice,
+  // 10.0.1.12 once; an IPv6 block is read after every IPv4 one.
+  const overlapping: Record<string, string> = {
+    ...CHECK_KEYS,
+    '/calico/ipam/v2/assignment/ipv4/block/10.0.1.0-28':
+      '{"cidr":"10.0.1.0/28","affinity":null,"allocations":[null,null,null,0,null,null,null,null,0,null,null,null,0,null,null,null],' +
+      '"unallocated":[0,1,2,4,5,6,7,9,10,11,13,14,15],"attributes":[{"handle_id":null,"secondary":null}],' +
+      '"sequenceNumber":1,"sequenceNumberForAllocation":{},"deleted":false}',
+    '/calico/ipam/v2/assignment/ipv6/block/fd00::-126':
+      '{"cidr":"fd00::/126","affinity":null,"allocations":[0,null,0,null],"unallocated":[1,3],' +
+      '"attributes":[{"handle_id":null,"secondary":null}],"sequenceNumber":1,"sequenceNumberForAllocation":{},"deleted":false}',
+  };
+
+  it('count and list each address once, in first-appearance order, with or without the rows', async () => {
+    const { ds: store, cleanup } = await datastoreWith(overlapping);
+    try {
+      const plain = await check(store, { keepReport: false });
+      const rows = await check(store, { keepReport: true, showProblemIPs: true });
+      const leaked = plain.summary.problems.leakedIPs;
+      // The /28's key comes before the /29's.
+      expect(leaked).toEqual(['10.0.1.3', '10.0.1.8', '10.0.1.12', '10.0.1.5', 'fd00::', 'fd00::2']);
+      expect(rows.summary.problems).toEqual(plain.summary.problems);
+      expect(rows.summary.problemCount).toBe(plain.summary.problemCount);
+      expect(plain.text).toContain('Found 6 IPs that are allocated in IPAM but not actually in use.');
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
 describe("the report's writer", () => {
   // The benchmark's dataset (leaks: handles without allocations, allocations without handles),
   // one pod name made non-ASCII (bytes the writer must hand to quoteGoString), and the fixtures.
