@@ -315,9 +315,13 @@ class AllocationRows {
   }
 }
 
-function grown<A extends Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(
-  a: A,
-): A {
+function grown<
+  A extends
+    | Int32Array<ArrayBuffer>
+    | Uint32Array<ArrayBuffer>
+    | Uint8Array<ArrayBuffer>
+    | Float64Array<ArrayBuffer>,
+>(a: A): A {
   const bigger = new (a.constructor as new (length: number) => A)(a.length * 2);
   bigger.set(a);
   return bigger;
@@ -929,29 +933,32 @@ function unreadableFindings(found: readonly Unreadable[]): ExtraFindings {
  * claims its address (calicoctl marks the allocations that exist when an owner is recorded: every
  * owner but the Windows reservation, which we count too).
  */
-function* reportAllocations(c: Checker): Generator<[string, ReportAllocation[]]> {
-  for (const { key, ip } of inTextOrder(c.allocations.ips())) {
+function reportAllocations(c: Checker): [string, ReportAllocation[]][] {
+  const out: [string, ReportAllocation[]][] = [];
+  forEachInTextOrder(c.allocations.ips(), (key) => {
+    const ip = textOfKey(key);
     const owners = c.inUseIPs.get(key);
     const list: ReportAllocation[] = [];
     for (const a of c.allocations.of(key)) {
-      const out: ReportAllocation = {
+      const allocation: ReportAllocation = {
         ip,
         sequenceNumber: a.sequenceNumber,
         inUse: owners !== undefined,
         owners: owners === undefined ? null : ownerList(owners),
       };
       const texts = c.reportTexts!.get(a.texts);
-      if (a.handle >= 0) out.handle = c.handles.idOf(a.handle);
-      if (texts.pod !== undefined) out.pod = texts.pod;
-      if (texts.namespace !== undefined) out.namespace = texts.namespace;
-      if (a.node !== '') out.node = a.node;
-      if (texts.type !== undefined) out.type = texts.type;
-      if (texts.timestamp !== undefined) out.creationTimestamp = texts.timestamp;
-      if (a.borrowed) out.borrowed = true;
-      list.push(out);
+      if (a.handle >= 0) allocation.handle = c.handles.idOf(a.handle);
+      if (texts.pod !== undefined) allocation.pod = texts.pod;
+      if (texts.namespace !== undefined) allocation.namespace = texts.namespace;
+      if (a.node !== '') allocation.node = a.node;
+      if (texts.type !== undefined) allocation.type = texts.type;
+      if (texts.timestamp !== undefined) allocation.creationTimestamp = texts.timestamp;
+      if (a.borrowed) allocation.borrowed = true;
+      list.push(allocation);
     }
-    yield [ip, list];
-  }
+    out.push([ip, list]);
+  });
+  return out;
 }
 
 /**
@@ -961,12 +968,12 @@ function* reportAllocations(c: Checker): Generator<[string, ReportAllocation[]]>
 function writeReportAllocations(c: Checker, enc: ReportEncoder): void {
   const rows = c.allocations;
   const texts = c.reportTexts!;
-  for (const { key, ip } of inTextOrder(rows.ips())) {
+  forEachInTextOrder(rows.ips(), (key) => {
     const owners = c.inUseIPs.get(key);
     const list = owners === undefined ? null : ownerList(owners);
-    enc.address(ip);
+    enc.address(key);
     for (let row = rows.firstRow(key); row >= 0; row = rows.nextRow(row)) {
-      enc.allocation(ip);
+      enc.allocation(key);
       const handle = rows.handleOf(row);
       if (handle >= 0) c.handles.writeId(handle, enc);
       enc.sequenceNumber(rows.sequenceDigits(row));
@@ -976,33 +983,38 @@ function writeReportAllocations(c: Checker, enc: ReportEncoder): void {
       texts.write(ref, ...AFTER_NODE, enc);
       enc.endAllocation(owners !== undefined, rows.borrowedAt(row), list);
     }
-  }
+  });
 }
 
 /**
- * The keys sorted by their text, byte by byte (Go's order of map keys). IPv4 addresses, nearly all
+ * Visits the keys sorted by their text, byte by byte (Go's order of map keys). IPv4 addresses, nearly all
  * of them, are sorted as numbers that order like their text: a dotted quad compares octet by octet
  * as the octets' decimal strings do ("1" < "10" < "100" < "101" < "11"), so each octet is replaced
  * by its rank among the 256 strings and the four ranks make one 32-bit number.
  */
-function* inTextOrder(keys: Iterable<IPKey>): Generator<{ key: IPKey; ip: string }> {
-  const ranked: number[] = [];
+function forEachInTextOrder(keys: Iterable<IPKey>, visit: (key: IPKey) => void): void {
+  let ranked = new Uint32Array(1024);
+  let n = 0;
   const texts: string[] = [];
   for (const key of keys) {
-    if (typeof key === 'number') ranked.push(octetwise(key, OCTET_RANK));
-    else texts.push(key);
+    if (typeof key !== 'number') texts.push(key);
+    else {
+      if (n === ranked.length) ranked = grown(ranked);
+      ranked[n++] = octetwise(key, OCTET_RANK);
+    }
   }
-  const v4 = Uint32Array.from(ranked).sort();
+  const v4 = ranked.subarray(0, n).sort();
   texts.sort(compareGoStrings);
   let t = 0;
   for (const rank of v4) {
     const key = octetwise(rank, OCTET_OF_RANK);
-    const ip = textOfKey(key);
-    for (; t < texts.length && compareGoStrings(texts[t]!, ip) < 0; t++)
-      yield { key: texts[t]!, ip: texts[t]! };
-    yield { key, ip };
+    if (t < texts.length) {
+      const ip = textOfKey(key);
+      for (; t < texts.length && compareGoStrings(texts[t]!, ip) < 0; t++) visit(texts[t]!);
+    }
+    visit(key);
   }
-  for (; t < texts.length; t++) yield { key: texts[t]!, ip: texts[t]! };
+  for (; t < texts.length; t++) visit(texts[t]!);
 }
 
 /** The octets' decimal strings in Go's string order: OCTET_OF_RANK[rank] is the octet, OCTET_RANK its inverse. */

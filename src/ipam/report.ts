@@ -116,19 +116,19 @@ export class ReportEncoder {
     this.tail = text.slice(at);
   }
 
-  /** The next address (its allocations follow). */
-  address(ip: string): void {
+  /** The next address (its allocations follow): its text, or an IPv4 address's 32-bit value. */
+  address(ip: string | number): void {
     this.endList();
     this.ascii(this.addresses++ === 0 ? '\n    ' : ',\n    ');
-    this.text(ip);
+    this.ip(ip);
     this.ascii(': [');
     this.listed = 0;
   }
 
   /** The next allocation of the current address, up to its ip field. */
-  allocation(ip: string): void {
+  allocation(ip: string | number): void {
     this.ascii(this.listed++ === 0 ? ALLOCATION_START : `,${ALLOCATION_START}`);
-    this.text(ip);
+    this.ip(ip);
   }
 
   textField(name: ReportTextField, value: string): void {
@@ -225,6 +225,23 @@ export class ReportEncoder {
     this.at = at;
   }
 
+  /** An address, quoted: an IPv4 address's dotted quad written from its value, no string made. */
+  private ip(ip: string | number): void {
+    if (typeof ip === 'string') return this.text(ip);
+    this.room(17);
+    const out = this.buf;
+    let at = this.at;
+    out[at++] = QUOTE;
+    for (let shift = 24; shift >= 0; shift -= 8) {
+      const octet = Math.floor(ip / 2 ** shift) % 256;
+      if (octet >= 100) out[at++] = DIGIT_0 + Math.floor(octet / 100);
+      if (octet >= 10) out[at++] = DIGIT_0 + (Math.floor(octet / 10) % 10);
+      out[at++] = DIGIT_0 + (octet % 10);
+      out[at++] = shift === 0 ? QUOTE : DOT;
+    }
+    this.at = at;
+  }
+
   /** Text known to be ASCII (the report's punctuation, numbers). */
   private ascii(s: string): void {
     this.room(s.length);
@@ -259,6 +276,8 @@ const integerText = (n: number | bigint): string =>
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const DOT = 0x2e;
+const DIGIT_0 = 0x30;
 const ALLOCATION_START = '\n      {\n        "ip": ';
 /** What comes before a field's value (after the first field). */
 const FIELD = Object.fromEntries(
