@@ -1,5 +1,5 @@
 /**
- * version, validate, node status, node check and datastore export and import through the fast
+ * version, validate, node status, node check, ipam check and datastore export and import through the fast
  * start-up path: the path is taken,
  * oclif is never loaded, and stdout, stderr and exit code are those of the same command run through
  * oclif, for successes and failures. node status is asked of a real BIRD 1.6 in a network
@@ -260,6 +260,26 @@ describe('datastore export and import on the fast path', () => {
   it('import reads stdin for -f -', async () => {
     const args = ['datastore', 'import', '-f', '-', '--dry-run', '--allow-non-empty'];
     await expectParity('datastore:import', args, { env: store, input: readFileSync(exported, 'utf8') });
+  });
+});
+
+describe('ipam check on the fast path', () => {
+  const store = { DATASTORE_TYPE: 'embedded', EMBEDDED_DATASTORE_PATH: join(dir, 'ipam-check.db') };
+  const report = join(dir, 'ipam-check-report.json');
+
+  it('fails as oclif does without a ClusterInformation, then checks as oclif does', async () => {
+    expect((await runCli(['create', '-f', goodPool], { env: store })).code).toBe(0);
+    await expectParity('ipam:check', ['ipam', 'check'], { env: store });
+    expect((await runCli(['datastore', 'migrate', 'lock'], { env: store })).code).toBe(0);
+    for (const args of [
+      ['ipam', 'check'],
+      ['ipam', 'check', '--json'],
+      ['ipam', 'check', '--show-all-ips'],
+      ['ipam', 'check', '-o', report],
+    ]) {
+      await expectParity('ipam:check', args, { env: store });
+    }
+    expect(readFileSync(report, 'utf8')).toContain('"clusterGUID"');
   });
 });
 
