@@ -98,11 +98,21 @@ export class ReportTexts {
     return -this.decoded.push(fields);
   }
 
+  /** Writes the record's pod and namespace (the report's fields before an allocation's node). */
+  writeBeforeNode(ref: number | undefined, enc: ReportEncoder): void {
+    this.write(ref, 0, 2, enc);
+  }
+
+  /** Writes the record's type and timestamp (the report's fields after an allocation's node). */
+  writeAfterNode(ref: number | undefined, enc: ReportEncoder): void {
+    this.write(ref, 2, 4, enc);
+  }
+
   /**
    * Writes the fields REPORT_FIELDS[from, to) of a record that are set (as bytes where the walk
-   * kept them), each under its report name: the report's node comes between them.
+   * kept them), each under its report name.
    */
-  write(ref: number | undefined, from: number, to: number, enc: ReportEncoder): void {
+  private write(ref: number | undefined, from: number, to: number, enc: ReportEncoder): void {
     if (ref === undefined) return;
     if (ref < 0) {
       const fields = this.decoded[-ref - 1]!;
@@ -138,9 +148,6 @@ const MAX_TEXT = 0xffff;
 const REPORT_FIELDS = ['pod', 'namespace', 'type', 'timestamp'] as const;
 /** Their names in the report. */
 const REPORT_NAMES = ['pod', 'namespace', 'type', 'creationTimestamp'] as const;
-/** The record's fields the report writes before an allocation's node, and after it (ReportTexts.write). */
-export const BEFORE_NODE = [0, 2] as const;
-export const AFTER_NODE = [2, 4] as const;
 
 /** A block as the check uses it (from either reader). */
 export interface CheckBlock {

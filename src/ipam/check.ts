@@ -33,8 +33,6 @@ import {
 } from './keys.js';
 import { affinityHost, WINDOWS_RESERVED_HANDLE } from './block.js';
 import {
-  AFTER_NODE,
-  BEFORE_NODE,
   fromDecoded,
   ReportTexts,
   walkBlock,
@@ -276,12 +274,11 @@ class AllocationRows {
     return Number.isSafeInteger(n) ? n : BigInt(high) * SEQUENCE_SPLIT_BIG + BigInt(low);
   }
 
-  /** The sequence number's digits, as encodeGoJson writes it. */
-  sequenceDigits(row: number): string {
+  /** Writes the row's sequence number into the report. */
+  writeSequence(row: number, enc: ReportEncoder): void {
     const high = this.sequenceHigh[row]!;
-    if (high === 0) return String(this.sequenceLow[row]!);
-    if (high > 0) return `${high}${String(this.sequenceLow[row]!).padStart(9, '0')}`;
-    return BigInt(this.otherSequences.get(row)!).toString();
+    if (high >= 0) enc.sequenceNumberOfParts(high, this.sequenceLow[row]!);
+    else enc.sequenceNumber(BigInt(this.otherSequences.get(row)!).toString());
   }
 
   textsOf(row: number): number | undefined {
@@ -976,11 +973,11 @@ function writeReportAllocations(c: Checker, enc: ReportEncoder): void {
       enc.allocation(key);
       const handle = rows.handleOf(row);
       if (handle >= 0) c.handles.writeId(handle, enc);
-      enc.sequenceNumber(rows.sequenceDigits(row));
+      rows.writeSequence(row, enc);
       const ref = rows.textsOf(row);
-      texts.write(ref, ...BEFORE_NODE, enc);
+      texts.writeBeforeNode(ref, enc);
       enc.textField('node', rows.nodeOf(row));
-      texts.write(ref, ...AFTER_NODE, enc);
+      texts.writeAfterNode(ref, enc);
       enc.endAllocation(owners !== undefined, rows.borrowedAt(row), list);
     }
   });

@@ -163,6 +163,19 @@ export class ReportEncoder {
     this.ascii(digits);
   }
 
+  /**
+   * The sequence number high * 1e9 + low (high and low non-negative safe integers, low < 1e9),
+   * written from its parts: a uint64 is beyond a double, and no string is made.
+   */
+  sequenceNumberOfParts(high: number, low: number): void {
+    this.ascii(FIELD.sequenceNumber);
+    this.room(MAX_SAFE_DIGITS + 9);
+    if (high > 0) {
+      this.digits(high, 1);
+      this.digits(low, 9);
+    } else this.digits(low, 1);
+  }
+
   /** The allocation's last fields, and its end. */
   endAllocation(inUse: boolean, borrowed: boolean, owners: readonly string[] | null): void {
     this.ascii(inUse ? IN_USE_TRUE : IN_USE_FALSE);
@@ -242,6 +255,19 @@ export class ReportEncoder {
     this.at = at;
   }
 
+  /** A non-negative safe integer's digits, zero-padded to at least width (room already made). */
+  private digits(n: number, width: number): void {
+    let count = 1;
+    for (let rest = Math.floor(n / 10); rest > 0; rest = Math.floor(rest / 10)) count++;
+    count = Math.max(count, width);
+    let rest = n;
+    for (let k = this.at + count - 1; k >= this.at; k--) {
+      this.buf[k] = DIGIT_0 + (rest % 10);
+      rest = Math.floor(rest / 10);
+    }
+    this.at += count;
+  }
+
   /** Text known to be ASCII (the report's punctuation, numbers). */
   private ascii(s: string): void {
     this.room(s.length);
@@ -277,6 +303,8 @@ const integerText = (n: number | bigint): string =>
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const DOT = 0x2e;
+/** The digits of Number.MAX_SAFE_INTEGER. */
+const MAX_SAFE_DIGITS = 16;
 const DIGIT_0 = 0x30;
 const ALLOCATION_START = '\n      {\n        "ip": ';
 /** What comes before a field's value (after the first field). */
