@@ -13,6 +13,8 @@
  * and per address only its text and a count are kept, plus the report's fields with `keepReport`.
  */
 import type { Datastore, KeyValue } from '../datastore/contract.js';
+import { endianness } from 'node:os';
+
 import { OperationError } from '../errors.js';
 import { cidrContains, formatIP as formatIPv6, parseIP } from '../resources/ip.js';
 import {
@@ -182,16 +184,14 @@ const SEQUENCE_SPLIT = 1e9;
 const SEQUENCE_SPLIT_BIG = 1_000_000_000n;
 
 /**
- * Every allocation, kept until the report is written (it is sorted by address across blocks): in
- * columns, not an object per allocation, with the handle as its entry in the HandleJoin, not a
- * string, the attribute's texts as their reference in the ReportTexts (the attribute itself is not
- * kept), and the sequence number (19 digits in Calico's blocks: a BigInt each) as two numbers.
+ * What the report and the problem lines need of every allocation, by its row (AllocatedIPs numbers
+ * the rows and holds their addresses), kept until the report is written (it is sorted by address
+ * across blocks): in columns, not an object per allocation, with the handle as its entry in the
+ * HandleJoin, not a string, the attribute's texts as their reference in the ReportTexts (the
+ * attribute itself is not kept), and the sequence number (19 digits in Calico's blocks: a BigInt
+ * each) as two numbers.
  */
 class AllocationRows {
-  /** Each address's first row, in first-appearance order. */
-  private readonly first = new Map<IPKey, number>();
-  /** The next row of the same address (an address allocated in two overlapping blocks), or 0. */
-  private next = new Int32Array(1024);
   private handle = new Int32Array(1024);
   private texts = new Int32Array(1024);
   private borrowed = new Uint8Array(1024);
@@ -205,10 +205,9 @@ class AllocationRows {
 
   constructor(private readonly withAttrs: boolean) {}
 
-  add(ip: IPKey, a: Allocation): void {
+  add(a: Allocation): void {
     const row = this.count++;
-    if (row === this.next.length) {
-      this.next = grown(this.next);
+    if (row === this.handle.length) {
       this.handle = grown(this.handle);
       this.texts = grown(this.texts);
       this.borrowed = grown(this.borrowed);
@@ -221,45 +220,6 @@ class AllocationRows {
     this.setSequence(row, a.sequenceNumber);
     if (this.withAttrs) this.attrs.push(a.attrs);
     this.node.push(a.node);
-    let at = this.first.get(ip);
-    if (at === undefined) {
-      this.first.set(ip, row);
-      return;
-    }
-    while (this.next[at]! !== 0) at = this.next[at]!;
-    this.next[at] = row;
-  }
-
-  has(ip: IPKey): boolean {
-    return this.first.has(ip);
-  }
-
-  /** The allocated addresses in first-appearance order. */
-  ips(): Iterable<IPKey> {
-    return this.first.keys();
-  }
-
-  /** An address's allocations, in the order they were recorded. */
-  *of(ip: IPKey): Generator<Allocation> {
-    for (let row = this.firstRow(ip); row >= 0; row = this.nextRow(row)) {
-      yield {
-        handle: this.handleOf(row),
-        sequenceNumber: this.sequenceOf(row),
-        texts: this.textsOf(row),
-        attrs: this.attrs[row] ?? '',
-        node: this.nodeOf(row),
-        borrowed: this.borrowedAt(row),
-      };
-    }
-  }
-
-  /** An address's first row (-1: none); nextRow gives the next of the same address. */
-  firstRow(ip: IPKey): number {
-    return this.first.get(ip) ?? -1;
-  }
-
-  nextRow(row: number): number {
-    return this.next[row]! || -1;
   }
 
   handleOf(row: number): number {
@@ -284,6 +244,10 @@ class AllocationRows {
   textsOf(row: number): number | undefined {
     const texts = this.texts[row]!;
     return texts === NO_TEXTS ? undefined : texts;
+  }
+
+  attrsOf(row: number): string {
+    return this.attrs[row]!;
   }
 
   nodeOf(row: number): string {
@@ -325,66 +289,73 @@ function grown<
 }
 
 /**
- * The distinct allocated addresses in first-appearance order, for the text and the JSON summary
- * (the report's rows keep their own). IPv4 addresses, nearly all of them, are appended to a typed
- * array as numbers: a Set of 300,000 hashed each and grew by rehashing, ~0.1 µs an address. They
- * are distinct unless blocks overlap, which sorting them shows once every block is in (seal), and
- * only then are the repeats dropped, in order, through a Set. Other keys (IPv6 text) go through a
- * Set as they come, and are held in the same sequence as -(their index + 1).
+ * The address of every allocation, by row (in the order the blocks record them), and what is asked
+ * of them once every block is in (seal): whether an address is allocated, the distinct addresses in
+ * first-appearance order, and in Go's text order with each one's first row. IPv4 addresses, nearly
+ * all of them, are held as numbers in a typed array (a Map of 300,000 took 15 MB and hashed each at
+ * ~0.1 µs) and sorted once; other keys (IPv6 text) by their index among the distinct texts. An
+ * address has one row unless blocks overlap: only then (the sort shows it) is a Map made to chain
+ * each address's rows.
  */
 class AllocatedIPs {
+  /** By row: an IPv4 address's value, or -(the index of its text in texts + 1). */
   private keys = new Float64Array(1024);
   private count = 0;
-  private readonly others: string[] = [];
-  private readonly otherSet = new Set<string>();
-  /** The IPv4 addresses, sorted (seal). */
+  private readonly texts: string[] = [];
+  private readonly textIndex = new Map<string, number>();
+  private textRows = 0;
+  /** The IPv4 addresses of every row, sorted (seal). */
   private sorted = new Uint32Array(0);
+  /** With an address in several rows: each address's first row, and each row's next of its address. */
+  private first: Map<IPKey, number> | undefined;
+  private next: Int32Array | undefined;
 
   add(ip: IPKey): void {
     let key: number;
     if (typeof ip === 'number') key = ip;
-    else if (this.otherSet.has(ip)) return;
     else {
-      this.otherSet.add(ip);
-      key = -this.others.push(ip);
+      let index = this.textIndex.get(ip);
+      if (index === undefined) {
+        index = this.texts.push(ip) - 1;
+        this.textIndex.set(ip, index);
+      }
+      key = -(index + 1);
+      this.textRows++;
     }
     if (this.count === this.keys.length) this.keys = grown(this.keys);
     this.keys[this.count++] = key;
   }
 
-  /** Once every address is in: drops the IPv4 repeats and sorts them for has(). */
+  /** Once every block is in: sorts the IPv4 addresses, and chains the rows of any address seen twice. */
   seal(): void {
-    const sorted = new Uint32Array(this.count - this.others.length);
-    for (let i = 0, n = 0; i < this.count; i++) if (this.keys[i]! >= 0) sorted[n++] = this.keys[i]!;
+    const sorted = new Uint32Array(this.count - this.textRows);
+    for (let row = 0, n = 0; row < this.count; row++) if (this.keys[row]! >= 0) sorted[n++] = this.keys[row]!;
     sorted.sort();
-    let repeats = false;
+    let repeats = this.textRows > this.texts.length;
     for (let i = 1; i < sorted.length && !repeats; i++) repeats = sorted[i] === sorted[i - 1];
-    if (repeats) {
-      const seen = new Set<number>();
-      let kept = 0;
-      for (let i = 0; i < this.count; i++) {
-        const key = this.keys[i]!;
-        if (key >= 0 && seen.has(key)) continue;
-        seen.add(key);
-        this.keys[kept++] = key;
-      }
-      this.count = kept;
-    }
     this.sorted = sorted;
+    if (!repeats) return;
+    const first = new Map<IPKey, number>();
+    const last = new Map<IPKey, number>();
+    const next = new Int32Array(this.count).fill(-1);
+    for (let row = 0; row < this.count; row++) {
+      const ip = this.keyAt(row);
+      const previous = last.get(ip);
+      if (previous === undefined) first.set(ip, row);
+      else next[previous] = row;
+      last.set(ip, row);
+    }
+    this.first = first;
+    this.next = next;
   }
 
-  get size(): number {
-    return this.count;
-  }
-
-  /** The i-th distinct address in first-appearance order. */
-  at(i: number): IPKey {
-    const key = this.keys[i]!;
-    return key >= 0 ? key : this.others[-key - 1]!;
+  keyAt(row: number): IPKey {
+    const key = this.keys[row]!;
+    return key >= 0 ? key : this.texts[-key - 1]!;
   }
 
   has(ip: IPKey): boolean {
-    if (typeof ip === 'string') return this.otherSet.has(ip);
+    if (typeof ip === 'string') return this.textIndex.has(ip);
     let low = 0;
     let high = this.sorted.length;
     while (low < high) {
@@ -394,16 +365,63 @@ class AllocatedIPs {
     }
     return low < this.sorted.length && this.sorted[low] === ip;
   }
+
+  /** The next row of the same address, or -1. */
+  nextRow(row: number): number {
+    return this.next === undefined ? -1 : this.next[row]!;
+  }
+
+  /** Each distinct address in first-appearance order, with its first row. */
+  forEachAddress(visit: (ip: IPKey, firstRow: number) => void): void {
+    for (let row = 0; row < this.count; row++) {
+      const ip = this.keyAt(row);
+      if (this.first === undefined || this.first.get(ip) === row) visit(ip, row);
+    }
+  }
+
+  /**
+   * Each distinct address sorted by its text, byte by byte (Go's order of map keys), with its first
+   * row. IPv4 addresses, nearly all of them, are sorted as numbers that order like their text: a
+   * dotted quad compares octet by octet as the octets' decimal strings do ("1" < "10" < "100" <
+   * "101" < "11"), so each octet is replaced by its rank among the 256 strings and the four ranks
+   * make one 32-bit number, sorted with its row as one 64-bit number.
+   */
+  forEachInTextOrder(visit: (ip: IPKey, firstRow: number) => void): void {
+    const pairs = new BigUint64Array(this.count - this.textRows);
+    const halves = new Uint32Array(pairs.buffer);
+    const texts: { ip: string; row: number }[] = [];
+    let n = 0;
+    this.forEachAddress((ip, row) => {
+      if (typeof ip !== 'number') return void texts.push({ ip, row });
+      halves[2 * n + LOW_HALF] = row;
+      halves[2 * n + 1 - LOW_HALF] = octetwise(ip, OCTET_RANK);
+      n++;
+    });
+    const v4 = pairs.subarray(0, n).sort();
+    texts.sort((a, b) => compareGoStrings(a.ip, b.ip));
+    let t = 0;
+    for (let i = 0; i < v4.length; i++) {
+      const ip = octetwise(halves[2 * i + 1 - LOW_HALF]!, OCTET_OF_RANK);
+      if (t < texts.length) {
+        const text = textOfKey(ip);
+        for (; t < texts.length && compareGoStrings(texts[t]!.ip, text) < 0; t++)
+          visit(texts[t]!.ip, texts[t]!.row);
+      }
+      visit(ip, halves[2 * i + LOW_HALF]!);
+    }
+    for (; t < texts.length; t++) visit(texts[t]!.ip, texts[t]!.row);
+  }
 }
+
+/** Where the low 32 bits of a 64-bit number are among its two 32-bit halves. */
+const LOW_HALF = endianness() === 'LE' ? 0 : 1;
 
 /** The state calicoctl's IPAMChecker keeps, as small as the output allows. */
 class Checker {
-  /**
-   * Allocated addresses in first-appearance order: with keepFields every allocation (an
-   * address can be allocated in two overlapping blocks), else just the address.
-   */
-  readonly allocations: AllocationRows;
+  /** The address of every allocation, by row. */
   readonly allocatedIPs = new AllocatedIPs();
+  /** With keepFields: what the report and the problem lines need of every allocation, by row. */
+  readonly allocations: AllocationRows;
   readonly allocationsByNode = new Map<string, number>();
   readonly inUseIPs = new Map<IPKey, Owners>();
   /**
@@ -422,10 +440,6 @@ class Checker {
     this.keepFields = opts.keepReport || opts.showProblemIPs;
     this.allocations = new AllocationRows(opts.showProblemIPs);
     this.reportTexts = opts.keepReport ? new ReportTexts() : undefined;
-  }
-
-  isAllocated(ip: IPKey): boolean {
-    return this.keepFields ? this.allocations.has(ip) : this.allocatedIPs.has(ip);
   }
 
   recordBlock(b: CheckBlock, lines: string[]): number {
@@ -460,8 +474,9 @@ class Checker {
       // calicoctl records the Windows owner before the allocation (so its report leaves it "not in
       // use", and its release --from-report would free it); ours is in use.
       if (windowsReserved) this.recordInUseIP(ip, 'Reserved for Windows', lines);
+      this.allocatedIPs.add(ip);
       if (this.keepFields) {
-        this.allocations.add(ip, {
+        this.allocations.add({
           handle,
           sequenceNumber: b.sequences?.[String(ord)] ?? 0,
           texts: attr?.texts,
@@ -470,8 +485,6 @@ class Checker {
           borrowed: node !== blockHost,
         });
         if (this.opts.showAllIPs) lines.push(`  ${textOfKey(ip)} allocated; attrs ${attrsText(attr)}`);
-      } else {
-        this.allocatedIPs.add(ip);
       }
       if (node === blockHost) {
         if (onBlockHost++ === 0 && !this.allocationsByNode.has(node)) this.allocationsByNode.set(node, 0);
@@ -551,7 +564,7 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
     },
     { revision },
   );
-  if (!c.keepFields) c.allocatedIPs.seal();
+  c.allocatedIPs.seal();
   out.line(`Found ${numBlocks} IPAM blocks.`);
   out.add(blockLines);
   blockLines.length = 0;
@@ -723,15 +736,11 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
     if (opts.collect) leakedIPs.push(textOfKey(ip));
     return true;
   };
-  if (c.keepFields) {
-    for (const ip of c.allocations.ips()) {
-      if (leaked(ip) && showProblems) {
-        for (const a of c.allocations.of(ip)) out.line(`  ${textOfKey(ip)} leaked; attrs ${a.attrs}`);
-      }
-    }
-  } else {
-    for (let i = 0; i < c.allocatedIPs.size; i++) leaked(c.allocatedIPs.at(i));
-  }
+  c.allocatedIPs.forEachAddress((ip, firstRow) => {
+    if (!leaked(ip) || !showProblems) return;
+    for (let row = firstRow; row >= 0; row = c.allocatedIPs.nextRow(row))
+      out.line(`  ${textOfKey(ip)} leaked; attrs ${c.allocations.attrsOf(row)}`);
+  });
   numProblems += numLeakedIPs;
   out.line(`Found ${numLeakedIPs} IPs that are allocated in IPAM but not actually in use.`);
   out.flush();
@@ -742,7 +751,7 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
   let numNotAllocated = 0;
   let numNonCalico = 0;
   for (const [key, owners] of c.inUseIPs) {
-    if (c.isAllocated(key)) {
+    if (c.allocatedIPs.has(key)) {
       if (showProblems && ownerCount(owners) > 1) out.line(`  ${textOfKey(key)} has multiple owners.`);
       continue;
     }
@@ -931,26 +940,28 @@ function unreadableFindings(found: readonly Unreadable[]): ExtraFindings {
  * owner but the Windows reservation, which we count too).
  */
 function reportAllocations(c: Checker): [string, ReportAllocation[]][] {
+  const rows = c.allocations;
   const out: [string, ReportAllocation[]][] = [];
-  forEachInTextOrder(c.allocations.ips(), (key) => {
+  c.allocatedIPs.forEachInTextOrder((key, firstRow) => {
     const ip = textOfKey(key);
     const owners = c.inUseIPs.get(key);
     const list: ReportAllocation[] = [];
-    for (const a of c.allocations.of(key)) {
+    for (let row = firstRow; row >= 0; row = c.allocatedIPs.nextRow(row)) {
       const allocation: ReportAllocation = {
         ip,
-        sequenceNumber: a.sequenceNumber,
+        sequenceNumber: rows.sequenceOf(row),
         inUse: owners !== undefined,
         owners: owners === undefined ? null : ownerList(owners),
       };
-      const texts = c.reportTexts!.get(a.texts);
-      if (a.handle >= 0) allocation.handle = c.handles.idOf(a.handle);
+      const texts = c.reportTexts!.get(rows.textsOf(row));
+      const handle = rows.handleOf(row);
+      if (handle >= 0) allocation.handle = c.handles.idOf(handle);
       if (texts.pod !== undefined) allocation.pod = texts.pod;
       if (texts.namespace !== undefined) allocation.namespace = texts.namespace;
-      if (a.node !== '') allocation.node = a.node;
+      if (rows.nodeOf(row) !== '') allocation.node = rows.nodeOf(row);
       if (texts.type !== undefined) allocation.type = texts.type;
       if (texts.timestamp !== undefined) allocation.creationTimestamp = texts.timestamp;
-      if (a.borrowed) allocation.borrowed = true;
+      if (rows.borrowedAt(row)) allocation.borrowed = true;
       list.push(allocation);
     }
     out.push([ip, list]);
@@ -965,11 +976,11 @@ function reportAllocations(c: Checker): [string, ReportAllocation[]][] {
 function writeReportAllocations(c: Checker, enc: ReportEncoder): void {
   const rows = c.allocations;
   const texts = c.reportTexts!;
-  forEachInTextOrder(rows.ips(), (key) => {
+  c.allocatedIPs.forEachInTextOrder((key, firstRow) => {
     const owners = c.inUseIPs.get(key);
     const list = owners === undefined ? null : ownerList(owners);
     enc.address(key);
-    for (let row = rows.firstRow(key); row >= 0; row = rows.nextRow(row)) {
+    for (let row = firstRow; row >= 0; row = c.allocatedIPs.nextRow(row)) {
       enc.allocation(key);
       const handle = rows.handleOf(row);
       if (handle >= 0) c.handles.writeId(handle, enc);
@@ -981,37 +992,6 @@ function writeReportAllocations(c: Checker, enc: ReportEncoder): void {
       enc.endAllocation(owners !== undefined, rows.borrowedAt(row), list);
     }
   });
-}
-
-/**
- * Visits the keys sorted by their text, byte by byte (Go's order of map keys). IPv4 addresses, nearly all
- * of them, are sorted as numbers that order like their text: a dotted quad compares octet by octet
- * as the octets' decimal strings do ("1" < "10" < "100" < "101" < "11"), so each octet is replaced
- * by its rank among the 256 strings and the four ranks make one 32-bit number.
- */
-function forEachInTextOrder(keys: Iterable<IPKey>, visit: (key: IPKey) => void): void {
-  let ranked = new Uint32Array(1024);
-  let n = 0;
-  const texts: string[] = [];
-  for (const key of keys) {
-    if (typeof key !== 'number') texts.push(key);
-    else {
-      if (n === ranked.length) ranked = grown(ranked);
-      ranked[n++] = octetwise(key, OCTET_RANK);
-    }
-  }
-  const v4 = ranked.subarray(0, n).sort();
-  texts.sort(compareGoStrings);
-  let t = 0;
-  for (const rank of v4) {
-    const key = octetwise(rank, OCTET_OF_RANK);
-    if (t < texts.length) {
-      const ip = textOfKey(key);
-      for (; t < texts.length && compareGoStrings(texts[t]!, ip) < 0; t++) visit(texts[t]!);
-    }
-    visit(key);
-  }
-  for (; t < texts.length; t++) visit(texts[t]!);
 }
 
 /** The octets' decimal strings in Go's string order: OCTET_OF_RANK[rank] is the octet, OCTET_RANK its inverse. */

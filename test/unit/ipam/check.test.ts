@@ -211,6 +211,12 @@ describe('overlapping blocks', () => {
       expect(rows.summary.problems).toEqual(plain.summary.problems);
       expect(rows.summary.problemCount).toBe(plain.summary.problemCount);
       expect(plain.text).toContain('Found 6 IPs that are allocated in IPAM but not actually in use.');
+      // Each of an address's allocations, in the order the blocks record them.
+      expect(rows.text).toContain(
+        '  10.0.1.3 leaked; attrs Main:<none> Extra:\n  10.0.1.3 leaked; attrs Main:k8s-pod-network.bbbb Extra:',
+      );
+      const report = new Map(rows.report!.allocations());
+      expect(report.get('10.0.1.3')?.map((a) => a.handle)).toEqual([undefined, 'k8s-pod-network.bbbb']);
     } finally {
       await cleanup();
     }
