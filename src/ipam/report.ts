@@ -178,6 +178,8 @@ export class ReportEncoder {
 
   /** The allocation's last fields, and its end. */
   endAllocation(inUse: boolean, borrowed: boolean, owners: readonly string[] | null): void {
+    // The usual end of an address nothing uses, in one piece.
+    if (!inUse && !borrowed && owners === null) return this.ascii(END_UNUSED);
     this.ascii(inUse ? IN_USE_TRUE : IN_USE_FALSE);
     if (borrowed) this.ascii(BORROWED);
     this.ascii(FIELD.owners);
@@ -316,6 +318,7 @@ const FIELD = Object.fromEntries(
 const IN_USE_TRUE = ',\n        "inUse": true';
 const IN_USE_FALSE = ',\n        "inUse": false';
 const BORROWED = ',\n        "borrowed": true';
+const END_UNUSED = `${IN_USE_FALSE}${FIELD.owners}null\n      }`;
 
 /** Addresses and their allocations, given in Go's sorted key order. */
 export function encodeAllocations(
