@@ -276,13 +276,9 @@ class AllocationRows {
   }
 }
 
-function grown<
-  A extends
-    | Int32Array<ArrayBuffer>
-    | Uint32Array<ArrayBuffer>
-    | Uint8Array<ArrayBuffer>
-    | Float64Array<ArrayBuffer>,
->(a: A): A {
+function grown<A extends Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(
+  a: A,
+): A {
   const bigger = new (a.constructor as new (length: number) => A)(a.length * 2);
   bigger.set(a);
   return bigger;
