@@ -253,3 +253,9 @@ export function prefixEnd(prefix: string): string {
   // All 0xff: etcd uses "\0" meaning "to the end of the keyspace".
   return '\0';
 }
+
+/** A range end as etcd takes it: prefixEnd() makes raw bytes held as latin1 (they may not be UTF-8). */
+export function rangeEndBytes(end: string): Buffer {
+  // eslint-disable-next-line no-control-regex
+  return /^[\u0000-\u00ff]*$/.test(end) ? Buffer.from(end, 'latin1') : Buffer.from(end, 'utf8');
+}

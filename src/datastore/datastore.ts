@@ -8,9 +8,11 @@
  * hung, the leader died) is resolved by reading what is stored, never taken as lost or applied.
  */
 import { OperationError, WriteOutcomeUnknownError } from '../errors.js';
+import { estimatePageEnd, type PageDensity } from './page-end.js';
 import { valueLength } from './value-head.js';
 import {
   prefixEnd,
+  rangeEndBytes,
   type Datastore,
   type DatastoreInfo,
   type KVBackend,
@@ -249,7 +251,11 @@ async function scanRange<T>(
   let taken = 0;
   // Bytes a key, weighted to the last RECENT_KEYS read: the next page starts where this one ends.
   let recentBytes = -1;
+  // Every SAMPLE_EVERY-th key of the latest read, from its first: with `last` and `taken`, how
+  // densely its keys lie and which bytes they use.
+  let samples: string[] = [];
   const take = (kv: KeyValue): void => {
+    if (taken % SAMPLE_EVERY === 0) samples.push(kv.key);
     last = kv.key;
     taken++;
     const bytes = kv.key.length + valueLength(kv);
@@ -259,6 +265,7 @@ async function scanRange<T>(
   };
   const read = async (req: RangeRequest): Promise<RangeResponse> => {
     taken = 0;
+    samples = [];
     const res = backend.streamRange ? await backend.streamRange(req, take) : await backend.range(req);
     res.kvs.forEach(take);
     return res;
@@ -282,15 +289,43 @@ async function scanRange<T>(
     revision ||= first.revision;
     const remaining = first.count - taken;
     let limit = taken;
+    // The last page that showed how densely keys lie; none after a page that ended early and held
+    // nothing (the next one then reads to the section's end, as without an estimate).
+    let density: PageDensity | undefined;
     for (let more = first.more && taken > 0; more && last !== undefined; ) {
+      if (taken >= 2) density = latestDensity(samples, last, taken);
+      else if (taken === 0) density = undefined;
       limit = backend.streamRange
         ? streamPageSize(remaining, recentBytes, opts.pages, limit)
         : scanPageSize(remaining, recentBytes);
-      const res = await read({ key: last + '\0', rangeEnd, revision, limit, serializable: true });
-      more = res.more && taken > 0;
+      // Ended about where its limit will be, so that etcd counts this page, not the whole rest.
+      const pageEnd = nearerEnd(density && estimatePageEnd(density, limit), rangeEnd);
+      const res = await read({ key: last + '\0', rangeEnd: pageEnd, revision, limit, serializable: true });
+      // A page that ends before the section does is followed by the rest, however it went.
+      more = pageEnd !== rangeEnd || (res.more && taken > 0);
     }
   }
   return { revision, results };
+}
+
+/**
+ * How densely the keys of a read lie, judged from its second half: a page may begin among keys of
+ * another kind (a few tunnel handles, then hundreds of thousands of pods').
+ */
+function latestDensity(samples: readonly string[], last: string, taken: number): PageDensity {
+  const half = samples.length >> 1;
+  return { first: samples[half]!, last, count: taken - half * SAMPLE_EVERY, samples: samples.slice(half) };
+}
+
+/** One key in this many of a page is kept to learn which bytes its keys use (page-end.ts). */
+const SAMPLE_EVERY = 64;
+
+/** The estimated end of a page if it lies before the section's end (both raw bytes as latin1). */
+function nearerEnd(estimate: string | undefined, sectionEnd: string): string {
+  return estimate !== undefined &&
+    Buffer.compare(Buffer.from(estimate, 'latin1'), rangeEndBytes(sectionEnd)) < 0
+    ? estimate
+    : sectionEnd;
 }
 
 /** How many times one write is sent again after its answer was lost and a read showed it had not landed. */

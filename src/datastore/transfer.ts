@@ -112,7 +112,7 @@ const EXPORT_PAGES = 1;
  * read in pages of its own (ScanOptions.sections), whose counts walk that section, not the rest of
  * the datastore.
  */
-const EXPORT_SECTIONS = [BLOCK_PREFIX, HANDLE_PREFIX, prefixEnd(HANDLE_PREFIX), RESOURCE_PREFIX];
+export const EXPORT_SECTIONS = [BLOCK_PREFIX, HANDLE_PREFIX, prefixEnd(HANDLE_PREFIX), RESOURCE_PREFIX];
 /** The export is handed to the sink in chunks of about this many bytes. */
 const CHUNK_BYTES = 1024 * 1024;
 

@@ -20,6 +20,7 @@ import type { EtcdConfig } from '../../config/types.js';
 import { InputError } from '../../errors.js';
 import {
   prefixEnd,
+  rangeEndBytes,
   type KVBackend,
   type KeyValue,
   type RangeRequest,
@@ -38,7 +39,6 @@ import {
 import { withOwnSockets } from './client-sockets.js';
 import { resolveEndpoints } from './discovery.js';
 import { describeCallFailure, type FailureContext } from './failures.js';
-import { rangeEndBytes } from './protobuf.js';
 import { openKvClient, CallDeadlineError, type KvClient } from './kv-client.js';
 
 export interface EtcdBackendOptions {

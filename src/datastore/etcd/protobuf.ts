@@ -4,16 +4,17 @@
  * held in one buffer), the writer for requests, and the encoders and decoders of the rpc.proto and
  * kv.proto messages it needs (Range, Txn, Authenticate). Only the fields this tool reads are decoded.
  */
-import type {
-  CompareOp,
-  CompareTarget,
-  KeyValue,
-  RangeRequest,
-  RangeResponse,
-  TxnOp,
-  TxnOpResult,
-  TxnRequest,
-  TxnResponse,
+import {
+  rangeEndBytes,
+  type CompareOp,
+  type CompareTarget,
+  type KeyValue,
+  type RangeRequest,
+  type RangeResponse,
+  type TxnOp,
+  type TxnOpResult,
+  type TxnRequest,
+  type TxnResponse,
 } from '../contract.js';
 import { lazyKeyValue, TransientKeyValue } from '../value-head.js';
 
@@ -479,12 +480,6 @@ const COMPARE_VALUE_FIELD: Record<CompareTarget, number> = {
   modRevision: 6,
   value: 7,
 };
-
-/** A range end as etcd takes it: prefixEnd() makes raw bytes held as latin1 (they may not be UTF-8). */
-export function rangeEndBytes(end: string): Buffer {
-  // eslint-disable-next-line no-control-regex
-  return /^[\u0000-\u00ff]*$/.test(end) ? Buffer.from(end, 'latin1') : Buffer.from(end, 'utf8');
-}
 
 /** One RequestOp's body (a RangeRequest, PutRequest or DeleteRangeRequest) and its size. */
 interface SizedOp {

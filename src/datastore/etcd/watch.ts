@@ -15,8 +15,14 @@ import type { Etcd3, IKeyValue, IOptions, IWatchResponse, Watcher } from 'etcd3'
 
 import type { EtcdConfig } from '../../config/types.js';
 import { OperationError, UnreachableError, WatchCompactedError } from '../../errors.js';
-import type { KeyValue, Watch, WatchBatch, WatchEvent, WatchRequest } from '../contract.js';
-import { rangeEndBytes } from './protobuf.js';
+import {
+  rangeEndBytes,
+  type KeyValue,
+  type Watch,
+  type WatchBatch,
+  type WatchEvent,
+  type WatchRequest,
+} from '../contract.js';
 import type { FailureContext } from './failures.js';
 
 /** etcd's default --grpc-keepalive-min-time is 5 s: pinging more often gets the connection closed. */
