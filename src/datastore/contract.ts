@@ -52,6 +52,11 @@ export type CompareOp = '==' | '!=' | '<' | '>';
 /** A guard of a transaction; a missing key has version, createRevision and modRevision 0. */
 export interface Compare {
   key: string;
+  /**
+   * The compare then holds when it holds for every key in [key, rangeEnd) (raw bytes as latin1, as
+   * a RangeRequest's), a range without keys counting as one missing key (etcd 3.3 and later).
+   */
+  rangeEnd?: string;
   target: CompareTarget;
   op: CompareOp;
   value: number | string;

@@ -344,9 +344,7 @@ export async function importFrom(ds: Datastore, path: string, opts: ImportOption
  * --allow-non-empty the user asked for the file's values over the target's: plain puts.
  */
 async function putTogether(ds: Datastore, success: TxnOp[], overwrite: boolean): Promise<void> {
-  const compare = overwrite
-    ? []
-    : success.map((op): Compare => ({ key: op.key, target: 'version', op: '==', value: 0 }));
+  const compare = overwrite ? [] : stillAbsent(success);
   const { succeeded } = await ds.txn({ compare, success });
   if (succeeded) return;
   const [first, last] = [success[0]!.key, success[success.length - 1]!.key];
@@ -356,6 +354,23 @@ async function putTogether(ds: Datastore, success: TxnOp[], overwrite: boolean):
       hint: "stop the other writer, then re-run the import with --allow-non-empty (the file's values then replace the target's)",
     },
   );
+}
+
+/**
+ * Compares that hold while none of the keys ops write exists (ops in ascending key order). One
+ * compare of the range from the first key to the last: etcd reads and checks one range instead of
+ * 128 keys, and the compares no longer double the keys the transaction carries through etcd's log.
+ * It is stricter only about keys that are not the import's own: a key another writer created between
+ * two of the file's keys stops the import too. Bounds that are not ASCII are compared key by key
+ * (a range end holds raw bytes, which a key's own non-ASCII characters are not).
+ */
+function stillAbsent(ops: TxnOp[]): Compare[] {
+  const first = ops[0]!.key;
+  const last = ops[ops.length - 1]!.key;
+  // eslint-disable-next-line no-control-regex
+  if (/^[\u0000-\u007f]*$/.test(first + last))
+    return [{ key: first, rangeEnd: last + '\0', target: 'version', op: '==', value: 0 }];
+  return ops.map((op) => ({ key: op.key, target: 'version', op: '==', value: 0 }));
 }
 
 /**

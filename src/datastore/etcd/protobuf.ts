@@ -166,7 +166,9 @@ class MessageWriter {
   }
   /** The tag and length of a length-delimited field whose bytes follow. */
   delimited(field: number, length: number): void {
-    this.buf[this.pos++] = field * 8 + 2;
+    // Tags of fields from 16 on take more than a byte (Compare's range_end is 64).
+    if (field < 16) this.buf[this.pos++] = field * 8 + 2;
+    else this.varint(field * 8 + 2);
     this.varint(length);
   }
   int(field: number, value: number): void {
@@ -481,6 +483,9 @@ const COMPARE_VALUE_FIELD: Record<CompareTarget, number> = {
   value: 7,
 };
 
+/** Compare's range_end. */
+const COMPARE_RANGE_END_FIELD = 64;
+
 /** One RequestOp's body (a RangeRequest, PutRequest or DeleteRangeRequest) and its size. */
 interface SizedOp {
   op: TxnOp;
@@ -512,7 +517,8 @@ function sizeOp(op: TxnOp): SizedOp {
 const REQUEST_OP_FIELD = { get: 1, put: 2, delete: 3 } as const;
 
 /**
- * TxnRequest (compare 1, success 2, failure 3) as one gRPC message: the 5-byte prefix, then the
+ * TxnRequest (compare 1: result 1, target 2, key 3, the target's value, range_end 64; success 2,
+ * failure 3) as one gRPC message: the 5-byte prefix, then the
  * message, sized first and then written in place. An import's transaction carries a megabyte of
  * values: each is written once, from its string, into the one buffer sent.
  */
@@ -520,12 +526,15 @@ export function encodeTxnFrame(req: TxnRequest): Buffer {
   const compares = req.compare.map((c) => {
     const key = Buffer.from(c.key, 'utf8');
     const value = c.target === 'value' ? Buffer.from(String(c.value), 'utf8') : undefined;
+    const rangeEnd = c.rangeEnd !== undefined ? rangeEndBytes(c.rangeEnd) : undefined;
     const size =
       intFieldSize(COMPARE_RESULT[c.op]) +
       intFieldSize(COMPARE_TARGET[c.target]) +
       delimitedSize(key.length) +
-      (value ? delimitedSize(value.length) : intFieldSize(Number(c.value)));
-    return { c, key, value, size };
+      (value ? delimitedSize(value.length) : intFieldSize(Number(c.value))) +
+      // Field 64: a two-byte tag.
+      (rangeEnd ? 1 + delimitedSize(rangeEnd.length) : 0);
+    return { c, key, value, rangeEnd, size };
   });
   const success = req.success.map(sizeOp);
   const failure = (req.failure ?? []).map(sizeOp);
@@ -536,13 +545,14 @@ export function encodeTxnFrame(req: TxnRequest): Buffer {
   const w = new MessageWriter(Buffer.allocUnsafe(5 + size), 5);
   w.buf[0] = 0; // not compressed
   w.buf.writeUInt32BE(size, 1);
-  for (const { c, key, value, size: compareSize } of compares) {
+  for (const { c, key, value, rangeEnd, size: compareSize } of compares) {
     w.delimited(1, compareSize);
     w.int(1, COMPARE_RESULT[c.op]);
     w.int(2, COMPARE_TARGET[c.target]);
     w.bytes(3, key);
     if (value) w.bytes(COMPARE_VALUE_FIELD[c.target], value);
     else w.int(COMPARE_VALUE_FIELD[c.target], Number(c.value));
+    if (rangeEnd) w.bytes(COMPARE_RANGE_END_FIELD, rangeEnd);
   }
   const writeOps = (field: number, ops: SizedOp[]): void => {
     for (const { op, keyLength, valueLength, rangeEnd, bodySize } of ops) {

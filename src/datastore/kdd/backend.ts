@@ -139,7 +139,7 @@ export class KddBackend implements KVBackend {
         code: 'MultiKeyTransaction',
       });
     const compare = req.compare[0];
-    if (req.compare.length > 1 || (compare && compare.key !== write.key))
+    if (req.compare.length > 1 || (compare && (compare.key !== write.key || compare.rangeEnd !== undefined)))
       throw new OperationError('the kubernetes datastore compares one key per transaction', {
         code: 'MultiKeyTransaction',
       });

@@ -364,6 +364,36 @@ export function describeContract(name: string, start: () => Promise<BackendUnder
       expect(await ds.currentRevision()).toBe(before + 1);
     });
 
+    it('compares a range: every key in it, and a range without keys as one missing key', async () => {
+      fresh();
+      const absent = (from: string, to: string) =>
+        ({ key: `${p}${from}`, rangeEnd: `${p}${to}`, target: 'version', op: '==', value: 0 }) as const;
+      const put = (key: string) => ({ type: 'put', key: `${p}${key}`, value: key }) as const;
+      // Nothing in [a, c): the keys are created.
+      expect((await ds.txn({ compare: [absent('a', 'c')], success: [put('a'), put('b')] })).succeeded).toBe(
+        true,
+      );
+      // b is in [b, d), c is not yet: nothing is written.
+      const before = await ds.currentRevision();
+      expect((await ds.txn({ compare: [absent('b', 'd')], success: [put('c')] })).succeeded).toBe(false);
+      expect(await ds.currentRevision()).toBe(before);
+      // The range end is not in the range; every key in it must hold (versions 1 and 1, not 2).
+      expect((await ds.txn({ compare: [absent('c', 'e')], success: [put('c')] })).succeeded).toBe(true);
+      const versionOne = {
+        key: `${p}a`,
+        rangeEnd: `${p}c\0`,
+        target: 'version',
+        op: '==',
+        value: 1,
+      } as const;
+      expect((await ds.txn({ compare: [versionOne], success: [] })).succeeded).toBe(true);
+      await ds.txn({ compare: [], success: [put('b')] });
+      expect((await ds.txn({ compare: [versionOne], success: [] })).succeeded).toBe(false);
+      // A value compare on a range without keys fails, as on one missing key.
+      const noValue = { key: `${p}x`, rangeEnd: `${p}z`, target: 'value', op: '!=', value: 'v' } as const;
+      expect((await ds.txn({ compare: [noValue], success: [] })).succeeded).toBe(false);
+    });
+
     it('keeps values byte for byte: big integers, non-ASCII, escapes, large values', async () => {
       fresh();
       const big = JSON.stringify({ pad: 'x'.repeat(200_000), tail: 'é' });
