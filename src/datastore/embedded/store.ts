@@ -222,16 +222,10 @@ export class SqlStore {
   }
 
   private compare(c: Compare): boolean {
-    const rows = (
-      c.rangeEnd === undefined
-        ? [this.stmt('SELECT create_rev, mod_rev, version, value FROM kv WHERE key = ?').get(c.key)]
-        : (() => {
-            const b = bound(c.key, c.rangeEnd);
-            return this.stmt(`SELECT create_rev, mod_rev, version, value FROM kv WHERE ${b.sql}`).all(
-              ...b.params,
-            );
-          })()
-    ).filter((row) => row !== undefined) as Row[];
+    const b = bound(c.key, c.rangeEnd);
+    const rows = this.stmt(`SELECT create_rev, mod_rev, version, value FROM kv WHERE ${b.sql}`).all(
+      ...b.params,
+    ) as Row[];
     // etcd: a range without keys compares as one missing key.
     return rows.length === 0 ? this.compareRow(c, undefined) : rows.every((row) => this.compareRow(c, row));
   }
