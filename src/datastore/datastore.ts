@@ -288,6 +288,8 @@ async function scanRange<T>(
     const first = await read({ key: bounds[s]!, rangeEnd, revision, limit: firstLimit, ...pinned });
     revision ||= first.revision;
     const remaining = first.count - taken;
+    // Keys of the section visited so far: all first.count of them (at one revision) end it.
+    let seen = taken;
     let limit = taken;
     // The last page that showed how densely keys lie; none after a page that ended early and held
     // nothing (the next one then reads to the section's end, as without an estimate).
@@ -301,8 +303,10 @@ async function scanRange<T>(
       // Ended about where its limit will be, so that etcd counts this page, not the whole rest.
       const pageEnd = nearerEnd(density && estimatePageEnd(density, limit), rangeEnd);
       const res = await read({ key: last + '\0', rangeEnd: pageEnd, revision, limit, serializable: true });
-      // A page that ends before the section does is followed by the rest, however it went.
-      more = pageEnd !== rangeEnd || (res.more && taken > 0);
+      seen += taken;
+      // A page that ends before the section does is followed by the rest, unless the section's
+      // count says every key of it has been visited.
+      more = (res.more && taken > 0) || (pageEnd !== rangeEnd && seen < first.count);
     }
   }
   return { revision, results };
