@@ -290,20 +290,23 @@ async function scanRange<T>(
     const remaining = first.count - taken;
     // Keys of the section visited so far: all first.count of them (at one revision) end it.
     let seen = taken;
-    let limit = taken;
+    // The most keys a page of the section has held: the next page's limit grows from it, not from
+    // the last limit (a page that ends at its estimate holds fewer), so no page outgrows what was read.
+    let held = taken;
     // The last page that showed how densely keys lie; none after a page that ended early and held
     // nothing (the next one then reads to the section's end, as without an estimate).
     let density: PageDensity | undefined;
     for (let more = first.more && taken > 0; more && last !== undefined; ) {
       if (taken >= 2) density = latestDensity(samples, last, taken);
       else if (taken === 0) density = undefined;
-      limit = backend.streamRange
-        ? streamPageSize(remaining, recentBytes, opts.pages, limit)
+      const limit = backend.streamRange
+        ? streamPageSize(remaining, recentBytes, opts.pages, held)
         : scanPageSize(remaining, recentBytes);
       // Ended about where its limit will be, so that etcd counts this page, not the whole rest.
       const pageEnd = nearerEnd(density && estimatePageEnd(density, limit), rangeEnd);
       const res = await read({ key: last + '\0', rangeEnd: pageEnd, revision, limit, serializable: true });
       seen += taken;
+      held = Math.max(held, taken);
       // A page that ends before the section does is followed by the rest, unless the section's
       // count says every key of it has been visited.
       more = (res.more && taken > 0) || (pageEnd !== rangeEnd && seen < first.count);

@@ -11,6 +11,7 @@ import type { KeyValue, KVBackend, RangeRequest, RangeResponse } from '../../../
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { EXPORT_SECTIONS } from '../../../src/datastore/transfer.js';
 import { generateDataset } from '../../../bench/dataset.js';
+import { Prng } from '../../../bench/prng.js';
 
 interface Page {
   limit: number;
@@ -168,5 +169,26 @@ describe('Datastore.scan page sizes on a streaming backend', () => {
       expect(dataset.some(([key]) => key >= p.key && key < sectionEnd)).toBe(true);
     }
     for (const p of pages) expect(p.bytes).toBeLessThanOrEqual(50_000_000);
+  });
+
+  it('grows a page from the keys pages have held, not from their limits (a page that ends at its estimate holds fewer)', async () => {
+    // Handles as a cluster has them: a few thousand tunnel handles, then pods' handles (hex ids).
+    const rng = new Prng(7);
+    const hex = (): string =>
+      Array.from({ length: 8 }, () => rng.uint32().toString(16).padStart(8, '0')).join('');
+    const handle = 'h'.repeat(100);
+    const entries: [string, string][] = [
+      ...Array.from({ length: 3000 }, (_, i) => [`/calico/ipam/v2/handle/ipip-tunnel-addr-node-${i}`, handle] as [string, string]),
+      ...Array.from({ length: 100_000 }, () => [`/calico/ipam/v2/handle/k8s-pod-network.${hex()}`, handle] as [string, string]),
+    ].sort(([a], [b]) => (a < b ? -1 : 1)); // prettier-ignore
+    const { backend, pages } = sortedBackend(entries);
+    let visited = 0;
+    await createDatastore(backend).scan('/calico/ipam/v2/handle/', () => void visited++, { pages: 1 });
+    expect(visited).toBe(entries.length);
+    let held = 0;
+    for (const p of pages) {
+      expect(p.limit).toBeLessThanOrEqual(Math.max(2000, 8 * held));
+      held = Math.max(held, p.keys);
+    }
   });
 });
