@@ -53,7 +53,10 @@ const MAX_STREAM_PAGE_BYTES = 45_000_000;
 const MAX_STREAM_PAGE_SIZE = 5000;
 /** The estimate of the next keys' size follows about this many of the last keys read. */
 const RECENT_KEYS = 256;
-/** A page has at most this many times the keys of the one before (the estimate may be wrong). */
+/**
+ * A page's limit is at most this many times the most keys a page of its section has held (the
+ * estimate of their size may be wrong).
+ */
 const PAGE_GROWTH = 8;
 
 export function createDatastore(backend: KVBackend): Datastore {
