@@ -69,11 +69,23 @@ export interface KvClient {
 
 // Flow-control windows: etcd may send a whole page without waiting for window updates.
 const WINDOW = 2 ** 31 - 1;
+/**
+ * node:http2 refuses a new stream (NGHTTP2_ENHANCE_YOUR_CALM, before anything is sent) while the
+ * session's queued outgoing data is over maxSessionMemory, 10 MB by default. An import keeps 16
+ * transactions of up to 1 MiB in flight, and a loaded etcd that has opened its windows wide but
+ * reads slowly leaves more than 10 MB of them queued: one import failed so under load, and with a
+ * limit of 1 MB every import does. The data is this process's own writes, held anyway; the limit
+ * only has to be above what the writers keep in flight (MB).
+ */
+const MAX_SESSION_MEMORY_MB = 256;
 
 export function openKvClient(opts: KvClientOptions): KvClient {
   const url = new URL(opts.endpoint);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const options: SecureClientSessionOptions = { settings: { initialWindowSize: WINDOW } };
+  const options: SecureClientSessionOptions = {
+    settings: { initialWindowSize: WINDOW },
+    maxSessionMemory: MAX_SESSION_MEMORY_MB,
+  };
   if (opts.tls) {
     // No SNI for an IP address (Node warns, DEP0123); the certificate is still checked against it.
     options.servername = isIP(host) ? '' : host;
