@@ -45,6 +45,12 @@ export interface BlockHolders {
   /** len(attributes). */
   readonly attributes: number;
   /**
+   * True when every attribute's `secondary` holds `node` once, and it is the host of the block's
+   * `host:<name>` affinity (a name without ':'): every allocated address is that host's. False
+   * promises nothing (the answers below then say who holds what).
+   */
+  readonly hostHoldsAll: boolean;
+  /**
    * The attribute ordinal ord is allocated to, as stored (it may point nowhere: checkAllocations
    * says so), or -1 when the ordinal is free.
    */
@@ -67,6 +73,7 @@ export class DecodedHolders implements BlockHolders {
   readonly deleted: boolean;
   readonly ordinals: number;
   readonly attributes: number;
+  readonly hostHoldsAll = false;
 
   constructor(private readonly block: Pick<DecodedBlock, 'key' | 'net' | 'value'>) {
     const v = block.value;
@@ -154,6 +161,38 @@ const BLOCK_FIELDS = [
 const [HANDLE_ID, SECONDARY, ALTERNATE] = [0, 1, 2];
 const ATTRIBUTE_FIELDS = ['handle_id', 'secondary', 'alternateOwnerAttrs'].map(ascii);
 const NO_NAMES: readonly Uint8Array[] = [];
+const HOST_PREFIX = 'host:';
+
+/** A string's text in the usual attribute: no '"', '}' or control character (read() saw no '\'). */
+const TEXT = '[^"}\\x00-\\x1f]*';
+/** A member of `secondary` other than `node`. */
+const OTHER_MEMBER = `"(?!node")${TEXT}":"${TEXT}"`;
+/** Go's layout of an attribute whose secondary holds `node` once, equal to the host (group 1). */
+const HOST_ATTRIBUTE = `\\{(?:"handle_id":(?:null|"${TEXT}"),)?"secondary":\\{(?:${OTHER_MEMBER},)*"node":"\\1"(?:,${OTHER_MEMBER})*\\}\\}`;
+/**
+ * Matched from the host's name in a `host:<name>` affinity (not empty, without ':') on: the fields
+ * Go writes between the affinity and the attributes (read() has checked them, so here they are
+ * only passed over: another order does not match), then an attributes array whose every attribute
+ * is on that host. Such an attribute ends in '}}' (its secondary's end and its own), and nothing
+ * else in the array does, since its strings hold no '}'.
+ */
+const HOST_ATTRIBUTES = new RegExp(
+  `([^":]+)"(?:,"affinity_claim_time":(?:null|"[^"]*"))?,"allocations":(?:null|\\[[^\\]]*\\]),` +
+    `"unallocated":(?:null|\\[[^\\]]*\\]),"attributes":\\[${HOST_ATTRIBUTE}(?:,${HOST_ATTRIBUTE})*\\]`,
+  'y',
+);
+
+/** What a walker's caller reads of a block beyond its holders. */
+export interface WalkerOptions {
+  /**
+   * The caller reads nothing of an address on the block's host but that it is there (not its handle,
+   * nor its other secondary values: `ipam show --by-node` and `--show-borrowed`). A block whose every
+   * attribute is on its host (the usual block) then has its attributes checked in one match of a
+   * regular expression, which V8 runs as native code, instead of walked in JavaScript: hostHoldsAll
+   * is set, and they are walked only if the caller asks for more than their node after all.
+   */
+  skimHostBlocks?: boolean;
+}
 
 /**
  * Reads blocks in their bytes, one at a time: after a successful read it is the BlockHolders of
@@ -171,6 +210,7 @@ export class BlockWalker implements BlockHolders {
   deleted = false;
   ordinals = 0;
   attributes = 0;
+  hostHoldsAll = false;
   /** len(unallocated), and whether each of them has at most 15 digits (is exact in unallocatedAt). */
   unallocatedCount = 0;
   unallocatedExact = true;
@@ -184,6 +224,13 @@ export class BlockWalker implements BlockHolders {
   private readonly nodeSlot: number;
   private readonly handleSlot: number;
   private readonly secondarySlot: number;
+  private readonly skimHostBlocks: boolean;
+  /** The affinity's host when hostHoldsAll. */
+  private host = '';
+  /** Where the attributes array starts while hostHoldsAll and it is not walked yet, else -1. */
+  private heldAttributes = -1;
+  /** Whether a secondary key read twice keeps its last value (JSON.parse's reading) rather than stepping aside. */
+  private lastWins = false;
   private b: Buffer = Buffer.alloc(0);
   private i = 0;
   private stop = 0;
@@ -205,7 +252,8 @@ export class BlockWalker implements BlockHolders {
   private targetLength = 0;
 
   /** keys are the secondary keys whose values are kept (node among them: nodeIs reads it). */
-  constructor(keys: readonly string[] = SECONDARY_KEYS) {
+  constructor(keys: readonly string[] = SECONDARY_KEYS, options: WalkerOptions = {}) {
+    this.skimHostBlocks = options.skimHostBlocks ?? false;
     this.keyBytes = keys.map(ascii);
     this.keyIndex = new Map(keys.map((k, n) => [k, n]));
     this.nodeSlot = 2 * this.keyIndex.get('node')!;
@@ -239,6 +287,8 @@ export class BlockWalker implements BlockHolders {
     this.deleted = false;
     this.ordinals = 0;
     this.attributes = 0;
+    this.hostHoldsAll = false;
+    this.heldAttributes = -1;
     this.unallocatedCount = 0;
     this.unallocatedExact = true;
     this.sequenceCount = -1;
@@ -280,7 +330,7 @@ export class BlockWalker implements BlockHolders {
               if (this.notNull()) this.readUnallocated();
               break;
             case ATTRIBUTES:
-              this.readAttributes();
+              if (!this.skimHostBlocks || !this.hostAttributes()) this.readAttributes();
               break;
             case SEQUENCE:
               this.skipUint(MAX_SKIPPED_DIGITS);
@@ -320,10 +370,12 @@ export class BlockWalker implements BlockHolders {
   }
 
   hasNode(attr: number): boolean {
+    if (this.hostHoldsAll) return true;
     return this.ranges[attr * this.stride + this.nodeSlot]! >= 0;
   }
 
   nodeIs(attr: number, node: string): boolean {
+    if (this.hostHoldsAll) return node === this.host;
     const at = attr * this.stride + this.nodeSlot;
     const start = this.ranges[at]!;
     if (start < 0) return false;
@@ -360,6 +412,8 @@ export class BlockWalker implements BlockHolders {
 
   /** name must be one of the walker's keys. */
   secondary(attr: number, name: SecondaryKey): string | undefined {
+    if (this.hostHoldsAll && name === 'node') return this.host;
+    this.walkHeldAttributes();
     const k = this.keyIndex.get(name)!;
     const start = this.valueStart(attr, k);
     return start < 0 ? undefined : this.b.toString('utf8', start, this.valueEnd(attr, k));
@@ -367,6 +421,7 @@ export class BlockWalker implements BlockHolders {
 
   /** Where the value of the walker's key k in the attribute's `secondary` starts, -1 when absent. */
   valueStart(attr: number, k: number): number {
+    this.walkHeldAttributes();
     return this.ranges[attr * this.stride + 2 * k]!;
   }
 
@@ -376,6 +431,7 @@ export class BlockWalker implements BlockHolders {
 
   /** Where the attribute's handle_id starts, -1 when it has none. */
   handleStart(attr: number): number {
+    this.walkHeldAttributes();
     return this.ranges[attr * this.stride + this.handleSlot]!;
   }
 
@@ -385,6 +441,7 @@ export class BlockWalker implements BlockHolders {
 
   /** Whether the attribute's `secondary` is a map (not absent or null). */
   hasSecondary(attr: number): boolean {
+    this.walkHeldAttributes();
     return this.ranges[attr * this.stride + this.secondarySlot]! > 0;
   }
 
@@ -582,6 +639,50 @@ export class BlockWalker implements BlockHolders {
     this.ordinals = count;
   }
 
+  /**
+   * The attributes, when every one of them is on the block's host (the usual block): checked in one
+   * match of HOST_ATTRIBUTES and counted, not walked; hostHoldsAll is then set. False, with nothing
+   * consumed, for any other attributes (readAttributes walks them).
+   */
+  private hostAttributes(): boolean {
+    if (this.affinity === null || !this.affinity.startsWith(HOST_PREFIX)) return false;
+    // A character a byte, from the host's name on: the expression compares each node with it by a
+    // back reference, and runs as native code (a walk in JavaScript costs twice as much, most of it
+    // before the optimizing compiler has compiled it in a command's short life).
+    const from = this.affinityStart + HOST_PREFIX.length;
+    const text = this.b.toString('latin1', from, this.stop);
+    HOST_ATTRIBUTES.lastIndex = 0;
+    if (!HOST_ATTRIBUTES.test(text)) return false;
+    const end = HOST_ATTRIBUTES.lastIndex;
+    let count = 0;
+    for (let k = text.indexOf('}}', this.i - from); k >= 0 && k < end; k = text.indexOf('}}', k + 2)) count++;
+    this.heldAttributes = this.i;
+    this.i = from + end;
+    this.attributes = count;
+    this.host = this.affinity.slice(HOST_PREFIX.length);
+    this.hostHoldsAll = true;
+    return true;
+  }
+
+  /**
+   * Walks the attributes hostAttributes only checked, for a caller that reads more of them than
+   * their node. Their form is the usual one (no escape, no unknown field), so the walk does not
+   * step aside; a secondary key twice keeps its last value, as JSON.parse does.
+   */
+  private walkHeldAttributes(): void {
+    if (this.heldAttributes < 0) return;
+    const resume = this.i;
+    this.i = this.heldAttributes;
+    this.heldAttributes = -1;
+    this.lastWins = true;
+    try {
+      this.readAttributes();
+    } finally {
+      this.i = resume;
+      this.lastWins = false;
+    }
+  }
+
   private readAttributes(): void {
     if (!this.notNull()) return;
     this.expect(OPEN_ARRAY);
@@ -640,7 +741,7 @@ export class BlockWalker implements BlockHolders {
       const valueEnd = this.string();
       if (n < 0) continue;
       const at = slot + 2 * n;
-      if (this.ranges[at]! >= 0) throw UNUSUAL;
+      if (this.ranges[at]! >= 0 && !this.lastWins) throw UNUSUAL;
       this.ranges[at] = valueStart;
       this.ranges[at + 1] = valueEnd;
     } while (this.take(COMMA));
@@ -666,7 +767,7 @@ export async function scanBlockOwners(
   visit: (block: BlockHolders) => void,
 ): Promise<{ revision: number; skipped: SkippedValue[] }> {
   const skipped: SkippedValue[] = [];
-  const walker = new BlockWalker();
+  const walker = new BlockWalker(SECONDARY_KEYS, { skimHostBlocks: true });
   const { revision } = await ds.scan(BLOCK_PREFIX, (kv) => {
     const fromKey = blockKeyNetwork(kv.key);
     if (!fromKey) return undefined;

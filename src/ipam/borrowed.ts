@@ -36,9 +36,10 @@ export function blockOwner(affinity: string | null): string {
 
 export function borrowedInBlock(block: BlockHolders): { borrowed: BorrowedIP[]; unclassified: number } {
   block.checkAllocations();
-  const owner = blockOwner(block.affinity);
   const borrowed: BorrowedIP[] = [];
   let unclassified = 0;
+  if (block.hostHoldsAll) return { borrowed, unclassified };
+  const owner = blockOwner(block.affinity);
   for (let ord = 0; ord < block.ordinals; ord++) {
     const attr = block.attributeAt(ord);
     if (attr < 0) continue;

@@ -52,7 +52,7 @@ export class NodeUsageCounter {
       const attr = block.attributeAt(ord);
       if (attr < 0) continue;
       // The user is secondary.node, else the block's owner.
-      if (!block.hasNode(attr) || block.nodeIs(attr, owner)) {
+      if (block.hostHoldsAll || !block.hasNode(attr) || block.nodeIs(attr, owner)) {
         if (owner) own++;
         else this.unclassified++;
         continue;

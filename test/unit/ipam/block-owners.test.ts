@@ -4,7 +4,9 @@
  * as ipam_block.go writes them, IPv4 and IPv6, borrowed addresses, attributes with and without
  * `secondary`, names in UTF-8) it must read the same affinity, allocations and secondary values and
  * make the commands count the same; on anything else (escapes, invalid UTF-8, edits) it must either
- * read exactly what decodeBlock reads or step aside.
+ * read exactly what decodeBlock reads or step aside. Every case is read twice: by a walker that
+ * walks every attribute, and by one that skims a block whose addresses are all on its host
+ * (skimHostBlocks, what the commands use), which must read the same.
  */
 import { describe, expect, it } from 'vitest';
 
@@ -17,8 +19,9 @@ import {
   DecodedHolders,
   SECONDARY_KEYS,
   type BlockHolders,
+  type WalkerOptions,
 } from '../../../src/ipam/block-owners.js';
-import { CorruptBlockError, decodeBlock } from '../../../src/ipam/block.js';
+import { affinityHost, CorruptBlockError, decodeBlock } from '../../../src/ipam/block.js';
 import { borrowedInBlock } from '../../../src/ipam/borrowed.js';
 import { blockKeyNetwork } from '../../../src/ipam/keys.js';
 import { NodeUsageCounter } from '../../../src/ipam/node-usage.js';
@@ -58,6 +61,16 @@ function holdersView(block: BlockHolders): unknown {
   };
 }
 
+/** Per attribute: whether it names a node, whether that is the block's host, and which it is. */
+function nodesView(block: BlockHolders): unknown {
+  const host = affinityHost(block.affinity);
+  return Array.from({ length: block.attributes }, (_, a) => [
+    block.hasNode(a),
+    block.nodeIs(a, host),
+    block.secondary(a, 'node'),
+  ]);
+}
+
 /** The same read straight from JSON.parse's objects (decodeBlock's reading), or 'corrupt'. */
 function parsedView(value: string): unknown {
   let block;
@@ -90,17 +103,37 @@ function commandsView(block: BlockHolders): unknown {
   return { byNode: counter.result(), unclassified: counter.unclassified, borrowed: borrowedInBlock(block) };
 }
 
+/** The two ways a walker reads: every attribute walked, or a block held by its host skimmed. */
+const MODES: [string, WalkerOptions][] = [
+  ['walking', {}],
+  ['skimming', { skimHostBlocks: true }],
+];
+
+/** commandsView, or the error that names a block whose allocations point nowhere. */
+function commandsOrError(block: BlockHolders): unknown {
+  try {
+    return commandsView(block);
+  } catch (err) {
+    if (err instanceof CorruptBlockError) return err.message;
+    throw err;
+  }
+}
+
 /** The walk's reading of a block, or undefined when it steps aside. */
 function walked(
   key: string,
   value: string | KeyValue,
+  options: WalkerOptions = {},
   expected = blockKeyNetwork(key),
 ): BlockWalker | undefined {
-  const walker = new BlockWalker();
+  const walker = new BlockWalker(SECONDARY_KEYS, options);
   return walker.read(typeof value === 'string' ? kv(key, value) : value, expected) ? walker : undefined;
 }
 
 const [FIRST_KEY, FIRST] = Object.entries(BLOCKS)[0]!;
+/** A block its host holds every address of (FIRST lends one): the one a skimming walker skims. */
+const HELD_KEY = '/calico/ipam/v2/assignment/ipv4/block/10.0.1.0-30';
+const HELD = WORKED_EXAMPLE_BLOCK;
 
 /** The benchmark's blocks: replayed as ipam_block.go leaves them (churn, borrowed, IPv6, orphans). */
 const DATASET_BLOCKS = [...generateDataset({ blocks: 400 })].filter(([k]) => k.startsWith(BLOCK_PREFIX));
@@ -131,7 +164,7 @@ function goBlock(affinity: string, nodes: (string | null)[]): string {
 
 const GO_BLOCK_KEY = '/calico/ipam/v2/assignment/ipv4/block/10.65.3.0-30';
 
-describe('BlockWalker', () => {
+describe.each(MODES)('BlockWalker (%s)', (_, options) => {
   it("reads Calico's blocks as JSON.parse does, without stepping aside", () => {
     const all = [
       ...Object.entries(BLOCKS),
@@ -139,16 +172,20 @@ describe('BlockWalker', () => {
       ...DATASET_BLOCKS,
     ];
     let borrowed = 0;
-    for (const [key, value] of all as [string, string][]) {
+    // One walker for every block, as a scan reads them: nothing of a block may outlive it.
+    const fast = new BlockWalker(SECONDARY_KEYS, options);
+    for (const [n, [key, value]] of (all as [string, string][]).entries()) {
       const fromKey = blockKeyNetwork(key)!;
-      const fast = walked(key, value, fromKey);
-      expect(fast, key).toBeDefined();
-      expect(holdersView(fast!), key).toEqual(parsedView(value));
-      // The key's network object itself when the value's cidr is its text.
-      if (value.includes(`"cidr":"${fromKey.text}"`)) expect(fast!.net).toBe(fromKey.net);
+      expect(fast.read(kv(key, value), fromKey), key).toBe(true);
+      // Who holds what first, then all the rest (which a skimmed block walks only then), and of a
+      // third of the blocks not the rest: the next block must not read what they left.
       const slow = new DecodedHolders(decodeBlock(kv(key, value)));
-      expect(commandsView(fast!), key).toEqual(commandsView(slow));
-      borrowed += borrowedInBlock(fast!).borrowed.length;
+      expect(nodesView(fast), key).toEqual(nodesView(slow));
+      expect(commandsView(fast), key).toEqual(commandsView(slow));
+      if (n % 3 !== 0) expect(holdersView(fast), key).toEqual(parsedView(value));
+      // The key's network object itself when the value's cidr is its text.
+      if (value.includes(`"cidr":"${fromKey.text}"`)) expect(fast.net).toBe(fromKey.net);
+      borrowed += borrowedInBlock(fast).borrowed.length;
     }
     // The data has what the commands look for: IPv6 blocks, and addresses lent to other nodes.
     expect(all.some(([k]) => k!.includes('/ipv6/'))).toBe(true);
@@ -164,7 +201,7 @@ describe('BlockWalker', () => {
     ];
     for (const [affinity, nodes, borrowing] of blocks) {
       const value = goBlock(affinity, nodes);
-      const fast = walked(GO_BLOCK_KEY, value)!;
+      const fast = walked(GO_BLOCK_KEY, value, options)!;
       expect(fast).toBeDefined();
       for (const owner of [...owners, 'néud-1', 'nèud-1', 'neud-1']) {
         for (let a = 0; a < fast.attributes; a++) {
@@ -181,7 +218,7 @@ describe('BlockWalker', () => {
     for (const node of ['a<b', 'a&b', 'a\u2028b']) {
       const value = goBlock('host:n', ['n', node]);
       expect(value).toContain('\\u');
-      expect(walked(GO_BLOCK_KEY, value)).toBeUndefined();
+      expect(walked(GO_BLOCK_KEY, value, options)).toBeUndefined();
     }
   });
 
@@ -206,7 +243,7 @@ describe('BlockWalker', () => {
       bytes.length,
     );
     expect(lazy.value).toContain('host:n\uFFFD');
-    const fast = walked(GO_BLOCK_KEY, lazy)!;
+    const fast = walked(GO_BLOCK_KEY, lazy, options)!;
     expect(fast).toBeDefined();
     expect(holdersView(fast)).toEqual(parsedView(lazy.value));
     expect(fast.affinity).toBe('host:n\uFFFD');
@@ -237,7 +274,7 @@ describe('BlockWalker', () => {
     ];
     for (const value of variants) {
       expect(value).not.toBe(FIRST);
-      expect(walked(FIRST_KEY, value), value.slice(0, 80)).toBeUndefined();
+      expect(walked(FIRST_KEY, value, options), value.slice(0, 80)).toBeUndefined();
     }
   });
 
@@ -256,50 +293,160 @@ describe('BlockWalker', () => {
     expect(walked(FIRST_KEY, vmiTwice)).toBeUndefined();
   });
 
-  it('finds a control character at every place in a string (strings are read four bytes at a time)', () => {
-    const name = 'k8s-pod-network.0123abcd';
-    const at = FIRST.indexOf(name);
+  it.each([
+    [FIRST_KEY, FIRST, 'k8s-pod-network.0123abcd'],
+    [HELD_KEY, HELD, 'k8s-pod-network.0123abcd'],
+    [HELD_KEY, HELD, 'nginx-1'],
+    [HELD_KEY, HELD, 'host:node1'],
+  ])('finds a control character at every place in a string (%s, %#)', (key, block, name) => {
+    const at = block.indexOf(name);
     expect(at).toBeGreaterThan(0);
     for (let k = 0; k <= name.length; k++) {
-      const put = (c: string): string => FIRST.slice(0, at + k) + c + FIRST.slice(at + k);
+      const put = (c: string): string => block.slice(0, at + k) + c + block.slice(at + k);
       for (const control of ['\u0000', '\u0001', '\u001f']) {
-        expect(walked(FIRST_KEY, put(control)), `${k} ${JSON.stringify(control)}`).toBeUndefined();
+        expect(walked(key, put(control), options), `${k} ${JSON.stringify(control)}`).toBeUndefined();
       }
       // Allowed raw, and just above or below what the four-byte test looks for.
       for (const plain of [' ', '!', '#', 'é', '\u0080']) {
         const value = put(plain);
-        expect(holdersView(walked(FIRST_KEY, value)!), `${k} ${plain}`).toEqual(parsedView(value));
+        expect(holdersView(walked(key, value, options)!), `${k} ${plain}`).toEqual(parsedView(value));
       }
     }
   });
 
   it('names the first allocation that points nowhere, as attributeOf does', () => {
     const value = FIRST.replace('"allocations":[0,1,', '"allocations":[0,7,');
-    const fast = walked(FIRST_KEY, value)!;
+    const fast = walked(FIRST_KEY, value, options)!;
     const slow = new DecodedHolders(decodeBlock(kv(FIRST_KEY, value)));
     expect(() => slow.checkAllocations()).toThrow('allocations[1] points at missing attributes[7]');
     expect(() => fast.checkAllocations()).toThrow('allocations[1] points at missing attributes[7]');
     expect(() => commandsView(fast)).toThrow(CorruptBlockError);
   });
 
-  it('never reads a mutated block differently from the full decoder (2,000 random edits)', () => {
-    const next = mulberry32(20261207);
-    const alphabet = '{}[]",:0123456789-.enultrfas\\ /';
-    let fast = 0;
-    for (let n = 0; n < 2000; n++) {
-      let value = FIRST;
-      for (let edits = 1 + randInt(next, 3); edits > 0; edits--) {
-        const at = randInt(next, value.length);
-        const c = alphabet[randInt(next, alphabet.length)]!;
-        const op = randInt(next, 3);
-        value = value.slice(0, at) + (op === 2 ? '' : c) + value.slice(op === 0 ? at : at + 1);
+  it.each([
+    [FIRST_KEY, FIRST],
+    [HELD_KEY, HELD],
+  ])(
+    'never reads a mutated block differently from the full decoder (%s, 2,000 random edits)',
+    (key, block) => {
+      const next = mulberry32(20261207);
+      const alphabet = '{}[]",:0123456789-.enultrfas\\ /';
+      let fast = 0;
+      let skimmed = 0;
+      for (let n = 0; n < 2000; n++) {
+        let value = block;
+        for (let edits = 1 + randInt(next, 3); edits > 0; edits--) {
+          const at = randInt(next, value.length);
+          const c = alphabet[randInt(next, alphabet.length)]!;
+          const op = randInt(next, 3);
+          value = value.slice(0, at) + (op === 2 ? '' : c) + value.slice(op === 0 ? at : at + 1);
+        }
+        const read = walked(key, value, options);
+        if (!read) continue;
+        fast++;
+        if (read.hostHoldsAll) skimmed++;
+        const slow = new DecodedHolders(decodeBlock(kv(key, value)));
+        expect(holdersView(read), value).toEqual(parsedView(value));
+        expect(commandsOrError(read), value).toEqual(commandsOrError(slow));
       }
-      const read = walked(FIRST_KEY, value);
-      if (!read) continue;
-      fast++;
-      expect(holdersView(read), value).toEqual(parsedView(value));
+      // Most edits land in handles, timestamps and sequence numbers and keep the usual form.
+      expect(fast).toBeGreaterThan(200);
+      if (options.skimHostBlocks && block === HELD) expect(skimmed).toBeGreaterThan(200);
+    },
+  );
+});
+
+describe('BlockWalker skimming the blocks held by their host', () => {
+  const skim = { skimHostBlocks: true };
+
+  /** Whether every attribute's secondary.node is the host of a `host:<name>` affinity, from JSON.parse. */
+  function heldByHost(value: string): boolean {
+    const v = decodeBlock(kv('/k', value)).value;
+    const host = v.affinity?.startsWith('host:') ? v.affinity.slice('host:'.length) : '';
+    return (
+      host !== '' &&
+      (v.attributes ?? []).length > 0 &&
+      (v.attributes ?? []).every((a) => a.secondary?.['node'] === host)
+    );
+  }
+
+  it('skims most of the benchmark blocks, and only blocks their host holds', () => {
+    let skimmed = 0;
+    for (const [key, value] of DATASET_BLOCKS as [string, string][]) {
+      const fast = walked(key, value, skim)!;
+      if (fast.hostHoldsAll) skimmed++;
+      expect(fast.hostHoldsAll ? heldByHost(value) : true, key).toBe(true);
     }
-    // Most edits land in handles, timestamps and sequence numbers and keep the usual form.
-    expect(fast).toBeGreaterThan(200);
+    // 4% of the blocks lend addresses and 0.3% have no owner: the rest are held by their host.
+    expect(skimmed).toBeGreaterThan(0.9 * DATASET_BLOCKS.length);
+    expect(skimmed).toBeLessThan(DATASET_BLOCKS.length);
+  });
+
+  it('walks a block another node, no node or an unusual layout has a hand in, and reads it the same', () => {
+    const held = goBlock('host:n1', ['n1', 'n1', 'n1']);
+    const cases = [
+      goBlock('host:n1', ['n1', 'n2', 'n1']), // an address lent to n2
+      goBlock('host:n1', ['n1', 'n1x', 'n1']), // a name the host's is the start of
+      goBlock('host:n1', ['n1', null, 'n1']), // an address without secondary
+      goBlock('host:a:b', ['a:b', 'a:b']), // a host with ':' (calicoctl's owner is then the affinity)
+      goBlock('host:', ['', '']),
+      goBlock('virtual:n1', ['n1']),
+      held.replace('"pod":"p1"', '"pod":"p}1"'), // a '}' in a string
+      held.replace('"secondary":{"namespace":"ns",', '"secondary":{"namespace":"ns","node":"n1",'), // node twice
+      held.replace('"secondary":{"namespace":"ns","node":"n1"', '"secondary":{"namespace":"ns","nodes":"n1"'),
+      held.replace('{"handle_id":"h1",', '{"handle_id":"h1","alternateOwnerAttrs":{"node":"n1"},'),
+      held.replace(',"secondary":{"namespace":"ns","node":"n1","pod":"p1"}', ''), // no secondary
+      // Fields in another order than Go's.
+      held.replace(/("allocations":\[[^\]]*\]),("unallocated":\[[^\]]*\])/, '$2,$1'),
+    ];
+    expect(walked(GO_BLOCK_KEY, held, skim)!.hostHoldsAll).toBe(true);
+    // A key the walk keeps, twice, in a block its host holds: skimmed, and read as JSON.parse reads
+    // it (the last pod) when a caller asks for more than the node.
+    const podTwice = held.replace('"pod":"p1"', '"pod":"p1","pod":"p9"');
+    expect(walked(GO_BLOCK_KEY, podTwice)).toBeUndefined();
+    const skimmed = walked(GO_BLOCK_KEY, podTwice, skim)!;
+    expect(skimmed.hostHoldsAll).toBe(true);
+    expect(skimmed.secondary(1, 'pod')).toBe('p9');
+    expect(holdersView(skimmed)).toEqual(parsedView(podTwice));
+    for (const value of cases) {
+      expect(value).not.toBe(held);
+      const fast = walked(GO_BLOCK_KEY, value, skim);
+      if (!fast) {
+        // Only what the walk without skimming steps aside for (a key it keeps, twice).
+        expect(walked(GO_BLOCK_KEY, value), value).toBeUndefined();
+        continue;
+      }
+      expect(fast.hostHoldsAll, value).toBe(false);
+      expect(holdersView(fast), value).toEqual(parsedView(value));
+      const slow = new DecodedHolders(decodeBlock(kv(GO_BLOCK_KEY, value)));
+      expect(commandsView(fast), value).toEqual(commandsView(slow));
+    }
+  });
+
+  it('answers who holds an address of a skimmed block as the walk does, for UTF-8 and invalid bytes too', () => {
+    const names = ['nœud-1', 'nœud-2', 'node-1', 'nœud', '', 'nœud-1x', 'n\uFFFD'];
+    const utf8 = goBlock('host:nœud-1', ['nœud-1', 'nœud-1', 'nœud-1']);
+    // A host name ending in a byte that is not UTF-8, the same in every node: decoded as U+FFFD.
+    const bytes = Buffer.from(goBlock('host:nA', ['nA', 'nA']));
+    for (let at = bytes.indexOf('nA"'); at >= 0; at = bytes.indexOf('nA"', at + 1)) bytes[at + 1] = 0xff;
+    const invalid = lazyKeyValue(
+      { key: GO_BLOCK_KEY, createRevision: 1, modRevision: 1, version: 1 },
+      bytes,
+      0,
+      bytes.length,
+    );
+    for (const value of [kv(GO_BLOCK_KEY, utf8), invalid]) {
+      const fast = walked(GO_BLOCK_KEY, value, skim)!;
+      const slow = walked(GO_BLOCK_KEY, value)!;
+      expect(fast.hostHoldsAll).toBe(true);
+      expect(slow.hostHoldsAll).toBe(false);
+      for (let a = 0; a < fast.attributes; a++) {
+        for (const name of names) expect(fast.nodeIs(a, name), `${a} ${name}`).toBe(slow.nodeIs(a, name));
+        expect(fast.hasNode(a)).toBe(true);
+      }
+      expect(holdersView(fast)).toEqual(holdersView(slow));
+      expect(holdersView(fast)).toEqual(parsedView(value.value));
+      expect(commandsView(fast)).toEqual(commandsView(slow));
+    }
   });
 });
