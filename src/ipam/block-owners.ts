@@ -182,6 +182,13 @@ const HOST_ATTRIBUTES = new RegExp(
   'y',
 );
 
+/**
+ * The longest value skimmed: the expression's backtracking stack grows with the attributes matched,
+ * and V8 throws a RangeError past its limit (a value of 1.5 million attributes, 315 MB, reaches it).
+ * Calico's largest block, a /20 of 4,096 addresses, is about 1.2 MB; a longer value is walked.
+ */
+const MAX_SKIMMED_BYTES = 8 << 20;
+
 /** What a walker's caller reads of a block beyond its holders. */
 export interface WalkerOptions {
   /**
@@ -646,6 +653,7 @@ export class BlockWalker implements BlockHolders {
    */
   private hostAttributes(): boolean {
     if (this.affinity === null || !this.affinity.startsWith(HOST_PREFIX)) return false;
+    if (this.stop - this.affinityStart > MAX_SKIMMED_BYTES) return false;
     // A character a byte, from the host's name on: the expression compares each node with it by a
     // back reference, and runs as native code (a walk in JavaScript costs twice as much, most of it
     // before the optimizing compiler has compiled it in a command's short life).

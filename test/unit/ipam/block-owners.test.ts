@@ -423,6 +423,23 @@ describe('BlockWalker skimming the blocks held by their host', () => {
     }
   });
 
+  it('walks a value longer than 8 MiB instead (the expression would outgrow its stack past some length)', () => {
+    const attribute = (n: number): string =>
+      `{"handle_id":"k8s-pod-network.${String(n).padStart(64, '0')}","secondary":{"namespace":"ns","node":"n1","pod":"p${n}"}}`;
+    const value = (attributes: number): string =>
+      `{"cidr":"10.65.3.0/30","affinity":"host:n1","allocations":[0,1,null,null],"unallocated":[2,3],` +
+      `"attributes":[${Array.from({ length: attributes }, (_, n) => attribute(n)).join(',')}],` +
+      `"sequenceNumber":1,"sequenceNumberForAllocation":null,"deleted":false}`;
+    const under = value(52_000);
+    const over = value(56_000);
+    expect(under.length).toBeLessThan(8 << 20);
+    expect(over.length).toBeGreaterThan(8 << 20);
+    expect(walked(GO_BLOCK_KEY, under, skim)!.hostHoldsAll).toBe(true);
+    const walkedOver = walked(GO_BLOCK_KEY, over, skim)!;
+    expect(walkedOver.hostHoldsAll).toBe(false);
+    expect(walkedOver.attributes).toBe(56_000);
+  });
+
   it('answers who holds an address of a skimmed block as the walk does, for UTF-8 and invalid bytes too', () => {
     const names = ['nœud-1', 'nœud-2', 'node-1', 'nœud', '', 'nœud-1x', 'n\uFFFD'];
     const utf8 = goBlock('host:nœud-1', ['nœud-1', 'nœud-1', 'nœud-1']);
