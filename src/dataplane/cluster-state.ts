@@ -160,10 +160,11 @@ const BLOCK_FACT_KEYS: readonly SecondaryKey[] = ['node', 'type'];
  * cluster has 10,000 of them, so blocks are read from their bytes (BlockWalker: the owner of each
  * address compared with the block's host in bytes, nothing made per address but a borrowed one's
  * facts); only a block in another layout is decoded. The walker keeps only the two secondary keys
- * read here (fewer names to match at each key of every attribute).
+ * read here (fewer names to match at each key of every attribute), and skims a block whose every
+ * address is its host's (hostHoldsAll: the usual block, which lends nothing).
  */
 async function readBlocks(ds: Datastore): Promise<BlockFacts[]> {
-  const walker = new BlockWalker(BLOCK_FACT_KEYS);
+  const walker = new BlockWalker(BLOCK_FACT_KEYS, { skimHostBlocks: true });
   const { results } = await ds.scan(BLOCK_PREFIX, (kv): BlockFacts | undefined => {
     const fromKey = blockKeyNetwork(kv.key);
     let block: BlockHolders = walker;
@@ -193,6 +194,7 @@ function hostOf(affinity: string | null): string {
  */
 function blockFacts(block: BlockHolders, cidr: string): BlockFacts {
   const host = hostOf(block.affinity);
+  if (block.hostHoldsAll) return { cidr, host, foreign: [] };
   for (let attr = 0; attr < block.attributes; attr++) {
     if (namesOtherNode(block, attr, host)) return { cidr, host, foreign: lentAddresses(block, host) };
   }
