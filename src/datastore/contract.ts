@@ -94,8 +94,17 @@ export interface KVBackend {
    * range() with each KeyValue handed to onKeyValue as it arrives instead of collected (the
    * response's kvs are empty); a KeyValue is valid only until onKeyValue returns. Optional: a
    * backend without it is read with range().
+   *
+   * With `turn` (a scan's next page, sent while the current one is read): the request may go out at
+   * once, but no KeyValue is handed over before turn resolves; if turn rejects, the call rejects
+   * and nothing of it is handed over. A scan gives one only to a backend that reads in pages (not
+   * streamWholeRange).
    */
-  streamRange?(req: RangeRequest, onKeyValue: (kv: KeyValue) => void): Promise<RangeResponse>;
+  streamRange?(
+    req: RangeRequest,
+    onKeyValue: (kv: KeyValue) => void,
+    turn?: Promise<void>,
+  ): Promise<RangeResponse>;
   /**
    * True when a streamed read costs nothing per key held (an in-process store): a scan then reads
    * the whole range in one streamRange call instead of in pages, each of which would count the

@@ -273,6 +273,30 @@ async function scanRange<T>(
     res.kvs.forEach(take);
     return res;
   };
+  // A page sent before its turn: its keys are handed to take() only once read() is called.
+  const prefetching = backend.streamRange !== undefined && !backend.streamWholeRange;
+  const sendAhead = (req: PageRequest): SentPage => {
+    let open = (): void => undefined;
+    let abandon = (_err: Error): void => undefined;
+    const turn = new Promise<void>((resolve, reject) => {
+      open = resolve;
+      abandon = reject;
+    });
+    turn.catch(() => undefined);
+    const response = backend.streamRange!(req, take, turn);
+    // A scan that fails first never reads it: its failure must not be an unhandled rejection.
+    response.catch(() => undefined);
+    return {
+      req,
+      read: () => {
+        taken = 0;
+        samples = [];
+        open();
+        return response;
+      },
+      abandon: () => abandon(new Error('the scan ended before this page was read')),
+    };
+  };
   // A backend that streams the whole range at no cost reads it in one call (limit 0: none).
   const firstLimit = backend.streamWholeRange
     ? 0
@@ -299,23 +323,64 @@ async function scanRange<T>(
     // The last page that showed how densely keys lie; none after a page that ended early and held
     // nothing (the next one then reads to the section's end, as without an estimate).
     let density: PageDensity | undefined;
-    for (let more = first.more && taken > 0; more && last !== undefined; ) {
-      if (taken >= 2) density = latestDensity(samples, last, taken);
-      else if (taken === 0) density = undefined;
-      const limit = backend.streamRange
-        ? streamPageSize(remaining, recentBytes, opts.pages, held)
-        : scanPageSize(remaining, recentBytes);
-      // Ended about where its limit will be, so that etcd counts this page, not the whole rest.
-      const pageEnd = nearerEnd(density && estimatePageEnd(density, limit), rangeEnd);
-      const res = await read({ key: last + '\0', rangeEnd: pageEnd, revision, limit, serializable: true });
-      seen += taken;
-      held = Math.max(held, taken);
-      // A page that ends before the section does is followed by the rest, unless the section's
-      // count says every key of it has been visited.
-      more = (res.more && taken > 0) || (pageEnd !== rangeEnd && seen < first.count);
+    // The page after the one being read, sent already, its answer held back until its turn.
+    let ahead: SentPage | undefined;
+    let stopped = false;
+    try {
+      for (let more = first.more && taken > 0; more && last !== undefined; ) {
+        if (taken >= 2) density = latestDensity(samples, last, taken);
+        else if (taken === 0) density = undefined;
+        const limit = backend.streamRange
+          ? streamPageSize(remaining, recentBytes, opts.pages, held)
+          : scanPageSize(remaining, recentBytes);
+        // A page that stopped at its limit is followed by the rest of its range, then the page
+        // sent ahead; otherwise by that page, or by one ended about where its limit will be (so that
+        // etcd counts this page, not the whole rest of the section).
+        const current: SentPage | undefined = stopped ? undefined : ahead;
+        const page: PageRequest = current?.req ?? {
+          key: last + '\0',
+          rangeEnd: ahead?.req.key ?? nearerEnd(density && estimatePageEnd(density, limit), rangeEnd),
+          revision,
+          limit,
+          serializable: true,
+        };
+        if (current) ahead = undefined;
+        const response: Promise<RangeResponse> = current ? current.read() : read(page);
+        // The next page goes out now, so that etcd builds it while this one is read: from this
+        // one's end to where the keys of both are estimated to end (an estimate that is short only
+        // makes it stop at its limit: the rest of its range is read after it); not when the
+        // section's count says its keys end within this page.
+        const planned = page.limit ?? limit;
+        if (prefetching && !ahead && density && page.rangeEnd !== rangeEnd && seen + planned < first.count) {
+          const end = nearerEnd(estimatePageEnd(density, planned + limit), rangeEnd);
+          if (Buffer.compare(rangeEndBytes(end), Buffer.from(page.rangeEnd, 'latin1')) > 0)
+            ahead = sendAhead({ ...page, key: page.rangeEnd, rangeEnd: end, limit });
+        }
+        const res = await response;
+        seen += taken;
+        held = Math.max(held, taken);
+        stopped = res.more && taken > 0;
+        // A page that ends before the section does is followed by the rest, unless the section's
+        // count says every key of it has been visited.
+        more = stopped || (page.rangeEnd !== rangeEnd && seen < first.count);
+      }
+    } finally {
+      ahead?.abandon();
     }
   }
   return { revision, results };
+}
+
+/** A scan's page after its first: always ended (raw bytes as latin1, as RangeRequest.rangeEnd). */
+type PageRequest = RangeRequest & { rangeEnd: string };
+
+/** A page sent ahead of its turn (backend.streamRange's turn). */
+interface SentPage {
+  req: PageRequest;
+  /** Its turn: hands its keys over, as they arrive, and resolves with the response. */
+  read(): Promise<RangeResponse>;
+  /** Cancels it, unless it was read. */
+  abandon(): void;
 }
 
 /**

@@ -39,7 +39,9 @@ export function withOwnSockets(backend: KVBackend): KVBackend {
     info: backend.info,
     range: (req) => sockets.run(() => backend.range(req)),
     ...(streamRange
-      ? { streamRange: (req, onKeyValue) => sockets.run(() => streamRange(req, onKeyValue)) }
+      ? {
+          streamRange: (req, onKeyValue, turn) => sockets.run(() => streamRange(req, onKeyValue, turn)),
+        }
       : {}),
     txn: (req) => sockets.run(() => backend.txn(req)),
     ...(watch ? { watch: (req, onChanges) => sockets.run(() => watch(req, onChanges)) } : {}),

@@ -7,7 +7,11 @@
  * the caller, which must be done with them when its callback returns.
  *
  * It does only what these calls need: requests with literal headers (no HPACK state), windows
- * opened wide and refilled, SETTINGS and PING acknowledged. Response headers are not decoded: a call
+ * opened wide and refilled, SETTINGS and PING acknowledged. A call may be sent before its turn (a
+ * scan's next page, while the current one is read): every stream starts with a window of 0
+ * (SETTINGS_INITIAL_WINDOW_SIZE), so etcd builds and encodes the response (the work: grpc-go's
+ * handler marshals the whole message before its transport waits for the stream's window) and then
+ * holds it, and its window is opened when its turn comes. Nothing of it is buffered here. Response headers are not decoded: a call
  * succeeds when its response starts with `:status 200`, carries one complete uncompressed message
  * and ends (gRPC sends a message only with status OK; an error is headers alone). Anything else
  * fails the call, and the caller falls back to `node:http2`, which reports the error properly.
@@ -25,7 +29,10 @@ export interface StreamingConnectionOptions {
 export interface StreamingConnection {
   /**
    * One call: onMessage receives the response message's bytes, in order, as views of a buffer
-   * that is reused once it returns. Resolves when the response is complete and successful.
+   * that is reused once it returns. Resolves when the response is complete and successful. With
+   * `turn`, the request is sent at once but nothing of the response is received (its stream's
+   * window stays shut) until turn resolves, and the deadline runs from then; if turn rejects, the
+   * call is cancelled and rejects with that error.
    */
   call(
     path: string,
@@ -33,6 +40,7 @@ export interface StreamingConnection {
     metadata: Record<string, string>,
     onMessage: (buf: Buffer, start: number, end: number) => void,
     deadline: { ms: number; error: () => Error },
+    turn?: Promise<void>,
   ): Promise<void>;
   close(): void;
 }
@@ -109,8 +117,7 @@ export function openStreamingConnection(opts: StreamingConnectionOptions): Strea
     s.unref();
     const settings = Buffer.alloc(12);
     settings.writeUInt16BE(0x2, 0); // ENABLE_PUSH 0
-    settings.writeUInt16BE(0x4, 6); // INITIAL_WINDOW_SIZE
-    settings.writeUInt32BE(MAX_WINDOW, 8);
+    settings.writeUInt16BE(0x4, 6); // INITIAL_WINDOW_SIZE 0: a stream's window opens on its turn
     s.write(Buffer.concat([PREFACE, frame(SETTINGS, 0, 0, settings), windowUpdate(0, MAX_WINDOW - 65535)]));
     socket = s;
     return s;
@@ -204,13 +211,18 @@ export function openStreamingConnection(opts: StreamingConnectionOptions): Strea
   };
 
   return {
-    call(path, message, metadata, onMessage, deadline) {
+    call(path, message, metadata, onMessage, deadline, turn) {
       if (failure) return Promise.reject(failure);
       const s = open();
       const id = nextId;
       nextId += 2;
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => finish(id, deadline.error()), deadline.ms);
+        let timer: NodeJS.Timeout | undefined;
+        const openWindow = (): void => {
+          if (!calls.has(id)) return;
+          timer = setTimeout(() => finish(id, deadline.error()), deadline.ms);
+          s.write(windowUpdate(id, MAX_WINDOW));
+        };
         calls.set(id, {
           onMessage,
           prefix: Buffer.alloc(5),
@@ -229,6 +241,8 @@ export function openStreamingConnection(opts: StreamingConnectionOptions): Strea
         body.writeUInt32BE(message.length, 1);
         message.copy(body, 5);
         s.write(Buffer.concat([frame(HEADERS, END_HEADERS, id, headers), frame(DATA, END_STREAM, id, body)]));
+        if (turn) turn.then(openWindow, (err: Error) => finish(id, err));
+        else openWindow();
       });
     },
     close() {

@@ -52,7 +52,8 @@ export interface KvClient {
    * The same call with each KeyValue handed to onKeyValue as soon as its bytes have arrived (see
    * h2-stream.ts), valid only until onKeyValue returns; the response without its kvs. The
    * revision is set in `progress` as soon as it is known (before the first KeyValue), so that a
-   * caller can go on at the same revision if the call fails halfway.
+   * caller can go on at the same revision if the call fails halfway. With `turn`, the request is
+   * sent at once and its response received only once turn resolves (h2-stream.ts).
    */
   streamRange(
     req: RangeRequest,
@@ -61,6 +62,7 @@ export interface KvClient {
     onKeyValue: (kv: KeyValue) => void,
     progress: { revision: number },
     timeoutMs: number,
+    turn?: Promise<void>,
   ): Promise<RangeResponse>;
   /** One transaction (KV/Txn): every write of the etcd backend. */
   txn(req: TxnRequest, timeoutMs: number): Promise<TxnResponse>;
@@ -165,7 +167,7 @@ export function openKvClient(opts: KvClientOptions): KvClient {
       const frame = encodeTxnFrame(req);
       return decodeTxnResponse(await unary(open(), '/etcdserverpb.KV/Txn', frame, metadata, timeoutMs), req);
     },
-    async streamRange(req, key, rangeEnd, onKeyValue, progress, timeoutMs) {
+    async streamRange(req, key, rangeEnd, onKeyValue, progress, timeoutMs, turn) {
       const metadata = await callMetadata(timeoutMs);
       const decoder = new StreamingRangeDecoder(onKeyValue, progress);
       const connection = streamingConnection();
@@ -176,6 +178,7 @@ export function openKvClient(opts: KvClientOptions): KvClient {
           metadata,
           (buf, start, end) => decoder.feed(buf, start, end),
           { ms: timeoutMs, error: () => new CallDeadlineError(timeoutMs) },
+          turn,
         );
       } catch (err) {
         // A failed connection stays failed: the next streamed call opens a new one.

@@ -2,7 +2,8 @@
  * A streamed page whose connection breaks halfway: the etcd backend goes on from the last key it
  * handed over, at the same revision, through its other connection, so a scan still sees every key
  * exactly once. The break is real: a TCP proxy in front of a real etcd cuts the first connection
- * that carries a megabyte (the streaming one: a scan streams from its first page on), once.
+ * that carries a megabyte (the streaming one: a scan streams from its first page on), once. A page
+ * sent ahead of its turn on that connection fails with it, and goes on the same way on its turn.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -19,7 +20,8 @@ let proxyPort = 0;
 let connections = 0;
 let cut = false;
 const sockets = new Set<Socket>();
-const CUT_AFTER = 1024 * 1024;
+/** The streaming connection is cut once it has carried this much (once per test). */
+let cutAfter = 1024 * 1024;
 
 beforeAll(async () => {
   etcd = await startEtcd();
@@ -32,7 +34,7 @@ beforeAll(async () => {
     let forwarded = 0;
     server.on('data', (chunk: Buffer) => {
       forwarded += chunk.length;
-      if (!cut && forwarded > CUT_AFTER) {
+      if (!cut && forwarded > cutAfter) {
         cut = true;
         client.destroy();
         server.destroy();
@@ -83,6 +85,51 @@ describe('a streamed scan whose connection breaks', () => {
       expect(cut).toBe(true);
       expect(connections).toBe(2);
       expect(results).toEqual(keys);
+    } finally {
+      await ds.close();
+    }
+  });
+
+  it('a page sent ahead on the broken connection is read on its turn: every key once, in order', async () => {
+    const direct = createDatastore(
+      await openEtcdBackend(loadClientConfig({ env: etcd.env }).etcd!, { timeoutMs: 5000, source: 'test' }),
+    );
+    const prefix = '/calico/prefetched/';
+    const keys = Array.from({ length: 8000 }, (_, i) => `${prefix}${String(i).padStart(5, '0')}`);
+    for (let i = 0; i < keys.length; i += 100) {
+      const success = keys
+        .slice(i, i + 100)
+        .map((key) => ({ type: 'put' as const, key, value: `${key}:${'x'.repeat(1000)}` }));
+      await direct.txn({ compare: [], success });
+    }
+    await direct.close();
+
+    // Pages of 2,000 keys (2 MB): the cut falls in the second, while the third is sent ahead.
+    cut = false;
+    cutAfter = 3 * 1024 * 1024;
+    connections = 0;
+    const trace: string[] = [];
+    const env = { ...etcd.env, ETCD_ENDPOINTS: `http://127.0.0.1:${proxyPort}` };
+    const ds = createDatastore(
+      await openEtcdBackend(loadClientConfig({ env }).etcd!, {
+        timeoutMs: 5000,
+        source: 'test',
+        trace: (line) => trace.push(line),
+      }),
+    );
+    try {
+      const { results } = await ds.scan(prefix, (kv) =>
+        kv.value.startsWith(`${kv.key}:`) ? kv.key : 'bad value',
+      );
+      expect(cut).toBe(true);
+      expect(results).toEqual(keys);
+      // The page sent ahead failed with the connection, and went on only once the page before it
+      // (read the usual way after the cut) was done.
+      const failed = trace.findIndex((line) => /\(sent ahead\) at .*: .*closed/.test(line));
+      expect(failed).toBeGreaterThan(0);
+      const start = /Range \[([^,]+),/.exec(trace[failed]!)![1]!;
+      expect(trace[failed - 1]).toContain(`, "${start}") (limit`);
+      expect(trace[failed - 1]).toMatch(/\(streamed\) at .*: ok in/);
     } finally {
       await ds.close();
     }
