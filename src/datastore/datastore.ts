@@ -347,14 +347,13 @@ async function scanRange<T>(
         if (current) ahead = undefined;
         const response: Promise<RangeResponse> = current ? current.read() : read(page);
         // The next page goes out now, so that etcd builds it while this one is read: from this
-        // one's end to where the keys of both are estimated to end (an estimate that is short only
+        // one's end to where `limit` more keys are estimated to end (an estimate that is short only
         // makes it stop at its limit: the rest of its range is read after it); not when the
         // section's count says its keys end within this page.
         const planned = page.limit ?? limit;
         if (prefetching && !ahead && density && page.rangeEnd !== rangeEnd && seen + planned < first.count) {
-          const end = nearerEnd(estimatePageEnd(density, planned + limit), rangeEnd);
-          if (Buffer.compare(rangeEndBytes(end), Buffer.from(page.rangeEnd, 'latin1')) > 0)
-            ahead = sendAhead({ ...page, key: page.rangeEnd, rangeEnd: end, limit });
+          const end = aheadEnd(density, planned, limit, page.rangeEnd, rangeEnd);
+          if (end !== undefined) ahead = sendAhead({ ...page, key: page.rangeEnd, rangeEnd: end, limit });
         }
         const res = await response;
         seen += taken;
@@ -391,6 +390,29 @@ function latestDensity(samples: readonly string[], last: string, taken: number):
   const half = samples.length >> 1;
   return { first: samples[half]!, last, count: taken - half * SAMPLE_EVERY, samples: samples.slice(half) };
 }
+
+/**
+ * Where a page sent ahead from `start` (the end of the page before it, estimated for `before` keys
+ * after the last key read) ends: about `keys` keys after start by the latest density. Pages differ
+ * in density, so an estimate that falls at or before start is made again for more keys before it
+ * (at most AHEAD_ESTIMATES times); undefined when none goes past start.
+ */
+function aheadEnd(
+  density: PageDensity,
+  before: number,
+  keys: number,
+  start: string,
+  sectionEnd: string,
+): string | undefined {
+  const from = Buffer.from(start, 'latin1');
+  for (let i = 0, planned = before; i < AHEAD_ESTIMATES; i++, planned *= 2) {
+    const end = nearerEnd(estimatePageEnd(density, planned + keys), sectionEnd);
+    if (Buffer.compare(rangeEndBytes(end), from) > 0) return end;
+  }
+  return undefined;
+}
+
+const AHEAD_ESTIMATES = 4;
 
 /** One key in this many of a page is kept to learn which bytes its keys use (page-end.ts). */
 const SAMPLE_EVERY = 64;
