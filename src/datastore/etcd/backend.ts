@@ -35,6 +35,7 @@ import {
   runOnMembers,
   type EtcdCallBudget,
   type EtcdTrace,
+  type MadeAttempt,
   type MemberCall,
 } from './call-budget.js';
 import { withOwnSockets } from './client-sockets.js';
@@ -67,9 +68,9 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
   };
   const members = new MemberOrder(endpoints);
   const budget = (): EtcdCallBudget => etcdCallBudget(opts.timeoutMs, endpoints.length);
-  const run = async <T>(call: MemberCall<T>): Promise<T> => {
+  const run = async <T>(call: MemberCall<T>, callBudget = budget(), made?: MadeAttempt): Promise<T> => {
     try {
-      return await runOnMembers(members, budget(), call, opts.trace);
+      return await runOnMembers(members, callBudget, call, opts.trace, made);
     } catch (err) {
       throw await describeCallFailure(err, ctx);
     }
@@ -168,19 +169,24 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
       res.kvs.forEach(take);
       return { ...res, kvs: [], count: counted + res.count };
     };
-    const onMembers = (): Promise<RangeResponse> =>
-      run({
-        what: `Range ${describeRange(req)} (streamed)`,
-        write: false,
-        ...(req.serializable ? { serializable: true } : {}),
-        attempt,
-        summary: (res) => `${handed} keys, revision ${res.revision}`,
-      });
+    const call: MemberCall<RangeResponse> = {
+      what: `Range ${describeRange(req)} (streamed)`,
+      write: false,
+      ...(req.serializable ? { serializable: true } : {}),
+      attempt,
+      summary: (res) => `${handed} keys, revision ${res.revision}`,
+    };
     const member = members.first();
-    if (!turn) return onMembers();
-    if (unstreamable.has(member)) return turn.then(onMembers);
-    const ms = budget().perMemberMs;
+    if (!turn) return run(call);
+    if (unstreamable.has(member)) return turn.then(() => run(call));
+    // Its time runs from its turn (this runs before the client opens the stream's window).
+    let fromTurn: EtcdCallBudget | undefined;
+    turn.then(
+      () => void (fromTurn = budget()),
+      () => undefined,
+    );
     const sent = Date.now();
+    const ms = budget().perMemberMs;
     return client(member)
       .streamRange(req, keyBytes(req.key), rangeEndOf(req), take, progress, ms, turn)
       .then(
@@ -195,8 +201,13 @@ export async function openEtcdBackend(cfg: EtcdConfig, opts: EtcdBackendOptions)
           opts.trace?.(
             `etcd Range ${describeRange(req)} (sent ahead) at ${member}: ${messageOf(err).split('\n')[0]}`,
           );
-          if (err instanceof CallDeadlineError) members.demote(member);
-          return onMembers();
+          if (!(err instanceof CallDeadlineError)) {
+            // As attempt() does: the member is asked the rest in one unary call.
+            unstreamable.add(member);
+            return run(call, fromTurn);
+          }
+          // It was the call's first attempt: the failover loop counts it, within the same time.
+          return run(call, fromTurn, { member, error: err, budgetMs: ms });
         },
       );
   };

@@ -143,6 +143,16 @@ export interface MemberCall<T> {
   summary?(result: T): string;
 }
 
+/**
+ * An attempt made before the failover loop ran (a scan's page sent ahead of its turn, h2-stream.ts),
+ * and how it failed: the loop counts it as its first, within the same budget.
+ */
+export interface MadeAttempt {
+  member: string;
+  error: unknown;
+  budgetMs: number;
+}
+
 /** An attempt with less time than this left is not started: it could only time out. */
 const MIN_LAST_ATTEMPT_MS = 50;
 
@@ -166,19 +176,29 @@ export async function runOnMembers<T>(
   budget: EtcdCallBudget,
   call: MemberCall<T>,
   trace?: EtcdTrace,
+  made?: MadeAttempt,
 ): Promise<T> {
   const failures: AttemptFailure[] = [];
   let extended = false;
+  // An attempt made already is the first round's first, failing as it did.
+  let first = made;
   for (;;) {
     let again = false;
     let noLeader = false;
     let reachable = 0;
-    for (const member of members.list()) {
-      const budgetMs = budget.attemptMs();
+    const order = first
+      ? [first.member, ...members.list().filter((m) => m !== first?.member)]
+      : members.list();
+    for (const member of order) {
+      const earlier = member === first?.member ? first : undefined;
+      first = undefined;
+      const budgetMs = earlier ? earlier.budgetMs : budget.attemptMs();
       if (budgetMs < MIN_LAST_ATTEMPT_MS) throw new MembersFailedError(failures);
       const started = Date.now();
       try {
-        const result = await call.attempt(member, budgetMs);
+        const result = await (earlier
+          ? Promise.reject(earlier.error as Error)
+          : call.attempt(member, budgetMs));
         trace?.(
           `etcd ${call.what} at ${member}: ok in ${Date.now() - started} ms${call.summary ? ` (${call.summary(result)})` : ''}`,
         );

@@ -22,6 +22,8 @@ let cut = false;
 const sockets = new Set<Socket>();
 /** The streaming connection is cut once it has carried this much (once per test). */
 let cutAfter = 1024 * 1024;
+/** Instead of being cut, the connection stops carrying etcd's bytes (a hung member). */
+let stall = false;
 
 beforeAll(async () => {
   etcd = await startEtcd();
@@ -34,8 +36,10 @@ beforeAll(async () => {
     let forwarded = 0;
     server.on('data', (chunk: Buffer) => {
       forwarded += chunk.length;
+      if (cut && stall && forwarded > cutAfter) return;
       if (!cut && forwarded > cutAfter) {
         cut = true;
+        if (stall) return;
         client.destroy();
         server.destroy();
         return;
@@ -58,6 +62,22 @@ afterAll(async () => {
   proxy?.close();
   await etcd?.stop();
 });
+
+/** 8,000 keys of about 1 KB under prefix (scanned in pages of 2,000 keys, about 2 MB); their names. */
+async function writeKeys(prefix: string): Promise<string[]> {
+  const direct = createDatastore(
+    await openEtcdBackend(loadClientConfig({ env: etcd.env }).etcd!, { timeoutMs: 5000, source: 'test' }),
+  );
+  const keys = Array.from({ length: 8000 }, (_, i) => `${prefix}${String(i).padStart(5, '0')}`);
+  for (let i = 0; i < keys.length; i += 100) {
+    const success = keys
+      .slice(i, i + 100)
+      .map((key) => ({ type: 'put' as const, key, value: `${key}:${'x'.repeat(1000)}` }));
+    await direct.txn({ compare: [], success });
+  }
+  await direct.close();
+  return keys;
+}
 
 describe('a streamed scan whose connection breaks', () => {
   it('goes on from the last key handed over: every key once, in order', async () => {
@@ -91,18 +111,8 @@ describe('a streamed scan whose connection breaks', () => {
   });
 
   it('a page sent ahead on the broken connection is read on its turn: every key once, in order', async () => {
-    const direct = createDatastore(
-      await openEtcdBackend(loadClientConfig({ env: etcd.env }).etcd!, { timeoutMs: 5000, source: 'test' }),
-    );
     const prefix = '/calico/prefetched/';
-    const keys = Array.from({ length: 8000 }, (_, i) => `${prefix}${String(i).padStart(5, '0')}`);
-    for (let i = 0; i < keys.length; i += 100) {
-      const success = keys
-        .slice(i, i + 100)
-        .map((key) => ({ type: 'put' as const, key, value: `${key}:${'x'.repeat(1000)}` }));
-      await direct.txn({ compare: [], success });
-    }
-    await direct.close();
+    const keys = await writeKeys(prefix);
 
     // Pages of 2,000 keys (2 MB): the cut falls in the second, while the third is sent ahead.
     cut = false;
@@ -131,6 +141,33 @@ describe('a streamed scan whose connection breaks', () => {
       expect(trace[failed - 1]).toContain(`, "${start}") (limit`);
       expect(trace[failed - 1]).toMatch(/\(streamed\) at .*: ok in/);
     } finally {
+      await ds.close();
+    }
+  });
+
+  it("a page sent ahead whose member hangs on its turn fails within the call's time, counted from its turn", async () => {
+    // Pages of 2.06 MB, 1.84 MB, then the page sent ahead, in which etcd's bytes stop arriving.
+    const prefix = '/calico/hung/';
+    await writeKeys(prefix);
+    cut = false;
+    stall = true;
+    cutAfter = 4.5 * 1024 * 1024;
+    const trace: string[] = [];
+    const env = { ...etcd.env, ETCD_ENDPOINTS: `http://127.0.0.1:${proxyPort}` };
+    const ds = createDatastore(
+      await openEtcdBackend(loadClientConfig({ env }).etcd!, {
+        timeoutMs: 1000,
+        source: 'test',
+        trace: (line) => trace.push(line),
+      }),
+    );
+    try {
+      // The stall is once only: a second attempt, on a budget of its own, would have succeeded.
+      await expect(ds.scan(prefix, () => undefined)).rejects.toThrow(/no answer within 1s/);
+      expect(cut).toBe(true);
+      expect(trace.some((line) => /\(sent ahead\) at .*DEADLINE_EXCEEDED/.test(line))).toBe(true);
+    } finally {
+      stall = false;
       await ds.close();
     }
   });
