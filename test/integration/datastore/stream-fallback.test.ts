@@ -10,6 +10,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadClientConfig } from '../../../src/config/load.js';
+import type { Datastore } from '../../../src/datastore/contract.js';
 import { createDatastore } from '../../../src/datastore/datastore.js';
 import { openEtcdBackend } from '../../../src/datastore/etcd/backend.js';
 import { startEtcd, type EtcdServer } from '../../helpers/etcd-server.js';
@@ -63,16 +64,28 @@ afterAll(async () => {
   await etcd?.stop();
 });
 
-/** 8,000 keys of about 1 KB under prefix (scanned in pages of 2,000 keys, about 2 MB); their names. */
-async function writeKeys(prefix: string): Promise<string[]> {
+/** A datastore on etcd through the proxy, its --debug lines collected in trace. */
+async function throughProxy(timeoutMs: number, trace: string[]): Promise<Datastore> {
+  const env = { ...etcd.env, ETCD_ENDPOINTS: `http://127.0.0.1:${proxyPort}` };
+  return createDatastore(
+    await openEtcdBackend(loadClientConfig({ env }).etcd!, {
+      timeoutMs,
+      source: 'test',
+      trace: (line) => trace.push(line),
+    }),
+  );
+}
+
+/** count keys under prefix, each value its key, ':' and valueBytes more; their names. */
+async function writeKeys(prefix: string, count: number, valueBytes: number): Promise<string[]> {
   const direct = createDatastore(
     await openEtcdBackend(loadClientConfig({ env: etcd.env }).etcd!, { timeoutMs: 5000, source: 'test' }),
   );
-  const keys = Array.from({ length: 8000 }, (_, i) => `${prefix}${String(i).padStart(5, '0')}`);
-  for (let i = 0; i < keys.length; i += 100) {
+  const keys = Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(5, '0')}`);
+  for (let i = 0; i < keys.length; i += 50) {
     const success = keys
-      .slice(i, i + 100)
-      .map((key) => ({ type: 'put' as const, key, value: `${key}:${'x'.repeat(1000)}` }));
+      .slice(i, i + 50)
+      .map((key) => ({ type: 'put' as const, key, value: `${key}:${'x'.repeat(valueBytes)}` }));
     await direct.txn({ compare: [], success });
   }
   await direct.close();
@@ -81,18 +94,8 @@ async function writeKeys(prefix: string): Promise<string[]> {
 
 describe('a streamed scan whose connection breaks', () => {
   it('goes on from the last key handed over: every key once, in order', async () => {
-    const direct = createDatastore(
-      await openEtcdBackend(loadClientConfig({ env: etcd.env }).etcd!, { timeoutMs: 5000, source: 'test' }),
-    );
     const prefix = '/calico/fallback/';
-    const keys = Array.from({ length: 900 }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
-    for (let i = 0; i < keys.length; i += 50) {
-      const success = keys
-        .slice(i, i + 50)
-        .map((key) => ({ type: 'put' as const, key, value: `${key}:${'x'.repeat(8000)}` }));
-      await direct.txn({ compare: [], success });
-    }
-    await direct.close();
+    const keys = await writeKeys(prefix, 900, 8000);
 
     const env = { ...etcd.env, ETCD_ENDPOINTS: `http://127.0.0.1:${proxyPort}` };
     const ds = createDatastore(
@@ -112,21 +115,15 @@ describe('a streamed scan whose connection breaks', () => {
 
   it('a page sent ahead on the broken connection is read on its turn: every key once, in order', async () => {
     const prefix = '/calico/prefetched/';
-    const keys = await writeKeys(prefix);
+    // 8,000 keys of 1 KB: pages of 2,000 keys, about 2 MB.
+    const keys = await writeKeys(prefix, 8000, 1000);
 
     // Pages of 2,000 keys (2 MB): the cut falls in the second, while the third is sent ahead.
     cut = false;
     cutAfter = 3 * 1024 * 1024;
     connections = 0;
     const trace: string[] = [];
-    const env = { ...etcd.env, ETCD_ENDPOINTS: `http://127.0.0.1:${proxyPort}` };
-    const ds = createDatastore(
-      await openEtcdBackend(loadClientConfig({ env }).etcd!, {
-        timeoutMs: 5000,
-        source: 'test',
-        trace: (line) => trace.push(line),
-      }),
-    );
+    const ds = await throughProxy(5000, trace);
     try {
       const { results } = await ds.scan(prefix, (kv) =>
         kv.value.startsWith(`${kv.key}:`) ? kv.key : 'bad value',
@@ -148,19 +145,12 @@ describe('a streamed scan whose connection breaks', () => {
   it("a page sent ahead whose member hangs on its turn fails within the call's time, counted from its turn", async () => {
     // Pages of 2.06 MB, 1.84 MB, then the page sent ahead, in which etcd's bytes stop arriving.
     const prefix = '/calico/hung/';
-    await writeKeys(prefix);
+    await writeKeys(prefix, 8000, 1000);
     cut = false;
     stall = true;
     cutAfter = 4.5 * 1024 * 1024;
     const trace: string[] = [];
-    const env = { ...etcd.env, ETCD_ENDPOINTS: `http://127.0.0.1:${proxyPort}` };
-    const ds = createDatastore(
-      await openEtcdBackend(loadClientConfig({ env }).etcd!, {
-        timeoutMs: 1000,
-        source: 'test',
-        trace: (line) => trace.push(line),
-      }),
-    );
+    const ds = await throughProxy(1000, trace);
     try {
       // The stall is once only: a second attempt, on a budget of its own, would have succeeded.
       await expect(ds.scan(prefix, () => undefined)).rejects.toThrow(/no answer within 1s/);
