@@ -395,7 +395,10 @@ function latestDensity(samples: readonly string[], last: string, taken: number):
  * Where a page sent ahead from `start` (the end of the page before it, estimated for `before` keys
  * after the last key read) ends: about `keys` keys after start by the latest density. Pages differ
  * in density, so an estimate that falls at or before start is made again for more keys before it
- * (at most AHEAD_ESTIMATES times); undefined when none goes past start.
+ * (at most AHEAD_ESTIMATES times). Undefined when none goes past start, or one runs past the keys
+ * the density describes or the section's end: a page to the section's end with a limit makes etcd
+ * count the whole rest of the section, so that page is left to be asked for on its turn, from what
+ * has been read by then, as without sending ahead.
  */
 function aheadEnd(
   density: PageDensity,
@@ -407,6 +410,7 @@ function aheadEnd(
   const from = Buffer.from(start, 'latin1');
   for (let i = 0, planned = before; i < AHEAD_ESTIMATES; i++, planned *= 2) {
     const end = nearerEnd(estimatePageEnd(density, planned + keys), sectionEnd);
+    if (end === sectionEnd) return undefined;
     if (Buffer.compare(rangeEndBytes(end), from) > 0) return end;
   }
   return undefined;
