@@ -347,13 +347,17 @@ async function scanRange<T>(
         if (current) ahead = undefined;
         const response: Promise<RangeResponse> = current ? current.read() : read(page);
         // The next page goes out now, so that etcd builds it while this one is read: from this
-        // one's end to where `limit` more keys are estimated to end (an estimate that is short only
-        // makes it stop at its limit: the rest of its range is read after it); not when the
-        // section's count says its keys end within this page.
+        // one's end to where `limit` more keys are estimated to end; not when the section's count
+        // says its keys end within this page.
         const planned = page.limit ?? limit;
         if (prefetching && !ahead && density && page.rangeEnd !== rangeEnd && seen + planned < first.count) {
           const end = aheadEnd(density, planned, limit, page.rangeEnd, rangeEnd);
-          if (end !== undefined) ahead = sendAhead({ ...page, key: page.rangeEnd, rangeEnd: end, limit });
+          // Its limit has room for an estimate a little short (a page that stops at its limit is
+          // followed by the rest of its range, asked for on its own), within what any page may hold.
+          const most = streamPageSize(Infinity, recentBytes, 1, held);
+          const roomy = Math.min(limit + (limit >> 2), most);
+          if (end !== undefined)
+            ahead = sendAhead({ ...page, key: page.rangeEnd, rangeEnd: end, limit: roomy });
         }
         const res = await response;
         seen += taken;
