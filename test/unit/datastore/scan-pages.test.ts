@@ -253,6 +253,6 @@ describe('Datastore.scan page sizes on a streaming backend', () => {
 });
 
 /** The benchmark's datastore at 3,000 blocks, with leaks, in key order. */
-function benchmarkDataset(): [string, string][] {
+function benchmarkDataset(): (readonly [string, string])[] {
   return [...generateDataset({ blocks: 3000, leaks: true })].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
