@@ -5,7 +5,14 @@
  * text into a 32-bit number and compared with each network as numbers, with no BigInt made; an IPv6
  * one is parsed by parseCIDROrIP and compared with cidrContains.
  */
-import { cidrContains, parseCIDR, parseCIDROrIP, parseIPv4, type CIDR } from '../resources/ip.js';
+import {
+  cidrContains,
+  parseCIDR,
+  parseCIDROrIP,
+  parseIPv4,
+  parsePrefixLength,
+  type CIDR,
+} from '../resources/ip.js';
 
 /** A prefix as read from its text: IPv4 as a number, IPv6 as parsed. */
 export interface Prefix {
@@ -46,15 +53,9 @@ function readBare(text: string): Prefix | undefined {
 function readNetwork(text: string, slash: number): Prefix | undefined {
   if (text.includes(':')) return ipv6(parseCIDR(text));
   const v4 = parseIPv4(text.slice(0, slash));
-  if (v4 === undefined || slash + 1 === text.length) return undefined;
-  let prefix = 0;
-  for (let i = slash + 1; i < text.length; i++) {
-    const digit = text.charCodeAt(i) - 0x30;
-    if (digit < 0 || digit > 9) return undefined;
-    prefix = prefix * 10 + digit;
-    if (prefix > 32) return undefined;
-  }
-  return { family: 4, prefix, v4, v6: undefined };
+  if (v4 === undefined) return undefined;
+  const prefix = parsePrefixLength(text, slash + 1, 32);
+  return prefix === undefined ? undefined : { family: 4, prefix, v4, v6: undefined };
 }
 
 /** An IPv6 prefix that parseCIDR or parseCIDROrIP read from text with a colon (never IPv4). */

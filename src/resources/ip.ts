@@ -155,17 +155,32 @@ function maskOf(version: IPVersion, prefix: number): bigint {
   return MASKS[version][prefix]!;
 }
 
+/**
+ * The prefix length of a CIDR, the decimal digits from text[from] to its end (at least one), as Go's
+ * net.ParseCIDR reads them; undefined when there are none, another character, or it is above max.
+ */
+export function parsePrefixLength(text: string, from: number, max: number): number | undefined {
+  if (from >= text.length) return undefined;
+  let prefix = 0;
+  for (let i = from; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    prefix = prefix * 10 + digit;
+    if (prefix > max) return undefined;
+  }
+  return prefix;
+}
+
 /** Go's net.ParseCIDR: "addr/prefix" with a decimal prefix within the family's width. */
 export function parseCIDR(text: string): CIDR | undefined {
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
   const ip = parseIP(text.slice(0, slash));
-  const prefixText = text.slice(slash + 1);
-  if (!ip || !/^[0-9]+$/.test(prefixText)) return undefined;
-  const prefix = Number(prefixText);
+  if (!ip) return undefined;
+  const prefix = parsePrefixLength(text, slash + 1, bits(ip.version));
+  if (prefix === undefined) return undefined;
   // An IPv4-mapped address with a /96+ mask is IPv4 in Go; keep it simple and reject mixing.
   if (ip.version === 4 && text.slice(0, slash).includes(':')) return undefined;
-  if (prefix > bits(ip.version)) return undefined;
   const network = { version: ip.version, value: ip.value & maskOf(ip.version, prefix) };
   return { ip, network, prefix };
 }
