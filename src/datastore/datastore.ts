@@ -266,9 +266,13 @@ async function scanRange<T>(
     const result = visit(kv);
     if (result !== undefined) results.push(result);
   };
-  const read = async (req: RangeRequest): Promise<RangeResponse> => {
+  // A page's keys are counted and sampled from its first.
+  const startPage = (): void => {
     taken = 0;
     samples = [];
+  };
+  const read = async (req: RangeRequest): Promise<RangeResponse> => {
+    startPage();
     const res = backend.streamRange ? await backend.streamRange(req, take) : await backend.range(req);
     res.kvs.forEach(take);
     return res;
@@ -289,8 +293,7 @@ async function scanRange<T>(
     return {
       req,
       read: () => {
-        taken = 0;
-        samples = [];
+        startPage();
         open();
         return response;
       },
