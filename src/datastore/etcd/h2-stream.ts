@@ -11,10 +11,12 @@
  * scan's next page, while the current one is read): every stream starts with a window of 0
  * (SETTINGS_INITIAL_WINDOW_SIZE), so etcd builds and encodes the response (the work: grpc-go's
  * handler marshals the whole message before its transport waits for the stream's window) and then
- * holds it, and its window is opened when its turn comes. Nothing of it is buffered here. Response headers are not decoded: a call
- * succeeds when its response starts with `:status 200`, carries one complete uncompressed message
- * and ends (gRPC sends a message only with status OK; an error is headers alone). Anything else
- * fails the call, and the caller falls back to `node:http2`, which reports the error properly.
+ * holds it, and its window is opened when its turn comes. Nothing of it is buffered here.
+ *
+ * Response headers are not decoded: a call succeeds when its response starts with `:status 200`,
+ * carries one complete uncompressed message and ends (gRPC sends a message only with status OK; an
+ * error is headers alone). Anything else fails the call, and the caller falls back to
+ * `node:http2`, which reports the error properly.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
