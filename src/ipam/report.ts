@@ -6,7 +6,14 @@
 import { closeSync, fchmodSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-import { compareGoStrings, encodeGoJson, parseGoJson, quoteGoString, S } from '../codec/go-json.js';
+import {
+  compareGoStrings,
+  encodeGoJson,
+  parseGoJson,
+  quoteGoString,
+  S,
+  WRITTEN_VERBATIM,
+} from '../codec/go-json.js';
 import { InputError, OperationError } from '../errors.js';
 
 export interface ReportAllocation {
@@ -147,7 +154,7 @@ export class ReportEncoder {
     out[at++] = QUOTE;
     for (let k = start; k < end; k++) {
       const c = b[k]!;
-      if (c < 0x20 || c >= 0x7f || c === QUOTE || c === BACKSLASH || c === 0x3c || c === 0x3e || c === 0x26) {
+      if (WRITTEN_VERBATIM[c] !== 1) {
         this.text(b.toString('utf8', start, end));
         return;
       }
@@ -230,7 +237,7 @@ export class ReportEncoder {
     out[at++] = QUOTE;
     for (let k = 0; k < s.length; k++) {
       const c = s.charCodeAt(k);
-      if (c < 0x20 || c >= 0x7f || c === QUOTE || c === BACKSLASH || c === 0x3c || c === 0x3e || c === 0x26) {
+      if (WRITTEN_VERBATIM[c] !== 1) {
         this.utf8(quoteGoString(s));
         return;
       }
@@ -303,7 +310,6 @@ const integerText = (n: number | bigint): string =>
   typeof n === 'bigint' || !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n);
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const DOT = 0x2e;
 /** The digits of Number.MAX_SAFE_INTEGER. */
 const MAX_SAFE_DIGITS = 16;

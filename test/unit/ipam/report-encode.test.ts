@@ -15,6 +15,7 @@ const TEXTS = [
   'nœud-日本',
   'a"b\\c',
   '<&>',
+  'del\x7f',
   'tab\there',
   'line\u2028sep',
   'emoji 😀',
