@@ -26,6 +26,7 @@ import { BLOCK_PREFIX, blockKeyNetwork, type Network } from './keys.js';
 import { attributeOf, CorruptBlockError, decodeBlock, type DecodedBlock } from './block.js';
 import type { SkippedValue } from './utilization.js';
 import { ascii, cidrNetwork, type ExpectedNetwork } from './block-summary.js';
+import { grown } from './typed-array.js';
 
 /** The keys of `secondary` the commands read (ActiveOwnerAttrs: the node, and what the address is for). */
 export const SECONDARY_KEYS = ['node', 'namespace', 'pod', 'vmi-name', 'type'] as const;
@@ -756,13 +757,6 @@ export class BlockWalker implements BlockHolders {
     this.expect(CLOSE_OBJECT);
     return true;
   }
-}
-
-/** A typed array twice as long, holding a's entries. */
-function grown<T extends Float64Array | Int32Array>(a: T): T {
-  const out = new (a.constructor as new (length: number) => T)(2 * a.length);
-  out.set(a);
-  return out;
 }
 
 /**

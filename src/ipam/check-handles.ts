@@ -14,6 +14,7 @@ import { WINDOWS_RESERVED_HANDLE } from './block.js';
 import { holdOneMore, type HeldAddresses } from './consistency.js';
 import { HANDLE_PREFIX } from './keys.js';
 import type { ReportEncoder } from './report.js';
+import { grown } from './typed-array.js';
 
 /** What find() returns for a key that is not a handle key (parseHandleKey's undefined). */
 export const NOT_A_HANDLE_KEY = -2;
@@ -180,11 +181,7 @@ export class HandleJoin {
 
   private newEntry(start: number, length: number): number {
     const e = this.count++;
-    if ((e + 1) * ENTRY > this.entries.length) {
-      const grown = new Int32Array(this.entries.length * 2);
-      grown.set(this.entries);
-      this.entries = grown;
-    }
+    if ((e + 1) * ENTRY > this.entries.length) this.entries = grown(this.entries);
     this.entries[e * ENTRY + ID_START] = start;
     this.entries[e * ENTRY + ID_LENGTH] = length;
     return e;

@@ -62,6 +62,7 @@ import { parseHandleKey } from './handles.js';
 import { listPools } from './pools.js';
 import { readClusterInfo } from './release-report.js';
 import type { HandleInfo, ReportAllocation, ReportEncoder, ReportHead } from './report.js';
+import { grown } from './typed-array.js';
 
 const TOP_NODES = 20;
 /**
@@ -274,14 +275,6 @@ class AllocationRows {
     this.sequenceLow[row] = low;
     if (high < 0) this.otherSequences.set(row, n);
   }
-}
-
-function grown<A extends Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(
-  a: A,
-): A {
-  const bigger = new (a.constructor as new (length: number) => A)(a.length * 2);
-  bigger.set(a);
-  return bigger;
 }
 
 /**
