@@ -5,7 +5,13 @@
  */
 import type { Datastore } from '../datastore/contract.js';
 import { affinityHost, decodeBlock } from '../ipam/block.js';
-import { BlockWalker, DecodedHolders, type BlockHolders, type SecondaryKey } from '../ipam/block-owners.js';
+import {
+  BlockWalker,
+  DecodedHolders,
+  hostHoldingWholeBlock,
+  type BlockHolders,
+  type SecondaryKey,
+} from '../ipam/block-owners.js';
 import {
   BLOCK_PREFIX,
   blockKeyNetwork,
@@ -156,17 +162,21 @@ export async function readClusterState(
 const BLOCK_FACT_KEYS: readonly SecondaryKey[] = ['node', 'type'];
 
 /**
- * Every live block's CIDR, host and borrowed addresses. A /26 block is ~10 KB of JSON and a large
- * cluster has 10,000 of them, so blocks are read from their bytes (BlockWalker: the owner of each
+ * Every live block's CIDR, host and borrowed addresses. A /26 block is ~9 KB of JSON and a large
+ * cluster has 10,000 of them, so blocks are read from their bytes. The usual block, whose every
+ * address is its host's, lends nothing: it is checked whole in one native match
+ * (hostHoldingWholeBlock) and gives its host. Any other is walked (BlockWalker: the owner of each
  * address compared with the block's host in bytes, nothing made per address but a borrowed one's
- * facts); only a block in another layout is decoded. The walker keeps only the two secondary keys
- * read here (fewer names to match at each key of every attribute), and skims a block whose every
- * address is its host's (hostHoldsAll: the usual block, which lends nothing).
+ * facts, only the two secondary keys read here kept), or decoded when in another layout.
  */
 async function readBlocks(ds: Datastore): Promise<BlockFacts[]> {
-  const walker = new BlockWalker(BLOCK_FACT_KEYS, { skimHostBlocks: true });
+  const walker = new BlockWalker(BLOCK_FACT_KEYS);
   const { results } = await ds.scan(BLOCK_PREFIX, (kv): BlockFacts | undefined => {
     const fromKey = blockKeyNetwork(kv.key);
+    if (fromKey) {
+      const host = hostHoldingWholeBlock(kv, fromKey);
+      if (host !== undefined) return { cidr: fromKey.text, host, foreign: [] };
+    }
     let block: BlockHolders = walker;
     if (!walker.read(kv, fromKey)) {
       try {
@@ -194,7 +204,6 @@ function hostOf(affinity: string | null): string {
  */
 function blockFacts(block: BlockHolders, cidr: string): BlockFacts {
   const host = hostOf(block.affinity);
-  if (block.hostHoldsAll) return { cidr, host, foreign: [] };
   for (let attr = 0; attr < block.attributes; attr++) {
     if (namesOtherNode(block, attr, host)) return { cidr, host, foreign: lentAddresses(block, host) };
   }
