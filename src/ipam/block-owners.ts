@@ -181,24 +181,16 @@ const ORDINAL = '(?:0|[1-9]\\d{0,14})';
 /** A sequence number: a uint64, at most 20 digits. */
 const SEQUENCE_NUMBER = '(?:0|[1-9]\\d{0,19})';
 /**
- * From the host's name in a `host:<name>` affinity (not empty, without ':') on: the fields Go writes
- * between the affinity and the attributes, then an attributes array whose every attribute is on
- * that host. Such an attribute ends in '}}' (its secondary's end and its own), and nothing else in
- * the array does, since its strings hold no '}'.
- */
-const HOST_ATTRIBUTES_SOURCE =
-  `([^":\\x00-\\x1f]+)"(?:,"affinity_claim_time":(?:null|${STRING}))?` +
-  `,"allocations":(?:null|\\[\\]|\\[(?:null|${ORDINAL})(?:,(?:null|${ORDINAL}))*\\])` +
-  `,"unallocated":(?:null|\\[\\]|\\[${ORDINAL}(?:,${ORDINAL})*\\])` +
-  `,"attributes":\\[${HOST_ATTRIBUTE}(?:,${HOST_ATTRIBUTE})*\\]`;
-/** HOST_ATTRIBUTES_SOURCE matched where the walk has checked the fields before the attributes. */
-const HOST_ATTRIBUTES = new RegExp(HOST_ATTRIBUTES_SOURCE, 'y');
-/**
- * HOST_ATTRIBUTES_SOURCE, then the fields Go writes after the attributes, of a block not deleted,
- * to the value's end: a whole block its host holds every address of, checked in one match.
+ * Go's layout of a live block whose every attribute is on the host of its `host:<name>` affinity,
+ * from the host's name (not empty, without ':') to the value's end. Such an attribute ends in '}}'
+ * (its secondary's end and its own), and nothing else in the attributes array does, since its
+ * strings hold no '}'; and only their array's end is followed by `,"sequenceNumber":`.
  */
 const HOST_BLOCK = new RegExp(
-  `${HOST_ATTRIBUTES_SOURCE},"sequenceNumber":${SEQUENCE_NUMBER}` +
+  `([^":\\x00-\\x1f]+)"(?:,"affinity_claim_time":(?:null|${STRING}))?` +
+    `,"allocations":(?:null|\\[\\]|\\[(?:null|${ORDINAL})(?:,(?:null|${ORDINAL}))*\\])` +
+    `,"unallocated":(?:null|\\[\\]|\\[${ORDINAL}(?:,${ORDINAL})*\\])` +
+    `,"attributes":\\[${HOST_ATTRIBUTE}(?:,${HOST_ATTRIBUTE})*\\],"sequenceNumber":${SEQUENCE_NUMBER}` +
     `,"sequenceNumberForAllocation":(?:null|\\{\\}|\\{${STRING}:${SEQUENCE_NUMBER}(?:,${STRING}:${SEQUENCE_NUMBER})*\\})` +
     `,"deleted":false\\}`,
   'y',
@@ -206,6 +198,9 @@ const HOST_BLOCK = new RegExp(
 /** What a value of HOST_BLOCK starts with before its cidr, and between its cidr and its host's name. */
 const BEFORE_CIDR = '{"cidr":"';
 const BEFORE_HOST = `","affinity":"${HOST_PREFIX}`;
+const ALLOCATIONS_FIELD = '"allocations":';
+const ATTRIBUTES_FIELD = '"attributes":';
+const AFTER_ATTRIBUTES = '],"sequenceNumber":';
 
 /**
  * The longest value skimmed: the expression's backtracking stack grows with the attributes matched,
@@ -214,16 +209,24 @@ const BEFORE_HOST = `","affinity":"${HOST_PREFIX}`;
  */
 const MAX_SKIMMED_BYTES = 8 << 20;
 
+/** Where the host's name starts in a value of HOST_BLOCK whose cidr is expected's text. */
+function hostOffset(expected: ExpectedNetwork): number {
+  return BEFORE_CIDR.length + expected.text.length + BEFORE_HOST.length;
+}
+
 /**
- * The host of a live block in Go's layout whose cidr is expected's text and whose every attribute
- * is on the host of its `host:<name>` affinity, or undefined for any other block (the caller then
- * walks it, or decodes it in full). Such a block, the usual one, lends nothing: what `node check`
- * needs of it is its host. It is checked whole, every byte as the walk and JSON.parse would, in one
- * match of HOST_BLOCK over its bytes as a Latin-1 string (a character a byte), which V8 runs as
- * native code: none of the walk's JavaScript, nor its compiling, for all but the few other blocks.
+ * buf[start, stop) as a Latin-1 string (a character a byte) when it is a block its host holds
+ * every address of, whose cidr is expected's text; else undefined. Every byte is checked as the walk
+ * and JSON.parse would check it, in one match of HOST_BLOCK, which V8 runs as native code (the node
+ * of each attribute compared with the host by a back reference): none of the walk's JavaScript,
+ * nor its compiling, for the usual block.
  */
-export function hostHoldingWholeBlock(kv: KeyValue, expected: ExpectedNetwork): string | undefined {
-  const { buf, start, stop } = valueHead(kv, MAX_SKIMMED_BYTES + 1);
+function hostBlockText(
+  buf: Buffer,
+  start: number,
+  stop: number,
+  expected: ExpectedNetwork,
+): string | undefined {
   if (stop - start > MAX_SKIMMED_BYTES) return undefined;
   const text = buf.toString('latin1', start, stop);
   if (text.indexOf('\\') >= 0) return undefined;
@@ -235,20 +238,33 @@ export function hostHoldingWholeBlock(kv: KeyValue, expected: ExpectedNetwork): 
   ) {
     return undefined;
   }
-  const hostStart = cidrEnd + BEFORE_HOST.length;
-  HOST_BLOCK.lastIndex = hostStart;
-  if (!HOST_BLOCK.test(text) || HOST_BLOCK.lastIndex !== text.length) return undefined;
-  return buf.toString('utf8', start + hostStart, start + text.indexOf('"', hostStart));
+  HOST_BLOCK.lastIndex = hostOffset(expected);
+  return HOST_BLOCK.test(text) && HOST_BLOCK.lastIndex === text.length ? text : undefined;
+}
+
+/**
+ * The host of a block that lends nothing, or undefined for any other block (the caller then walks
+ * it, or decodes it in full): a live block in Go's layout whose cidr is expected's text and whose
+ * every attribute is on the host of its `host:<name>` affinity (hostBlockText). That is the usual
+ * block, and all `node check` needs of it is its host.
+ */
+export function hostHoldingWholeBlock(kv: KeyValue, expected: ExpectedNetwork): string | undefined {
+  const { buf, start, stop } = valueHead(kv, MAX_SKIMMED_BYTES + 1);
+  const text = hostBlockText(buf, start, stop, expected);
+  if (text === undefined) return undefined;
+  const from = hostOffset(expected);
+  return buf.toString('utf8', start + from, start + text.indexOf('"', from));
 }
 
 /** What a walker's caller reads of a block beyond its holders. */
 export interface WalkerOptions {
   /**
    * The caller reads nothing of an address on the block's host but that it is there (not its handle,
-   * nor its other secondary values: `ipam show --by-node` and `--show-borrowed`). A block whose every
-   * attribute is on its host (the usual block) then has its attributes checked in one match of a
-   * regular expression, which V8 runs as native code, instead of walked in JavaScript: hostHoldsAll
-   * is set, and they are walked only if the caller asks for more than their node after all.
+   * nor its other secondary values: `ipam show --by-node` and `--show-borrowed`), nor a block's
+   * unallocated ordinals and sequence numbers. A block whose every attribute is on its host (the
+   * usual block) is then checked whole in one match of a regular expression, which V8 runs as
+   * native code (hostBlockText), and only its allocations are walked in JavaScript: hostHoldsAll is
+   * set, and its attributes are walked only if the caller asks for more than their node after all.
    */
   skimHostBlocks?: boolean;
 }
@@ -359,6 +375,7 @@ export class BlockWalker implements BlockHolders {
     if (value.indexOf(BACKSLASH) >= 0) return false;
     this.lastQuote = this.i + value.lastIndexOf(QUOTE);
     try {
+      if (this.skimHostBlocks && expected && this.skimHostBlock(expected)) return true;
       this.expect(OPEN_OBJECT);
       let seen = 0;
       if (!this.take(CLOSE_OBJECT)) {
@@ -389,7 +406,7 @@ export class BlockWalker implements BlockHolders {
               if (this.notNull()) this.readUnallocated();
               break;
             case ATTRIBUTES:
-              if (!this.skimHostBlocks || !this.hostAttributes()) this.readAttributes();
+              this.readAttributes();
               break;
             case SEQUENCE:
               this.skipUint(MAX_SKIPPED_DIGITS);
@@ -699,33 +716,36 @@ export class BlockWalker implements BlockHolders {
   }
 
   /**
-   * The attributes, when every one of them is on the block's host (the usual block): checked in one
-   * match of HOST_ATTRIBUTES and counted, not walked; hostHoldsAll is then set. False, with nothing
-   * consumed, for any other attributes (readAttributes walks them).
+   * A block its host holds every address of (the usual block), checked whole by hostBlockText: of
+   * it only the allocations are walked and the attributes counted; hostHoldsAll is then set. False,
+   * with nothing read, for any other block.
    */
-  private hostAttributes(): boolean {
-    if (this.affinity === null || !this.affinity.startsWith(HOST_PREFIX)) return false;
-    if (this.stop - this.affinityStart > MAX_SKIMMED_BYTES) return false;
-    // A character a byte, from the host's name on: the expression compares each node with it by a
-    // back reference, and runs as native code (a walk in JavaScript costs twice as much, most of it
-    // before the optimizing compiler has compiled it in a command's short life).
-    const from = this.affinityStart + HOST_PREFIX.length;
-    const text = this.b.toString('latin1', from, this.stop);
-    HOST_ATTRIBUTES.lastIndex = 0;
-    if (!HOST_ATTRIBUTES.test(text)) return false;
-    const end = HOST_ATTRIBUTES.lastIndex;
-    let count = 0;
-    for (let k = text.indexOf('}}', this.i - from); k >= 0 && k < end; k = text.indexOf('}}', k + 2)) count++;
-    this.heldAttributes = this.i;
-    this.i = from + end;
-    this.attributes = count;
+  private skimHostBlock(expected: ExpectedNetwork): boolean {
+    const from = this.i;
+    const text = hostBlockText(this.b, from, this.stop, expected);
+    if (text === undefined) return false;
+    const hostStart = hostOffset(expected);
+    const hostEnd = text.indexOf('"', hostStart);
+    this.affinityStart = from + hostStart - HOST_PREFIX.length;
+    this.affinityEnd = from + hostEnd;
+    this.affinity = this.b.toString('utf8', this.affinityStart, this.affinityEnd);
     this.host = this.affinity.slice(HOST_PREFIX.length);
+    this.net = expected.net;
+    // The strings before each of these fields hold no '"': its first occurrence is the field.
+    this.i = from + text.indexOf(ALLOCATIONS_FIELD, hostEnd) + ALLOCATIONS_FIELD.length;
+    this.readAllocations();
+    const attributes = text.indexOf(ATTRIBUTES_FIELD, this.i - from) + ATTRIBUTES_FIELD.length;
+    const end = text.indexOf(AFTER_ATTRIBUTES, attributes);
+    let count = 0;
+    for (let k = text.indexOf('}}', attributes); k >= 0 && k < end; k = text.indexOf('}}', k + 2)) count++;
+    this.heldAttributes = from + attributes;
+    this.attributes = count;
     this.hostHoldsAll = true;
     return true;
   }
 
   /**
-   * Walks the attributes hostAttributes only checked, for a caller that reads more of them than
+   * Walks the attributes skimHostBlock only counted, for a caller that reads more of them than
    * their node. Their form is the usual one (no escape, no unknown field), so the walk does not
    * step aside; a secondary key twice keeps its last value, as JSON.parse does.
    */

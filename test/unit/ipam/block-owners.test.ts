@@ -424,6 +424,18 @@ describe('BlockWalker skimming the blocks held by their host', () => {
     }
   });
 
+  it('counts the attributes of a skimmed block, and only them', () => {
+    // A '}}' in a sequence number's key, after the attributes.
+    const value = goBlock('host:n1', ['n1', 'n1', 'n1']).replace(
+      '"sequenceNumberForAllocation":{',
+      '"sequenceNumberForAllocation":{"}}":1,',
+    );
+    const fast = walked(GO_BLOCK_KEY, value, skim)!;
+    expect(fast.hostHoldsAll).toBe(true);
+    expect(fast.attributes).toBe(3);
+    expect(holdersView(fast)).toEqual(parsedView(value));
+  });
+
   it('walks a value longer than 8 MiB instead (the expression would outgrow its stack past some length)', () => {
     const attribute = (n: number): string =>
       `{"handle_id":"k8s-pod-network.${String(n).padStart(64, '0')}","secondary":{"namespace":"ns","node":"n1","pod":"p${n}"}}`;
