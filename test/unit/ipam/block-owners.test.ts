@@ -165,6 +165,33 @@ function goBlock(affinity: string, nodes: (string | null)[]): string {
 
 const GO_BLOCK_KEY = '/calico/ipam/v2/assignment/ipv4/block/10.65.3.0-30';
 
+/**
+ * A block its host holds whose host name ends in a byte that is not UTF-8, the same in every node:
+ * decoded as U+FFFD.
+ */
+function invalidUtf8Block(): { bytes: Buffer; value: KeyValue } {
+  const bytes = Buffer.from(goBlock('host:nA', ['nA', 'nA']));
+  for (let at = bytes.indexOf('nA"'); at >= 0; at = bytes.indexOf('nA"', at + 1)) bytes[at + 1] = 0xff;
+  const fields = { key: GO_BLOCK_KEY, createRevision: 1, modRevision: 1, version: 1 };
+  return { bytes, value: lazyKeyValue(fields, bytes, 0, bytes.length) };
+}
+
+/** 2,000 random edits of block, each of one to three characters inserted, replaced or removed. */
+function* mutated(block: string, seed: number): Generator<string> {
+  const next = mulberry32(seed);
+  const alphabet = '{}[]",:0123456789-.enultrfas\\ /';
+  for (let n = 0; n < 2000; n++) {
+    let value = block;
+    for (let edits = 1 + randInt(next, 3); edits > 0; edits--) {
+      const at = randInt(next, value.length);
+      const c = alphabet[randInt(next, alphabet.length)]!;
+      const op = randInt(next, 3);
+      value = value.slice(0, at) + (op === 2 ? '' : c) + value.slice(op === 0 ? at : at + 1);
+    }
+    yield value;
+  }
+}
+
 describe.each(MODES)('BlockWalker (%s)', (_, options) => {
   it("reads Calico's blocks as JSON.parse does, without stepping aside", () => {
     const all = [
@@ -330,18 +357,9 @@ describe.each(MODES)('BlockWalker (%s)', (_, options) => {
   ])(
     'never reads a mutated block differently from the full decoder (%s, 2,000 random edits)',
     (key, block) => {
-      const next = mulberry32(20261207);
-      const alphabet = '{}[]",:0123456789-.enultrfas\\ /';
       let fast = 0;
       let skimmed = 0;
-      for (let n = 0; n < 2000; n++) {
-        let value = block;
-        for (let edits = 1 + randInt(next, 3); edits > 0; edits--) {
-          const at = randInt(next, value.length);
-          const c = alphabet[randInt(next, alphabet.length)]!;
-          const op = randInt(next, 3);
-          value = value.slice(0, at) + (op === 2 ? '' : c) + value.slice(op === 0 ? at : at + 1);
-        }
+      for (const value of mutated(block, 20261207)) {
         const read = walked(key, value, options);
         if (!read) continue;
         fast++;
@@ -456,15 +474,7 @@ describe('BlockWalker skimming the blocks held by their host', () => {
   it('answers who holds an address of a skimmed block as the walk does, for UTF-8 and invalid bytes too', () => {
     const names = ['nœud-1', 'nœud-2', 'node-1', 'nœud', '', 'nœud-1x', 'n\uFFFD'];
     const utf8 = goBlock('host:nœud-1', ['nœud-1', 'nœud-1', 'nœud-1']);
-    // A host name ending in a byte that is not UTF-8, the same in every node: decoded as U+FFFD.
-    const bytes = Buffer.from(goBlock('host:nA', ['nA', 'nA']));
-    for (let at = bytes.indexOf('nA"'); at >= 0; at = bytes.indexOf('nA"', at + 1)) bytes[at + 1] = 0xff;
-    const invalid = lazyKeyValue(
-      { key: GO_BLOCK_KEY, createRevision: 1, modRevision: 1, version: 1 },
-      bytes,
-      0,
-      bytes.length,
-    );
+    const { value: invalid } = invalidUtf8Block();
     for (const value of [kv(GO_BLOCK_KEY, utf8), invalid]) {
       const fast = walked(GO_BLOCK_KEY, value, skim)!;
       const slow = walked(GO_BLOCK_KEY, value)!;
@@ -535,14 +545,7 @@ describe('hostHoldingWholeBlock (what node check reads of a block its host holds
   it('reads the host in UTF-8, and invalid bytes as the decoded text reads them', () => {
     expect(skimmed(GO_BLOCK_KEY, goBlock('host:nœud-1', ['nœud-1', 'nœud-1']))).toBe('nœud-1');
     expect(skimmed(GO_BLOCK_KEY, goBlock('host:nœud-1', ['nœud-1', 'nœud-2']))).toBeUndefined();
-    const bytes = Buffer.from(goBlock('host:nA', ['nA', 'nA']));
-    for (let at = bytes.indexOf('nA"'); at >= 0; at = bytes.indexOf('nA"', at + 1)) bytes[at + 1] = 0xff;
-    const invalid = lazyKeyValue(
-      { key: GO_BLOCK_KEY, createRevision: 1, modRevision: 1, version: 1 },
-      bytes,
-      0,
-      bytes.length,
-    );
+    const { bytes, value: invalid } = invalidUtf8Block();
     expect(skimmed(GO_BLOCK_KEY, invalid)).toBe('n\uFFFD');
     // Two invalid bytes both read as U+FFFD, but they are not the same bytes: left to the walk.
     bytes[bytes.lastIndexOf('n\xff"', bytes.length, 'latin1') + 1] = 0xfe;
@@ -618,19 +621,8 @@ describe('hostHoldingWholeBlock (what node check reads of a block its host holds
   ])(
     'never answers for a mutated block otherwise than the general path (%s, 2,000 random edits)',
     (key, block) => {
-      const next = mulberry32(20261208);
-      const alphabet = '{}[]",:0123456789-.enultrfas\\ /';
       let taken = 0;
-      for (let n = 0; n < 2000; n++) {
-        let value = block;
-        for (let edits = 1 + randInt(next, 3); edits > 0; edits--) {
-          const at = randInt(next, value.length);
-          const c = alphabet[randInt(next, alphabet.length)]!;
-          const op = randInt(next, 3);
-          value = value.slice(0, at) + (op === 2 ? '' : c) + value.slice(op === 0 ? at : at + 1);
-        }
-        if (skimmed(key, value) !== undefined) taken++;
-      }
+      for (const value of mutated(block, 20261208)) if (skimmed(key, value) !== undefined) taken++;
       // Most edits land in handles, timestamps and sequence numbers and keep the usual form.
       if (block === HELD) expect(taken).toBeGreaterThan(200);
       else expect(taken).toBe(0);
