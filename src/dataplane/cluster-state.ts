@@ -4,8 +4,13 @@
  * after is a pure function of this snapshot and a kernel state, so a watch can re-run it.
  */
 import type { Datastore } from '../datastore/contract.js';
-import { affinityHost, decodeBlock } from '../ipam/block.js';
-import { DecodedHolders, hostHoldingWholeBlock, type BlockHolders } from '../ipam/block-owners.js';
+import { affinityHost, decodeBlock, type DecodedBlock } from '../ipam/block.js';
+import {
+  decodeGoBlock,
+  DecodedHolders,
+  hostHoldingWholeBlock,
+  type BlockHolders,
+} from '../ipam/block-owners.js';
 import {
   BLOCK_PREFIX,
   blockKeyNetwork,
@@ -156,9 +161,10 @@ export async function readClusterState(
  * Every live block's CIDR, host and borrowed addresses. A /26 block is ~9 KB of JSON and a large
  * cluster has 10,000 of them. The usual block, whose every address is its host's, lends nothing:
  * it is checked whole in one native match of its bytes (hostHoldingWholeBlock) and gives its host.
- * The few others (4% in the benchmark: addresses lent, no owner, another layout) are decoded in
- * full: JSON.parse is native too, where a walk of their bytes in JavaScript would run before the
- * optimizing compiler has compiled it, at several times the cost.
+ * The few others (4% in the benchmark: addresses lent, no owner, another layout) are decoded,
+ * those in Go's layout by JSON.parse after another such match (decodeGoBlock), the rest by
+ * decodeBlock: both native, where a walk of their bytes in JavaScript, or decodeBlock's checks,
+ * would mostly run before the optimizing compiler has compiled them, at several times the cost.
  */
 async function readBlocks(ds: Datastore): Promise<BlockFacts[]> {
   const { results } = await ds.scan(BLOCK_PREFIX, (kv): BlockFacts | undefined => {
@@ -167,15 +173,15 @@ async function readBlocks(ds: Datastore): Promise<BlockFacts[]> {
       const host = hostHoldingWholeBlock(kv, fromKey);
       if (host !== undefined) return { cidr: fromKey.text, host, foreign: [] };
     }
-    let block: BlockHolders;
+    let block: DecodedBlock;
     try {
-      block = new DecodedHolders(decodeBlock(kv));
+      block = (fromKey && decodeGoBlock(kv, fromKey)) ?? decodeBlock(kv);
     } catch {
       // A block Calico cannot decode programs nothing; `ipam check` reports it.
       return undefined;
     }
-    if (block.deleted) return undefined;
-    return blockFacts(block, networkText(block.net));
+    if (block.value.deleted) return undefined;
+    return blockFacts(new DecodedHolders(block), networkText(block.net));
   });
   return results;
 }

@@ -23,7 +23,13 @@
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { valueHead } from '../datastore/value-head.js';
 import { BLOCK_PREFIX, blockKeyNetwork, type Network } from './keys.js';
-import { attributeOf, CorruptBlockError, decodeBlock, type DecodedBlock } from './block.js';
+import {
+  attributeOf,
+  CorruptBlockError,
+  decodeBlock,
+  type AllocationBlock,
+  type DecodedBlock,
+} from './block.js';
 import type { SkippedValue } from './utilization.js';
 import { ascii, cidrNetwork, type ExpectedNetwork } from './block-summary.js';
 import { grown } from './typed-array.js';
@@ -181,19 +187,29 @@ const ORDINAL = '(?:0|[1-9]\\d{0,14})';
 /** A sequence number: a uint64, at most 20 digits. */
 const SEQUENCE_NUMBER = '(?:0|[1-9]\\d{0,19})';
 /**
- * Go's layout of a live block whose every attribute is on the host of its `host:<name>` affinity,
- * from the host's name (not empty, without ':') to the value's end. Such an attribute ends in '}}'
- * (its secondary's end and its own), and nothing else in the attributes array does, since its
- * strings hold no '}'; and only their array's end is followed by `,"sequenceNumber":`.
+ * Go's layout of a live block, from the host's name in its `host:<name>` affinity (not empty,
+ * without ':') to the value's end, with attributes of the given layout.
  */
-const HOST_BLOCK = new RegExp(
-  `([^":\\x00-\\x1f]+)"(?:,"affinity_claim_time":(?:null|${STRING}))?` +
-    `,"allocations":(?:null|\\[\\]|\\[(?:null|${ORDINAL})(?:,(?:null|${ORDINAL}))*\\])` +
-    `,"unallocated":(?:null|\\[\\]|\\[${ORDINAL}(?:,${ORDINAL})*\\])` +
-    `,"attributes":\\[${HOST_ATTRIBUTE}(?:,${HOST_ATTRIBUTE})*\\],"sequenceNumber":${SEQUENCE_NUMBER}` +
-    `,"sequenceNumberForAllocation":(?:null|\\{\\}|\\{${STRING}:${SEQUENCE_NUMBER}(?:,${STRING}:${SEQUENCE_NUMBER})*\\})` +
-    `,"deleted":false\\}`,
-  'y',
+function blockLayout(attribute: string): RegExp {
+  return new RegExp(
+    `([^":\\x00-\\x1f]+)"(?:,"affinity_claim_time":(?:null|${STRING}))?` +
+      `,"allocations":(?:null|\\[\\]|\\[(?:null|${ORDINAL})(?:,(?:null|${ORDINAL}))*\\])` +
+      `,"unallocated":(?:null|\\[\\]|\\[${ORDINAL}(?:,${ORDINAL})*\\])` +
+      `,"attributes":\\[${attribute}(?:,${attribute})*\\],"sequenceNumber":${SEQUENCE_NUMBER}` +
+      `,"sequenceNumberForAllocation":(?:null|\\{\\}|\\{${STRING}:${SEQUENCE_NUMBER}(?:,${STRING}:${SEQUENCE_NUMBER})*\\})` +
+      `,"deleted":false\\}`,
+    'y',
+  );
+}
+/**
+ * A block whose every attribute is on its host. Such an attribute ends in '}}' (its secondary's end
+ * and its own), and nothing else in the attributes array does, since its strings hold no '}'; and
+ * only their array's end is followed by `,"sequenceNumber":`.
+ */
+const HOST_BLOCK = blockLayout(HOST_ATTRIBUTE);
+/** A block whose attributes have any secondary map of strings (an address lent, a node missing...). */
+const GO_BLOCK = blockLayout(
+  `\\{(?:"handle_id":(?:null|${STRING}),)?"secondary":(?:null|\\{\\}|\\{${STRING}:${STRING}(?:,${STRING}:${STRING})*\\})\\}`,
 );
 /** What a value of HOST_BLOCK starts with before its cidr, and between its cidr and its host's name. */
 const BEFORE_CIDR = '{"cidr":"';
@@ -209,23 +225,23 @@ const AFTER_ATTRIBUTES = '],"sequenceNumber":';
  */
 const MAX_SKIMMED_BYTES = 8 << 20;
 
-/** Where the host's name starts in a value of HOST_BLOCK whose cidr is expected's text. */
+/** Where the host's name starts in a value of HOST_BLOCK or GO_BLOCK whose cidr is expected's text. */
 function hostOffset(expected: ExpectedNetwork): number {
   return BEFORE_CIDR.length + expected.text.length + BEFORE_HOST.length;
 }
 
 /**
- * buf[start, stop) as a Latin-1 string (a character a byte) when it is a block its host holds
- * every address of, whose cidr is expected's text; else undefined. Every byte is checked as the walk
- * and JSON.parse would check it, in one match of HOST_BLOCK, which V8 runs as native code (the node
- * of each attribute compared with the host by a back reference): none of the walk's JavaScript,
- * nor its compiling, for the usual block.
+ * buf[start, stop) as a Latin-1 string (a character a byte) when it is a block of layout (HOST_BLOCK
+ * or GO_BLOCK) whose cidr is expected's text; else undefined. Every byte is checked as the walk and
+ * JSON.parse would check it, in one match, which V8 runs as native code: none of the walk's
+ * JavaScript, nor its compiling.
  */
-function hostBlockText(
+function layoutText(
   buf: Buffer,
   start: number,
   stop: number,
   expected: ExpectedNetwork,
+  layout: RegExp,
 ): string | undefined {
   if (stop - start > MAX_SKIMMED_BYTES) return undefined;
   const text = buf.toString('latin1', start, stop);
@@ -238,22 +254,35 @@ function hostBlockText(
   ) {
     return undefined;
   }
-  HOST_BLOCK.lastIndex = hostOffset(expected);
-  return HOST_BLOCK.test(text) && HOST_BLOCK.lastIndex === text.length ? text : undefined;
+  layout.lastIndex = hostOffset(expected);
+  return layout.test(text) && layout.lastIndex === text.length ? text : undefined;
 }
 
 /**
- * The host of a block that lends nothing, or undefined for any other block (the caller then walks
- * it, or decodes it in full): a live block in Go's layout whose cidr is expected's text and whose
- * every attribute is on the host of its `host:<name>` affinity (hostBlockText). That is the usual
- * block, and all `node check` needs of it is its host.
+ * The host of a block that lends nothing, or undefined for any other block: a live block in Go's
+ * layout whose cidr is expected's text and whose every attribute is on the host of its
+ * `host:<name>` affinity (HOST_BLOCK, the node of each attribute compared with the host by a back
+ * reference). That is the usual block, and all `node check` needs of it is its host.
  */
 export function hostHoldingWholeBlock(kv: KeyValue, expected: ExpectedNetwork): string | undefined {
   const { buf, start, stop } = valueHead(kv, MAX_SKIMMED_BYTES + 1);
-  const text = hostBlockText(buf, start, stop, expected);
+  const text = layoutText(buf, start, stop, expected, HOST_BLOCK);
   if (text === undefined) return undefined;
   const from = hostOffset(expected);
   return buf.toString('utf8', start + from, start + text.indexOf('"', from));
+}
+
+/**
+ * A live block in Go's layout whose cidr is expected's text (GO_BLOCK: any node in its attributes)
+ * decoded as decodeBlock decodes it, by JSON.parse, but without decodeBlock's checks, which the
+ * match has made: in a command's short life they run as JavaScript not compiled yet, at several
+ * times JSON.parse's cost. Undefined for any other block (the caller then uses decodeBlock).
+ */
+export function decodeGoBlock(kv: KeyValue, expected: ExpectedNetwork): DecodedBlock | undefined {
+  const { buf, start, stop } = valueHead(kv, MAX_SKIMMED_BYTES + 1);
+  if (layoutText(buf, start, stop, expected, GO_BLOCK) === undefined) return undefined;
+  const value = JSON.parse(kv.value) as AllocationBlock;
+  return { key: kv.key, modRevision: kv.modRevision, net: expected.net, value };
 }
 
 /** What a walker's caller reads of a block beyond its holders. */
@@ -263,7 +292,7 @@ export interface WalkerOptions {
    * nor its other secondary values: `ipam show --by-node` and `--show-borrowed`), nor a block's
    * unallocated ordinals and sequence numbers. A block whose every attribute is on its host (the
    * usual block) is then checked whole in one match of a regular expression, which V8 runs as
-   * native code (hostBlockText), and only its allocations are walked in JavaScript: hostHoldsAll is
+   * native code (HOST_BLOCK), and only its allocations are walked in JavaScript: hostHoldsAll is
    * set, and its attributes are walked only if the caller asks for more than their node after all.
    */
   skimHostBlocks?: boolean;
@@ -716,13 +745,13 @@ export class BlockWalker implements BlockHolders {
   }
 
   /**
-   * A block its host holds every address of (the usual block), checked whole by hostBlockText: of
+   * A block its host holds every address of (the usual block), checked whole by HOST_BLOCK: of
    * it only the allocations are walked and the attributes counted; hostHoldsAll is then set. False,
    * with nothing read, for any other block.
    */
   private skimHostBlock(expected: ExpectedNetwork): boolean {
     const from = this.i;
-    const text = hostBlockText(this.b, from, this.stop, expected);
+    const text = layoutText(this.b, from, this.stop, expected, HOST_BLOCK);
     if (text === undefined) return false;
     const hostStart = hostOffset(expected);
     const hostEnd = text.indexOf('"', hostStart);

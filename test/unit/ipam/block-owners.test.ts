@@ -16,13 +16,14 @@ import type { KeyValue } from '../../../src/datastore/contract.js';
 import { lazyKeyValue } from '../../../src/datastore/value-head.js';
 import {
   BlockWalker,
+  decodeGoBlock,
   DecodedHolders,
   hostHoldingWholeBlock,
   SECONDARY_KEYS,
   type BlockHolders,
   type WalkerOptions,
 } from '../../../src/ipam/block-owners.js';
-import { affinityHost, CorruptBlockError, decodeBlock } from '../../../src/ipam/block.js';
+import { affinityHost, CorruptBlockError, decodeBlock, type DecodedBlock } from '../../../src/ipam/block.js';
 import { borrowedInBlock } from '../../../src/ipam/borrowed.js';
 import { blockKeyNetwork } from '../../../src/ipam/keys.js';
 import { NodeUsageCounter } from '../../../src/ipam/node-usage.js';
@@ -628,4 +629,82 @@ describe('hostHoldingWholeBlock (what node check reads of a block its host holds
       else expect(taken).toBe(0);
     },
   );
+});
+
+describe('decodeGoBlock (the blocks node check decodes)', () => {
+  /** The fast decode, which must be decodeBlock's or, for a layout it does not take, undefined. */
+  function decodedFast(key: string, value: string | KeyValue): DecodedBlock | undefined {
+    const stored = typeof value === 'string' ? kv(key, value) : value;
+    const fast = decodeGoBlock(stored, blockKeyNetwork(key)!);
+    if (fast !== undefined) expect(fast, key).toEqual(decodeBlock(stored));
+    return fast;
+  }
+
+  it("decodes Calico's blocks as decodeBlock does, every benchmark block with a host among them", () => {
+    for (const [key, value] of [...Object.entries(BLOCKS), [HELD_KEY, HELD]] as [string, string][]) {
+      decodedFast(key, value);
+    }
+    let hosted = 0;
+    let taken = 0;
+    for (const [key, value] of DATASET_BLOCKS as [string, string][]) {
+      if (value.includes('"affinity":"host:')) hosted++;
+      if (decodedFast(key, value) !== undefined) taken++;
+    }
+    expect(taken).toBe(hosted);
+    expect(hosted).toBeGreaterThan(0.9 * DATASET_BLOCKS.length);
+    // Lent addresses and a node missing are its layout too.
+    expect(decodedFast(GO_BLOCK_KEY, goBlock('host:n1', ['n1', 'n2', 'n1']))).toBeDefined();
+    expect(decodedFast(GO_BLOCK_KEY, goBlock('host:nœud-1', ['nœud-2', 'nœud-1']))).toBeDefined();
+    expect(decodedFast(GO_BLOCK_KEY, invalidUtf8Block().value)).toBeDefined();
+  });
+
+  it('leaves any other block to decodeBlock', () => {
+    const lent = goBlock('host:n1', ['n1', 'n2', 'n1']);
+    const cases = [
+      goBlock('host:n1', ['n1', null]), // an attribute without secondary
+      goBlock('virtual:n1', ['n1']),
+      goBlock('host:a:b', ['a:b']),
+      lent.replace('"deleted":false', '"deleted":true'),
+      lent.replace('"cidr":"10.65.3.0/30"', '"cidr":"10.65.3.1/30"'),
+      lent.replace('"pod":"p1"', '"pod":1'),
+      lent.replace('"pod":"p1"', '"pod":"p\\"1"'),
+      lent.replace('{"handle_id":"h1",', '{"handle_id":"h1","alternateOwnerAttrs":{"node":"n1"},'),
+      lent.replace('"allocations":[', '"allocations":[1234567890123456,'),
+      lent.replace('"allocations":[', '"allocations":[01,'),
+      lent.replace('"attributes":[', '"attributes":[null,'),
+      lent.replace('"deleted":false', '"deleted":false,"extra":1'),
+      lent.slice(0, -1),
+    ];
+    expect(decodedFast(GO_BLOCK_KEY, lent)).toBeDefined();
+    for (const value of cases) {
+      expect(value, value).not.toBe(lent);
+      expect(decodedFast(GO_BLOCK_KEY, value), value).toBeUndefined();
+    }
+  });
+
+  it.each([
+    [FIRST_KEY, FIRST, 'k8s-pod-network.0123abcd'],
+    [FIRST_KEY, FIRST, '"node":"node2"'],
+    [FIRST_KEY, FIRST, '"sequenceNumberForAllocation":{"0"'],
+  ])('finds a control character or a backslash at every place in a string (%s, %#)', (key, block, name) => {
+    const at = block.indexOf(name);
+    expect(at).toBeGreaterThan(0);
+    expect(decodedFast(key, block)).toBeDefined();
+    for (let k = 0; k <= name.length; k++) {
+      const put = (c: string): string => block.slice(0, at + k) + c + block.slice(at + k);
+      for (const control of ['\u0000', '\u001f', '\\']) {
+        expect(decodeGoBlock(kv(key, put(control)), blockKeyNetwork(key)!), `${k}`).toBeUndefined();
+      }
+      for (const plain of [' ', '}', 'é', '\u0080']) decodedFast(key, put(plain));
+    }
+  });
+
+  it.each([
+    [FIRST_KEY, FIRST],
+    [HELD_KEY, HELD],
+  ])('never decodes a mutated block otherwise than decodeBlock (%s, 2,000 random edits)', (key, block) => {
+    let taken = 0;
+    for (const value of mutated(block, 20261209)) if (decodedFast(key, value) !== undefined) taken++;
+    expect(taken).toBeGreaterThan(200);
+  });
 });
