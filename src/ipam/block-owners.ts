@@ -23,7 +23,13 @@
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { valueHead } from '../datastore/value-head.js';
 import { BLOCK_PREFIX, blockKeyNetwork, type Network } from './keys.js';
-import { attributeOf, CorruptBlockError, decodeBlock, type DecodedBlock } from './block.js';
+import {
+  attributeOf,
+  CorruptBlockError,
+  decodeBlock,
+  type AllocationBlock,
+  type DecodedBlock,
+} from './block.js';
 import type { SkippedValue } from './utilization.js';
 import { ascii, cidrNetwork, type ExpectedNetwork } from './block-summary.js';
 import { grown } from './typed-array.js';
@@ -164,24 +170,53 @@ const ATTRIBUTE_FIELDS = ['handle_id', 'secondary', 'alternateOwnerAttrs'].map(a
 const NO_NAMES: readonly Uint8Array[] = [];
 const HOST_PREFIX = 'host:';
 
-/** A string's text in the usual attribute: no '"', '}' or control character (read() saw no '\'). */
+/**
+ * A string as Go writes it: no '"' or control character (JSON.parse refuses a raw control
+ * character). The caller has seen no '\' in the value (an escape, which only the full decoder
+ * reads): one native search, cheaper than excluding it at every character here.
+ */
+const STRING = '"[^"\\x00-\\x1f]*"';
+/** The same in an attribute, and without '}' either (so that only an attribute's end holds '}}'). */
 const TEXT = '[^"}\\x00-\\x1f]*';
 /** A member of `secondary` other than `node`. */
 const OTHER_MEMBER = `"(?!node")${TEXT}":"${TEXT}"`;
 /** Go's layout of an attribute whose secondary holds `node` once, equal to the host (group 1). */
 const HOST_ATTRIBUTE = `\\{(?:"handle_id":(?:null|"${TEXT}"),)?"secondary":\\{(?:${OTHER_MEMBER},)*"node":"\\1"(?:,${OTHER_MEMBER})*\\}\\}`;
+/** An allocation's or unallocated ordinal as the walk reads one (uint: at most 15 digits, no leading zero). */
+const ORDINAL = '(?:0|[1-9]\\d{0,14})';
+/** A sequence number: a uint64, at most 20 digits. */
+const SEQUENCE_NUMBER = '(?:0|[1-9]\\d{0,19})';
 /**
- * Matched from the host's name in a `host:<name>` affinity (not empty, without ':') on: the fields
- * Go writes between the affinity and the attributes (read() has checked them, so here they are
- * only passed over: another order does not match), then an attributes array whose every attribute
- * is on that host. Such an attribute ends in '}}' (its secondary's end and its own), and nothing
- * else in the array does, since its strings hold no '}'.
+ * Go's layout of a live block, from the host's name in its `host:<name>` affinity (not empty,
+ * without ':') to the value's end, with attributes of the given layout.
  */
-const HOST_ATTRIBUTES = new RegExp(
-  `([^":]+)"(?:,"affinity_claim_time":(?:null|"[^"]*"))?,"allocations":(?:null|\\[[^\\]]*\\]),` +
-    `"unallocated":(?:null|\\[[^\\]]*\\]),"attributes":\\[${HOST_ATTRIBUTE}(?:,${HOST_ATTRIBUTE})*\\]`,
-  'y',
+function blockLayout(attribute: string): RegExp {
+  return new RegExp(
+    `([^":\\x00-\\x1f]+)"(?:,"affinity_claim_time":(?:null|${STRING}))?` +
+      `,"allocations":(?:null|\\[\\]|\\[(?:null|${ORDINAL})(?:,(?:null|${ORDINAL}))*\\])` +
+      `,"unallocated":(?:null|\\[\\]|\\[${ORDINAL}(?:,${ORDINAL})*\\])` +
+      `,"attributes":\\[${attribute}(?:,${attribute})*\\],"sequenceNumber":${SEQUENCE_NUMBER}` +
+      `,"sequenceNumberForAllocation":(?:null|\\{\\}|\\{${STRING}:${SEQUENCE_NUMBER}(?:,${STRING}:${SEQUENCE_NUMBER})*\\})` +
+      `,"deleted":false\\}`,
+    'y',
+  );
+}
+/**
+ * A block whose every attribute is on its host. Such an attribute ends in '}}' (its secondary's end
+ * and its own), and nothing else in the attributes array does, since its strings hold no '}'; and
+ * only their array's end is followed by `,"sequenceNumber":`.
+ */
+const HOST_BLOCK = blockLayout(HOST_ATTRIBUTE);
+/** A block whose attributes have any secondary map of strings (an address lent, a node missing...). */
+const GO_BLOCK = blockLayout(
+  `\\{(?:"handle_id":(?:null|${STRING}),)?"secondary":(?:null|\\{\\}|\\{${STRING}:${STRING}(?:,${STRING}:${STRING})*\\})\\}`,
 );
+/** What a value of HOST_BLOCK starts with before its cidr, and between its cidr and its host's name. */
+const BEFORE_CIDR = '{"cidr":"';
+const BEFORE_HOST = `","affinity":"${HOST_PREFIX}`;
+const ALLOCATIONS_FIELD = '"allocations":';
+const ATTRIBUTES_FIELD = '"attributes":';
+const AFTER_ATTRIBUTES = '],"sequenceNumber":';
 
 /**
  * The longest value skimmed: the expression's backtracking stack grows with the attributes matched,
@@ -190,14 +225,75 @@ const HOST_ATTRIBUTES = new RegExp(
  */
 const MAX_SKIMMED_BYTES = 8 << 20;
 
+/** Where the host's name starts in a value of HOST_BLOCK or GO_BLOCK whose cidr is expected's text. */
+function hostOffset(expected: ExpectedNetwork): number {
+  return BEFORE_CIDR.length + expected.text.length + BEFORE_HOST.length;
+}
+
+/**
+ * buf[start, stop) as a Latin-1 string (a character a byte) when it is a block of layout (HOST_BLOCK
+ * or GO_BLOCK) whose cidr is expected's text; else undefined. Every byte is checked as the walk and
+ * JSON.parse would check it, in one match, which V8 runs as native code: none of the walk's
+ * JavaScript, nor its compiling.
+ */
+function layoutText(
+  buf: Buffer,
+  start: number,
+  stop: number,
+  expected: ExpectedNetwork,
+  layout: RegExp,
+): string | undefined {
+  if (stop - start > MAX_SKIMMED_BYTES) return undefined;
+  const text = buf.toString('latin1', start, stop);
+  if (text.indexOf('\\') >= 0) return undefined;
+  const cidrEnd = BEFORE_CIDR.length + expected.text.length;
+  if (
+    !text.startsWith(BEFORE_CIDR) ||
+    !text.startsWith(expected.text, BEFORE_CIDR.length) ||
+    !text.startsWith(BEFORE_HOST, cidrEnd)
+  ) {
+    return undefined;
+  }
+  layout.lastIndex = hostOffset(expected);
+  return layout.test(text) && layout.lastIndex === text.length ? text : undefined;
+}
+
+/**
+ * The host of a block that lends nothing, or undefined for any other block: a live block in Go's
+ * layout whose cidr is expected's text and whose every attribute is on the host of its
+ * `host:<name>` affinity (HOST_BLOCK, the node of each attribute compared with the host by a back
+ * reference). That is the usual block, and all `node check` needs of it is its host.
+ */
+export function hostHoldingWholeBlock(kv: KeyValue, expected: ExpectedNetwork): string | undefined {
+  const { buf, start, stop } = valueHead(kv, MAX_SKIMMED_BYTES + 1);
+  const text = layoutText(buf, start, stop, expected, HOST_BLOCK);
+  if (text === undefined) return undefined;
+  const from = hostOffset(expected);
+  return buf.toString('utf8', start + from, start + text.indexOf('"', from));
+}
+
+/**
+ * A live block in Go's layout whose cidr is expected's text (GO_BLOCK: any node in its attributes)
+ * decoded as decodeBlock decodes it, by JSON.parse, but without decodeBlock's checks, which the
+ * match has made: in a command's short life they run as JavaScript not compiled yet, at several
+ * times JSON.parse's cost. Undefined for any other block (the caller then uses decodeBlock).
+ */
+export function decodeGoBlock(kv: KeyValue, expected: ExpectedNetwork): DecodedBlock | undefined {
+  const { buf, start, stop } = valueHead(kv, MAX_SKIMMED_BYTES + 1);
+  if (layoutText(buf, start, stop, expected, GO_BLOCK) === undefined) return undefined;
+  const value = JSON.parse(kv.value) as AllocationBlock;
+  return { key: kv.key, modRevision: kv.modRevision, net: expected.net, value };
+}
+
 /** What a walker's caller reads of a block beyond its holders. */
 export interface WalkerOptions {
   /**
    * The caller reads nothing of an address on the block's host but that it is there (not its handle,
-   * nor its other secondary values: `ipam show --by-node` and `--show-borrowed`). A block whose every
-   * attribute is on its host (the usual block) then has its attributes checked in one match of a
-   * regular expression, which V8 runs as native code, instead of walked in JavaScript: hostHoldsAll
-   * is set, and they are walked only if the caller asks for more than their node after all.
+   * nor its other secondary values: `ipam show --by-node` and `--show-borrowed`), nor a block's
+   * unallocated ordinals and sequence numbers. A block whose every attribute is on its host (the
+   * usual block) is then checked whole in one match of a regular expression, which V8 runs as
+   * native code (HOST_BLOCK), and only its allocations are walked in JavaScript: hostHoldsAll is
+   * set, and its attributes are walked only if the caller asks for more than their node after all.
    */
   skimHostBlocks?: boolean;
 }
@@ -308,6 +404,7 @@ export class BlockWalker implements BlockHolders {
     if (value.indexOf(BACKSLASH) >= 0) return false;
     this.lastQuote = this.i + value.lastIndexOf(QUOTE);
     try {
+      if (this.skimHostBlocks && expected && this.skimHostBlock(expected)) return true;
       this.expect(OPEN_OBJECT);
       let seen = 0;
       if (!this.take(CLOSE_OBJECT)) {
@@ -338,7 +435,7 @@ export class BlockWalker implements BlockHolders {
               if (this.notNull()) this.readUnallocated();
               break;
             case ATTRIBUTES:
-              if (!this.skimHostBlocks || !this.hostAttributes()) this.readAttributes();
+              this.readAttributes();
               break;
             case SEQUENCE:
               this.skipUint(MAX_SKIPPED_DIGITS);
@@ -648,33 +745,36 @@ export class BlockWalker implements BlockHolders {
   }
 
   /**
-   * The attributes, when every one of them is on the block's host (the usual block): checked in one
-   * match of HOST_ATTRIBUTES and counted, not walked; hostHoldsAll is then set. False, with nothing
-   * consumed, for any other attributes (readAttributes walks them).
+   * A block its host holds every address of (the usual block), checked whole by HOST_BLOCK: of
+   * it only the allocations are walked and the attributes counted; hostHoldsAll is then set. False,
+   * with nothing read, for any other block.
    */
-  private hostAttributes(): boolean {
-    if (this.affinity === null || !this.affinity.startsWith(HOST_PREFIX)) return false;
-    if (this.stop - this.affinityStart > MAX_SKIMMED_BYTES) return false;
-    // A character a byte, from the host's name on: the expression compares each node with it by a
-    // back reference, and runs as native code (a walk in JavaScript costs twice as much, most of it
-    // before the optimizing compiler has compiled it in a command's short life).
-    const from = this.affinityStart + HOST_PREFIX.length;
-    const text = this.b.toString('latin1', from, this.stop);
-    HOST_ATTRIBUTES.lastIndex = 0;
-    if (!HOST_ATTRIBUTES.test(text)) return false;
-    const end = HOST_ATTRIBUTES.lastIndex;
-    let count = 0;
-    for (let k = text.indexOf('}}', this.i - from); k >= 0 && k < end; k = text.indexOf('}}', k + 2)) count++;
-    this.heldAttributes = this.i;
-    this.i = from + end;
-    this.attributes = count;
+  private skimHostBlock(expected: ExpectedNetwork): boolean {
+    const from = this.i;
+    const text = layoutText(this.b, from, this.stop, expected, HOST_BLOCK);
+    if (text === undefined) return false;
+    const hostStart = hostOffset(expected);
+    const hostEnd = text.indexOf('"', hostStart);
+    this.affinityStart = from + hostStart - HOST_PREFIX.length;
+    this.affinityEnd = from + hostEnd;
+    this.affinity = this.b.toString('utf8', this.affinityStart, this.affinityEnd);
     this.host = this.affinity.slice(HOST_PREFIX.length);
+    this.net = expected.net;
+    // The strings before each of these fields hold no '"': its first occurrence is the field.
+    this.i = from + text.indexOf(ALLOCATIONS_FIELD, hostEnd) + ALLOCATIONS_FIELD.length;
+    this.readAllocations();
+    const attributes = text.indexOf(ATTRIBUTES_FIELD, this.i - from) + ATTRIBUTES_FIELD.length;
+    const end = text.indexOf(AFTER_ATTRIBUTES, attributes);
+    let count = 0;
+    for (let k = text.indexOf('}}', attributes); k >= 0 && k < end; k = text.indexOf('}}', k + 2)) count++;
+    this.heldAttributes = from + attributes;
+    this.attributes = count;
     this.hostHoldsAll = true;
     return true;
   }
 
   /**
-   * Walks the attributes hostAttributes only checked, for a caller that reads more of them than
+   * Walks the attributes skimHostBlock only counted, for a caller that reads more of them than
    * their node. Their form is the usual one (no escape, no unknown field), so the walk does not
    * step aside; a secondary key twice keeps its last value, as JSON.parse does.
    */

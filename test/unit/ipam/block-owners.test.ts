@@ -16,12 +16,14 @@ import type { KeyValue } from '../../../src/datastore/contract.js';
 import { lazyKeyValue } from '../../../src/datastore/value-head.js';
 import {
   BlockWalker,
+  decodeGoBlock,
   DecodedHolders,
+  hostHoldingWholeBlock,
   SECONDARY_KEYS,
   type BlockHolders,
   type WalkerOptions,
 } from '../../../src/ipam/block-owners.js';
-import { affinityHost, CorruptBlockError, decodeBlock } from '../../../src/ipam/block.js';
+import { affinityHost, CorruptBlockError, decodeBlock, type DecodedBlock } from '../../../src/ipam/block.js';
 import { borrowedInBlock } from '../../../src/ipam/borrowed.js';
 import { blockKeyNetwork } from '../../../src/ipam/keys.js';
 import { NodeUsageCounter } from '../../../src/ipam/node-usage.js';
@@ -163,6 +165,33 @@ function goBlock(affinity: string, nodes: (string | null)[]): string {
 }
 
 const GO_BLOCK_KEY = '/calico/ipam/v2/assignment/ipv4/block/10.65.3.0-30';
+
+/**
+ * A block its host holds whose host name ends in a byte that is not UTF-8, the same in every node:
+ * decoded as U+FFFD.
+ */
+function invalidUtf8Block(): { bytes: Buffer; value: KeyValue } {
+  const bytes = Buffer.from(goBlock('host:nA', ['nA', 'nA']));
+  for (let at = bytes.indexOf('nA"'); at >= 0; at = bytes.indexOf('nA"', at + 1)) bytes[at + 1] = 0xff;
+  const fields = { key: GO_BLOCK_KEY, createRevision: 1, modRevision: 1, version: 1 };
+  return { bytes, value: lazyKeyValue(fields, bytes, 0, bytes.length) };
+}
+
+/** 2,000 random edits of block, each of one to three characters inserted, replaced or removed. */
+function* mutated(block: string, seed: number): Generator<string> {
+  const next = mulberry32(seed);
+  const alphabet = '{}[]",:0123456789-.enultrfas\\ /';
+  for (let n = 0; n < 2000; n++) {
+    let value = block;
+    for (let edits = 1 + randInt(next, 3); edits > 0; edits--) {
+      const at = randInt(next, value.length);
+      const c = alphabet[randInt(next, alphabet.length)]!;
+      const op = randInt(next, 3);
+      value = value.slice(0, at) + (op === 2 ? '' : c) + value.slice(op === 0 ? at : at + 1);
+    }
+    yield value;
+  }
+}
 
 describe.each(MODES)('BlockWalker (%s)', (_, options) => {
   it("reads Calico's blocks as JSON.parse does, without stepping aside", () => {
@@ -329,18 +358,9 @@ describe.each(MODES)('BlockWalker (%s)', (_, options) => {
   ])(
     'never reads a mutated block differently from the full decoder (%s, 2,000 random edits)',
     (key, block) => {
-      const next = mulberry32(20261207);
-      const alphabet = '{}[]",:0123456789-.enultrfas\\ /';
       let fast = 0;
       let skimmed = 0;
-      for (let n = 0; n < 2000; n++) {
-        let value = block;
-        for (let edits = 1 + randInt(next, 3); edits > 0; edits--) {
-          const at = randInt(next, value.length);
-          const c = alphabet[randInt(next, alphabet.length)]!;
-          const op = randInt(next, 3);
-          value = value.slice(0, at) + (op === 2 ? '' : c) + value.slice(op === 0 ? at : at + 1);
-        }
+      for (const value of mutated(block, 20261207)) {
         const read = walked(key, value, options);
         if (!read) continue;
         fast++;
@@ -423,6 +443,18 @@ describe('BlockWalker skimming the blocks held by their host', () => {
     }
   });
 
+  it('counts the attributes of a skimmed block, and only them', () => {
+    // A '}}' in a sequence number's key, after the attributes.
+    const value = goBlock('host:n1', ['n1', 'n1', 'n1']).replace(
+      '"sequenceNumberForAllocation":{',
+      '"sequenceNumberForAllocation":{"}}":1,',
+    );
+    const fast = walked(GO_BLOCK_KEY, value, skim)!;
+    expect(fast.hostHoldsAll).toBe(true);
+    expect(fast.attributes).toBe(3);
+    expect(holdersView(fast)).toEqual(parsedView(value));
+  });
+
   it('walks a value longer than 8 MiB instead (the expression would outgrow its stack past some length)', () => {
     const attribute = (n: number): string =>
       `{"handle_id":"k8s-pod-network.${String(n).padStart(64, '0')}","secondary":{"namespace":"ns","node":"n1","pod":"p${n}"}}`;
@@ -443,15 +475,7 @@ describe('BlockWalker skimming the blocks held by their host', () => {
   it('answers who holds an address of a skimmed block as the walk does, for UTF-8 and invalid bytes too', () => {
     const names = ['nœud-1', 'nœud-2', 'node-1', 'nœud', '', 'nœud-1x', 'n\uFFFD'];
     const utf8 = goBlock('host:nœud-1', ['nœud-1', 'nœud-1', 'nœud-1']);
-    // A host name ending in a byte that is not UTF-8, the same in every node: decoded as U+FFFD.
-    const bytes = Buffer.from(goBlock('host:nA', ['nA', 'nA']));
-    for (let at = bytes.indexOf('nA"'); at >= 0; at = bytes.indexOf('nA"', at + 1)) bytes[at + 1] = 0xff;
-    const invalid = lazyKeyValue(
-      { key: GO_BLOCK_KEY, createRevision: 1, modRevision: 1, version: 1 },
-      bytes,
-      0,
-      bytes.length,
-    );
+    const { value: invalid } = invalidUtf8Block();
     for (const value of [kv(GO_BLOCK_KEY, utf8), invalid]) {
       const fast = walked(GO_BLOCK_KEY, value, skim)!;
       const slow = walked(GO_BLOCK_KEY, value)!;
@@ -465,5 +489,222 @@ describe('BlockWalker skimming the blocks held by their host', () => {
       expect(holdersView(fast)).toEqual(parsedView(value.value));
       expect(commandsView(fast)).toEqual(commandsView(slow));
     }
+  });
+});
+
+describe('hostHoldingWholeBlock (what node check reads of a block its host holds)', () => {
+  /**
+   * The general path's answer: the host when decodeBlock reads a live block whose cidr is the
+   * key's network, whose affinity is `host:<name>` (a name without ':') and whose every attribute
+   * (one at least) has secondary.node equal to it; else undefined. (node check reads such a block
+   * as its host and nothing lent.)
+   */
+  function heldHost(key: string, value: string | KeyValue): string | undefined {
+    let block;
+    try {
+      block = decodeBlock(typeof value === 'string' ? kv(key, value) : value);
+    } catch (err) {
+      if (err instanceof CorruptBlockError) return undefined;
+      throw err;
+    }
+    const { affinity, attributes, deleted } = block.value;
+    const host = affinityHost(affinity);
+    const fromKey = blockKeyNetwork(key)!;
+    const sameNet =
+      block.net.prefix === fromKey.net.prefix && block.net.network.value === fromKey.net.network.value;
+    if (deleted || host === '' || host.includes(':') || !sameNet) return undefined;
+    const all = attributes ?? [];
+    return all.length > 0 && all.every((a) => a.secondary?.['node'] === host) ? host : undefined;
+  }
+
+  /** The fast answer, which must be the general one or, for a layout it does not take, undefined. */
+  function skimmed(key: string, value: string | KeyValue): string | undefined {
+    const host = hostHoldingWholeBlock(
+      typeof value === 'string' ? kv(key, value) : value,
+      blockKeyNetwork(key)!,
+    );
+    if (host !== undefined) expect(host, key).toBe(heldHost(key, value));
+    return host;
+  }
+
+  it("answers for Calico's blocks as the general path does, and takes every benchmark block its host holds", () => {
+    for (const [key, value] of [...Object.entries(BLOCKS), [HELD_KEY, HELD]] as [string, string][]) {
+      skimmed(key, value);
+    }
+    let held = 0;
+    let taken = 0;
+    for (const [key, value] of DATASET_BLOCKS as [string, string][]) {
+      if (heldHost(key, value) !== undefined) held++;
+      if (skimmed(key, value) !== undefined) taken++;
+    }
+    // 4% of the blocks lend addresses and 0.3% have no owner: the rest are taken.
+    expect(taken).toBe(held);
+    expect(taken).toBeGreaterThan(0.9 * DATASET_BLOCKS.length);
+    expect(taken).toBeLessThan(DATASET_BLOCKS.length);
+  });
+
+  it('reads the host in UTF-8, and invalid bytes as the decoded text reads them', () => {
+    expect(skimmed(GO_BLOCK_KEY, goBlock('host:nœud-1', ['nœud-1', 'nœud-1']))).toBe('nœud-1');
+    expect(skimmed(GO_BLOCK_KEY, goBlock('host:nœud-1', ['nœud-1', 'nœud-2']))).toBeUndefined();
+    const { bytes, value: invalid } = invalidUtf8Block();
+    expect(skimmed(GO_BLOCK_KEY, invalid)).toBe('n\uFFFD');
+    // Two invalid bytes both read as U+FFFD, but they are not the same bytes: left to the walk.
+    bytes[bytes.lastIndexOf('n\xff"', bytes.length, 'latin1') + 1] = 0xfe;
+    expect(hostHoldingWholeBlock(invalid, blockKeyNetwork(GO_BLOCK_KEY)!)).toBeUndefined();
+  });
+
+  it('leaves every other block to the walk', () => {
+    const held = goBlock('host:n1', ['n1', 'n1', 'n1']);
+    expect(skimmed(GO_BLOCK_KEY, held)).toBe('n1');
+    const cases = [
+      goBlock('host:n1', ['n1', 'n2', 'n1']), // an address lent to n2
+      goBlock('host:n1', ['n1', 'n1x', 'n1']), // a name the host's is the start of
+      goBlock('host:n1', ['n1', null, 'n1']), // an address without secondary
+      goBlock('host:n1', []), // no attributes
+      goBlock('host:a:b', ['a:b', 'a:b']), // a host with ':'
+      goBlock('host:', ['', '']),
+      goBlock('virtual:n1', ['n1']),
+      held.replace('"deleted":false', '"deleted":true'),
+      held.replace('"cidr":"10.65.3.0/30"', '"cidr":"10.65.3.1/30"'), // not the key's network's text
+      held.replace('"cidr":"10.65.3.0/30"', '"cidr":"10.65.3.0/31"'),
+      held.replace('"pod":"p1"', '"pod":"p}1"'), // a '}' in a string
+      held.replace('"pod":"p1"', '"pod":"p\\"1"'), // an escape
+      held.replace('"affinity":"host:n1"', '"affinity":"host:n\\u0031"'),
+      held.replace('"secondary":{"namespace":"ns",', '"secondary":{"namespace":"ns","node":"n1",'), // node twice
+      held.replace('"secondary":{"namespace":"ns",', '"secondary":{"node":"n2","namespace":"ns",'),
+      held.replace('"pod":"p1"', '"pod":"p1","node":"n2"'),
+      held.replace('"secondary":{"namespace":"ns","node":"n1"', '"secondary":{"namespace":"ns","nodes":"n1"'),
+      held.replace('{"handle_id":"h1",', '{"handle_id":"h1","alternateOwnerAttrs":{"node":"n1"},'),
+      held.replace(',"secondary":{"namespace":"ns","node":"n1","pod":"p1"}', ''), // no secondary
+      held.replace(/("allocations":\[[^\]]*\]),("unallocated":\[[^\]]*\])/, '$2,$1'), // another order
+      held.replace('"allocations":[', '"allocations":[01,'), // a leading zero
+      held.replace('"allocations":[', '"allocations":[1234567890123456,'), // more digits than exact
+      held.replace('"sequenceNumber":', '"sequenceNumber":-'),
+      held.replace('"sequenceNumberForAllocation":{"0":', '"sequenceNumberForAllocation":{"0":1.5,"9":'),
+      held.replace('"deleted":false', '"deleted":false,"extra":1'),
+      held.replace('{"cidr"', '{ "cidr"'),
+      held.slice(0, -1),
+      held + ' ',
+    ];
+    for (const value of cases) {
+      expect(value, value).not.toBe(held);
+      expect(skimmed(GO_BLOCK_KEY, value), value).toBeUndefined();
+    }
+  });
+
+  /** A benchmark block its host holds, with a claim time. */
+  const [TIMED_KEY, TIMED] = (DATASET_BLOCKS as [string, string][]).find(
+    ([key, value]) => value.includes('"affinity_claim_time":"') && heldHost(key, value) !== undefined,
+  )!;
+
+  it.each([
+    [HELD_KEY, HELD, 'k8s-pod-network.0123abcd'],
+    [HELD_KEY, HELD, 'nginx-1'],
+    [HELD_KEY, HELD, 'host:node1'],
+    [HELD_KEY, HELD, '"sequenceNumberForAllocation":{"0"'],
+    [TIMED_KEY, TIMED, '"affinity_claim_time":"'],
+  ])('finds a control character or a backslash at every place in a string (%s, %#)', (key, block, name) => {
+    const at = block.indexOf(name);
+    expect(at).toBeGreaterThan(0);
+    expect(skimmed(key, block)).toBeDefined();
+    for (let k = 0; k <= name.length; k++) {
+      const put = (c: string): string => block.slice(0, at + k) + c + block.slice(at + k);
+      for (const control of ['\u0000', '\u0001', '\u001f', '\\']) {
+        expect(hostHoldingWholeBlock(kv(key, put(control)), blockKeyNetwork(key)!), `${k}`).toBeUndefined();
+      }
+      for (const plain of [' ', '!', '#', 'é', '\u0080']) skimmed(key, put(plain));
+    }
+  });
+
+  it.each([
+    [FIRST_KEY, FIRST],
+    [HELD_KEY, HELD],
+  ])(
+    'never answers for a mutated block otherwise than the general path (%s, 2,000 random edits)',
+    (key, block) => {
+      let taken = 0;
+      for (const value of mutated(block, 20261208)) if (skimmed(key, value) !== undefined) taken++;
+      // Most edits land in handles, timestamps and sequence numbers and keep the usual form.
+      if (block === HELD) expect(taken).toBeGreaterThan(200);
+      else expect(taken).toBe(0);
+    },
+  );
+});
+
+describe('decodeGoBlock (the blocks node check decodes)', () => {
+  /** The fast decode, which must be decodeBlock's or, for a layout it does not take, undefined. */
+  function decodedFast(key: string, value: string | KeyValue): DecodedBlock | undefined {
+    const stored = typeof value === 'string' ? kv(key, value) : value;
+    const fast = decodeGoBlock(stored, blockKeyNetwork(key)!);
+    if (fast !== undefined) expect(fast, key).toEqual(decodeBlock(stored));
+    return fast;
+  }
+
+  it("decodes Calico's blocks as decodeBlock does, every benchmark block with a host among them", () => {
+    for (const [key, value] of [...Object.entries(BLOCKS), [HELD_KEY, HELD]] as [string, string][]) {
+      decodedFast(key, value);
+    }
+    let hosted = 0;
+    let taken = 0;
+    for (const [key, value] of DATASET_BLOCKS as [string, string][]) {
+      if (value.includes('"affinity":"host:')) hosted++;
+      if (decodedFast(key, value) !== undefined) taken++;
+    }
+    expect(taken).toBe(hosted);
+    expect(hosted).toBeGreaterThan(0.9 * DATASET_BLOCKS.length);
+    // Lent addresses and a node missing are its layout too.
+    expect(decodedFast(GO_BLOCK_KEY, goBlock('host:n1', ['n1', 'n2', 'n1']))).toBeDefined();
+    expect(decodedFast(GO_BLOCK_KEY, goBlock('host:nœud-1', ['nœud-2', 'nœud-1']))).toBeDefined();
+    expect(decodedFast(GO_BLOCK_KEY, invalidUtf8Block().value)).toBeDefined();
+  });
+
+  it('leaves any other block to decodeBlock', () => {
+    const lent = goBlock('host:n1', ['n1', 'n2', 'n1']);
+    const cases = [
+      goBlock('host:n1', ['n1', null]), // an attribute without secondary
+      goBlock('virtual:n1', ['n1']),
+      goBlock('host:a:b', ['a:b']),
+      lent.replace('"deleted":false', '"deleted":true'),
+      lent.replace('"cidr":"10.65.3.0/30"', '"cidr":"10.65.3.1/30"'),
+      lent.replace('"pod":"p1"', '"pod":1'),
+      lent.replace('"pod":"p1"', '"pod":"p\\"1"'),
+      lent.replace('{"handle_id":"h1",', '{"handle_id":"h1","alternateOwnerAttrs":{"node":"n1"},'),
+      lent.replace('"allocations":[', '"allocations":[1234567890123456,'),
+      lent.replace('"allocations":[', '"allocations":[01,'),
+      lent.replace('"attributes":[', '"attributes":[null,'),
+      lent.replace('"deleted":false', '"deleted":false,"extra":1'),
+      lent.slice(0, -1),
+    ];
+    expect(decodedFast(GO_BLOCK_KEY, lent)).toBeDefined();
+    for (const value of cases) {
+      expect(value, value).not.toBe(lent);
+      expect(decodedFast(GO_BLOCK_KEY, value), value).toBeUndefined();
+    }
+  });
+
+  it.each([
+    [FIRST_KEY, FIRST, 'k8s-pod-network.0123abcd'],
+    [FIRST_KEY, FIRST, '"node":"node2"'],
+    [FIRST_KEY, FIRST, '"sequenceNumberForAllocation":{"0"'],
+  ])('finds a control character or a backslash at every place in a string (%s, %#)', (key, block, name) => {
+    const at = block.indexOf(name);
+    expect(at).toBeGreaterThan(0);
+    expect(decodedFast(key, block)).toBeDefined();
+    for (let k = 0; k <= name.length; k++) {
+      const put = (c: string): string => block.slice(0, at + k) + c + block.slice(at + k);
+      for (const control of ['\u0000', '\u001f', '\\']) {
+        expect(decodeGoBlock(kv(key, put(control)), blockKeyNetwork(key)!), `${k}`).toBeUndefined();
+      }
+      for (const plain of [' ', '}', 'é', '\u0080']) decodedFast(key, put(plain));
+    }
+  });
+
+  it.each([
+    [FIRST_KEY, FIRST],
+    [HELD_KEY, HELD],
+  ])('never decodes a mutated block otherwise than decodeBlock (%s, 2,000 random edits)', (key, block) => {
+    let taken = 0;
+    for (const value of mutated(block, 20261209)) if (decodedFast(key, value) !== undefined) taken++;
+    expect(taken).toBeGreaterThan(200);
   });
 });
