@@ -95,34 +95,48 @@ export function clusterStatePrefixes(checkedNodes: readonly string[]): string[] 
   ];
 }
 
+/** Everything of the snapshot but the blocks: what a block's expected routes are computed from. */
+export type ClusterSettings = Omit<ClusterState, 'blocks'>;
+
 /**
- * Reads the snapshot. onAnswered, if given, is called once the first Node resource has arrived (or
- * the Nodes were read, when there are none): their read is sent after the blocks', so every request
- * has been sent by then, while the blocks, the longest read, are still to come.
+ * What readClusterState tells while it reads, so that node check works while the blocks, the
+ * longest read by far, are still arriving.
  */
+export interface ClusterStateProgress {
+  /**
+   * Once the first Node resource has arrived (or the Nodes were read, when there are none): their
+   * read is sent after the blocks', so every request has been sent by then.
+   */
+  answered?: () => void;
+  /** Everything but the blocks, once read (in a large cluster, long before the last block). */
+  settings?: (settings: ClusterSettings) => void;
+  /** Each live block's facts as it is read, in the snapshot's order (also before `settings`). */
+  block?: (facts: BlockFacts) => void;
+}
+
+/** Reads the snapshot, telling progress as it goes. */
 export async function readClusterState(
   ds: Datastore,
   checkedNodes: readonly string[],
-  onAnswered?: () => void,
+  progress: ClusterStateProgress = {},
 ): Promise<ClusterState> {
   const store = new ResourceStore(ds);
   const wanted = new Set(checkedNodes);
-  let answered = onAnswered;
+  let answered = progress.answered;
   const answer = (): void => {
     answered?.();
     answered = undefined;
   };
   // In this order: the Nodes' request goes after the blocks'.
   const poolList = listPools(ds);
-  const blockList = readBlocks(ds);
+  const blockList = readBlocks(ds, progress.block);
   const affinities = Promise.all(checkedNodes.map((n) => readAffinities(ds, n)));
   const nodeList = scanResources(ds, 'Node', (n) => {
     answer();
     return nodeFacts(n);
   });
-  const [pools, blocks, affinityLists, nodes, workloads, felix, bgp] = await Promise.all([
+  const settings = Promise.all([
     poolList,
-    blockList,
     affinities,
     nodeList.finally(answer),
     scanResources(ds, 'WorkloadEndpoint', (w) => {
@@ -131,7 +145,24 @@ export async function readClusterState(
     }),
     store.list(kindDescriptor('FelixConfiguration')!),
     getOptional(store, 'BGPConfiguration', 'default'),
-  ]);
+  ]).then(([pools, affinityLists, nodes, workloads, felix, bgp]): ClusterSettings => {
+    const read = settingsOf(pools, checkedNodes, affinityLists, nodes, workloads, felix.items, bgp);
+    progress.settings?.(read);
+    return read;
+  });
+  const [{ pools, ...rest }, blocks] = await Promise.all([settings, blockList]);
+  return { pools, blocks, ...rest };
+}
+
+function settingsOf(
+  pools: Awaited<ReturnType<typeof listPools>>,
+  checkedNodes: readonly string[],
+  affinityLists: string[][],
+  nodes: NodeFacts[],
+  workloads: WorkloadFacts[],
+  felix: readonly ResourceObject[],
+  bgp: ResourceObject | undefined,
+): ClusterSettings {
   return {
     pools: pools.pools.map((p) => {
       const spec = p.resource.spec ?? {};
@@ -143,11 +174,10 @@ export async function readClusterState(
         loadBalancerOnly: p.allowedUses.length === 1 && p.allowedUses[0] === 'LoadBalancer',
       };
     }),
-    blocks,
     affinities: Object.fromEntries(checkedNodes.map((n, i) => [n, affinityLists[i]!])),
     nodes,
     workloads,
-    felixConfigurations: Object.fromEntries(felix.items.map((f) => [f.metadata.name ?? '', f.spec ?? {}])),
+    felixConfigurations: Object.fromEntries(felix.map((f) => [f.metadata.name ?? '', f.spec ?? {}])),
     ...(bgp ? { bgpConfiguration: bgp.spec ?? {} } : {}),
   };
 }
@@ -163,7 +193,7 @@ const BLOCK_FACT_KEYS: readonly SecondaryKey[] = ['node', 'type'];
  * read here (fewer names to match at each key of every attribute), and skims a block whose every
  * address is its host's (hostHoldsAll: the usual block, which lends nothing).
  */
-async function readBlocks(ds: Datastore): Promise<BlockFacts[]> {
+async function readBlocks(ds: Datastore, onBlock?: (facts: BlockFacts) => void): Promise<BlockFacts[]> {
   const walker = new BlockWalker(BLOCK_FACT_KEYS, { skimHostBlocks: true });
   const { results } = await ds.scan(BLOCK_PREFIX, (kv): BlockFacts | undefined => {
     const fromKey = blockKeyNetwork(kv.key);
@@ -177,7 +207,12 @@ async function readBlocks(ds: Datastore): Promise<BlockFacts[]> {
       }
     }
     if (block.deleted) return undefined;
-    return blockFacts(block, fromKey && block.net === fromKey.net ? fromKey.text : networkText(block.net));
+    const facts = blockFacts(
+      block,
+      fromKey && block.net === fromKey.net ? fromKey.text : networkText(block.net),
+    );
+    onBlock?.(facts);
+    return facts;
   });
   return results;
 }
