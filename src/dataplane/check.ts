@@ -169,8 +169,6 @@ function routeDifferences(want: ExpectedRoute, have: KernelRoute): number {
  * reports the Calico routes that nothing took.
  */
 class RouteMatcher {
-  /** Most destinations have one route: a list is made only for a second. */
-  private readonly byDst = new Map<string, KernelRoute | KernelRoute[]>();
   private readonly used = new Set<KernelRoute>();
   private readonly findings: Finding[] = [];
   /** How many of expected.routes have been compared. */
@@ -181,23 +179,18 @@ class RouteMatcher {
     readonly view: KernelView,
     private readonly settings: ClusterSettings,
     private readonly state: KernelState,
-  ) {
-    for (const r of view.routes) {
-      const known = this.byDst.get(r.dst);
-      if (known === undefined) this.byDst.set(r.dst, r);
-      else if (Array.isArray(known)) known.push(r);
-      else this.byDst.set(r.dst, [known, r]);
-    }
-  }
+  ) {}
 
   /** Compares the routes expected since the last call, in order. */
   matchNew(): void {
     const { expected, used, findings } = this;
     const routes = expected.routes;
-    for (; this.matched < routes.length; this.matched++) {
-      const want = routes[this.matched]!;
+    const byDst = this.view.routesByDst;
+    let next = this.matched;
+    for (; next < routes.length; next++) {
+      const want = routes[next]!;
       // The route itself if it is there, else Calico's route to the destination, else any.
-      const known = this.byDst.get(want.dst);
+      const known = byDst.get(want.dst);
       let have: KernelRoute | undefined;
       let differences = 0;
       if (known !== undefined && !Array.isArray(known)) {
@@ -238,6 +231,7 @@ class RouteMatcher {
       if (differences === 0 && !otherMetric && !otherMtu) continue;
       findings.push(routeMismatch(want, have, differences, otherMetric, otherMtu));
     }
+    this.matched = next;
   }
 
   /**
