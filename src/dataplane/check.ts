@@ -4,13 +4,14 @@
  * names the Calico component that owns it.
  */
 import { parseCIDROrIP } from '../resources/ip.js';
-import type { ClusterState } from './cluster-state.js';
+import type { BlockFacts, ClusterSettings, ClusterState } from './cluster-state.js';
 import {
-  computeExpected,
+  expectNode,
   isCalicoRoute,
   VXLAN_DEVICE,
   type Expected,
   type ExpectedDevice,
+  type ExpectationBuilder,
   type ExpectedRoute,
   type PoolSummary,
 } from './expected.js';
@@ -35,26 +36,68 @@ export function checkNode(
   node: string,
   nodeSource: NodeSource,
 ): NodeCheckReport {
-  const view = kernelView(state);
-  const expected = computeExpected(cluster, node, view);
-  const findings: Finding[] = [...expected.configFindings];
-  let checked = 0;
-  if (expected.facts) {
-    checked += checkBgp(expected, state, findings);
-    checked += checkDevices(expected, view, findings);
-    checked += checkRoutes(expected, view, cluster, state, findings);
-    checked += checkNeighbors(expected, view, findings);
-    checked += checkFdb(expected, view, findings);
-    checked += checkSysctls(expected, view, findings);
+  const check = new NodeCheck(node, nodeSource);
+  check.start(cluster, state);
+  check.addBlocks(cluster.blocks);
+  return check.finish(cluster);
+}
+
+/**
+ * checkNode while the datastore is still answering: blocks may be added before or after start();
+ * from start() on, each batch of blocks has its routes computed and compared with the kernel's as
+ * it is added, so that once the last block has arrived only what needs every block (routes that
+ * nothing explains, the summary) remains. The findings and their order are checkNode's. Blocks
+ * come in batches (what one read of the stream brought): a loop over a batch is what V8 optimizes
+ * early, where a call per block would run unoptimized for thousands of blocks.
+ */
+export class NodeCheck {
+  private readonly pending: BlockFacts[] = [];
+  private started: { builder: ExpectationBuilder; routes: RouteMatcher; state: KernelState } | undefined;
+
+  constructor(
+    private readonly node: string,
+    private readonly nodeSource: NodeSource,
+  ) {}
+
+  /** Once the settings and the kernel state are known: blocks added so far are checked now. */
+  start(settings: ClusterSettings, state: KernelState): void {
+    const view = kernelView(state);
+    const builder = expectNode(settings, this.node, view);
+    this.started = { builder, routes: new RouteMatcher(builder.expected, view, settings, state), state };
+    this.addBlocks(this.pending.splice(0));
   }
-  return {
-    node,
-    nodeSource,
-    addresses: expected.addresses,
-    pools: expected.pools,
-    findings,
-    summary: summarize(findings, checked),
-  };
+
+  addBlocks(blocks: readonly BlockFacts[]): void {
+    if (!this.started) {
+      for (const block of blocks) this.pending.push(block);
+      return;
+    }
+    this.started.builder.addBlocks(blocks);
+    this.started.routes.matchNew();
+  }
+
+  finish(cluster: ClusterState): NodeCheckReport {
+    const { builder, routes, state } = this.started!;
+    const expected = builder.finish();
+    const findings: Finding[] = [...expected.configFindings];
+    let checked = 0;
+    if (expected.facts) {
+      checked += checkBgp(expected, state, findings);
+      checked += checkDevices(expected, routes.view, findings);
+      checked += routes.finish(cluster, findings);
+      checked += checkNeighbors(expected, routes.view, findings);
+      checked += checkFdb(expected, routes.view, findings);
+      checked += checkSysctls(expected, routes.view, findings);
+    }
+    return {
+      node: this.node,
+      nodeSource: this.nodeSource,
+      addresses: expected.addresses,
+      pools: expected.pools,
+      findings,
+      summary: summarize(findings, checked),
+    };
+  }
 }
 
 /** A route as `ip route` prints it (with -d: protocol always shown). */
@@ -88,7 +131,7 @@ function checkBgp(expected: Expected, state: KernelState, findings: Finding[]): 
   return 1;
 }
 
-function sessionNote(state: KernelState, route: ExpectedRoute, cluster: ClusterState): string {
+function sessionNote(state: KernelState, route: ExpectedRoute, cluster: ClusterSettings): string {
   if (route.programmer !== 'BIRD' || !route.toNode || state.bgp?.status !== 'ok') return '';
   const peer = cluster.nodes.find((n) => n.name === route.toNode);
   const address = (route.family === 4 ? peer?.ipv4Address : peer?.ipv6Address)?.split('/')[0];
@@ -120,102 +163,134 @@ function routeDifferences(want: ExpectedRoute, have: KernelRoute): number {
   return bits;
 }
 
-function checkRoutes(
-  expected: Expected,
-  view: KernelView,
-  cluster: ClusterState,
-  state: KernelState,
-  findings: Finding[],
-): number {
-  // Most destinations have one route: a list is made only for a second.
-  const byDst = new Map<string, KernelRoute | KernelRoute[]>();
-  for (const r of view.routes) {
-    const known = byDst.get(r.dst);
-    if (known === undefined) byDst.set(r.dst, r);
-    else if (Array.isArray(known)) known.push(r);
-    else byDst.set(r.dst, [known, r]);
-  }
-  const used = new Set<KernelRoute>();
-  for (const want of expected.routes) {
-    // The route itself if it is there, else Calico's route to the destination, else any.
-    const known = byDst.get(want.dst);
-    let have: KernelRoute | undefined;
-    let differences = 0;
-    if (known !== undefined && !Array.isArray(known)) {
-      if (known.family === want.family && !used.has(known)) {
-        have = known;
-        differences = routeDifferences(want, known);
-      }
-    } else if (known !== undefined) {
-      let first: KernelRoute | undefined;
-      let calico: KernelRoute | undefined;
-      for (const r of known) {
-        if (used.has(r) || r.family !== want.family) continue;
-        if (routeDifferences(want, r) === 0) {
-          have = r;
-          break;
+/**
+ * The expected routes against the kernel's, in the order they are expected (the first expected
+ * route takes a kernel route), each compared as soon as it is expected (matchNew); finish() then
+ * reports the Calico routes that nothing took.
+ */
+class RouteMatcher {
+  private readonly used = new Set<KernelRoute>();
+  private readonly findings: Finding[] = [];
+  /** How many of expected.routes have been compared. */
+  private matched = 0;
+
+  constructor(
+    private readonly expected: Expected,
+    readonly view: KernelView,
+    private readonly settings: ClusterSettings,
+    private readonly state: KernelState,
+  ) {}
+
+  /** Compares the routes expected since the last call, in order. */
+  matchNew(): void {
+    const { expected, used, findings } = this;
+    const routes = expected.routes;
+    const byDst = this.view.routesByDst;
+    let next = this.matched;
+    for (; next < routes.length; next++) {
+      const want = routes[next]!;
+      // The route itself if it is there, else Calico's route to the destination, else any.
+      const known = byDst.get(want.dst);
+      let have: KernelRoute | undefined;
+      let differences = 0;
+      if (known !== undefined && !Array.isArray(known)) {
+        if (known.family === want.family && !used.has(known)) {
+          have = known;
+          differences = routeDifferences(want, known);
         }
-        first ??= r;
-        if (calico === undefined && isCalicoRoute(r, expected)) calico = r;
+      } else if (known !== undefined) {
+        let first: KernelRoute | undefined;
+        let calico: KernelRoute | undefined;
+        for (const r of known) {
+          if (used.has(r) || r.family !== want.family) continue;
+          if (routeDifferences(want, r) === 0) {
+            have = r;
+            break;
+          }
+          first ??= r;
+          if (calico === undefined && isCalicoRoute(r, expected)) calico = r;
+        }
+        have ??= calico ?? first;
+        if (have) differences = routeDifferences(want, have);
       }
-      have ??= calico ?? first;
-      if (have) differences = routeDifferences(want, have);
+      if (!have) {
+        findings.push({
+          code: want.missingCode,
+          severity: 'error',
+          area: want.area,
+          subject: want.dst,
+          expected: formatRoute(want),
+          actual: null,
+          hint: routeHint(want, sessionNote(this.state, want, this.settings)),
+        });
+        continue;
+      }
+      used.add(have);
+      const otherMetric = want.metric !== undefined && want.metric !== (have.metric ?? 0);
+      const otherMtu = want.mtu !== undefined && want.mtu !== have.mtu;
+      if (differences === 0 && !otherMetric && !otherMtu) continue;
+      findings.push(routeMismatch(want, have, differences, otherMetric, otherMtu));
     }
-    if (!have) {
-      findings.push({
-        code: want.missingCode,
+    this.matched = next;
+  }
+
+  /**
+   * Compares what is left, hands the findings over, and adds a route-unexpected finding for each
+   * Calico route nothing took; the count of routes checked.
+   */
+  finish(cluster: ClusterState, out: Finding[]): number {
+    const { expected, used } = this;
+    this.matchNew();
+    out.push(...this.findings);
+    let examined = 0;
+    let wantedDsts: Set<string> | undefined;
+    for (const r of this.view.routes) {
+      if (used.has(r) || !isCalicoRoute(r, expected)) continue;
+      const net = readPrefix(r.dst);
+      if (net && expected.unjudgedPools.holds(net)) continue;
+      examined++;
+      out.push({
+        code: 'route-unexpected',
         severity: 'error',
-        area: want.area,
-        subject: want.dst,
-        expected: formatRoute(want),
-        actual: null,
-        hint: routeHint(want, sessionNote(state, want, cluster)),
+        area: r.dev && expected.interfacePrefixes.some((p) => r.dev!.startsWith(p)) ? 'workloads' : 'routes',
+        subject: r.dst,
+        expected: (wantedDsts ??= new Set(expected.routes.map((w) => w.dst))).has(r.dst)
+          ? 'only the route above'
+          : null,
+        actual: formatRoute(r),
+        hint: `${unexplained(r, cluster)}: ${ipCmd(r.family)} route del ${formatRoute(r)}`,
       });
-      continue;
     }
-    used.add(have);
-    const otherMetric = want.metric !== undefined && want.metric !== (have.metric ?? 0);
-    const otherMtu = want.mtu !== undefined && want.mtu !== have.mtu;
-    if (differences === 0 && !otherMetric && !otherMtu) continue;
-    const diffs = ROUTE_FIELDS.filter((_, bit) => differences & (1 << bit));
-    const minor = [...(otherMetric ? ['metric'] : []), ...(otherMtu ? ['mtu'] : [])];
-    const sameKey = want.metric === undefined || want.metric === (have.metric ?? 0);
-    const fix = sameKey
-      ? `${ipCmd(want.family)} route replace ${formatRoute(want)}`
-      : `${ipCmd(want.family)} route del ${formatRoute(have)} && ${ipCmd(want.family)} route add ${formatRoute(want)}`;
-    findings.push({
-      code: 'route-mismatch',
-      severity: diffs.length > 0 ? 'error' : 'warning',
-      area: want.area,
-      subject: want.dst,
-      expected: formatRoute(want),
-      actual: formatRoute(have),
-      hint:
-        want.programmer === 'BIRD'
-          ? `BIRD programs this route (${[...diffs, ...minor].join(', ')} differ); restart calico-node, or by hand: ${fix}`
-          : fix,
-    });
+    return expected.routes.length + examined;
   }
-  let examined = 0;
-  let wantedDsts: Set<string> | undefined;
-  for (const r of view.routes) {
-    if (used.has(r) || !isCalicoRoute(r, expected)) continue;
-    const net = readPrefix(r.dst);
-    if (net && expected.unjudgedPools.holds(net)) continue;
-    examined++;
-    findings.push({
-      code: 'route-unexpected',
-      severity: 'error',
-      area: r.dev && expected.interfacePrefixes.some((p) => r.dev!.startsWith(p)) ? 'workloads' : 'routes',
-      subject: r.dst,
-      expected: (wantedDsts ??= new Set(expected.routes.map((w) => w.dst))).has(r.dst)
-        ? 'only the route above'
-        : null,
-      actual: formatRoute(r),
-      hint: `${unexplained(r, cluster)}: ${ipCmd(r.family)} route del ${formatRoute(r)}`,
-    });
-  }
-  return expected.routes.length + examined;
+}
+
+/** The finding for a kernel route that is not quite the one wanted. */
+function routeMismatch(
+  want: ExpectedRoute,
+  have: KernelRoute,
+  differences: number,
+  otherMetric: boolean,
+  otherMtu: boolean,
+): Finding {
+  const diffs = ROUTE_FIELDS.filter((_, bit) => differences & (1 << bit));
+  const minor = [...(otherMetric ? ['metric'] : []), ...(otherMtu ? ['mtu'] : [])];
+  const sameKey = want.metric === undefined || want.metric === (have.metric ?? 0);
+  const fix = sameKey
+    ? `${ipCmd(want.family)} route replace ${formatRoute(want)}`
+    : `${ipCmd(want.family)} route del ${formatRoute(have)} && ${ipCmd(want.family)} route add ${formatRoute(want)}`;
+  return {
+    code: 'route-mismatch',
+    severity: diffs.length > 0 ? 'error' : 'warning',
+    area: want.area,
+    subject: want.dst,
+    expected: formatRoute(want),
+    actual: formatRoute(have),
+    hint:
+      want.programmer === 'BIRD'
+        ? `BIRD programs this route (${[...diffs, ...minor].join(', ')} differ); restart calico-node, or by hand: ${fix}`
+        : fix,
+  };
 }
 
 /** Why nothing explains a Calico route, for its hint. */

@@ -3,7 +3,7 @@
  * expected kernel state of a node is computed (dataplane.md §8). Reading is done here; everything
  * after is a pure function of this snapshot and a kernel state, so a watch can re-run it.
  */
-import type { Datastore } from '../datastore/contract.js';
+import type { Datastore, KeyValue } from '../datastore/contract.js';
 import { affinityHost, decodeBlock, type DecodedBlock } from '../ipam/block.js';
 import {
   decodeGoBlock,
@@ -100,34 +100,48 @@ export function clusterStatePrefixes(checkedNodes: readonly string[]): string[] 
   ];
 }
 
+/** Everything of the snapshot but the blocks: what a block's expected routes are computed from. */
+export type ClusterSettings = Omit<ClusterState, 'blocks'>;
+
 /**
- * Reads the snapshot. onAnswered, if given, is called once the first Node resource has arrived (or
- * the Nodes were read, when there are none): their read is sent after the blocks', so every request
- * has been sent by then, while the blocks, the longest read, are still to come.
+ * What readClusterState tells while it reads, so that node check works while the blocks, the
+ * longest read by far, are still arriving.
  */
+export interface ClusterStateProgress {
+  /**
+   * Once the first Node resource has arrived (or the Nodes were read, when there are none): their
+   * read is sent after the blocks', so every request has been sent by then.
+   */
+  answered?: () => void;
+  /** Everything but the blocks, once read (in a large cluster, long before the last block). */
+  settings?: (settings: ClusterSettings) => void;
+  /** Each live block's facts as it is read, in the snapshot's order (also before `settings`). */
+  block?: (facts: BlockFacts) => void;
+}
+
+/** Reads the snapshot, telling progress as it goes. */
 export async function readClusterState(
   ds: Datastore,
   checkedNodes: readonly string[],
-  onAnswered?: () => void,
+  progress: ClusterStateProgress = {},
 ): Promise<ClusterState> {
   const store = new ResourceStore(ds);
   const wanted = new Set(checkedNodes);
-  let answered = onAnswered;
+  let answered = progress.answered;
   const answer = (): void => {
     answered?.();
     answered = undefined;
   };
   // In this order: the Nodes' request goes after the blocks'.
   const poolList = listPools(ds);
-  const blockList = readBlocks(ds);
+  const blockList = readBlocks(ds, progress.block);
   const affinities = Promise.all(checkedNodes.map((n) => readAffinities(ds, n)));
   const nodeList = scanResources(ds, 'Node', (n) => {
     answer();
     return nodeFacts(n);
   });
-  const [pools, blocks, affinityLists, nodes, workloads, felix, bgp] = await Promise.all([
+  const settings = Promise.all([
     poolList,
-    blockList,
     affinities,
     nodeList.finally(answer),
     scanResources(ds, 'WorkloadEndpoint', (w) => {
@@ -136,7 +150,24 @@ export async function readClusterState(
     }),
     store.list(kindDescriptor('FelixConfiguration')!),
     getOptional(store, 'BGPConfiguration', 'default'),
-  ]);
+  ]).then(([pools, affinityLists, nodes, workloads, felix, bgp]): ClusterSettings => {
+    const read = settingsOf(pools, checkedNodes, affinityLists, nodes, workloads, felix.items, bgp);
+    progress.settings?.(read);
+    return read;
+  });
+  const [{ pools, ...rest }, blocks] = await Promise.all([settings, blockList]);
+  return { pools, blocks, ...rest };
+}
+
+function settingsOf(
+  pools: Awaited<ReturnType<typeof listPools>>,
+  checkedNodes: readonly string[],
+  affinityLists: string[][],
+  nodes: NodeFacts[],
+  workloads: WorkloadFacts[],
+  felix: readonly ResourceObject[],
+  bgp: ResourceObject | undefined,
+): ClusterSettings {
   return {
     pools: pools.pools.map((p) => {
       const spec = p.resource.spec ?? {};
@@ -148,11 +179,10 @@ export async function readClusterState(
         loadBalancerOnly: p.allowedUses.length === 1 && p.allowedUses[0] === 'LoadBalancer',
       };
     }),
-    blocks,
     affinities: Object.fromEntries(checkedNodes.map((n, i) => [n, affinityLists[i]!])),
     nodes,
     workloads,
-    felixConfigurations: Object.fromEntries(felix.items.map((f) => [f.metadata.name ?? '', f.spec ?? {}])),
+    felixConfigurations: Object.fromEntries(felix.map((f) => [f.metadata.name ?? '', f.spec ?? {}])),
     ...(bgp ? { bgpConfiguration: bgp.spec ?? {} } : {}),
   };
 }
@@ -166,24 +196,31 @@ export async function readClusterState(
  * decodeBlock: both native, where a walk of their bytes in JavaScript, or decodeBlock's checks,
  * would mostly run before the optimizing compiler has compiled them, at several times the cost.
  */
-async function readBlocks(ds: Datastore): Promise<BlockFacts[]> {
+async function readBlocks(ds: Datastore, onBlock?: (facts: BlockFacts) => void): Promise<BlockFacts[]> {
   const { results } = await ds.scan(BLOCK_PREFIX, (kv): BlockFacts | undefined => {
-    const fromKey = blockKeyNetwork(kv.key);
-    if (fromKey) {
-      const host = hostHoldingWholeBlock(kv, fromKey);
-      if (host !== undefined) return { cidr: fromKey.text, host, foreign: [] };
-    }
-    let block: DecodedBlock;
-    try {
-      block = (fromKey && decodeGoBlock(kv, fromKey)) ?? decodeBlock(kv);
-    } catch {
-      // A block Calico cannot decode programs nothing; `ipam check` reports it.
-      return undefined;
-    }
-    if (block.value.deleted) return undefined;
-    return blockFacts(new DecodedHolders(block), networkText(block.net));
+    const facts = blockFactsOf(kv);
+    if (facts) onBlock?.(facts);
+    return facts;
   });
   return results;
+}
+
+/** One live block's facts; undefined for a deleted block or one Calico cannot decode. */
+function blockFactsOf(kv: KeyValue): BlockFacts | undefined {
+  const fromKey = blockKeyNetwork(kv.key);
+  if (fromKey) {
+    const host = hostHoldingWholeBlock(kv, fromKey);
+    if (host !== undefined) return { cidr: fromKey.text, host, foreign: [] };
+  }
+  let block: DecodedBlock;
+  try {
+    block = (fromKey && decodeGoBlock(kv, fromKey)) ?? decodeBlock(kv);
+  } catch {
+    // A block Calico cannot decode programs nothing; `ipam check` reports it.
+    return undefined;
+  }
+  if (block.value.deleted) return undefined;
+  return blockFacts(new DecodedHolders(block), networkText(block.net));
 }
 
 function hostOf(affinity: string | null): string {

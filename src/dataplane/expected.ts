@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 
 import { cidrContains, formatIP, parseCIDR, parseCIDROrIP, parseIP, type CIDR } from '../resources/ip.js';
 import { prefixOf, PrefixIndex, readCIDR, readPrefix } from './prefix-index.js';
-import type { ClusterState, NodeFacts, PoolFacts } from './cluster-state.js';
+import type { BlockFacts, ClusterSettings, ClusterState, NodeFacts, PoolFacts } from './cluster-state.js';
 import type { Finding } from './findings.js';
 import {
   interfaceWithAddress,
@@ -149,7 +149,7 @@ function protocolName(n: number): string {
   return { 2: 'kernel', 3: 'boot', 4: 'static', 12: 'bird' }[n] ?? String(n);
 }
 
-function effectiveConfig(cluster: ClusterState, node: string, view: KernelView): EffectiveConfig {
+function effectiveConfig(cluster: ClusterSettings, node: string, view: KernelView): EffectiveConfig {
   const felix = {
     ...(cluster.felixConfigurations['default'] ?? {}),
     ...(cluster.felixConfigurations[`node.${node}`] ?? {}),
@@ -193,6 +193,24 @@ function poolType(pool: PoolFacts): PoolType {
 }
 
 export function computeExpected(cluster: ClusterState, node: string, view: KernelView): Expected {
+  const builder = expectNode(cluster, node, view);
+  builder.addBlocks(cluster.blocks);
+  return builder.finish();
+}
+
+/**
+ * The expectations of a node built in steps, so that node check computes each block's routes as the
+ * block arrives: `expected` holds what the settings alone say (pools, configuration findings) and
+ * each added block's routes in turn; finish() adds the rest (BIRD's blackholes, devices, neighbours,
+ * FDB entries, workloads, sysctls), in the order computeExpected has them.
+ */
+export interface ExpectationBuilder {
+  readonly expected: Expected;
+  addBlocks(blocks: readonly BlockFacts[]): void;
+  finish(): Expected;
+}
+
+export function expectNode(cluster: ClusterSettings, node: string, view: KernelView): ExpectationBuilder {
   const config = effectiveConfig(cluster, node, view);
   const nodes = new Map(cluster.nodes.map((n) => [n.name, n]));
   const me = nodes.get(node);
@@ -278,7 +296,7 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
       actual: null,
       hint: "give the node's Calico name with --node (see 'calicoctl-ts get nodes')",
     });
-    return expected;
+    return { expected, addBlocks: () => undefined, finish: () => expected };
   }
   // Each node's address is parsed once, and tested against this node's subnet once: a node of a
   // large cluster has routes to thousands of nodes' blocks.
@@ -384,142 +402,152 @@ export function computeExpected(cluster: ClusterState, node: string, view: Kerne
 
   // Blocks: a route to every remote block, a blackhole for every local one, and /32s for borrowed
   // addresses (routesFromBlock).
-  for (const block of cluster.blocks) {
-    const net = readCIDR(block.cidr);
-    if (!net) continue;
-    const ref = poolIndex.longest(net);
-    if (!ref) continue;
-    const family = net.family;
-    const full = net.prefix === (family === 4 ? 32 : 128);
-    if (block.host === node) {
-      if (!full && ref.programmer === 'Felix')
-        expected.routes.push(blackhole(parseCIDR(block.cidr)!, 'Felix'));
-    } else if (block.host !== '') {
-      const owner = nodes.get(block.host);
-      // The snapshot's CIDRs are canonical: only a full-length prefix needs `ip`'s bare spelling.
-      const dst = full ? block.cidr.slice(0, block.cidr.indexOf('/')) : block.cidr;
-      const route = owner && remoteRoute(dst, family, owner, ref, false);
-      if (route) expected.routes.push(route);
-    }
-    for (const alloc of block.foreign) {
-      if (alloc.node === node) continue; // a local workload: its cali route below
-      const owner = nodes.get(alloc.node);
-      const route = owner && remoteRoute(alloc.ip, family, owner, ref, alloc.type === 'vxlanTunnelAddress');
-      if (route) expected.routes.push(route);
-    }
-  }
-  // BIRD's static blackholes: one per block-affinity key of this node, whatever its state.
-  for (const cidr of cluster.affinities[node] ?? []) {
-    const net = parseCIDR(cidr);
-    const ref = net && poolIndex.longest(prefixOf(net));
-    if (!net || ref?.programmer !== 'BIRD' || net.prefix === (net.network.version === 4 ? 32 : 128)) continue;
-    expected.routes.push(blackhole(net, 'BIRD'));
-  }
-
-  // Tunnel devices and, for VXLAN, the neighbour and FDB entry of every remote VTEP.
-  for (const family of [4, 6] as const) {
-    const local = myIP[family];
-    const vtep = family === 4 ? me.ipv4VXLANTunnelAddr : me.ipv6VXLANTunnelAddr;
-    const vxlanPools = pools.some((p) => p.type === 'vxlan' && p.net.network.version === family);
-    if (!vxlanPools || !local || !vtep) continue;
-    const dev = VXLAN_DEVICE[family];
-    const parentDev = parent[family];
-    expected.devices.push({
-      name: dev,
-      kind: 'vxlan',
-      mtu: family === 4 ? config.vxlanMTU : config.vxlanMTUV6,
-      mac: vtepMac(me, family),
-      vxlan: {
-        id: config.vni,
-        local,
-        port: config.port,
-        learning: false,
-        ...(parentDev ? { parent: parentDev } : {}),
-      },
-      address: { family, ip: vtep },
-      programmer: 'Felix',
-    });
-    for (const peer of cluster.nodes) {
-      const peerIP = ipOf(family === 4 ? peer.ipv4Address : peer.ipv6Address);
-      const peerVtep = family === 4 ? peer.ipv4VXLANTunnelAddr : peer.ipv6VXLANTunnelAddr;
-      if (peer.name === node || !peerIP || !peerVtep) continue;
-      const mac = vtepMac(peer, family);
-      expected.neighbors.push({ dst: peerVtep, dev, lladdr: mac, node: peer.name });
-      expected.fdb.push({ mac, dev, dst: peerIP, node: peer.name });
-    }
-  }
-  if (pools.some((p) => p.type === 'ipip' && p.net.network.version === 4)) {
-    expected.devices.push({
-      name: IPIP_DEVICE,
-      kind: 'ipip',
-      mtu: config.ipipMTU,
-      ...(me.ipv4IPIPTunnelAddr ? { address: { family: 4 as const, ip: me.ipv4IPIPTunnelAddr } } : {}),
-      programmer: 'Felix',
-    });
-  }
-
-  // Local workloads: the cali route, the device, static ARP, and the interface's sysctls.
-  let anyV6 = cluster.pools.some((p) => p.cidr.includes(':'));
-  for (const w of cluster.workloads) {
-    if (w.node !== node || w.interfaceName === '') continue;
-    expected.devices.push({
-      name: w.interfaceName,
-      kind: 'veth',
-      mac: WORKLOAD_MAC,
-      programmer: 'the Calico CNI plugin',
-    });
-    let v4 = false;
-    let v6 = false;
-    for (const ipNet of w.ipNetworks) {
-      const net = parseCIDROrIP(ipNet);
+  const addBlocks = (blocks: readonly BlockFacts[]): void => {
+    for (const block of blocks) {
+      const net = readCIDR(block.cidr);
       if (!net) continue;
-      const family = net.network.version;
-      if (family === 4) v4 = true;
-      else v6 = true;
-      expected.routes.push({
-        family,
-        type: 'unicast',
-        dst: spellPrefix(net),
-        dev: w.interfaceName,
-        protocol: config.deviceRouteProtocol,
-        onlink: false,
-        ...(family === 4 ? { scope: 'link' as const } : {}),
-        metric: family === 4 ? config.workloadMetric : 1024,
-        area: 'workloads',
-        missingCode: 'workload-route-missing',
-        programmer: 'Felix',
-      });
-      if (family === 4 && w.mac) {
-        expected.neighbors.push({ dst: spellPrefix(net), dev: w.interfaceName, lladdr: w.mac.toLowerCase() });
+      const ref = poolIndex.longest(net);
+      if (!ref) continue;
+      const family = net.family;
+      const full = net.prefix === (family === 4 ? 32 : 128);
+      if (block.host === node) {
+        if (!full && ref.programmer === 'Felix')
+          expected.routes.push(blackhole(parseCIDR(block.cidr)!, 'Felix'));
+      } else if (block.host !== '') {
+        const owner = nodes.get(block.host);
+        // The snapshot's CIDRs are canonical: only a full-length prefix needs `ip`'s bare spelling.
+        const dst = full ? block.cidr.slice(0, block.cidr.indexOf('/')) : block.cidr;
+        const route = owner && remoteRoute(dst, family, owner, ref, false);
+        if (route) expected.routes.push(route);
+      }
+      for (const alloc of block.foreign) {
+        if (alloc.node === node) continue; // a local workload: its cali route below
+        const owner = nodes.get(alloc.node);
+        const route = owner && remoteRoute(alloc.ip, family, owner, ref, alloc.type === 'vxlanTunnelAddress');
+        if (route) expected.routes.push(route);
       }
     }
-    const i = w.interfaceName;
-    const sys = (name: string, value: string): void => {
-      expected.sysctls.push({ name, value, owner: 'Felix and the Calico CNI plugin', iface: i });
-    };
-    if (v4) {
-      sys(`net.ipv4.conf.${i}.proxy_arp`, '1');
-      sys(`net.ipv4.neigh.${i}.proxy_delay`, '0');
-      sys(`net.ipv4.conf.${i}.forwarding`, '1');
-      sys(`net.ipv4.conf.${i}.route_localnet`, '1');
+  };
+  const finish = (): Expected => {
+    // BIRD's static blackholes: one per block-affinity key of this node, whatever its state.
+    for (const cidr of cluster.affinities[node] ?? []) {
+      const net = parseCIDR(cidr);
+      const ref = net && poolIndex.longest(prefixOf(net));
+      if (!net || ref?.programmer !== 'BIRD' || net.prefix === (net.network.version === 4 ? 32 : 128))
+        continue;
+      expected.routes.push(blackhole(net, 'BIRD'));
     }
-    if (v6) {
-      anyV6 = true;
-      sys(`net.ipv6.conf.${i}.proxy_ndp`, '1');
-      sys(`net.ipv6.conf.${i}.forwarding`, '1');
-      sys(`net.ipv6.conf.${i}.accept_ra`, '0');
-    }
-  }
-  if (config.ipForwarding) {
-    expected.sysctls.push({ name: 'net.ipv4.ip_forward', value: '1', owner: 'Felix, at start-up' });
-    if (anyV6)
-      expected.sysctls.push({
-        name: 'net.ipv6.conf.all.forwarding',
-        value: '1',
-        owner: 'Felix, at start-up',
+
+    // Tunnel devices and, for VXLAN, the neighbour and FDB entry of every remote VTEP.
+    for (const family of [4, 6] as const) {
+      const local = myIP[family];
+      const vtep = family === 4 ? me.ipv4VXLANTunnelAddr : me.ipv6VXLANTunnelAddr;
+      const vxlanPools = pools.some((p) => p.type === 'vxlan' && p.net.network.version === family);
+      if (!vxlanPools || !local || !vtep) continue;
+      const dev = VXLAN_DEVICE[family];
+      const parentDev = parent[family];
+      expected.devices.push({
+        name: dev,
+        kind: 'vxlan',
+        mtu: family === 4 ? config.vxlanMTU : config.vxlanMTUV6,
+        mac: vtepMac(me, family),
+        vxlan: {
+          id: config.vni,
+          local,
+          port: config.port,
+          learning: false,
+          ...(parentDev ? { parent: parentDev } : {}),
+        },
+        address: { family, ip: vtep },
+        programmer: 'Felix',
       });
-  }
-  return expected;
+      for (const peer of cluster.nodes) {
+        const peerIP = ipOf(family === 4 ? peer.ipv4Address : peer.ipv6Address);
+        const peerVtep = family === 4 ? peer.ipv4VXLANTunnelAddr : peer.ipv6VXLANTunnelAddr;
+        if (peer.name === node || !peerIP || !peerVtep) continue;
+        const mac = vtepMac(peer, family);
+        expected.neighbors.push({ dst: peerVtep, dev, lladdr: mac, node: peer.name });
+        expected.fdb.push({ mac, dev, dst: peerIP, node: peer.name });
+      }
+    }
+    if (pools.some((p) => p.type === 'ipip' && p.net.network.version === 4)) {
+      expected.devices.push({
+        name: IPIP_DEVICE,
+        kind: 'ipip',
+        mtu: config.ipipMTU,
+        ...(me.ipv4IPIPTunnelAddr ? { address: { family: 4 as const, ip: me.ipv4IPIPTunnelAddr } } : {}),
+        programmer: 'Felix',
+      });
+    }
+
+    // Local workloads: the cali route, the device, static ARP, and the interface's sysctls.
+    let anyV6 = cluster.pools.some((p) => p.cidr.includes(':'));
+    for (const w of cluster.workloads) {
+      if (w.node !== node || w.interfaceName === '') continue;
+      expected.devices.push({
+        name: w.interfaceName,
+        kind: 'veth',
+        mac: WORKLOAD_MAC,
+        programmer: 'the Calico CNI plugin',
+      });
+      let v4 = false;
+      let v6 = false;
+      for (const ipNet of w.ipNetworks) {
+        const net = parseCIDROrIP(ipNet);
+        if (!net) continue;
+        const family = net.network.version;
+        if (family === 4) v4 = true;
+        else v6 = true;
+        expected.routes.push({
+          family,
+          type: 'unicast',
+          dst: spellPrefix(net),
+          dev: w.interfaceName,
+          protocol: config.deviceRouteProtocol,
+          onlink: false,
+          ...(family === 4 ? { scope: 'link' as const } : {}),
+          metric: family === 4 ? config.workloadMetric : 1024,
+          area: 'workloads',
+          missingCode: 'workload-route-missing',
+          programmer: 'Felix',
+        });
+        if (family === 4 && w.mac) {
+          expected.neighbors.push({
+            dst: spellPrefix(net),
+            dev: w.interfaceName,
+            lladdr: w.mac.toLowerCase(),
+          });
+        }
+      }
+      const i = w.interfaceName;
+      const sys = (name: string, value: string): void => {
+        expected.sysctls.push({ name, value, owner: 'Felix and the Calico CNI plugin', iface: i });
+      };
+      if (v4) {
+        sys(`net.ipv4.conf.${i}.proxy_arp`, '1');
+        sys(`net.ipv4.neigh.${i}.proxy_delay`, '0');
+        sys(`net.ipv4.conf.${i}.forwarding`, '1');
+        sys(`net.ipv4.conf.${i}.route_localnet`, '1');
+      }
+      if (v6) {
+        anyV6 = true;
+        sys(`net.ipv6.conf.${i}.proxy_ndp`, '1');
+        sys(`net.ipv6.conf.${i}.forwarding`, '1');
+        sys(`net.ipv6.conf.${i}.accept_ra`, '0');
+      }
+    }
+    if (config.ipForwarding) {
+      expected.sysctls.push({ name: 'net.ipv4.ip_forward', value: '1', owner: 'Felix, at start-up' });
+      if (anyV6)
+        expected.sysctls.push({
+          name: 'net.ipv6.conf.all.forwarding',
+          value: '1',
+          owner: 'Felix, at start-up',
+        });
+    }
+    return expected;
+  };
+  return { expected, addBlocks, finish };
 }
 
 function memoize<T>(fn: (key: string | undefined) => T): (key: string | undefined) => T {

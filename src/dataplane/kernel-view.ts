@@ -55,6 +55,8 @@ export interface KernelFdbEntry {
 
 export interface KernelView {
   routes: KernelRoute[];
+  /** The routes by destination: most destinations have one route, a list is made only for a second. */
+  routesByDst: Map<string, KernelRoute | KernelRoute[]>;
   links: Map<string, KernelLink>;
   addresses: Map<string, KernelAddress[]>;
   neighbors: KernelNeighbor[];
@@ -69,9 +71,15 @@ const strings = (v: unknown): string[] =>
 
 export function kernelView(state: KernelState): KernelView {
   const routes: KernelRoute[] = [];
+  const routesByDst = new Map<string, KernelRoute | KernelRoute[]>();
   for (const r of state.routes) {
     const route = kernelRoute(r);
-    if (route) routes.push(route);
+    if (!route) continue;
+    routes.push(route);
+    const known = routesByDst.get(route.dst);
+    if (known === undefined) routesByDst.set(route.dst, route);
+    else if (Array.isArray(known)) known.push(route);
+    else routesByDst.set(route.dst, [known, route]);
   }
   const links = new Map<string, KernelLink>();
   for (const l of state.links) {
@@ -110,7 +118,7 @@ export function kernelView(state: KernelState): KernelView {
     const permanent = state === 'permanent' || strings(state).includes('permanent');
     return [{ mac, dev, ...(dst ? { dst } : {}), permanent }];
   });
-  return { routes, links, addresses, neighbors, fdb, sysctls: state.sysctls };
+  return { routes, routesByDst, links, addresses, neighbors, fdb, sysctls: state.sysctls };
 }
 
 /**

@@ -4,8 +4,13 @@
  */
 import { nodeStatus } from '../../bird/status.js';
 import { DEFAULT_SOCKETS } from '../../bird/status.js';
-import { checkNode, type NodeCheckReport } from '../../dataplane/check.js';
-import { readClusterState, type ClusterState } from '../../dataplane/cluster-state.js';
+import { checkNode, NodeCheck, type NodeCheckReport } from '../../dataplane/check.js';
+import {
+  readClusterState,
+  type BlockFacts,
+  type ClusterState,
+  type ClusterStateProgress,
+} from '../../dataplane/cluster-state.js';
 import { summarize, type CheckSummary, type Finding } from '../../dataplane/findings.js';
 import {
   kernelState,
@@ -78,9 +83,9 @@ export async function runNodeCheck(
       );
 
   // The kernel and BIRD are read while the datastore is: the iproute2 children are started once the
-  // datastore has all of readClusterState's requests (its onAnswered), so that spawning them (~10 ms
-  // of this thread) does not hold back sending them and is done while etcd prepares the blocks; or,
-  // to save the state, when the datastore cannot be read.
+  // datastore has all of readClusterState's requests (`answered`), so that spawning them (~10 ms of
+  // this thread) does not hold back sending them and is done while etcd prepares the blocks; or, to
+  // save the state, when the datastore cannot be read.
   let read: ReturnType<typeof startKernelRead> | undefined;
   const startRead = (target: NodeTarget): ReturnType<typeof startKernelRead> =>
     (read ??= startKernelRead(target, flags['bird-socket'], timeoutMs));
@@ -92,22 +97,49 @@ export async function runNodeCheck(
     if (flags.save !== undefined) saveKernelState(flags.save, state);
     return state;
   };
+  // A live node is checked as the blocks arrive (NodeCheck): its kernel state is completed once the
+  // settings are read, long before the last block in a large cluster, and the blocks one read of
+  // the stream brought are checked together once that read is done.
+  const liveCheck = live && new NodeCheck(live.node, live.nodeSource);
+  let liveState: Promise<KernelState> | undefined;
+  const arrived: BlockFacts[] = [];
+  const checkArrived = (): void => liveCheck?.addBlocks(arrived.splice(0));
+  const progress: ClusterStateProgress =
+    live && liveCheck
+      ? {
+          answered: () => void startRead(live),
+          settings: (settings) => {
+            liveState = capture(live, settings.felixConfigurations).then((state) => {
+              liveCheck.start(settings, state);
+              return state;
+            });
+            liveState.catch(() => undefined); // awaited below, unless the datastore fails
+          },
+          block: (facts) => {
+            if (arrived.push(facts) === 1) setImmediate(checkArrived);
+          },
+        }
+      : {};
   let cluster: ClusterState;
   try {
     cluster = await withDatastore(flags, (ds) =>
       readClusterState(
         ds,
         targets.map((t) => t.node),
-        live && (() => void startRead(live)),
+        progress,
       ),
     );
   } catch (err) {
     // A node without datastore access still saves its state, to be checked where there is one.
-    if (live && flags.save !== undefined) await capture(live, {});
+    if (live && flags.save !== undefined) await (liveState ?? capture(live, {}));
     throw err;
   }
-  const states: KernelState[] = live ? [await capture(live, cluster.felixConfigurations)] : saved;
-  const reports = states.map((s, i) => checkNode(cluster, s, targets[i]!.node, targets[i]!.nodeSource));
+  // readClusterState has called `settings` by the time it returns.
+  const states: KernelState[] = liveState ? [await liveState] : saved;
+  checkArrived();
+  const reports = liveCheck
+    ? [liveCheck.finish(cluster)]
+    : states.map((s, i) => checkNode(cluster, s, targets[i]!.node, targets[i]!.nodeSource));
   const json = flags.output === 'json';
   if (reports.length === 1) {
     const report = reports[0]!;

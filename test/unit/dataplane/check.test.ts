@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 import { describe, expect, test } from 'vitest';
 
-import { checkNode } from '../../../src/dataplane/check.js';
+import { checkNode, NodeCheck } from '../../../src/dataplane/check.js';
 import type { ClusterState } from '../../../src/dataplane/cluster-state.js';
 import { vtepMac } from '../../../src/dataplane/expected.js';
 import {
@@ -217,6 +217,56 @@ describe('several nodes at once', () => {
       'peer-mismatch 10.65.0.65 n3 n2',
       'peer-mismatch 66:00:00:00:00:02 n3 n2',
       'blackhole-conflict 10.65.0.64/26 n2 n1',
+    ]);
+  });
+});
+
+describe('NodeCheck: the blocks checked as they arrive (live node check)', () => {
+  /** n1 with a remote block's route gone, another via the wrong gateway, and a stray Calico route. */
+  const brokenN1 = (): KernelState => {
+    const state = saved('n1');
+    state.routes = state.routes.filter((r) => r['dst'] !== '10.65.0.64/26');
+    state.routes.find((r) => r['dst'] === '10.65.0.128/26')!['gateway'] = '10.65.0.65';
+    state.routes.push(route('10.65.9.0/26', '10.65.0.129', 'vxlan.calico', 'boot', true));
+    return state;
+  };
+  const documents: [string, () => ClusterState, () => KernelState][] = [
+    ['VXLAN n1, clean', cluster, () => saved('n1')],
+    ['VXLAN n1, broken', cluster, brokenN1],
+    ['IPIP CrossSubnet by BIRD', () => ipipCluster('CrossSubnet'), () => ipip(N1_BIRD_IPIP_ALWAYS)],
+  ];
+  // Every way of cutting the blocks into batches around start() gives checkNode's report.
+  const cuts: [string, (n: number) => number[]][] = [
+    ['all before start', (n) => [n]],
+    ['all after start', (n) => [0, n]],
+    ['one before, then one a batch', (n) => [1, ...Array.from({ length: n - 1 }, () => 1)]],
+    ['two a batch after start', (n) => [0, ...Array.from({ length: Math.ceil(n / 2) }, () => 2)]],
+  ];
+  test.each(documents.flatMap(([d, c, s]) => cuts.map(([name, cut]) => [d, name, c, s, cut] as const)))(
+    '%s, %s',
+    (_, __, makeCluster, makeState, cut) => {
+      const c = makeCluster();
+      const state = makeState();
+      const check = new NodeCheck('n1', 'flag');
+      const [before, ...after] = cut(c.blocks.length);
+      check.addBlocks(c.blocks.slice(0, before));
+      check.start(c, state);
+      let next = before!;
+      for (const size of after) {
+        check.addBlocks(c.blocks.slice(next, next + size));
+        next += size;
+      }
+      check.addBlocks(c.blocks.slice(next));
+      expect(check.finish(c)).toEqual(checkNode(c, makeState(), 'n1', 'flag'));
+    },
+  );
+
+  test('the broken n1: each finding in the order checkNode reports them', () => {
+    const report = checkNode(cluster(), brokenN1(), 'n1', 'flag');
+    expect(report.findings.map((f) => `${f.code} ${f.subject}`)).toEqual([
+      'route-mismatch 10.65.0.128/26',
+      'route-missing 10.65.0.64/26',
+      'route-unexpected 10.65.9.0/26',
     ]);
   });
 });

@@ -88,7 +88,7 @@ describe('readClusterState: blocks', () => {
   });
 });
 
-describe('readClusterState: onAnswered (when node check starts its iproute2 children)', () => {
+describe('readClusterState: its progress (when node check starts its iproute2 children, and checks blocks)', () => {
   const NODES = Object.fromEntries(
     [...generateDataset({ blocks: 300 })].filter(([key]) => key.includes('/projectcalico.org/nodes/')),
   );
@@ -96,16 +96,33 @@ describe('readClusterState: onAnswered (when node check starts its iproute2 chil
   it.each([
     ['with Nodes: at the first one', NODES],
     ['without Nodes: when their read ends', {}],
-  ])('is called once, before the snapshot is complete, %s', async (_, nodes) => {
-    const { ds, cleanup } = await datastoreWith({ ...STORED, ...nodes });
-    try {
-      const events: string[] = [];
-      const state = await readClusterState(ds, [], () => events.push('answered'));
-      events.push('read');
-      expect(events).toEqual(['answered', 'read']);
-      expect(state.nodes).toHaveLength(Object.keys(nodes).length);
-    } finally {
-      await cleanup();
-    }
-  });
+  ])(
+    'answered is called once, before the snapshot is complete, %s; settings and blocks as read',
+    async (_, nodes) => {
+      const { ds, cleanup } = await datastoreWith({ ...STORED, ...nodes });
+      try {
+        const events: string[] = [];
+        const told: BlockFacts[] = [];
+        let settings: unknown;
+        const state = await readClusterState(ds, [], {
+          answered: () => events.push('answered'),
+          settings: (read) => {
+            events.push('settings');
+            settings = read;
+          },
+          block: (facts) => told.push(facts),
+        });
+        events.push('read');
+        expect(events).toEqual(['answered', 'settings', 'read']);
+        expect(state.nodes).toHaveLength(Object.keys(nodes).length);
+        // What node check works from as the read goes on is what the snapshot holds.
+        const { blocks, ...rest } = state;
+        expect(told).toEqual(blocks);
+        expect(blocks.length).toBeGreaterThan(0);
+        expect(settings).toEqual(rest);
+      } finally {
+        await cleanup();
+      }
+    },
+  );
 });
