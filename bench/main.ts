@@ -49,6 +49,7 @@ const USAGE = `usage:
   node bench/run.js node-check [--blocks 10000] [--runs 5] [--seed N]   (root: node check in a network namespace)
   node bench/run.js kdd [--blocks 10000] [--runs 5] [--seed N]   (ipam show on a Kubernetes API server against kubectl; needs Go)
   node bench/run.js serve [--blocks 10000] [--leaks] [--embedded FILE] [--seed N]   (a loaded etcd kept up for profiling)
+  node bench/run.js profile FILE.cpuprofile [--self 30] [--inclusive 40]   (a CPU profile summed by function, in ms)
 Build the CLI first: npm run build.
 `;
 
@@ -64,6 +65,7 @@ export async function main(argv: string[], repoRoot: string): Promise<number> {
     if (first === 'node-check')
       return await (await import('./node-check.js')).nodeCheckCommand(argv.slice(1), repoRoot);
     if (first === 'kdd') return await (await import('./kdd.js')).kddCommand(argv.slice(1), repoRoot);
+    if (first === 'profile') return (await import('./profile.js')).profileCommand(argv.slice(1));
     if (first === '--help' || first === '-h' || first === 'help') {
       process.stdout.write(USAGE);
       return 0;
