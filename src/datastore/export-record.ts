@@ -9,12 +9,12 @@
  * fields, another order, a surrogate escape, bytes that are not UTF-8) is not decoded here: the
  * caller reads it with JSON.parse, which also words what is wrong with it.
  *
- * Written (ExportLineWriter): a value held as valid UTF-8 bytes (read from etcd) is escaped from its
- * bytes into the chunk sent, without the string, JSON.stringify's copy of it and the chunk's UTF-8
- * encoding; anything else is written from JSON.stringify. Either way the bytes are JSON.stringify's
- * (test/integration/datastore/export-bytes.test.ts pins them).
+ * Written (ExportLineWriter): a value held as valid UTF-8 bytes (read from etcd) is stringified from
+ * the text of its bytes (KeyValue.value would decode them anew for each read); a value that is not
+ * UTF-8 is declined, and the caller writes JSON.stringify of its value (with U+FFFD). Either way the
+ * bytes are JSON.stringify's (test/integration/datastore/export-bytes.test.ts pins them).
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 
 import type { ValueHead } from './value-head.js';
 
@@ -186,18 +186,6 @@ function hex(b: number): number {
   return NaN;
 }
 
-/** JSON.stringify's escapes of the control characters that have a short one (\b \t \n \f \r). */
-const SHORT_ESCAPE = new Uint8Array(0x20);
-for (const [byte, escape] of [
-  [0x08, 'b'],
-  [0x09, 't'],
-  [0x0a, 'n'],
-  [0x0c, 'f'],
-  [0x0d, 'r'],
-] as const)
-  SHORT_ESCAPE[byte] = escape.charCodeAt(0);
-const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
-
 /**
  * Gathers the export's text into chunks of about chunkBytes and hands each to a sink that has
  * written it when it returns (so the chunk's buffer is written into again).
@@ -224,52 +212,20 @@ export class ExportLineWriter {
   }
 
   /**
-   * The line JSON.stringify({ key, value }) makes, the value written from its bytes: false, having
-   * written nothing, when they are not UTF-8 (decoding them would have replaced some with U+FFFD).
+   * The line JSON.stringify({ key, value }) makes, the value's text decoded from its bytes: false,
+   * having written nothing, when they are not UTF-8 (decoding them would have replaced some with
+   * U+FFFD). ASCII bytes (every Calico value in practice, checked natively) are decoded as latin1,
+   * one character a byte, which V8 stringifies on its one-byte fast path: in a microbenchmark on
+   * the 10k dataset's 341,647 values 0.29–0.35 s of CPU against 0.34–0.46 s for escaping the bytes
+   * in a JavaScript loop.
    */
   record(key: string, value: ValueHead): boolean {
-    const { buf: src, start, stop: end } = value;
-    // Six bytes for each byte at most (\u00xx), and the key and the line's own bytes.
-    this.room(3 * key.length + 6 * (end - start) + 32);
-    const line = this.pos;
-    this.pos += this.buf.write('{"key":' + JSON.stringify(key) + ',"value":"', this.pos, 'utf8');
-    const out = this.buf;
-    let o = this.pos;
-    let nonAscii = false;
-    for (let i = start; i < end; i++) {
-      const b = src[i]!;
-      // Most bytes: printable ASCII after the quote, not a backslash.
-      if (b > QUOTE && b !== BACKSLASH && b < 0x80) {
-        out[o++] = b;
-      } else if (b >= 0x80) {
-        nonAscii = true;
-        out[o++] = b;
-      } else if (b === QUOTE || b === BACKSLASH) {
-        out[o++] = BACKSLASH;
-        out[o++] = b;
-      } else if (b >= 0x20) {
-        out[o++] = b;
-      } else if (SHORT_ESCAPE[b] !== 0) {
-        out[o++] = BACKSLASH;
-        out[o++] = SHORT_ESCAPE[b]!;
-      } else {
-        out[o++] = BACKSLASH;
-        out[o++] = 0x75; // u
-        out[o++] = 0x30;
-        out[o++] = 0x30;
-        out[o++] = HEX_DIGITS[b >> 4]!;
-        out[o++] = HEX_DIGITS[b & 15]!;
-      }
-    }
-    if (nonAscii && !isUtf8(src.subarray(start, end))) {
-      this.pos = line;
-      return false;
-    }
-    out[o++] = QUOTE;
-    out[o++] = 0x7d; // }
-    out[o++] = 0x0a; // \n
-    this.pos = o;
-    if (this.pos >= this.chunkBytes) this.flush();
+    const { buf, start, stop } = value;
+    const bytes = buf.subarray(start, stop);
+    const encoding = isAscii(bytes) ? 'latin1' : isUtf8(bytes) ? 'utf8' : undefined;
+    if (!encoding) return false;
+    const text = buf.toString(encoding, start, stop);
+    this.text('{"key":' + JSON.stringify(key) + ',"value":' + JSON.stringify(text) + '}\n');
     return true;
   }
 
