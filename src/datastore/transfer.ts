@@ -316,7 +316,7 @@ export async function importFrom(ds: Datastore, path: string, opts: ImportOption
     display,
     () => undefined,
     (record) => {
-      const size = record.valueEnd;
+      const size = record.size();
       if (batch.length >= limits.ops || (batch.length > 0 && batchBytes + size > limits.bytes)) {
         full.push(batch);
         batch = [];
