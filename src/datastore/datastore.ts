@@ -311,10 +311,11 @@ async function scanRange<T>(
     : (opts.sections ?? []).filter((key) => key > prefix && key < end).sort();
   const bounds = [prefix, ...new Set(cuts), end];
   let revision = opts.revision && opts.revision > 0 ? opts.revision : 0;
-  // Every later section's first page, sent once the revision is known. etcd walks a whole section
-  // to count its first page (nothing cheaper says how long it is: the pods' 317,000 handles at 10k
-  // blocks); sent ahead, that walk is done while the sections before it are read, not while the
-  // client waits for it.
+  // The first page of every section after the first that holds keys, sent once that one's first
+  // page has been read (the revision is known, and the page the client waits for first is not
+  // built alongside them). etcd walks a whole section to count its first page (nothing cheaper says
+  // how long it is: the pods' 317,000 handles at 10k blocks); sent ahead, that walk is done while
+  // the sections before it are read, not while the client waits for it.
   const firstPages: (SentPage | undefined)[] = [];
   try {
     for (let s = 0; s + 1 < bounds.length; s++) {
@@ -326,8 +327,8 @@ async function scanRange<T>(
         ? await sent.read()
         : await read({ key: bounds[s]!, rangeEnd, revision, limit: firstLimit, ...pinned });
       revision ||= first.revision;
-      if (prefetching && s === 0)
-        for (let later = 1; later + 1 < bounds.length; later++) {
+      if (prefetching && firstPages.length === 0 && taken > 0)
+        for (let later = s + 1; later + 1 < bounds.length; later++) {
           const page = { key: bounds[later]!, rangeEnd: bounds[later + 1]!, limit: firstLimit };
           firstPages[later] = sendAhead({ ...page, revision, serializable: true });
         }
