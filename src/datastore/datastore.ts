@@ -311,68 +311,92 @@ async function scanRange<T>(
     : (opts.sections ?? []).filter((key) => key > prefix && key < end).sort();
   const bounds = [prefix, ...new Set(cuts), end];
   let revision = opts.revision && opts.revision > 0 ? opts.revision : 0;
-  for (let s = 0; s + 1 < bounds.length; s++) {
-    const rangeEnd = bounds[s + 1]!;
-    // Pinned to a revision this store served already, a read needs no consensus round.
-    const pinned = s > 0 ? { serializable: true } : {};
-    const first = await read({ key: bounds[s]!, rangeEnd, revision, limit: firstLimit, ...pinned });
-    revision ||= first.revision;
-    const remaining = first.count - taken;
-    // Keys of the section visited so far: all first.count of them (at one revision) end it.
-    let seen = taken;
-    // The most keys a page of the section has held: the next page's limit grows from it, not from
-    // the last limit (a page that ends at its estimate holds fewer), so no page outgrows what was read.
-    let held = taken;
-    // The last page that showed how densely keys lie; none after a page that ended early and held
-    // nothing (the next one then reads to the section's end, as without an estimate).
-    let density: PageDensity | undefined;
-    // The page after the one being read, sent already, its answer held back until its turn.
-    let ahead: SentPage | undefined;
-    let stopped = false;
-    try {
-      for (let more = first.more && taken > 0; more && last !== undefined; ) {
-        if (taken >= 2) density = latestDensity(samples, last, taken);
-        else if (taken === 0) density = undefined;
-        const limit = backend.streamRange
-          ? streamPageSize(remaining, recentBytes, opts.pages, held)
-          : scanPageSize(remaining, recentBytes);
-        // A page that stopped at its limit is followed by the rest of its range, then the page
-        // sent ahead; otherwise by that page, or by one ended about where its limit will be (so that
-        // etcd counts this page, not the whole rest of the section).
-        const current: SentPage | undefined = stopped ? undefined : ahead;
-        const page: PageRequest = current?.req ?? {
-          key: last + '\0',
-          rangeEnd: ahead?.req.key ?? nearerEnd(density && estimatePageEnd(density, limit), rangeEnd),
-          revision,
-          limit,
-          serializable: true,
-        };
-        if (current) ahead = undefined;
-        const response: Promise<RangeResponse> = current ? current.read() : read(page);
-        // The next page goes out now, so that etcd builds it while this one is read: from this
-        // one's end to where `limit` more keys are estimated to end; not when the section's count
-        // says its keys end within this page.
-        const planned = page.limit ?? limit;
-        if (prefetching && !ahead && density && page.rangeEnd !== rangeEnd && seen + planned < first.count) {
-          const end = aheadEnd(density, planned, limit, page.rangeEnd, rangeEnd);
-          // Its limit has room for an estimate a little short (a page that stops at its limit is
-          // followed by the rest of its range, asked for on its own), within what any page may hold.
-          const most = streamPageSize(Infinity, recentBytes, 1, held);
-          const roomy = Math.min(limit + (limit >> 2), most);
-          if (end !== undefined)
-            ahead = sendAhead({ ...page, key: page.rangeEnd, rangeEnd: end, limit: roomy });
+  // The first page of every section after the first that holds keys, sent once that one's first
+  // page has been read (the revision is known, and the page the client waits for first is not
+  // built alongside them). etcd walks a whole section to count its first page (nothing cheaper says
+  // how long it is: the pods' 317,000 handles at 10k blocks); sent ahead, that walk is done while
+  // the sections before it are read, not while the client waits for it.
+  const firstPages: (SentPage | undefined)[] = [];
+  try {
+    for (let s = 0; s + 1 < bounds.length; s++) {
+      const rangeEnd = bounds[s + 1]!;
+      // Pinned to a revision this store served already, a read needs no consensus round.
+      const pinned = s > 0 ? { serializable: true } : {};
+      const sent = firstPages[s];
+      const first = sent
+        ? await sent.read()
+        : await read({ key: bounds[s]!, rangeEnd, revision, limit: firstLimit, ...pinned });
+      revision ||= first.revision;
+      if (prefetching && firstPages.length === 0 && taken > 0)
+        for (let later = s + 1; later + 1 < bounds.length; later++) {
+          const page = { key: bounds[later]!, rangeEnd: bounds[later + 1]!, limit: firstLimit };
+          firstPages[later] = sendAhead({ ...page, revision, serializable: true });
         }
-        const res = await response;
-        seen += taken;
-        held = Math.max(held, taken);
-        stopped = res.more && taken > 0;
-        // A page that ends before the section does is followed by the rest, unless the section's
-        // count says every key of it has been visited.
-        more = stopped || (page.rangeEnd !== rangeEnd && seen < first.count);
+      const remaining = first.count - taken;
+      // Keys of the section visited so far: all first.count of them (at one revision) end it.
+      let seen = taken;
+      // The most keys a page of the section has held: the next page's limit grows from it, not from
+      // the last limit (a page that ends at its estimate holds fewer), so no page outgrows what was read.
+      let held = taken;
+      // The last page that showed how densely keys lie; none after a page that ended early and held
+      // nothing (the next one then reads to the section's end, as without an estimate).
+      let density: PageDensity | undefined;
+      // The page after the one being read, sent already, its answer held back until its turn.
+      let ahead: SentPage | undefined;
+      let stopped = false;
+      try {
+        for (let more = first.more && taken > 0; more && last !== undefined; ) {
+          if (taken >= 2) density = latestDensity(samples, last, taken);
+          else if (taken === 0) density = undefined;
+          const limit = backend.streamRange
+            ? streamPageSize(remaining, recentBytes, opts.pages, held)
+            : scanPageSize(remaining, recentBytes);
+          // A page that stopped at its limit is followed by the rest of its range, then the page
+          // sent ahead; otherwise by that page, or by one ended about where its limit will be (so that
+          // etcd counts this page, not the whole rest of the section).
+          const current: SentPage | undefined = stopped ? undefined : ahead;
+          const page: PageRequest = current?.req ?? {
+            key: last + '\0',
+            rangeEnd: ahead?.req.key ?? nearerEnd(density && estimatePageEnd(density, limit), rangeEnd),
+            revision,
+            limit,
+            serializable: true,
+          };
+          if (current) ahead = undefined;
+          const response: Promise<RangeResponse> = current ? current.read() : read(page);
+          // The next page goes out now, so that etcd builds it while this one is read: from this
+          // one's end to where `limit` more keys are estimated to end; not when the section's count
+          // says its keys end within this page.
+          const planned = page.limit ?? limit;
+          if (
+            prefetching &&
+            !ahead &&
+            density &&
+            page.rangeEnd !== rangeEnd &&
+            seen + planned < first.count
+          ) {
+            const end = aheadEnd(density, planned, limit, page.rangeEnd, rangeEnd);
+            // Its limit has room for an estimate a little short (a page that stops at its limit is
+            // followed by the rest of its range, asked for on its own), within what any page may hold.
+            const most = streamPageSize(Infinity, recentBytes, 1, held);
+            const roomy = Math.min(limit + (limit >> 2), most);
+            if (end !== undefined)
+              ahead = sendAhead({ ...page, key: page.rangeEnd, rangeEnd: end, limit: roomy });
+          }
+          const res = await response;
+          seen += taken;
+          held = Math.max(held, taken);
+          stopped = res.more && taken > 0;
+          // A page that ends before the section does is followed by the rest, unless the section's
+          // count says every key of it has been visited.
+          more = stopped || (page.rangeEnd !== rangeEnd && seen < first.count);
+        }
+      } finally {
+        ahead?.abandon();
       }
-    } finally {
-      ahead?.abandon();
     }
+  } finally {
+    for (const page of firstPages) page?.abandon();
   }
   return { revision, results };
 }

@@ -106,13 +106,25 @@ export type Sink = (chunk: Buffer) => void;
 const RESOURCE_PREFIX = '/calico/resources/';
 /** The keys after the first page are read in this many pages (see Datastore.scan). */
 const EXPORT_PAGES = 1;
+/** Pods' IPAM handles, `k8s-pod-network.<containerID>` (calico.md §2, CNI's GetHandleID). */
+const POD_HANDLE_PREFIX = `${HANDLE_PREFIX}k8s-pod-network.`;
 /**
  * Where a whole datastore's layout changes (calico.md §1): the IPAM blocks (9 KB each), the handles
  * (hundreds of thousands of small values), the rest of IPAM (affinities), the v3 resources. Each is
  * read in pages of its own (ScanOptions.sections), whose counts walk that section, not the rest of
- * the datastore.
+ * the datastore. The handles are cut again around the pods' (hex container ids), between the
+ * nodes' tunnel handles (`ipip-tunnel-addr-<node>` before them, `vxlan-…` and `wireguard-…` after):
+ * in one section, a page ended where the tunnel handles' density put its keys found none, and the
+ * page after it, read to the section's end, made etcd walk all the pods' handles once more.
  */
-export const EXPORT_SECTIONS = [BLOCK_PREFIX, HANDLE_PREFIX, prefixEnd(HANDLE_PREFIX), RESOURCE_PREFIX];
+export const EXPORT_SECTIONS = [
+  BLOCK_PREFIX,
+  HANDLE_PREFIX,
+  POD_HANDLE_PREFIX,
+  prefixEnd(POD_HANDLE_PREFIX),
+  prefixEnd(HANDLE_PREFIX),
+  RESOURCE_PREFIX,
+];
 /** The export is handed to the sink in chunks of about this many bytes. */
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -304,7 +316,7 @@ export async function importFrom(ds: Datastore, path: string, opts: ImportOption
     display,
     () => undefined,
     (record) => {
-      const size = record.valueEnd;
+      const size = record.size();
       if (batch.length >= limits.ops || (batch.length > 0 && batchBytes + size > limits.bytes)) {
         full.push(batch);
         batch = [];

@@ -174,10 +174,11 @@ export class SqlStore {
     const current = this.meta('revision');
     const next = current + 1;
     const succeeded = req.compare.every((c) => this.compare(c));
+    const empty = succeeded ? emptyRanges(req.compare) : [];
     let changed = false;
     const results: TxnOpResult[] = [];
     for (const op of succeeded ? req.success : (req.failure ?? [])) {
-      const result = this.apply(op, next);
+      const result = this.apply(op, next, empty);
       if (result.type === 'put' || (result.type === 'delete' && result.deleted > 0)) changed = true;
       results.push(result);
     }
@@ -188,10 +189,15 @@ export class SqlStore {
     return { succeeded, revision: next, results };
   }
 
-  private apply(op: TxnOp, rev: number): TxnOpResult {
+  /** op, applied at rev; `empty`: ranges a compare of the transaction found without keys. */
+  private apply(op: TxnOp, rev: number, empty: readonly KeyRange[]): TxnOpResult {
     switch (op.type) {
       case 'put':
-        this.archive(bound(op.key, undefined), rev);
+        // Only a key that may exist has a version to keep: one that a compare of this transaction
+        // showed absent is still absent (a transaction writes a key once). The import's puts all
+        // are; archiving them was a query a key that found nothing, 0.46 s of the 2.6 s import of
+        // 341,647 keys.
+        if (!inAny(empty, op.key)) this.archive(bound(op.key, undefined), rev);
         this.stmt(
           `INSERT INTO kv (key, create_rev, mod_rev, version, value) VALUES (?, ?, ?, 1, ?)
            ON CONFLICT (key) DO UPDATE SET mod_rev = excluded.mod_rev, version = version + 1, value = excluded.value`,
@@ -286,6 +292,42 @@ function holds(sign: number, op: Compare['op']): boolean {
     case '>':
       return sign > 0;
   }
+}
+
+/** A range of keys as UTF-8 bytes, compared as SQLite compares the key column (memcmp). */
+interface KeyRange {
+  from: Buffer;
+  /** Undefined: the key `from` alone; empty: every key from `from` on. */
+  to: Buffer | undefined;
+}
+
+/**
+ * The ranges that compares which held show to have no key: a version, create or mod revision
+ * equal to 0 holds for a range only when it holds for each key in it, and a key that exists has
+ * all three at 1 or more (compareRow).
+ */
+function emptyRanges(compares: readonly Compare[]): KeyRange[] {
+  return compares
+    .filter((c) => c.target !== 'value' && c.op === '==' && Number(c.value) === 0)
+    .map((c) => ({
+      from: Buffer.from(c.key, 'utf8'),
+      // As bound() has it: no range end is the key alone, '\0' every key from it on.
+      to:
+        c.rangeEnd === undefined || c.rangeEnd === ''
+          ? undefined
+          : c.rangeEnd === '\0'
+            ? Buffer.alloc(0)
+            : Buffer.from(c.rangeEnd, 'utf8'),
+    }));
+}
+
+function inAny(ranges: readonly KeyRange[], key: string): boolean {
+  if (ranges.length === 0) return false;
+  const k = Buffer.from(key, 'utf8');
+  return ranges.some(({ from, to }) => {
+    if (to === undefined) return k.equals(from);
+    return Buffer.compare(k, from) >= 0 && (to.length === 0 || Buffer.compare(k, to) < 0);
+  });
 }
 
 /** etcd rejects a txn branch that writes one key twice (two puts, or a put inside a deleted range). */

@@ -30,6 +30,32 @@ describe('embedded store history window', () => {
     expect(store.range({ key: '/k', revision: 1 }).kvs[0]?.value).toBe('v1');
   });
 
+  it('keeps the old version of every key a transaction overwrites that its compares did not show absent', () => {
+    const store = memoryStore({ now: 1_000_000 });
+    const before = put(store, '/calico/b', 'old');
+    put(store, '/calico/z', 'old z');
+    // The compares show [/calico/c, /calico/y) and /calico/a without keys, not /calico/b nor /calico/z.
+    const res = store.txn({
+      compare: [
+        { key: '/calico/c', rangeEnd: '/calico/y', target: 'version', op: '==', value: 0 },
+        { key: '/calico/a', target: 'createRevision', op: '==', value: 0 },
+        { key: '/calico/z', target: 'version', op: '!=', value: 0 },
+      ],
+      success: [
+        { type: 'put', key: '/calico/a', value: 'new a' },
+        { type: 'put', key: '/calico/b', value: 'new' },
+        { type: 'put', key: '/calico/d', value: 'new d' },
+        { type: 'put', key: '/calico/z', value: 'new z' },
+      ],
+    });
+    expect(res.succeeded).toBe(true);
+    expect(store.range({ key: '/calico/b', revision: before }).kvs[0]?.value).toBe('old');
+    expect(store.range({ key: '/calico/z', revision: before + 1 }).kvs[0]?.value).toBe('old z');
+    expect(store.range({ key: '/calico/b' }).kvs[0]?.value).toBe('new');
+    const atBefore = store.range({ key: '/calico/', rangeEnd: '/calico0', revision: before + 1 });
+    expect(atBefore.kvs.map((kv) => kv.key)).toEqual(['/calico/b', '/calico/z']);
+  });
+
   it('compacts revisions older than both windows, like etcd', () => {
     const clock = { now: 1_000_000 };
     const store = memoryStore(clock);

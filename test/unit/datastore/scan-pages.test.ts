@@ -161,17 +161,10 @@ describe('Datastore.scan page sizes on a streaming backend', () => {
 
   it("ends each page about where its limit does, so that etcd counts a section about twice, not once per page (the benchmark's datastore, read as the export reads it)", async () => {
     const dataset = benchmarkDataset();
-    const { backend, pages } = sortedBackend(dataset);
-    const visited: string[] = [];
-    await createDatastore(backend).scan('/calico/', (kv) => void visited.push(kv.key), {
-      pages: 1,
-      sections: EXPORT_SECTIONS,
-    });
-    expect(visited).toEqual(dataset.map(([key]) => key));
+    const pages = await readAsExport(dataset);
     // Each section's first page counts the whole section; the pages after it, about their own keys
     // (the pages all ending at the section's end counted 2.9 times the datastore's keys).
-    const walked = pages.reduce((sum, p) => sum + p.walked, 0);
-    expect(walked).toBeLessThanOrEqual(2.2 * dataset.length);
+    expect(walkedKeys(pages)).toBeLessThanOrEqual(2.2 * dataset.length);
     // Once a section's count of keys has been visited, nothing more of it is asked for.
     const bounds = ['/calico/', ...EXPORT_SECTIONS, '/calico0'].sort();
     for (const p of pages.filter((p) => !bounds.includes(p.key))) {
@@ -182,15 +175,7 @@ describe('Datastore.scan page sizes on a streaming backend', () => {
   });
 
   it('grows a page from the keys pages have held, not from their limits (a page that ends at its estimate holds fewer)', async () => {
-    // Handles as a cluster has them: a few thousand tunnel handles, then pods' handles (hex ids).
-    const rng = new Prng(7);
-    const hex = (): string =>
-      Array.from({ length: 8 }, () => rng.uint32().toString(16).padStart(8, '0')).join('');
-    const handle = 'h'.repeat(100);
-    const entries: [string, string][] = [
-      ...Array.from({ length: 3000 }, (_, i) => [`/calico/ipam/v2/handle/ipip-tunnel-addr-node-${i}`, handle] as [string, string]),
-      ...Array.from({ length: 100_000 }, () => [`/calico/ipam/v2/handle/k8s-pod-network.${hex()}`, handle] as [string, string]),
-    ].sort(([a], [b]) => (a < b ? -1 : 1)); // prettier-ignore
+    const entries = clusterHandles(3000, 100_000);
     const { backend, pages } = sortedBackend(entries);
     let visited = 0;
     await createDatastore(backend).scan('/calico/ipam/v2/handle/', () => void visited++, { pages: 1 });
@@ -200,6 +185,14 @@ describe('Datastore.scan page sizes on a streaming backend', () => {
       expect(p.limit).toBeLessThanOrEqual(Math.max(2000, 8 * held));
       held = Math.max(held, p.keys);
     }
+  });
+
+  it("reads the pods' handles as a section of their own: etcd walks the handles about twice, not once more after the tunnel handles", async () => {
+    // More tunnel handles than a section's first page holds (2,450 nodes at 10k blocks): the last
+    // page estimated from their density finds nothing, and, in one section with the pods' handles,
+    // the page after it was read to the section's end and walked all the pods' handles again.
+    const entries = clusterHandles(3000, 100_000);
+    expect(walkedKeys(await readAsExport(entries))).toBeLessThanOrEqual(2.2 * entries.length);
   });
 
   it('sends each page while the one before it is read, and still hands every key over once, in order', async () => {
@@ -215,8 +208,16 @@ describe('Datastore.scan page sizes on a streaming backend', () => {
     const continuing = pages.filter(
       (p, i) => i > 0 && p.key === pages[i - 1]!.rangeEnd && !EXPORT_SECTIONS.includes(p.key),
     );
-    expect(continuing.length).toBeGreaterThan(pages.length / 3);
+    const sectionFirst = pages.filter((p) => p.key === '/calico/' || EXPORT_SECTIONS.includes(p.key));
+    expect(continuing.length).toBeGreaterThan((pages.length - sectionFirst.length) / 3);
     for (const p of continuing) expect(p.sent).toBeLessThan(pages[pages.indexOf(p) - 1]!.started);
+    // The first page of every section after the first that holds keys was sent before the next
+    // section's keys began to arrive: etcd walks each section to count its first page, meanwhile.
+    expect(sectionFirst.length).toBe(EXPORT_SECTIONS.length + 1);
+    const firstHolding = sectionFirst.findIndex((p) => p.keys > 0);
+    expect(firstHolding).toBeLessThan(2);
+    for (const p of sectionFirst.slice(firstHolding + 1))
+      expect(p.sent).toBeLessThan(sectionFirst[firstHolding + 1]!.started);
   });
 
   it('reports a page that fails while the next one is sent, and hands nothing of the next one over', async () => {
@@ -252,7 +253,36 @@ describe('Datastore.scan page sizes on a streaming backend', () => {
   });
 });
 
+/** The pages of a scan of entries as the export reads them, having checked that it visits every key in order. */
+async function readAsExport(entries: readonly (readonly [string, string])[]): Promise<Page[]> {
+  const { backend, pages } = sortedBackend(entries);
+  const visited: string[] = [];
+  await createDatastore(backend).scan('/calico/', (kv) => void visited.push(kv.key), {
+    pages: 1,
+    sections: EXPORT_SECTIONS,
+  });
+  expect(visited).toEqual(entries.map(([key]) => key));
+  return pages;
+}
+
+/** The keys etcd walks for the pages. */
+function walkedKeys(pages: readonly Page[]): number {
+  return pages.reduce((sum, p) => sum + p.walked, 0);
+}
+
 /** The benchmark's datastore at 3,000 blocks, with leaks, in key order. */
 function benchmarkDataset(): (readonly [string, string])[] {
   return [...generateDataset({ blocks: 3000, leaks: true })].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Handles as a cluster has them, in key order: nodes' tunnel handles, then pods' (hex container ids). */
+function clusterHandles(nodes: number, pods: number): [string, string][] {
+  const rng = new Prng(7);
+  const hex = (): string =>
+    Array.from({ length: 8 }, () => rng.uint32().toString(16).padStart(8, '0')).join('');
+  const handle = 'h'.repeat(100);
+  return [
+    ...Array.from({ length: nodes }, (_, i) => [`/calico/ipam/v2/handle/ipip-tunnel-addr-node-${i}`, handle] as [string, string]),
+    ...Array.from({ length: pods }, () => [`/calico/ipam/v2/handle/k8s-pod-network.${hex()}`, handle] as [string, string]),
+  ].sort(([a], [b]) => (a < b ? -1 : 1)); // prettier-ignore
 }
