@@ -2,7 +2,7 @@
  * The blocks as `ipam check` uses them, read from their bytes where they are in the form Go writes.
  * JSON.parse of a block makes every handle ID, timestamp, sequence number and free ordinal a JS
  * value, 90 MB of them at 10k blocks, and the check needs few: for each allocated address its
- * attribute's handle (hashed in place into the HandleJoin), its node (compared in place with the
+ * attribute's handle (its bytes copied into the HandleJoin), its node (compared in place with the
  * block's own host) and, with the report, the fields the report prints.
  *
  * The walk is block-owners.ts's BlockWalker (the one walker of a block's bytes: it accepts only what
@@ -26,7 +26,7 @@ import type { Network } from './keys.js';
 
 /** An attribute as the check reads it; the secondary values are those that are set and not empty. */
 export interface CheckAttribute {
-  /** handle_id's entry in the check's HandleJoin; -1 when it has none. */
+  /** handle_id's number in the check's HandleJoin (addId); -1 when it has none. */
   handle: number;
   /** The owner's node; undefined for the block's own host (or none). */
   node?: string;
@@ -193,7 +193,7 @@ function fromAttribute(
   reading: BlockReading,
 ): CheckAttribute {
   const out = newAttribute();
-  if (typeof a.handle_id === 'string') out.handle = reading.handles.entryOfText(a.handle_id);
+  if (typeof a.handle_id === 'string') out.handle = reading.handles.addIdText(a.handle_id);
   const secondary = a.secondary ?? {};
   const node = secondary['node'];
   if (node && `${HOST_PREFIX}${node}` !== affinity) out.node = node;
@@ -302,7 +302,7 @@ function checkAttribute(
   const b = w.bytes;
   const out = newAttribute();
   const handle = w.handleStart(attr);
-  if (handle >= 0) out.handle = reading.handles.entryOfBytes(b, handle, w.handleEnd(attr));
+  if (handle >= 0) out.handle = reading.handles.addId(b, handle, w.handleEnd(attr));
   const [node0, node1] = [w.valueStart(attr, NODE), w.valueEnd(attr, NODE)];
   const isHost =
     host0 >= 0 &&

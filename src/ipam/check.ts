@@ -13,7 +13,6 @@
  * and per address only its text and a count are kept, plus the report's fields with `keepReport`.
  */
 import type { Datastore, KeyValue } from '../datastore/contract.js';
-import { endianness } from 'node:os';
 
 import { OperationError } from '../errors.js';
 import { cidrContains, formatIP as formatIPv6, parseIP } from '../resources/ip.js';
@@ -62,7 +61,7 @@ import { parseHandleKey } from './handles.js';
 import { listPools } from './pools.js';
 import { readClusterInfo } from './release-report.js';
 import type { HandleInfo, ReportAllocation, ReportEncoder, ReportHead } from './report.js';
-import { grown } from './typed-array.js';
+import { grown, LOW_HALF } from './typed-array.js';
 
 const TOP_NODES = 20;
 /**
@@ -166,7 +165,7 @@ const attrsText = (attr: CheckAttribute | undefined): string => attr?.attrs ?? '
 
 /** What the report and the problem lines need of one allocation. */
 interface Allocation {
-  /** Its handle's entry in the HandleJoin; -1 for none (or Windows' reservation). */
+  /** Its handle's ID as the HandleJoin numbered it; -1 for none (or Windows' reservation). */
   handle: number;
   sequenceNumber: number | bigint;
   /** Its attribute's texts in the ReportTexts; undefined for none. */
@@ -187,7 +186,7 @@ const SEQUENCE_SPLIT_BIG = 1_000_000_000n;
 /**
  * What the report and the problem lines need of every allocation, by its row (AllocatedIPs numbers
  * the rows and holds their addresses), kept until the report is written (it is sorted by address
- * across blocks): in columns, not an object per allocation, with the handle as its entry in the
+ * across blocks): in columns, not an object per allocation, with the handle as its number in the
  * HandleJoin, not a string, the attribute's texts as their reference in the ReportTexts (the
  * attribute itself is not kept), and the sequence number (19 digits in Calico's blocks: a BigInt
  * each) as two numbers.
@@ -402,9 +401,6 @@ class AllocatedIPs {
   }
 }
 
-/** Where the low 32 bits of a 64-bit number are among its two 32-bit halves. */
-const LOW_HALF = endianness() === 'LE' ? 0 : 1;
-
 /** The state calicoctl's IPAMChecker keeps, as small as the output allows. */
 class Checker {
   /** The address of every allocation, by row. */
@@ -452,7 +448,7 @@ class Checker {
       if (attr) {
         if (attr.handle >= 0) {
           this.handles.holdOneMore(attr.handle, block);
-          if (attr.handle === this.handles.windowsEntry) windowsReserved = true;
+          if (this.handles.isWindows(attr.handle)) windowsReserved = true;
           else handle = attr.handle;
         }
         if (attr.node !== undefined) node = attr.node;
@@ -554,6 +550,7 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
     { revision },
   );
   c.allocatedIPs.seal();
+  c.handles.seal();
   out.line(`Found ${numBlocks} IPAM blocks.`);
   out.add(blockLines);
   blockLines.length = 0;
