@@ -159,8 +159,8 @@ export interface CheckBlock {
   allocations: readonly (number | null)[];
   unallocated: readonly number[];
   attributes: readonly CheckAttribute[];
-  /** With the report: each ordinal's sequence number (exact), by its key in sequenceNumberForAllocation. */
-  sequences: Readonly<Record<string, number | bigint>> | null;
+  /** With the report: each ordinal's sequence number (sequenceNumberForAllocation). */
+  sequences: SequenceNumbers | null;
 }
 
 /** What the check reads of each block: everything the report needs, or only what the text needs. */
@@ -183,7 +183,9 @@ export function fromDecoded(b: CheckedBlock, reading: BlockReading): CheckBlock 
     allocations: v.allocations ?? [],
     unallocated: v.unallocated ?? [],
     attributes: (v.attributes ?? []).map((a) => fromAttribute(a, v.affinity, reading)),
-    sequences: reading.report ? v.sequenceNumberForAllocation : null,
+    sequences: reading.report
+      ? decodedSequences(v.sequenceNumberForAllocation, (v.allocations ?? []).length)
+      : null,
   };
 }
 
@@ -239,8 +241,6 @@ const TYPE = SECONDARY_KEYS.indexOf('type');
 const REPORT_KEYS = REPORT_FIELDS.map((name) => SECONDARY_KEYS.indexOf(name));
 const HOST_PREFIX = 'host:';
 const LOAD_BALANCER = 'LoadBalancer';
-/** More digits than this may not be an exact double. */
-const EXACT_DIGITS = 15;
 
 /** The check's walker (block-owners.ts), reused from block to block: a walk is synchronous. */
 const walker = new BlockWalker(SECONDARY_KEYS);
@@ -265,7 +265,7 @@ export function walkBlock(
   }
   const rejected = shapeProblem(kv.key, expected.net, expected.net, allocations);
   if (rejected) return rejected;
-  const sequences = reading.report ? exactSequences(w) : null;
+  const sequences = reading.report ? walkedSequences(w) : null;
   if (sequences === undefined) return undefined;
   const attributes: CheckAttribute[] = [];
   const host0 = w.affinity?.startsWith(HOST_PREFIX) ? w.affinityStart + HOST_PREFIX.length : -1;
@@ -331,20 +331,98 @@ function checkAttribute(
 /** The bounds of an attribute's REPORT_FIELDS values, for ReportTexts.addBytes. */
 const reportValues = new Int32Array(2 * REPORT_FIELDS.length);
 
+/** A sequence number is kept as high * SEQUENCE_SPLIT + low, both exact doubles. */
+export const SEQUENCE_SPLIT = 1e9;
+const SEQUENCE_SPLIT_BIG = 1_000_000_000n;
+/** The most digits high * SEQUENCE_SPLIT + low holds exactly (high then has 11: below 2^53). */
+const SPLIT_DIGITS = 20;
+
 /**
- * sequenceNumberForAllocation, exactly (BigInt beyond 15 digits), or null; undefined for a key
- * written twice (left to the full decoder).
+ * A block's sequenceNumberForAllocation as the report reads it, by ordinal (Go reads
+ * `sequenceNumberForAllocation[strconv.Itoa(ord)]`, 0 when absent): each number as high *
+ * SEQUENCE_SPLIT + low, high -1 where the ordinal has none, and in other the numbers that do not
+ * split so (only the full decode makes them). 300,000 of them at 10k blocks: kept as numbers, not
+ * as an object of string keys and BigInt values per block.
  */
-function exactSequences(w: BlockWalker): Record<string, number | bigint> | null | undefined {
+export interface SequenceNumbers {
+  high: number[];
+  low: number[];
+  other: Map<number, number | bigint> | undefined;
+}
+
+function noSequences(ordinals: number): SequenceNumbers {
+  return {
+    high: new Array<number>(ordinals).fill(-1),
+    low: new Array<number>(ordinals).fill(0),
+    other: undefined,
+  };
+}
+
+/** The full decode's sequenceNumberForAllocation by ordinal. */
+function decodedSequences(
+  decoded: Readonly<Record<string, number | bigint>> | null,
+  ordinals: number,
+): SequenceNumbers | null {
+  if (decoded === null) return null;
+  const out = noSequences(ordinals);
+  for (let ord = 0; ord < ordinals; ord++) {
+    const n = decoded[String(ord)];
+    if (n === undefined) continue;
+    const big = typeof n === 'bigint' ? n : Number.isSafeInteger(n) ? BigInt(n) : undefined;
+    if (big !== undefined && big >= 0n && big.toString().length <= SPLIT_DIGITS) {
+      out.high[ord] = Number(big / SEQUENCE_SPLIT_BIG);
+      out.low[ord] = Number(big % SEQUENCE_SPLIT_BIG);
+    } else (out.other ??= new Map()).set(ord, n);
+  }
+  return out;
+}
+
+/**
+ * sequenceNumberForAllocation from its bytes, by ordinal, or null; undefined for a key written
+ * twice (JSON.parse keeps the last: left to the full decode) or a number of more digits than
+ * SPLIT_DIGITS. The keys that name an ordinal (its decimal text) are read as numbers, the others,
+ * never read, only kept to see a repeat.
+ */
+function walkedSequences(w: BlockWalker): SequenceNumbers | null | undefined {
   if (w.sequenceCount < 0) return null;
   const b = w.bytes;
-  const seqs: Record<string, number | bigint> = {};
+  const out = noSequences(w.ordinals);
+  let otherKeys: Set<string> | undefined;
   for (let n = 0; n < w.sequenceCount; n++) {
     const [k0, k1, d0, d1] = w.sequenceAt(n);
-    const key = b.toString('utf8', k0, k1);
-    if (Object.hasOwn(seqs, key)) return undefined;
-    const digits = b.toString('latin1', d0, d1);
-    seqs[key] = d1 - d0 <= EXACT_DIGITS ? Number(digits) : BigInt(digits);
+    if (d1 - d0 > SPLIT_DIGITS) return undefined;
+    const ord = ordinalOfKey(b, k0, k1, w.ordinals);
+    if (ord < 0) {
+      const key = b.toString('utf8', k0, k1);
+      if (otherKeys?.has(key)) return undefined;
+      (otherKeys ??= new Set()).add(key);
+      continue;
+    }
+    if (out.high[ord]! >= 0) return undefined;
+    const split = Math.max(d0, d1 - 9);
+    out.high[ord] = decimal(b, d0, split);
+    out.low[ord] = decimal(b, split, d1);
   }
-  return seqs;
+  return out;
 }
+
+/** The ordinal (< ordinals) whose decimal text is b[start, end), or -1. */
+function ordinalOfKey(b: Buffer, start: number, end: number, ordinals: number): number {
+  if (end === start || end - start > 9 || (end - start > 1 && b[start] === DIGIT_0)) return -1;
+  let ord = 0;
+  for (let k = start; k < end; k++) {
+    const d = b[k]! - DIGIT_0;
+    if (d < 0 || d > 9) return -1;
+    ord = ord * 10 + d;
+  }
+  return ord < ordinals ? ord : -1;
+}
+
+/** The value of the ASCII digits b[start, end) (0 when empty). */
+function decimal(b: Buffer, start: number, end: number): number {
+  let n = 0;
+  for (let k = start; k < end; k++) n = n * 10 + (b[k]! - DIGIT_0);
+  return n;
+}
+
+const DIGIT_0 = 0x30;

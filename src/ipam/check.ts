@@ -37,9 +37,11 @@ import {
   fromDecoded,
   ReportTexts,
   walkBlock,
+  SEQUENCE_SPLIT,
   type BlockReading,
   type CheckAttribute,
   type CheckBlock,
+  type SequenceNumbers,
 } from './check-blocks.js';
 import { extraChecks as defaultExtraChecks, type ExtraCheck, type ExtraFindings } from './check-extras.js';
 import { HandleJoin, NOT_A_HANDLE_KEY, PlainHandle } from './check-handles.js';
@@ -167,7 +169,9 @@ const attrsText = (attr: CheckAttribute | undefined): string => attr?.attrs ?? '
 interface Allocation {
   /** Its handle's ID as the HandleJoin numbered it; -1 for none (or Windows' reservation). */
   handle: number;
-  sequenceNumber: number | bigint;
+  /** Its block's sequence numbers (with the report) and its ordinal. */
+  sequences: SequenceNumbers | null;
+  ord: number;
   /** Its attribute's texts in the ReportTexts; undefined for none. */
   texts: number | undefined;
   /** calicoctl's formatAttrs text of its attribute (attrsText), kept with --show-problem-ips only. */
@@ -179,9 +183,7 @@ interface Allocation {
 
 /** What the texts column holds for an allocation without report texts. */
 const NO_TEXTS = -0x80000000;
-/** A sequence number is kept as high * SEQUENCE_SPLIT + low, both exact doubles (a uint64 fits). */
-const SEQUENCE_SPLIT = 1e9;
-const SEQUENCE_SPLIT_BIG = 1_000_000_000n;
+const SEQUENCE_SPLIT_BIG = BigInt(SEQUENCE_SPLIT);
 
 /**
  * What the report and the problem lines need of every allocation, by its row (AllocatedIPs numbers
@@ -217,7 +219,7 @@ class AllocationRows {
     this.handle[row] = a.handle;
     this.texts[row] = a.texts ?? NO_TEXTS;
     this.borrowed[row] = a.borrowed ? 1 : 0;
-    this.setSequence(row, a.sequenceNumber);
+    this.setSequence(row, a.sequences, a.ord);
     if (this.withAttrs) this.attrs.push(a.attrs);
     this.node.push(a.node);
   }
@@ -258,21 +260,13 @@ class AllocationRows {
     return this.borrowed[row] === 1;
   }
 
-  private setSequence(row: number, n: number | bigint): void {
-    let high = -1;
-    let low = 0;
-    if (typeof n === 'bigint') {
-      if (n >= 0n && n < 2n ** 64n) {
-        high = Number(n / SEQUENCE_SPLIT_BIG);
-        low = Number(n % SEQUENCE_SPLIT_BIG);
-      }
-    } else if (Number.isSafeInteger(n) && n >= 0) {
-      high = Math.floor(n / SEQUENCE_SPLIT);
-      low = n % SEQUENCE_SPLIT;
-    }
-    this.sequenceHigh[row] = high;
-    this.sequenceLow[row] = low;
-    if (high < 0) this.otherSequences.set(row, n);
+  private setSequence(row: number, sequences: SequenceNumbers | null, ord: number): void {
+    const high = sequences?.high[ord] ?? -1;
+    // An ordinal without a sequence number reads 0 (Go's zero value).
+    const other = high < 0 ? sequences?.other?.get(ord) : undefined;
+    this.sequenceHigh[row] = high < 0 && other === undefined ? 0 : high;
+    this.sequenceLow[row] = high < 0 ? 0 : sequences!.low[ord]!;
+    if (other !== undefined) this.otherSequences.set(row, other);
   }
 }
 
@@ -463,7 +457,8 @@ class Checker {
       if (this.keepFields) {
         this.allocations.add({
           handle,
-          sequenceNumber: b.sequences?.[String(ord)] ?? 0,
+          sequences: b.sequences,
+          ord,
           texts: attr?.texts,
           attrs: attrsText(attr),
           node,

@@ -62,8 +62,14 @@ function view(
       ...rest,
       ...(reading.report ? { texts: reading.report.get(texts) } : {}),
     })),
+    // By ordinal: the exact number, or null where there is none.
     sequences:
-      block.sequences && Object.fromEntries(Object.entries(block.sequences).map(([k, v]) => [k, BigInt(v)])),
+      block.sequences &&
+      block.sequences.high.map((high, ord) =>
+        high >= 0
+          ? BigInt(high) * 1_000_000_000n + BigInt(block.sequences!.low[ord]!)
+          : (block.sequences!.other?.get(ord) ?? null),
+      ),
   };
 }
 
