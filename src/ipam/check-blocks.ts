@@ -61,7 +61,12 @@ export interface ReportFields {
  * heap and of its garbage collection); from the full decode as the decoded strings.
  */
 export class ReportTexts {
-  private bytes = Buffer.allocUnsafe(1 << 20);
+  /**
+   * The records, in chunks of CHUNK_BYTES (a record never spans two): a buffer grown by doubling
+   * copied what it held each time, and touched twice the memory (~0.1 s of the report at 10k).
+   */
+  private readonly chunks: Buffer[] = [];
+  private chunk = Buffer.alloc(0);
   private used = 0;
   private readonly decoded: ReportFields[] = [];
 
@@ -77,19 +82,25 @@ export class ReportTexts {
       if (length > MAX_TEXT) return undefined;
       size += 2 + length;
     }
-    if (this.used + size > this.bytes.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + size));
-      this.bytes.copy(grown, 0, 0, this.used);
-      this.bytes = grown;
+    if (this.used + size > this.chunk.length) {
+      this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      this.chunks.push(this.chunk);
+      this.used = 0;
     }
-    const ref = this.used;
+    const ref = (this.chunks.length - 1) * CHUNK_BYTES + this.used;
+    const out = this.chunk;
+    let to = this.used;
     for (let n = 0; n < REPORT_FIELDS.length; n++) {
       const start = at[2 * n]!;
       const length = start < 0 ? 0 : at[2 * n + 1]! - start;
-      this.bytes.writeUInt16LE(length, this.used);
-      if (length > 0) b.copy(this.bytes, this.used + 2, start, start + length);
-      this.used += 2 + length;
+      out[to] = length & 0xff;
+      out[to + 1] = length >>> 8;
+      to += 2;
+      // Copied in a loop: a value is tens of bytes, for which Buffer.copy's native call costs more.
+      for (let k = 0; k < length; k++) out[to + k] = b[start + k]!;
+      to += length;
     }
+    this.used = to;
     return ref;
   }
 
@@ -119,8 +130,8 @@ export class ReportTexts {
       for (let n = from; n < to; n++) enc.textField(REPORT_NAMES[n]!, fields[REPORT_FIELDS[n]!] ?? '');
       return;
     }
-    const b = this.bytes;
-    let at = ref;
+    const b = this.chunks[Math.floor(ref / CHUNK_BYTES)]!;
+    let at = ref % CHUNK_BYTES;
     for (let n = 0; n < to; n++) {
       const length = b[at]! | (b[at + 1]! << 8);
       if (n >= from) enc.bytesField(REPORT_NAMES[n]!, b, at + 2, at + 2 + length);
@@ -132,10 +143,11 @@ export class ReportTexts {
     if (ref === undefined) return {};
     if (ref < 0) return this.decoded[-ref - 1]!;
     const out: ReportFields = {};
-    let at = ref;
+    const b = this.chunks[Math.floor(ref / CHUNK_BYTES)]!;
+    let at = ref % CHUNK_BYTES;
     for (const name of REPORT_FIELDS) {
-      const length = this.bytes.readUInt16LE(at);
-      if (length > 0) out[name] = this.bytes.toString('utf8', at + 2, at + 2 + length);
+      const length = b.readUInt16LE(at);
+      if (length > 0) out[name] = b.toString('utf8', at + 2, at + 2 + length);
       at += 2 + length;
     }
     return out;
@@ -144,6 +156,8 @@ export class ReportTexts {
 
 /** The longest text a ReportTexts record holds (its length is 16 bits). */
 const MAX_TEXT = 0xffff;
+/** A ReportTexts chunk: room for the largest record (four texts of MAX_TEXT), and many usual ones. */
+const CHUNK_BYTES = 1 << 22;
 /** The report's fields of a record, in record order. */
 const REPORT_FIELDS = ['pod', 'namespace', 'type', 'timestamp'] as const;
 /** Their names in the report. */
