@@ -15,7 +15,7 @@
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 
 import { OperationError } from '../errors.js';
-import { cidrContains, formatIP as formatIPv6, parseIP } from '../resources/ip.js';
+import { cidrContains, formatIP, formatIPv6Groups, parseIP } from '../resources/ip.js';
 import {
   KUBE_CONTROLLERS_CONFIGURATION_KEY,
   NODE_PREFIX,
@@ -153,9 +153,24 @@ function keyOfText(text: string): IPKey {
   return ((octets[0]! * 256 + octets[1]!) * 256 + octets[2]!) * 256 + octets[3]!;
 }
 
-/** The key of ordinal ord of a block (b.OrdinalToIP(ord).String()). */
-function ordinalKey(net: Network, base: number, ord: number): IPKey {
-  return net.network.version === 4 ? base + ord : formatIPv6(ordinalToIP(net, ord));
+/**
+ * The keys of a block's ordinals (b.OrdinalToIP(ord).String()): an IPv4 address's value; an IPv6
+ * address's text from the block's eight groups with the ordinal added to the last, where that does
+ * not carry into the one before (a BigInt per address and its eight shifts cost ~3 µs).
+ */
+function ordinalKeys(net: Network): (ord: number) => IPKey {
+  const value = net.network.value;
+  if (net.network.version === 4) {
+    const base = Number(value);
+    return (ord) => base + ord;
+  }
+  const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn));
+  const last = groups[7]!;
+  return (ord) => {
+    if (last + ord > 0xffff) return formatIP(ordinalToIP(net, ord));
+    groups[7] = last + ord;
+    return formatIPv6Groups(groups);
+  };
 }
 
 type Owners = string | string[];
@@ -423,7 +438,7 @@ class Checker {
 
   recordBlock(b: CheckBlock, lines: string[]): number {
     const blockHost = affinityHost(b.affinity);
-    const base = b.net.network.version === 4 ? Number(b.net.network.value) : 0;
+    const keyOf = ordinalKeys(b.net);
     // Allocations on the block's own node are counted once per block; the node's place in the
     // first-appearance order is taken at its first allocation.
     let onBlockHost = 0;
@@ -434,7 +449,7 @@ class Checker {
       const idx = allocations[ord];
       if (idx === null || idx === undefined) continue;
       count++;
-      const ip = ordinalKey(b.net, base, ord);
+      const ip = keyOf(ord);
       const attr = b.attributes[idx];
       let node = blockHost;
       let handle = -1;
