@@ -9,6 +9,13 @@
  */
 import { LOW_HALF } from './typed-array.js';
 
+/** Byte strings: item i is bytes[start[i], start[i] + length[i]). */
+interface ByteStrings {
+  bytes: Uint8Array;
+  start: Int32Array;
+  length: Int32Array;
+}
+
 /** The strings sorted, and where each group of equal strings starts. */
 export interface SortedBytes {
   /** The items 0..n-1 in order of their bytes (unsigned, a prefix first), equal ones by number. */
@@ -37,6 +44,7 @@ const LONG_LEVEL_BYTES = 4;
  */
 export function sortByBytes(bytes: Uint8Array, start: Int32Array, length: Int32Array): SortedBytes {
   const n = start.length;
+  const strings: ByteStrings = { bytes, start, length };
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const startsGroup = new Uint8Array(n);
@@ -53,10 +61,10 @@ export function sortByBytes(bytes: Uint8Array, start: Int32Array, length: Int32A
     const low = runs.pop()!;
     const size = high - low;
     if (size <= SHORT_RUN) {
-      sortByComparison(order, startsGroup, low, high, depth0, bytes, start, length);
+      sortByComparison(strings, order, startsGroup, low, high, depth0);
       continue;
     }
-    const depth = depth0 + sharedBytes(order, low, high, depth0, bytes, start, length);
+    const depth = depth0 + sharedBytes(strings, order, low, high, depth0);
     const long = size > PLACE_MASK + 1;
     const levelBytes = long ? LONG_LEVEL_BYTES : LEVEL_BYTES;
     for (let i = low; i < high; i++) {
@@ -86,7 +94,7 @@ export function sortByBytes(bytes: Uint8Array, start: Int32Array, length: Int32A
       if (end - j > 1) {
         let ended = false;
         for (let i = low + j; i < low + end && !ended; i++) ended = length[order[i]!]! <= depth + levelBytes;
-        if (ended) sortByComparison(order, startsGroup, low + j, low + end, depth, bytes, start, length);
+        if (ended) sortByComparison(strings, order, startsGroup, low + j, low + end, depth);
         else runs.push(low + j, low + end, depth + levelBytes);
       }
       j = end;
@@ -97,14 +105,13 @@ export function sortByBytes(bytes: Uint8Array, start: Int32Array, length: Int32A
 
 /** How many bytes from depth on every item of order[low, high) shares with the first. */
 function sharedBytes(
+  strings: ByteStrings,
   order: Int32Array,
   low: number,
   high: number,
   depth: number,
-  bytes: Uint8Array,
-  start: Int32Array,
-  length: Int32Array,
 ): number {
+  const { bytes, start, length } = strings;
   const first = order[low]!;
   const at = start[first]! + depth;
   let shared = Math.max(0, length[first]! - depth);
@@ -125,37 +132,29 @@ function sharedBytes(
  * after the first (whose mark the caller made).
  */
 function sortByComparison(
+  strings: ByteStrings,
   order: Int32Array,
   startsGroup: Uint8Array,
   low: number,
   high: number,
   depth: number,
-  bytes: Uint8Array,
-  start: Int32Array,
-  length: Int32Array,
 ): void {
   for (let i = low + 1; i < high; i++) {
     const item = order[i]!;
     let j = i - 1;
-    while (j >= low && compareFrom(order[j]!, item, depth, bytes, start, length) > 0) {
+    while (j >= low && compareFrom(strings, order[j]!, item, depth) > 0) {
       order[j + 1] = order[j]!;
       j--;
     }
     order[j + 1] = item;
   }
   for (let i = low + 1; i < high; i++)
-    startsGroup[i] = compareFrom(order[i - 1]!, order[i]!, depth, bytes, start, length) === 0 ? 0 : 1;
+    startsGroup[i] = compareFrom(strings, order[i - 1]!, order[i]!, depth) === 0 ? 0 : 1;
 }
 
 /** The order of items a and b by their bytes from depth on (a prefix first). */
-function compareFrom(
-  a: number,
-  b: number,
-  depth: number,
-  bytes: Uint8Array,
-  start: Int32Array,
-  length: Int32Array,
-): number {
+function compareFrom(strings: ByteStrings, a: number, b: number, depth: number): number {
+  const { bytes, start, length } = strings;
   const la = length[a]! - depth;
   const lb = length[b]! - depth;
   const sa = start[a]! + depth;
