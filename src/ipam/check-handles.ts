@@ -6,8 +6,9 @@
  * 300,000 handles in random order, about a microsecond each, and its hashing and growth most of
  * the walk's own time. Here the block walk only appends each ID's bytes (one copy, in block
  * order); once every block is in, the allocations' IDs are sorted once (sortByBytes) and grouped,
- * and each handle key is compared with the next ID in that order: the lookups walk the IDs
- * sequentially. Any other order of keys is still answered exactly (a binary search), only slower.
+ * and each handle key is compared with the next ID in that order: the lookups walk the entries in
+ * order, and the one miss left is on the ID's bytes, which lie in naming order. Any other order of
+ * keys is still answered exactly (a binary search), only slower.
  *
  * An ID is compared as its UTF-8 bytes: ASCII (every Kubernetes name) as it lies; any other ID as
  * the bytes of its decoded text, so that IDs compare exactly as JavaScript strings compare, whatever
