@@ -77,6 +77,7 @@ export class HandleJoin {
   private readonly heldMaps: Map<string, number>[] = [];
   /** Where find() looks first: the entry after the last one found. */
   private cursor = 0;
+  private sealed = false;
   /** The entry of Windows' reserved handle, held in blocks but never looked for among handles. */
   windowsEntry = NOT_HELD;
 
@@ -119,9 +120,13 @@ export class HandleJoin {
 
   /**
    * Once every block is in: the held IDs sorted by their bytes and grouped, one entry per distinct
-   * ID, with what the blocks hold for it (gathered in the order held).
+   * ID, with what the blocks hold for it (gathered in the order held). find() and missing() seal a
+   * join not sealed yet: `ipam check` leaves it to its first handle key, so that the sort runs while
+   * etcd reads the next page of handles rather than while it waits for the next request.
    */
   seal(): void {
+    if (this.sealed) return;
+    this.sealed = true;
     const start = new Int32Array(this.holds);
     const length = new Int32Array(this.holds);
     for (let h = 0; h < this.holds; h++) {
@@ -162,11 +167,12 @@ export class HandleJoin {
   }
 
   /**
-   * The entry of a handle key's ID, or NOT_HELD, or NOT_A_HANDLE_KEY (after seal). Keys in their
+   * The entry of a handle key's ID, or NOT_HELD, or NOT_A_HANDLE_KEY. Keys in their
    * listing order are each compared with the entry after the last one found, in place; any other
    * order is searched.
    */
   find(key: string): number {
+    this.seal();
     const from = PREFIX.length;
     if (!key.startsWith(PREFIX) || key.length === from || key.indexOf('/', from) >= 0)
       return NOT_A_HANDLE_KEY;
@@ -203,6 +209,7 @@ export class HandleJoin {
 
   /** The IDs the blocks hold addresses for that the handle listing did not find, in first-held order. */
   *missing(): Generator<string> {
+    this.seal();
     const lost: number[] = [];
     for (let e = 0; e < this.found.length; e++) if (this.found[e] === 0) lost.push(e);
     lost.sort((a, b) => this.entryFirstHold[a]! - this.entryFirstHold[b]!);

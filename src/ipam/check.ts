@@ -560,7 +560,6 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
     { revision },
   );
   c.allocatedIPs.seal();
-  c.handles.seal();
   out.line(`Found ${numBlocks} IPAM blocks.`);
   out.add(blockLines);
   blockLines.length = 0;
