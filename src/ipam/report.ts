@@ -274,12 +274,20 @@ export class ReportEncoder {
   /** A non-negative safe integer's digits, zero-padded to at least width (room already made). */
   private digits(n: number, width: number): void {
     let count = 1;
-    for (let rest = Math.floor(n / 10); rest > 0; rest = Math.floor(rest / 10)) count++;
+    for (let bound = 10; bound <= n; bound *= 10) count++;
     count = Math.max(count, width);
+    const out = this.buf;
+    let k = this.at + count - 1;
     let rest = n;
-    for (let k = this.at + count - 1; k >= this.at; k--) {
-      this.buf[k] = DIGIT_0 + (rest % 10);
+    // Beyond 31 bits the digits take float division; below, integer (a sequence number's parts).
+    for (; rest > 0x7fffffff; k--) {
+      out[k] = DIGIT_0 + (rest % 10);
       rest = Math.floor(rest / 10);
+    }
+    for (; k >= this.at; k--) {
+      const next = (rest / 10) | 0;
+      out[k] = DIGIT_0 + rest - next * 10;
+      rest = next;
     }
     this.at += count;
   }
