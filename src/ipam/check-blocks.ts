@@ -2,7 +2,7 @@
  * The blocks as `ipam check` uses them, read from their bytes where they are in the form Go writes.
  * JSON.parse of a block makes every handle ID, timestamp, sequence number and free ordinal a JS
  * value, 90 MB of them at 10k blocks, and the check needs few: for each allocated address its
- * attribute's handle (hashed in place into the HandleJoin), its node (compared in place with the
+ * attribute's handle (its bytes copied into the HandleJoin), its node (compared in place with the
  * block's own host) and, with the report, the fields the report prints.
  *
  * The walk is block-owners.ts's BlockWalker (the one walker of a block's bytes: it accepts only what
@@ -26,7 +26,7 @@ import type { Network } from './keys.js';
 
 /** An attribute as the check reads it; the secondary values are those that are set and not empty. */
 export interface CheckAttribute {
-  /** handle_id's entry in the check's HandleJoin; -1 when it has none. */
+  /** handle_id's number in the check's HandleJoin (addId); -1 when it has none. */
   handle: number;
   /** The owner's node; undefined for the block's own host (or none). */
   node?: string;
@@ -61,7 +61,12 @@ export interface ReportFields {
  * heap and of its garbage collection); from the full decode as the decoded strings.
  */
 export class ReportTexts {
-  private bytes = Buffer.allocUnsafe(1 << 20);
+  /**
+   * The records, in chunks of CHUNK_BYTES (a record never spans two): a buffer grown by doubling
+   * copied what it held each time, and touched twice the memory (~0.1 s of the report at 10k).
+   */
+  private readonly chunks: Buffer[] = [];
+  private chunk = Buffer.alloc(0);
   private used = 0;
   private readonly decoded: ReportFields[] = [];
 
@@ -77,19 +82,25 @@ export class ReportTexts {
       if (length > MAX_TEXT) return undefined;
       size += 2 + length;
     }
-    if (this.used + size > this.bytes.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + size));
-      this.bytes.copy(grown, 0, 0, this.used);
-      this.bytes = grown;
+    if (this.used + size > this.chunk.length) {
+      this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      this.chunks.push(this.chunk);
+      this.used = 0;
     }
-    const ref = this.used;
+    const ref = (this.chunks.length - 1) * CHUNK_BYTES + this.used;
+    const out = this.chunk;
+    let to = this.used;
     for (let n = 0; n < REPORT_FIELDS.length; n++) {
       const start = at[2 * n]!;
       const length = start < 0 ? 0 : at[2 * n + 1]! - start;
-      this.bytes.writeUInt16LE(length, this.used);
-      if (length > 0) b.copy(this.bytes, this.used + 2, start, start + length);
-      this.used += 2 + length;
+      out[to] = length & 0xff;
+      out[to + 1] = length >>> 8;
+      to += 2;
+      // Copied in a loop: a value is tens of bytes, for which Buffer.copy's native call costs more.
+      for (let k = 0; k < length; k++) out[to + k] = b[start + k]!;
+      to += length;
     }
+    this.used = to;
     return ref;
   }
 
@@ -119,8 +130,8 @@ export class ReportTexts {
       for (let n = from; n < to; n++) enc.textField(REPORT_NAMES[n]!, fields[REPORT_FIELDS[n]!] ?? '');
       return;
     }
-    const b = this.bytes;
-    let at = ref;
+    const b = this.chunks[Math.floor(ref / CHUNK_BYTES)]!;
+    let at = ref % CHUNK_BYTES;
     for (let n = 0; n < to; n++) {
       const length = b[at]! | (b[at + 1]! << 8);
       if (n >= from) enc.bytesField(REPORT_NAMES[n]!, b, at + 2, at + 2 + length);
@@ -132,10 +143,11 @@ export class ReportTexts {
     if (ref === undefined) return {};
     if (ref < 0) return this.decoded[-ref - 1]!;
     const out: ReportFields = {};
-    let at = ref;
+    const b = this.chunks[Math.floor(ref / CHUNK_BYTES)]!;
+    let at = ref % CHUNK_BYTES;
     for (const name of REPORT_FIELDS) {
-      const length = this.bytes.readUInt16LE(at);
-      if (length > 0) out[name] = this.bytes.toString('utf8', at + 2, at + 2 + length);
+      const length = b.readUInt16LE(at);
+      if (length > 0) out[name] = b.toString('utf8', at + 2, at + 2 + length);
       at += 2 + length;
     }
     return out;
@@ -144,6 +156,8 @@ export class ReportTexts {
 
 /** The longest text a ReportTexts record holds (its length is 16 bits). */
 const MAX_TEXT = 0xffff;
+/** A ReportTexts chunk: room for the largest record (four texts of MAX_TEXT), and many usual ones. */
+const CHUNK_BYTES = 1 << 22;
 /** The report's fields of a record, in record order. */
 const REPORT_FIELDS = ['pod', 'namespace', 'type', 'timestamp'] as const;
 /** Their names in the report. */
@@ -159,8 +173,8 @@ export interface CheckBlock {
   allocations: readonly (number | null)[];
   unallocated: readonly number[];
   attributes: readonly CheckAttribute[];
-  /** With the report: each ordinal's sequence number (exact), by its key in sequenceNumberForAllocation. */
-  sequences: Readonly<Record<string, number | bigint>> | null;
+  /** With the report: each ordinal's sequence number (sequenceNumberForAllocation). */
+  sequences: SequenceNumbers | null;
 }
 
 /** What the check reads of each block: everything the report needs, or only what the text needs. */
@@ -183,7 +197,9 @@ export function fromDecoded(b: CheckedBlock, reading: BlockReading): CheckBlock 
     allocations: v.allocations ?? [],
     unallocated: v.unallocated ?? [],
     attributes: (v.attributes ?? []).map((a) => fromAttribute(a, v.affinity, reading)),
-    sequences: reading.report ? v.sequenceNumberForAllocation : null,
+    sequences: reading.report
+      ? decodedSequences(v.sequenceNumberForAllocation, (v.allocations ?? []).length)
+      : null,
   };
 }
 
@@ -193,7 +209,7 @@ function fromAttribute(
   reading: BlockReading,
 ): CheckAttribute {
   const out = newAttribute();
-  if (typeof a.handle_id === 'string') out.handle = reading.handles.entryOfText(a.handle_id);
+  if (typeof a.handle_id === 'string') out.handle = reading.handles.addIdText(a.handle_id);
   const secondary = a.secondary ?? {};
   const node = secondary['node'];
   if (node && `${HOST_PREFIX}${node}` !== affinity) out.node = node;
@@ -239,8 +255,6 @@ const TYPE = SECONDARY_KEYS.indexOf('type');
 const REPORT_KEYS = REPORT_FIELDS.map((name) => SECONDARY_KEYS.indexOf(name));
 const HOST_PREFIX = 'host:';
 const LOAD_BALANCER = 'LoadBalancer';
-/** More digits than this may not be an exact double. */
-const EXACT_DIGITS = 15;
 
 /** The check's walker (block-owners.ts), reused from block to block: a walk is synchronous. */
 const walker = new BlockWalker(SECONDARY_KEYS);
@@ -265,7 +279,7 @@ export function walkBlock(
   }
   const rejected = shapeProblem(kv.key, expected.net, expected.net, allocations);
   if (rejected) return rejected;
-  const sequences = reading.report ? exactSequences(w) : null;
+  const sequences = reading.report ? walkedSequences(w) : null;
   if (sequences === undefined) return undefined;
   const attributes: CheckAttribute[] = [];
   const host0 = w.affinity?.startsWith(HOST_PREFIX) ? w.affinityStart + HOST_PREFIX.length : -1;
@@ -302,12 +316,11 @@ function checkAttribute(
   const b = w.bytes;
   const out = newAttribute();
   const handle = w.handleStart(attr);
-  if (handle >= 0) out.handle = reading.handles.entryOfBytes(b, handle, w.handleEnd(attr));
-  const [node0, node1] = [w.valueStart(attr, NODE), w.valueEnd(attr, NODE)];
+  if (handle >= 0) out.handle = reading.handles.addId(b, handle, w.handleEnd(attr));
+  const node0 = w.valueStart(attr, NODE);
+  const node1 = w.valueEnd(attr, NODE);
   const isHost =
-    host0 >= 0 &&
-    node1 - node0 === w.affinityEnd - host0 &&
-    b.compare(b, host0, w.affinityEnd, node0, node1) === 0;
+    host0 >= 0 && node1 - node0 === w.affinityEnd - host0 && sameBytes(b, host0, node0, node1 - node0);
   if (node1 > node0 && !isHost) out.node = b.toString('utf8', node0, node1);
   const type0 = w.valueStart(attr, TYPE);
   if (type0 >= 0 && equalsAscii(b, type0, w.valueEnd(attr, TYPE), LOAD_BALANCER)) {
@@ -328,23 +341,107 @@ function checkAttribute(
   return out;
 }
 
+/** Whether b[a, a + length) and b[c, c + length) are the same bytes (a loop: node names are short, shorter than Buffer.compare's call costs). */
+function sameBytes(b: Buffer, a: number, c: number, length: number): boolean {
+  for (let k = 0; k < length; k++) if (b[a + k] !== b[c + k]) return false;
+  return true;
+}
+
 /** The bounds of an attribute's REPORT_FIELDS values, for ReportTexts.addBytes. */
 const reportValues = new Int32Array(2 * REPORT_FIELDS.length);
 
+/** A sequence number is kept as high * SEQUENCE_SPLIT + low, both exact doubles. */
+export const SEQUENCE_SPLIT = 1e9;
+const SEQUENCE_SPLIT_BIG = 1_000_000_000n;
+/** The most digits high * SEQUENCE_SPLIT + low holds exactly (high then has 11: below 2^53). */
+const SPLIT_DIGITS = 20;
+
 /**
- * sequenceNumberForAllocation, exactly (BigInt beyond 15 digits), or null; undefined for a key
- * written twice (left to the full decoder).
+ * A block's sequenceNumberForAllocation as the report reads it, by ordinal (Go reads
+ * `sequenceNumberForAllocation[strconv.Itoa(ord)]`, 0 when absent): each number as high *
+ * SEQUENCE_SPLIT + low, high -1 where the ordinal has none, and in other the numbers that do not
+ * split so (only the full decode makes them). 300,000 of them at 10k blocks: kept as numbers, not
+ * as an object of string keys and BigInt values per block.
  */
-function exactSequences(w: BlockWalker): Record<string, number | bigint> | null | undefined {
+export interface SequenceNumbers {
+  high: number[];
+  low: number[];
+  other: Map<number, number | bigint> | undefined;
+}
+
+function noSequences(ordinals: number): SequenceNumbers {
+  return {
+    high: new Array<number>(ordinals).fill(-1),
+    low: new Array<number>(ordinals).fill(0),
+    other: undefined,
+  };
+}
+
+/** The full decode's sequenceNumberForAllocation by ordinal. */
+function decodedSequences(
+  decoded: Readonly<Record<string, number | bigint>> | null,
+  ordinals: number,
+): SequenceNumbers | null {
+  if (decoded === null) return null;
+  const out = noSequences(ordinals);
+  for (let ord = 0; ord < ordinals; ord++) {
+    const n = decoded[String(ord)];
+    if (n === undefined) continue;
+    const big = typeof n === 'bigint' ? n : Number.isSafeInteger(n) ? BigInt(n) : undefined;
+    if (big !== undefined && big >= 0n && big.toString().length <= SPLIT_DIGITS) {
+      out.high[ord] = Number(big / SEQUENCE_SPLIT_BIG);
+      out.low[ord] = Number(big % SEQUENCE_SPLIT_BIG);
+    } else (out.other ??= new Map()).set(ord, n);
+  }
+  return out;
+}
+
+/**
+ * sequenceNumberForAllocation from its bytes, by ordinal, or null; undefined for a key written
+ * twice (JSON.parse keeps the last: left to the full decode) or a number of more digits than
+ * SPLIT_DIGITS. The keys that name an ordinal (its decimal text) are read as numbers, the others,
+ * never read, only kept to see a repeat.
+ */
+function walkedSequences(w: BlockWalker): SequenceNumbers | null | undefined {
   if (w.sequenceCount < 0) return null;
   const b = w.bytes;
-  const seqs: Record<string, number | bigint> = {};
+  const out = noSequences(w.ordinals);
+  let otherKeys: Set<string> | undefined;
   for (let n = 0; n < w.sequenceCount; n++) {
     const [k0, k1, d0, d1] = w.sequenceAt(n);
-    const key = b.toString('utf8', k0, k1);
-    if (Object.hasOwn(seqs, key)) return undefined;
-    const digits = b.toString('latin1', d0, d1);
-    seqs[key] = d1 - d0 <= EXACT_DIGITS ? Number(digits) : BigInt(digits);
+    if (d1 - d0 > SPLIT_DIGITS) return undefined;
+    const ord = ordinalOfKey(b, k0, k1, w.ordinals);
+    if (ord < 0) {
+      const key = b.toString('utf8', k0, k1);
+      if (otherKeys?.has(key)) return undefined;
+      (otherKeys ??= new Set()).add(key);
+      continue;
+    }
+    if (out.high[ord]! >= 0) return undefined;
+    const split = Math.max(d0, d1 - 9);
+    out.high[ord] = decimal(b, d0, split);
+    out.low[ord] = decimal(b, split, d1);
   }
-  return seqs;
+  return out;
 }
+
+/** The ordinal (< ordinals) whose decimal text is b[start, end), or -1. */
+function ordinalOfKey(b: Buffer, start: number, end: number, ordinals: number): number {
+  if (end === start || end - start > 9 || (end - start > 1 && b[start] === DIGIT_0)) return -1;
+  let ord = 0;
+  for (let k = start; k < end; k++) {
+    const d = b[k]! - DIGIT_0;
+    if (d < 0 || d > 9) return -1;
+    ord = ord * 10 + d;
+  }
+  return ord < ordinals ? ord : -1;
+}
+
+/** The value of the ASCII digits b[start, end) (0 when empty). */
+function decimal(b: Buffer, start: number, end: number): number {
+  let n = 0;
+  for (let k = start; k < end; k++) n = n * 10 + (b[k]! - DIGIT_0);
+  return n;
+}
+
+const DIGIT_0 = 0x30;

@@ -1,61 +1,83 @@
 /**
  * The join of `ipam check` between the handle IDs its blocks name and the handle keys it lists,
- * over bytes. Each of the ~300,000 IDs at 10k blocks used to become a JS string twice (JSON.parse
- * of the block, a slice of the key) and meet in a Map, a lookup of a freshly made string costing
- * about a microsecond; here an ID in a block's bytes is hashed where it lies and kept once, as
- * bytes, in an open-addressing table, and a handle key is hashed and compared character by
- * character in place. Only the IDs the check prints (leaked and missing handles) become strings.
+ * over bytes, as a merge of two sorted lists. etcd lists the handles in key order, that is in the
+ * order of their IDs' bytes; the blocks name them in block order, which is random against it. A
+ * hash table of the blocks' IDs cost three cache misses a lookup (slot, entry, ID bytes) at
+ * 300,000 handles in random order, about a microsecond each, and its hashing and growth most of
+ * the walk's own time. Here the block walk only appends each ID's bytes (one copy, in block
+ * order); once every block is in, the allocations' IDs are sorted once (sortByBytes) and grouped,
+ * and each handle key is compared with the next ID in that order: the lookups walk the entries in
+ * order, and the one miss left is on the ID's bytes, which lie in naming order. Any other order of
+ * keys is still answered exactly (a binary search), only slower.
  *
- * IDs that are not plain ASCII (rare: Kubernetes names are ASCII) are kept in a Map by their
- * decoded text, so that every ID compares exactly as JavaScript strings compare, whatever its bytes.
+ * An ID is compared as its UTF-8 bytes: ASCII (every Kubernetes name) as it lies; any other ID as
+ * the bytes of its decoded text, so that IDs compare exactly as JavaScript strings compare, whatever
+ * the block's bytes (a text that is not well-formed UTF-16 can match no key, which is decoded from
+ * UTF-8: it is kept as 0xff then its UTF-16 code units, bytes no key's text encodes to). Only the
+ * IDs the check prints (leaked and missing handles) and the report's become strings.
  */
 import type { ValueHead } from '../datastore/value-head.js';
 import { WINDOWS_RESERVED_HANDLE } from './block.js';
 import { holdOneMore, type HeldAddresses } from './consistency.js';
 import { HANDLE_PREFIX } from './keys.js';
 import type { ReportEncoder } from './report.js';
+import { sortByBytes } from './check-sort.js';
 import { grown } from './typed-array.js';
 
 /** What find() returns for a key that is not a handle key (parseHandleKey's undefined). */
 export const NOT_A_HANDLE_KEY = -2;
-/** What find() returns for a handle no block names. */
+/** What find() returns for a handle no block holds an address for. */
 export const NOT_HELD = -1;
 
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
-const SLASH = 0x2f;
-const FIRST_SLOTS = 1 << 12;
-/** Int32s a slot holds: the ID's hash, and its entry + 1 (0: empty). */
-const SLOT = 2;
-/** Int32s an entry holds, next to each other (one cache line): */
-const ENTRY = 4;
-const ID_START = 0; // where its ID's bytes start in ids (-1: the ID is not ASCII, see otherText)
-const ID_LENGTH = 1;
-const HELD = 2; // 0: nothing; b + 1: one address in block b; -(m + 1): the counts heldMaps[m]
-const FOUND = 3; // 1 once the handle listing found it
+/** The first byte of an ID kept as UTF-16 (no UTF-8 text has it). */
+const NOT_UTF8 = 0xff;
+/** How many IDs find() steps over one by one before it searches (held IDs without a handle key). */
+const LINEAR_STEPS = 8;
+const WINDOWS_ID = Buffer.from(WINDOWS_RESERVED_HANDLE, 'latin1');
+/**
+ * HANDLE_PREFIX, read once: in the bundle an import from another chunk is a getter looked up on
+ * every read (find reads it for each handle key).
+ */
+const PREFIX = HANDLE_PREFIX;
 
 /**
- * The handles named by blocks: one entry per distinct ID, numbered from 0 in the order first seen.
- * At 300,000 handles each lookup is a cache miss or more, so what one lookup reads lies together:
- * a slot holds the hash and the entry number, an entry its ID's place, what is held and whether it
- * was found; the ID's bytes are compared only when the hash matches.
+ * The handle IDs the blocks name and hold addresses for. While the blocks are walked: every ID as
+ * it is named (addId: a number per naming, not per distinct ID) and every address held for one
+ * (holdOneMore). seal() then sorts the held IDs; a distinct ID is an entry, numbered from 0 in
+ * byte order, and the handle listing finds them (find, take) in that order.
  */
 export class HandleJoin {
-  /** Open addressing, linear probing; a power of two of slots, at most half full. */
-  private slots = new Int32Array(FIRST_SLOTS * SLOT);
-  private entries = new Int32Array((FIRST_SLOTS / 2) * ENTRY);
-  private count = 0;
+  /** Each named ID's bytes, in naming order: ids[idStart[n], idStart[n] + idLength[n]). */
   private ids = Buffer.allocUnsafe(1 << 16);
   private idBytes = 0;
-  /** IDs that are not ASCII, by their text. */
-  private readonly others = new Map<string, number>();
-  private readonly otherText: string[] = [];
+  private idStart = new Int32Array(1024);
+  private idLength = new Int32Array(1024);
+  private named = 0;
+  /** The IDs named that are Windows' reservation. */
+  private readonly windowsIds = new Set<number>();
   /** The block CIDRs held addresses are in, by block number. */
   private readonly cidrs: string[] = [];
-  /** What is held for handles with more than one address. */
+  /** One row per address held: the ID named for it and its block number. */
+  private holdId = new Int32Array(1024);
+  private holdBlock = new Int32Array(1024);
+  private holds = 0;
+
+  /**
+   * After seal(), by entry (byte order): where its bytes are, the ID named first for it, what is
+   * held, whether found.
+   */
+  private entryStart = new Int32Array(0);
+  private entryLength = new Int32Array(0);
+  private entryId = new Int32Array(0);
+  /** The first hold of each entry (calicoctl's listing order of missing handles is first held). */
+  private entryFirstHold = new Int32Array(0);
+  /** b + 1: one address in block b; -(m + 1): the counts heldMaps[m]. */
+  private entryHeld = new Int32Array(0);
+  private found = new Uint8Array(0);
   private readonly heldMaps: Map<string, number>[] = [];
-  /** Entries in the order the blocks first held them (calicoctl's listing order of missing handles). */
-  private readonly heldOrder: number[] = [];
+  /** Where find() looks first: the entry after the last one found. */
+  private cursor = 0;
+  private sealed = false;
   /** The entry of Windows' reserved handle, held in blocks but never looked for among handles. */
   windowsEntry = NOT_HELD;
 
@@ -64,156 +86,203 @@ export class HandleJoin {
     return this.cidrs.push(cidr) - 1;
   }
 
-  /** The entry of the ID b[start, end) (UTF-8 of a JSON string without escapes), made if new. */
-  entryOfBytes(b: Buffer, start: number, end: number): number {
-    let h = FNV_OFFSET;
-    for (let k = start; k < end; k++) {
-      const c = b[k]!;
-      if (c >= 0x80) return this.entryOfText(b.toString('utf8', start, end));
-      h = Math.imul(h ^ c, FNV_PRIME);
-    }
-    const mask = this.slots.length / SLOT - 1;
-    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const e = this.slots[slot * SLOT + 1]! - 1;
-      if (e < 0) return this.add(h, slot, b, start, end);
-      if (this.slots[slot * SLOT] === h && this.bytesEqual(e, b, start, end)) return e;
-    }
+  /** Names the ID b[start, end) (UTF-8 of a JSON string without escapes); returns its number. */
+  addId(b: Buffer, start: number, end: number): number {
+    for (let k = start; k < end; k++)
+      if (b[k]! >= 0x80) return this.addIdText(b.toString('utf8', start, end));
+    return this.addIdBytes(b, start, end);
   }
 
-  /** The entry of an ID as text, made if new. */
-  entryOfText(id: string): number {
-    if (isAscii(id)) return this.entryOfBytes(Buffer.from(id, 'latin1'), 0, id.length);
-    const e = this.others.get(id);
-    if (e !== undefined) return e;
-    const added = this.newEntry(-1, 0);
-    this.others.set(id, added);
-    this.otherText[added] = id;
-    return added;
+  /** Names an ID given as text; returns its number. */
+  addIdText(id: string): number {
+    if (isAscii(id)) return this.addIdBytes(Buffer.from(id, 'latin1'), 0, id.length);
+    const utf8 = Buffer.from(id, 'utf8');
+    const bytes =
+      utf8.toString('utf8') === id ? utf8 : Buffer.concat([Buffer.of(NOT_UTF8), Buffer.from(id, 'utf16le')]);
+    return this.addIdBytes(bytes, 0, bytes.length);
   }
 
-  /** One more address of the entry's handle, in block number block (addBlock). */
-  holdOneMore(e: number, block: number): void {
-    const at = e * ENTRY + HELD;
-    const held = this.entries[at]!;
-    if (held === 0) {
-      this.heldOrder.push(e);
-      this.entries[at] = block + 1;
-    } else if (held > 0) {
-      this.heldMaps.push(holdOneMore(this.cidrs[held - 1]!, this.cidrs[block]!) as Map<string, number>);
-      this.entries[at] = -this.heldMaps.length;
-    } else {
-      holdOneMore(this.heldMaps[-held - 1]!, this.cidrs[block]!);
+  /** Whether the ID named n is Windows' reserved handle. */
+  isWindows(n: number): boolean {
+    return this.windowsIds.has(n);
+  }
+
+  /** One more address of the handle named n, in block number block (addBlock). */
+  holdOneMore(n: number, block: number): void {
+    const h = this.holds++;
+    if (h === this.holdId.length) {
+      this.holdId = grown(this.holdId);
+      this.holdBlock = grown(this.holdBlock);
     }
+    this.holdId[h] = n;
+    this.holdBlock[h] = block;
   }
 
   /**
-   * The entry of a handle key's ID, or NOT_HELD, or NOT_A_HANDLE_KEY; compared in place, no string
-   * made for an ASCII ID.
+   * Once every block is in: the held IDs sorted by their bytes and grouped, one entry per distinct
+   * ID, with what the blocks hold for it (gathered in the order held). find() and missing() seal a
+   * join not sealed yet: `ipam check` leaves it to its first handle key, so that the sort runs while
+   * etcd reads the next page of handles rather than while it waits for the next request.
+   */
+  seal(): void {
+    if (this.sealed) return;
+    this.sealed = true;
+    const start = new Int32Array(this.holds);
+    const length = new Int32Array(this.holds);
+    for (let h = 0; h < this.holds; h++) {
+      start[h] = this.idStart[this.holdId[h]!]!;
+      length[h] = this.idLength[this.holdId[h]!]!;
+    }
+    const { order, startsGroup } = sortByBytes(this.ids, start, length);
+    let entries = 0;
+    for (let i = 0; i < order.length; i++) entries += startsGroup[i]!;
+    this.entryStart = new Int32Array(entries);
+    this.entryLength = new Int32Array(entries);
+    this.entryId = new Int32Array(entries);
+    this.entryFirstHold = new Int32Array(entries);
+    this.entryHeld = new Int32Array(entries);
+    this.found = new Uint8Array(entries);
+    for (let i = 0, e = -1; i < order.length; i++) {
+      const h = order[i]!;
+      const cidr = this.holdBlock[h]!;
+      if (startsGroup[i] === 1) {
+        e++;
+        this.entryStart[e] = start[h]!;
+        this.entryLength[e] = length[h]!;
+        this.entryId[e] = this.holdId[h]!;
+        this.entryFirstHold[e] = h;
+        this.entryHeld[e] = cidr + 1;
+        if (this.windowsIds.has(this.holdId[h]!)) this.windowsEntry = e;
+        continue;
+      }
+      // A second address or more (the group's holds are in the order held): counts by block.
+      const held = this.entryHeld[e]!;
+      if (held > 0) {
+        const counts = holdOneMore(this.cidrs[held - 1]!, this.cidrs[cidr]!) as Map<string, number>;
+        this.entryHeld[e] = -this.heldMaps.push(counts);
+      } else holdOneMore(this.heldMaps[-held - 1]!, this.cidrs[cidr]!);
+    }
+    this.holdId = new Int32Array(0);
+    this.holdBlock = new Int32Array(0);
+  }
+
+  /**
+   * The entry of a handle key's ID, or NOT_HELD, or NOT_A_HANDLE_KEY. Keys in their
+   * listing order are each compared with the entry after the last one found, in place; any other
+   * order is searched.
    */
   find(key: string): number {
-    if (!key.startsWith(HANDLE_PREFIX) || key.length === HANDLE_PREFIX.length) return NOT_A_HANDLE_KEY;
-    let h = FNV_OFFSET;
-    for (let k = HANDLE_PREFIX.length; k < key.length; k++) {
-      const c = key.charCodeAt(k);
-      if (c === SLASH) return NOT_A_HANDLE_KEY;
-      if (c >= 0x80) {
-        const id = key.slice(HANDLE_PREFIX.length);
-        return id.includes('/') ? NOT_A_HANDLE_KEY : (this.others.get(id) ?? NOT_HELD);
-      }
-      h = Math.imul(h ^ c, FNV_PRIME);
+    this.seal();
+    const from = PREFIX.length;
+    if (!key.startsWith(PREFIX) || key.length === from || key.indexOf('/', from) >= 0)
+      return NOT_A_HANDLE_KEY;
+    const entries = this.entryId.length;
+    let at = this.cursor;
+    let order = at < entries ? this.compareKey(key, at) : -1;
+    if (order > 0) {
+      // Past the cursor: step over the held IDs no handle key names, then search.
+      let steps = 0;
+      while (order > 0 && ++at < entries && ++steps <= LINEAR_STEPS) order = this.compareKey(key, at);
+      if (order > 0 && at < entries) [at, order] = this.search(key, at, entries);
+    } else if (order < 0 && at > 0 && this.compareKey(key, at - 1) <= 0) {
+      // Before the cursor's previous entry: a key out of listing order.
+      [at, order] = this.search(key, 0, at);
     }
-    const mask = this.slots.length / SLOT - 1;
-    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const e = this.slots[slot * SLOT + 1]! - 1;
-      if (e < 0) return NOT_HELD;
-      if (this.slots[slot * SLOT] === h && this.textEqual(e, key, HANDLE_PREFIX.length)) return e;
+    if (order !== 0) {
+      this.cursor = at;
+      return NOT_HELD;
     }
+    this.cursor = at + 1;
+    return at;
   }
 
   /**
    * What the blocks hold for the entry's handle, marking it found (no longer missing); undefined
-   * when they hold nothing for it (NOT_HELD, or an attribute no allocation uses).
+   * for NOT_HELD.
    */
   take(e: number): HeldAddresses | undefined {
     if (e < 0) return undefined;
-    const held = this.entries[e * ENTRY + HELD]!;
-    if (held === 0) return undefined;
-    this.entries[e * ENTRY + FOUND] = 1;
+    this.found[e] = 1;
+    const held = this.entryHeld[e]!;
     return held > 0 ? this.cidrs[held - 1]! : this.heldMaps[-held - 1]!;
   }
 
   /** The IDs the blocks hold addresses for that the handle listing did not find, in first-held order. */
   *missing(): Generator<string> {
-    for (const e of this.heldOrder) if (this.entries[e * ENTRY + FOUND] === 0) yield this.idOf(e);
+    this.seal();
+    const lost: number[] = [];
+    for (let e = 0; e < this.found.length; e++) if (this.found[e] === 0) lost.push(e);
+    lost.sort((a, b) => this.entryFirstHold[a]! - this.entryFirstHold[b]!);
+    for (const e of lost) yield this.idOf(this.entryId[e]!);
   }
 
-  /** Writes the entry's ID as the report's handle field. */
-  writeId(e: number, enc: ReportEncoder): void {
-    const start = this.entries[e * ENTRY + ID_START]!;
-    if (start < 0) enc.textField('handle', this.otherText[e]!);
-    else enc.bytesField('handle', this.ids, start, start + this.entries[e * ENTRY + ID_LENGTH]!);
+  /** Writes the ID named n as the report's handle field. */
+  writeId(n: number, enc: ReportEncoder): void {
+    const start = this.idStart[n]!;
+    if (this.isUtf16(n)) enc.textField('handle', this.idOf(n));
+    else enc.bytesField('handle', this.ids, start, start + this.idLength[n]!);
   }
 
-  idOf(e: number): string {
-    const start = this.entries[e * ENTRY + ID_START]!;
-    if (start < 0) return this.otherText[e]!;
-    return this.ids.toString('latin1', start, start + this.entries[e * ENTRY + ID_LENGTH]!);
+  /** The ID named n. */
+  idOf(n: number): string {
+    const start = this.idStart[n]!;
+    const end = start + this.idLength[n]!;
+    return this.isUtf16(n)
+      ? this.ids.toString('utf16le', start + 1, end)
+      : this.ids.toString('utf8', start, end);
   }
 
-  private add(h: number, slot: number, b: Buffer, start: number, end: number): number {
+  /** Whether the ID named n is kept as UTF-16 (a text that is not well-formed). */
+  private isUtf16(n: number): boolean {
+    return this.idLength[n]! > 0 && this.ids[this.idStart[n]!] === NOT_UTF8;
+  }
+
+  private addIdBytes(b: Buffer, start: number, end: number): number {
     const length = end - start;
     if (this.idBytes + length > this.ids.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.ids.length * 2, this.idBytes + length));
-      this.ids.copy(grown, 0, 0, this.idBytes);
-      this.ids = grown;
+      const bigger = Buffer.allocUnsafe(Math.max(this.ids.length * 2, this.idBytes + length));
+      this.ids.copy(bigger, 0, 0, this.idBytes);
+      this.ids = bigger;
     }
-    this.ids.set(b.subarray(start, end), this.idBytes);
-    const e = this.newEntry(this.idBytes, length);
+    // A JS loop: IDs are ~80 bytes, for which a copy's native call costs more than it copies.
+    for (let k = 0; k < length; k++) this.ids[this.idBytes + k] = b[start + k]!;
+    const n = this.named++;
+    if (n === this.idStart.length) {
+      this.idStart = grown(this.idStart);
+      this.idLength = grown(this.idLength);
+    }
+    this.idStart[n] = this.idBytes;
+    this.idLength[n] = length;
     this.idBytes += length;
-    this.slots[slot * SLOT] = h;
-    this.slots[slot * SLOT + 1] = e + 1;
-    if (this.count * 2 * SLOT > this.slots.length) this.rehash();
-    if (length === WINDOWS_RESERVED_HANDLE.length && this.idOf(e) === WINDOWS_RESERVED_HANDLE) {
-      this.windowsEntry = e;
+    if (length === WINDOWS_ID.length && WINDOWS_ID.equals(b.subarray(start, end))) this.windowsIds.add(n);
+    return n;
+  }
+
+  /** The order of a handle key's ID (key from PREFIX on) against entry e's: <0, 0 or >0. */
+  private compareKey(key: string, e: number): number {
+    const from = PREFIX.length;
+    const at = this.entryStart[e]!;
+    const length = this.entryLength[e]!;
+    const keyLength = key.length - from;
+    const common = Math.min(keyLength, length);
+    for (let k = 0; k < common; k++) {
+      const c = key.charCodeAt(from + k);
+      if (c >= 0x80) return Buffer.from(key.slice(from), 'utf8').compare(this.ids, at, at + length);
+      const d = c - this.ids[at + k]!;
+      if (d !== 0) return d;
     }
-    return e;
+    // The shorter is first; equal lengths here mean the same ASCII.
+    return keyLength - length;
   }
 
-  private newEntry(start: number, length: number): number {
-    const e = this.count++;
-    if ((e + 1) * ENTRY > this.entries.length) this.entries = grown(this.entries);
-    this.entries[e * ENTRY + ID_START] = start;
-    this.entries[e * ENTRY + ID_LENGTH] = length;
-    return e;
-  }
-
-  /** Twice the slots, each ASCII entry placed again by its hash. */
-  private rehash(): void {
-    const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length / SLOT - 1;
-    for (let old = 0; old < this.slots.length; old += SLOT) {
-      const e = this.slots[old + 1]!;
-      if (e === 0) continue;
-      let slot = this.slots[old]! & mask;
-      while (slots[slot * SLOT + 1] !== 0) slot = (slot + 1) & mask;
-      slots[slot * SLOT] = this.slots[old]!;
-      slots[slot * SLOT + 1] = e;
+  /** The first entry in [low, high) not before the key's ID, and its order against it. */
+  private search(key: string, low: number, high: number): [number, number] {
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.compareKey(key, mid) > 0) low = mid + 1;
+      else high = mid;
     }
-    this.slots = slots;
-  }
-
-  private bytesEqual(e: number, b: Buffer, start: number, end: number): boolean {
-    const at = this.entries[e * ENTRY + ID_START]!;
-    if (at < 0 || this.entries[e * ENTRY + ID_LENGTH] !== end - start) return false;
-    return this.ids.compare(b, start, end, at, at + end - start) === 0;
-  }
-
-  private textEqual(e: number, key: string, from: number): boolean {
-    const at = this.entries[e * ENTRY + ID_START]!;
-    if (at < 0 || this.entries[e * ENTRY + ID_LENGTH] !== key.length - from) return false;
-    for (let k = 0; k < key.length - from; k++)
-      if (this.ids[at + k] !== key.charCodeAt(from + k)) return false;
-    return true;
+    return [low, low < this.entryId.length ? this.compareKey(key, low) : -1];
   }
 }
 

@@ -118,6 +118,14 @@ export function formatIP(ip: IPAddr): string {
   }
   const groups: number[] = [];
   for (let i = 7; i >= 0; i--) groups.push(Number((ip.value >> BigInt(i * 16)) & 0xffffn));
+  return formatIPv6Groups(groups);
+}
+
+/**
+ * An IPv6 address's text (Go's net.IP.String) from its eight 16-bit groups, first to last: for a
+ * caller that makes many addresses from one (a block's), without a BigInt per address.
+ */
+export function formatIPv6Groups(groups: readonly number[]): string {
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {

@@ -62,8 +62,14 @@ function view(
       ...rest,
       ...(reading.report ? { texts: reading.report.get(texts) } : {}),
     })),
+    // By ordinal: the exact number, or null where there is none.
     sequences:
-      block.sequences && Object.fromEntries(Object.entries(block.sequences).map(([k, v]) => [k, BigInt(v)])),
+      block.sequences &&
+      block.sequences.high.map((high, ord) =>
+        high >= 0
+          ? BigInt(high) * 1_000_000_000n + BigInt(block.sequences!.low[ord]!)
+          : (block.sequences!.other?.get(ord) ?? null),
+      ),
   };
 }
 
@@ -221,31 +227,55 @@ describe('walkBlock', () => {
 });
 
 describe('HandleJoin', () => {
-  it('finds a handle key exactly when its ID is the same string as one a block named', () => {
+  it('finds a handle key exactly when its ID is the same string as one a block held an address for', () => {
     const join = new HandleJoin();
-    const ids = ['k8s-pod-network.abc', 'ipip-tunnel-addr-node1', '', 'pod-ü', 'x\u2028y', 'a'.repeat(300)];
-    const entries = ids.map((id) => {
-      const bytes = Buffer.from(`"${id}"`);
-      return /[^\x20-\x7e]/.test(id) ? join.entryOfText(id) : join.entryOfBytes(bytes, 1, bytes.length - 1);
-    });
-    expect(new Set(entries).size).toBe(ids.length);
-    // The same ID from text, from bytes (inside a larger buffer) and from a key: one entry.
-    ids.forEach((id, i) => {
-      expect(join.entryOfText(id)).toBe(entries[i]);
+    const block = join.addBlock('10.0.0.0/26');
+    // '\ud800' is not well-formed: it can match no key, and is not '\ufffd'.
+    const ids = [
+      'k8s-pod-network.abc',
+      'ipip-tunnel-addr-node1',
+      '',
+      'pod-ü',
+      'x\u2028y',
+      'a'.repeat(300),
+      'p\ud800',
+      'p\ufffd',
+    ];
+    // Each ID named twice, from text and from bytes inside a larger buffer, each holding an address.
+    const named = ids.flatMap((id) => {
       const bytes = Buffer.from(`xx"${id}"yy`);
-      expect(join.entryOfBytes(bytes, 3, bytes.length - 3)).toBe(entries[i]);
-      expect(join.idOf(entries[i]!)).toBe(id);
-      if (id !== '') expect(join.find(`/calico/ipam/v2/handle/${id}`)).toBe(entries[i]);
+      const fromBytes = wellFormed(id) ? join.addId(bytes, 3, bytes.length - 3) : join.addIdText(id);
+      return [join.addIdText(id), fromBytes];
     });
+    for (const n of named) join.holdOneMore(n, block);
+    expect(named.map((n) => join.idOf(n))).toEqual(ids.flatMap((id) => [id, id]));
+    join.seal();
+    for (const id of ids.filter((i) => i !== '' && wellFormed(i))) {
+      const e = join.find(`/calico/ipam/v2/handle/${id}`);
+      expect(e, id).toBeGreaterThanOrEqual(0);
+      // Both namings of the ID: one handle holding two addresses in the block.
+      expect(join.take(e), id).toEqual(new Map([['10.0.0.0/26', 2]]));
+    }
     expect(join.find('/calico/ipam/v2/handle/')).toBe(NOT_A_HANDLE_KEY);
     expect(join.find('/calico/ipam/v2/handle/a/b')).toBe(NOT_A_HANDLE_KEY);
     expect(join.find('/calico/ipam/v2/handle/pod-ü/b')).toBe(NOT_A_HANDLE_KEY);
-    expect(join.find('/calico/ipam/v2/handle/k8s-pod-network.ab')).toBe(NOT_HELD);
-    expect(join.find('/calico/ipam/v2/handle/k8s-pod-network.abcd')).toBe(NOT_HELD);
-    expect(join.find('/calico/ipam/v2/handle/pod-u')).toBe(NOT_HELD);
+    for (const near of [
+      'k8s-pod-network.ab',
+      'k8s-pod-network.abcd',
+      'pod-u',
+      'pod-üü',
+      'a'.repeat(299),
+      'p\ufffe',
+      'zz',
+      '!',
+    ])
+      expect(join.find(`/calico/ipam/v2/handle/${near}`), near).toBe(NOT_HELD);
+    // The empty ID and the one that is not well-formed were never found, in the order first held.
+    expect([...join.missing()]).toEqual(['', 'p\ud800']);
   });
 
-  it("joins the benchmark dataset's blocks and handles as a Map of strings does", () => {
+  /** The blocks of the benchmark's dataset walked into a join, and what a Map of their IDs holds. */
+  function joinDataset(): { join: HandleJoin; byString: Map<string, number> } {
     const join = new HandleJoin();
     const byString = new Map<string, number>();
     for (const [key, value] of DATASET_BLOCKS) {
@@ -266,8 +296,19 @@ describe('HandleJoin', () => {
         if (typeof id === 'string') byString.set(id, (byString.get(id) ?? 0) + 1);
       }
     }
+    join.seal();
+    return { join, byString };
+  }
+
+  it.each([
+    ['in key order', (keys: string[]) => [...keys].sort()],
+    ['in reverse', (keys: string[]) => [...keys].reverse()],
+    ['shuffled', (keys: string[]) => shuffled(keys, 11)],
+  ])("joins the benchmark dataset's blocks and handles as a Map of strings does, keys %s", (_, arrange) => {
+    const { join, byString } = joinDataset();
+    const firstHeld = [...byString.keys()];
     let found = 0;
-    for (const [key] of DATASET_HANDLES) {
+    for (const key of arrange(DATASET_HANDLES.map(([k]) => k))) {
       const id = key.slice('/calico/ipam/v2/handle/'.length);
       const held = join.take(join.find(key));
       expect(held !== undefined, id).toBe(byString.has(id));
@@ -280,10 +321,24 @@ describe('HandleJoin', () => {
     }
     expect(found).toBeGreaterThan(1000);
     // What no handle key matched, in the order the blocks first held it.
-    expect([...join.missing()]).toEqual([...byString.keys()]);
+    expect([...join.missing()]).toEqual(firstHeld.filter((id) => byString.has(id)));
     expect(byString.size).toBeGreaterThan(10);
   });
 });
+
+/** Whether a string survives UTF-8 (has no lone surrogate). */
+const wellFormed = (s: string): boolean => Buffer.from(s).toString() === s;
+
+/** A copy of items in a seeded random order. */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const next = mulberry32(seed);
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = randInt(next, i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
 
 describe('PlainHandle', () => {
   /** readHandle's regular expression: a value it takes without parsing. */
