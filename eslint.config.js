@@ -38,6 +38,20 @@ export default tseslint.config(
     },
   },
   {
+    // bin/run.js reads a fast-path chunk's exports once it has run (settled): an exported binding
+    // must keep the value it was given, as const, function and class do.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ExportNamedDeclaration > VariableDeclaration[kind!='const']",
+          message: "export a const (bin/run.js reads a chunk's exports once it has run)",
+        },
+      ],
+    },
+  },
+  {
     // The layering of docs/architecture.md: only src/cli and commands know oclif; only
     // src/output draws tables and colour; nothing in src/ prints or exits.
     files: ['src/**/*.ts'],

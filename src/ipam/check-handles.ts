@@ -34,11 +34,6 @@ const NOT_UTF8 = 0xff;
 /** How many IDs find() steps over one by one before it searches (held IDs without a handle key). */
 const LINEAR_STEPS = 8;
 const WINDOWS_ID = Buffer.from(WINDOWS_RESERVED_HANDLE, 'latin1');
-/**
- * HANDLE_PREFIX, read once: in the bundle an import from another chunk is a getter looked up on
- * every read (find reads it for each handle key).
- */
-const PREFIX = HANDLE_PREFIX;
 
 /**
  * The handle IDs the blocks name and hold addresses for. While the blocks are walked: every ID as
@@ -173,8 +168,8 @@ export class HandleJoin {
    */
   find(key: string): number {
     this.seal();
-    const from = PREFIX.length;
-    if (!key.startsWith(PREFIX) || key.length === from || key.indexOf('/', from) >= 0)
+    const from = HANDLE_PREFIX.length;
+    if (!key.startsWith(HANDLE_PREFIX) || key.length === from || key.indexOf('/', from) >= 0)
       return NOT_A_HANDLE_KEY;
     const entries = this.entryId.length;
     let at = this.cursor;
@@ -258,9 +253,9 @@ export class HandleJoin {
     return n;
   }
 
-  /** The order of a handle key's ID (key from PREFIX on) against entry e's: <0, 0 or >0. */
+  /** The order of a handle key's ID (key from HANDLE_PREFIX on) against entry e's: <0, 0 or >0. */
   private compareKey(key: string, e: number): number {
-    const from = PREFIX.length;
+    const from = HANDLE_PREFIX.length;
     const at = this.entryStart[e]!;
     const length = this.entryLength[e]!;
     const keyLength = key.length - from;

@@ -668,15 +668,13 @@ export async function checkIPAM(ds: Datastore, options: CheckOptions): Promise<C
   let numHandles = 0;
   const leakedHandles: HandleInfo[] = [];
   const plain = new PlainHandle();
-  // Read once: in the bundle an import from another chunk is a getter looked up on every read.
-  const transient = TransientKeyValue;
   await ds.scan(
     HANDLE_PREFIX,
     (kv) => {
       const entry = c.handles.find(kv.key);
       if (entry === NOT_A_HANDLE_KEY) return undefined;
       // Read in its bytes where the backend has them (etcd's stream), else as the text it has.
-      const blocks = kv instanceof transient ? plain.read(kv.head(Number.MAX_SAFE_INTEGER)) : -1;
+      const blocks = kv instanceof TransientKeyValue ? plain.read(kv.head(Number.MAX_SAFE_INTEGER)) : -1;
       if (blocks < 0) {
         const handle = readHandle(kv);
         if (handle !== true) return unreadable(handle);

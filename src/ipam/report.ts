@@ -16,13 +16,6 @@ import {
 } from '../codec/go-json.js';
 import { InputError, OperationError } from '../errors.js';
 
-/**
- * WRITTEN_VERBATIM, read once: in the bundle (dist/fast) an import from another chunk is a getter
- * on that chunk's exports object, looked up and called on every read; in the byte loops below that
- * was ~0.7 s of a 10k report's CPU.
- */
-const VERBATIM = WRITTEN_VERBATIM;
-
 export interface ReportAllocation {
   ip: string;
   handle?: string;
@@ -161,7 +154,7 @@ export class ReportEncoder {
     out[at++] = QUOTE;
     for (let k = start; k < end; k++) {
       const c = b[k]!;
-      if (VERBATIM[c] !== 1) {
+      if (WRITTEN_VERBATIM[c] !== 1) {
         this.text(b.toString('utf8', start, end));
         return;
       }
@@ -244,7 +237,7 @@ export class ReportEncoder {
     out[at++] = QUOTE;
     for (let k = 0; k < s.length; k++) {
       const c = s.charCodeAt(k);
-      if (VERBATIM[c] !== 1) {
+      if (WRITTEN_VERBATIM[c] !== 1) {
         this.utf8(quoteGoString(s));
         return;
       }
