@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 
 import { cidrContains, formatIP, parseCIDR, parseCIDROrIP, parseIP, type CIDR } from '../resources/ip.js';
 import { prefixOf, PrefixIndex, readCIDR, readPrefix } from './prefix-index.js';
-import type { BlockFacts, ClusterSettings, ClusterState, NodeFacts, PoolFacts } from './cluster-state.js';
+import type { BlockFacts, ClusterSettings, NodeFacts, PoolFacts } from './cluster-state.js';
 import type { Finding } from './findings.js';
 import {
   interfaceWithAddress,
@@ -192,17 +192,11 @@ function poolType(pool: PoolFacts): PoolType {
   return 'noencap';
 }
 
-export function computeExpected(cluster: ClusterState, node: string, view: KernelView): Expected {
-  const builder = expectNode(cluster, node, view);
-  builder.addBlocks(cluster.blocks);
-  return builder.finish();
-}
-
 /**
  * The expectations of a node built in steps, so that node check computes each block's routes as the
  * block arrives: `expected` holds what the settings alone say (pools, configuration findings) and
  * each added block's routes in turn; finish() adds the rest (BIRD's blackholes, devices, neighbours,
- * FDB entries, workloads, sysctls), in the order computeExpected has them.
+ * FDB entries, workloads, sysctls), in the order the check reports them.
  */
 export interface ExpectationBuilder {
   readonly expected: Expected;
