@@ -72,12 +72,11 @@ export class ExportRecordDecoder {
     if (src[end - 1] !== CLOSE || src[end - 2] !== QUOTE) return false;
     // The value's string literal, from its opening quote to its closing one: JSON.parse takes it
     // whole or throws (an unescaped quote inside, a bad escape, a raw control character).
-    const literal = src.subarray(valueStart + VALUE_OPEN.length - 1, end - 1);
-    const encoding = isAscii(literal) ? 'latin1' : isUtf8(literal) ? 'utf8' : undefined;
-    if (!encoding) return false;
+    const literal = utf8Text(src.subarray(valueStart + VALUE_OPEN.length - 1, end - 1));
+    if (literal === undefined) return false;
     let value: unknown;
     try {
-      value = JSON.parse(literal.toString(encoding));
+      value = JSON.parse(literal);
     } catch {
       return false;
     }
@@ -201,6 +200,16 @@ function bytesAt(buf: Buffer, at: number, literal: Buffer): boolean {
 }
 
 /** A hex digit's value, or NaN (which fails the caller's range check). */
+/**
+ * The text of UTF-8 bytes, or undefined when they are not UTF-8. ASCII (every Calico value in
+ * practice, checked natively) is decoded as latin1, one character a byte: V8's one-byte strings,
+ * which JSON.parse and JSON.stringify take on their fast paths.
+ */
+function utf8Text(bytes: Buffer): string | undefined {
+  if (isAscii(bytes)) return bytes.toString('latin1');
+  return isUtf8(bytes) ? bytes.toString('utf8') : undefined;
+}
+
 function hex(b: number): number {
   if (b >= 0x30 && b <= 0x39) return b - 0x30;
   const lower = b | 0x20;
@@ -242,11 +251,8 @@ export class ExportLineWriter {
    * in a JavaScript loop.
    */
   record(key: string, value: ValueHead): boolean {
-    const { buf, start, stop } = value;
-    const bytes = buf.subarray(start, stop);
-    const encoding = isAscii(bytes) ? 'latin1' : isUtf8(bytes) ? 'utf8' : undefined;
-    if (!encoding) return false;
-    const text = buf.toString(encoding, start, stop);
+    const text = utf8Text(value.buf.subarray(value.start, value.stop));
+    if (text === undefined) return false;
     this.text('{"key":' + JSON.stringify(key) + ',"value":' + JSON.stringify(text) + '}\n');
     return true;
   }
