@@ -15,7 +15,7 @@
 import type { Datastore, KeyValue } from '../datastore/contract.js';
 
 import { OperationError } from '../errors.js';
-import { cidrContains, formatIP, formatIPv6Groups, parseIP } from '../resources/ip.js';
+import { cidrContains, formatIP, formatIPv6Groups, ipv6Groups, parseIP } from '../resources/ip.js';
 import {
   KUBE_CONTROLLERS_CONFIGURATION_KEY,
   NODE_PREFIX,
@@ -164,7 +164,7 @@ function ordinalKeys(net: Network): (ord: number) => IPKey {
     const base = Number(value);
     return (ord) => base + ord;
   }
-  const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn));
+  const groups = ipv6Groups(value);
   const last = groups[7]!;
   return (ord) => {
     if (last + ord > 0xffff) return formatIP(ordinalToIP(net, ord));

@@ -116,9 +116,14 @@ export function formatIP(ip: IPAddr): string {
     const v = Number(ip.value);
     return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
   }
+  return formatIPv6Groups(ipv6Groups(ip.value));
+}
+
+/** An IPv6 address's eight 16-bit groups, first to last. */
+export function ipv6Groups(value: bigint): number[] {
   const groups: number[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((ip.value >> BigInt(i * 16)) & 0xffffn));
-  return formatIPv6Groups(groups);
+  for (let i = 7; i >= 0; i--) groups.push(Number((value >> BigInt(i * 16)) & 0xffffn));
+  return groups;
 }
 
 /**
