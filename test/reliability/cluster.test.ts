@@ -305,8 +305,12 @@ describe('the leader killed or frozen in the middle of a long write', () => {
     '%s during ipam assign --num 1000 and ipam release: exit 0, exactly what was asked, printed = stored',
     async (fault) => {
       const handle = `leader-${fault}`;
+      // 10 s, not the default 5 s: a frozen leader costs the call one attempt of half of it, and the
+      // next member answers once a new leader is elected, which a loaded machine can delay past the
+      // other half of 5 s (seen once in CI: the command then rightly stopped part-way, exit 1).
+      const timeout = ['--timeout', '10s'];
       const assign = await leaderFaultDuring(
-        ['ipam', 'assign', '--node', 'n2', '--num', '1000', '--handle', handle, '-o', 'json'],
+        ['ipam', 'assign', '--node', 'n2', '--num', '1000', '--handle', handle, '-o', 'json', ...timeout],
         fault,
       );
       expect(assign.code, assign.stderr).toBe(0);
@@ -317,7 +321,10 @@ describe('the leader killed or frozen in the middle of a long write', () => {
       // etcd elects a new leader within about a second; the command must not wait out etcd's own 7 s.
       expect(assign.elapsedMs).toBeLessThan(30_000);
 
-      const release = await leaderFaultDuring(['ipam', 'release', '--handle', handle, '-o', 'json'], fault);
+      const release = await leaderFaultDuring(
+        ['ipam', 'release', '--handle', handle, '-o', 'json', ...timeout],
+        fault,
+      );
       expect(release.code, release.stderr).toBe(0);
       const released = (JSON.parse(release.stdout) as { released: { ip: string }[] }).released.map(
         (r) => r.ip,
